@@ -1,0 +1,294 @@
+// Package config owns wsbbot's typed configuration: the Config type and its
+// defaults (Default), loading from an optional YAML file plus WSBBOT_*
+// environment variables through one private viper instance (Load), strict
+// decoding (a misspelled key is an error), validation that reports every
+// problem at once with its key path (Validate), the Secret type that never
+// prints its value, and the redacted YAML view used by `wsbbot config
+// check` (Redacted).
+//
+// Precedence is environment over file over defaults. Every scalar key is
+// bound to exactly one variable: the key path upper-cased with "." replaced
+// by "_" and prefixed with WSBBOT_ (slack.bot_token <- WSBBOT_SLACK_BOT_TOKEN).
+// runbooks.dirs and slack.approvers also take a comma-separated variable;
+// targets come only from the file. An empty variable counts as unset.
+// WSBBOT_* variables that are not configuration keys (WSBBOT_CONFIG,
+// WSBBOT_LAB_PASSWORD, password_env references) are ignored.
+//
+// Only cmd/wsbbot imports this package; the rest of wsbbot receives plain
+// values from it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. The file shape is documented, key by
+// key, in wsbbot.example.yaml next to this file.
+type Config struct {
+	// Language is the default reply language: "en" or "ja".
+	Language string   `mapstructure:"language" yaml:"language" json:"language"`
+	Log      Log      `mapstructure:"log" yaml:"log" json:"log"`
+	Runbooks Runbooks `mapstructure:"runbooks" yaml:"runbooks" json:"runbooks"`
+	Store    Store    `mapstructure:"store" yaml:"store" json:"store"`
+	HTTP     HTTP     `mapstructure:"http" yaml:"http" json:"http"`
+	Slack    Slack    `mapstructure:"slack" yaml:"slack" json:"slack"`
+	Remote   Remote   `mapstructure:"remote" yaml:"remote" json:"remote"`
+	Audit    Audit    `mapstructure:"audit" yaml:"audit" json:"audit"`
+	// Targets is the inventory of Windows servers.
+	Targets []Target `mapstructure:"targets" yaml:"targets" json:"targets"`
+}
+
+// Log configures the slog handler.
+type Log struct {
+	Level  string `mapstructure:"level" yaml:"level" json:"level"`    // debug | info | warn | error
+	Format string `mapstructure:"format" yaml:"format" json:"format"` // text | json
+}
+
+// Runbooks names extra folders of runbook, checklist and catalogue YAML that
+// add to or override the bundled set.
+type Runbooks struct {
+	Dirs []string `mapstructure:"dirs" yaml:"dirs" json:"dirs"`
+}
+
+// Store configures the embedded database.
+type Store struct {
+	Path string `mapstructure:"path" yaml:"path" json:"path"`
+}
+
+// HTTP configures the /healthz and /metrics listener.
+type HTTP struct {
+	Listen string `mapstructure:"listen" yaml:"listen" json:"listen"` // host:port
+}
+
+// Slack configures the Slack adapter and the approval policy.
+type Slack struct {
+	AppToken        Secret   `mapstructure:"app_token" yaml:"app_token" json:"app_token"` // xapp-... (Socket Mode)
+	BotToken        Secret   `mapstructure:"bot_token" yaml:"bot_token" json:"bot_token"` // xoxb-...
+	APIURL          string   `mapstructure:"api_url" yaml:"api_url" json:"api_url"`       // override for a fake Slack
+	IncidentChannel string   `mapstructure:"incident_channel" yaml:"incident_channel" json:"incident_channel"`
+	AuditChannel    string   `mapstructure:"audit_channel" yaml:"audit_channel" json:"audit_channel"`
+	Approvers       []string `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user ids
+	Quorum          int      `mapstructure:"quorum" yaml:"quorum" json:"quorum"`          // approvals needed
+	ApprovalTTL     Duration `mapstructure:"approval_ttl" yaml:"approval_ttl" json:"approval_ttl"`
+}
+
+// Remote configures WinRM execution for all targets.
+type Remote struct {
+	// Concurrency bounds the global fan-out.
+	Concurrency int `mapstructure:"concurrency" yaml:"concurrency" json:"concurrency"`
+	// OperationTimeout is the WS-Man OperationTimeout sent with each request.
+	OperationTimeout Duration `mapstructure:"operation_timeout" yaml:"operation_timeout" json:"operation_timeout"`
+	// HeaderTimeout is the HTTP response-header timeout; it must exceed
+	// OperationTimeout.
+	HeaderTimeout Duration `mapstructure:"header_timeout" yaml:"header_timeout" json:"header_timeout"`
+	StepTimeout   Duration `mapstructure:"step_timeout" yaml:"step_timeout" json:"step_timeout"`
+	RunTimeout    Duration `mapstructure:"run_timeout" yaml:"run_timeout" json:"run_timeout"`
+	// OutputCap bounds the output kept per step.
+	OutputCap ByteSize `mapstructure:"output_cap" yaml:"output_cap" json:"output_cap"`
+}
+
+// Audit configures the scheduled checklist audit.
+type Audit struct {
+	Schedule string `mapstructure:"schedule" yaml:"schedule" json:"schedule"` // 5-field cron
+	Timezone string `mapstructure:"timezone" yaml:"timezone" json:"timezone"` // IANA name
+	Group    string `mapstructure:"group" yaml:"group" json:"group"`          // target tag; "" = all targets
+}
+
+// Target is one Windows server of the inventory.
+type Target struct {
+	Name    string `mapstructure:"name" yaml:"name" json:"name"`
+	Address string `mapstructure:"address" yaml:"address" json:"address"`
+	// ConfiguredPort is the file's port key; 0 means the scheme's default.
+	// Use the Port method for the effective port.
+	ConfiguredPort int    `mapstructure:"port" yaml:"port" json:"port"`
+	Scheme         string `mapstructure:"scheme" yaml:"scheme" json:"scheme"` // https | http
+	Auth           string `mapstructure:"auth" yaml:"auth" json:"auth"`       // ntlm | basic | kerberos | certificate
+	User           string `mapstructure:"user" yaml:"user" json:"user"`
+	// PasswordEnv names the environment variable holding the password.
+	PasswordEnv string `mapstructure:"password_env" yaml:"password_env" json:"password_env"`
+	// PasswordFile names a file holding the password.
+	PasswordFile       string   `mapstructure:"password_file" yaml:"password_file" json:"password_file"`
+	CAFile             string   `mapstructure:"ca_file" yaml:"ca_file" json:"ca_file"`
+	InsecureSkipVerify bool     `mapstructure:"insecure_skip_verify" yaml:"insecure_skip_verify" json:"insecure_skip_verify"`
+	TLSServerName      string   `mapstructure:"tls_server_name" yaml:"tls_server_name" json:"tls_server_name"`
+	ClientCertFile     string   `mapstructure:"client_cert_file" yaml:"client_cert_file" json:"client_cert_file"`
+	ClientKeyFile      string   `mapstructure:"client_key_file" yaml:"client_key_file" json:"client_key_file"`
+	Tags               []string `mapstructure:"tags" yaml:"tags" json:"tags"`
+	// Language is the language of the server's Windows ("", "en", "ja").
+	Language string `mapstructure:"language" yaml:"language" json:"language"`
+	// OperationTimeout and StepTimeout override Remote's; 0 inherits.
+	OperationTimeout Duration `mapstructure:"operation_timeout" yaml:"operation_timeout" json:"operation_timeout"`
+	StepTimeout      Duration `mapstructure:"step_timeout" yaml:"step_timeout" json:"step_timeout"`
+}
+
+// Scheme and auth values.
+const (
+	SchemeHTTPS     = "https"
+	SchemeHTTP      = "http"
+	AuthNTLM        = "ntlm"
+	AuthBasic       = "basic"
+	AuthKerberos    = "kerberos"
+	AuthCertificate = "certificate"
+)
+
+// Default returns the configuration used for every key the file and the
+// environment leave unset. It is the only place defaults are written.
+func Default() Config {
+	return Config{
+		Language: "en",
+		Log:      Log{Level: "info", Format: "text"},
+		Runbooks: Runbooks{Dirs: []string{}},
+		Store:    Store{Path: "wsbbot.db"},
+		HTTP:     HTTP{Listen: "127.0.0.1:9090"},
+		Slack: Slack{
+			Approvers:   []string{},
+			Quorum:      1,
+			ApprovalTTL: Duration(30 * time.Minute),
+		},
+		Remote: Remote{
+			Concurrency:      100,
+			OperationTimeout: Duration(20 * time.Second),
+			HeaderTimeout:    Duration(30 * time.Second),
+			StepTimeout:      Duration(5 * time.Minute),
+			RunTimeout:       Duration(30 * time.Minute),
+			OutputCap:        MiB,
+		},
+		Audit: Audit{
+			Schedule: "0 9 * * 1",
+			Timezone: "Asia/Tokyo",
+		},
+		Targets: []Target{},
+	}
+}
+
+// applyDefaults fills the per-target defaults that depend on nothing else:
+// scheme https and auth ntlm.
+func (t *Target) applyDefaults() {
+	if t.Scheme == "" {
+		t.Scheme = SchemeHTTPS
+	}
+	if t.Auth == "" {
+		t.Auth = AuthNTLM
+	}
+}
+
+// HTTPS reports whether the target is reached over https (the default).
+func (t Target) HTTPS() bool { return t.Scheme != SchemeHTTP }
+
+// Port returns the effective port: the configured one, else 5986 for https
+// and 5985 for http.
+func (t Target) Port() int {
+	if t.ConfiguredPort != 0 {
+		return t.ConfiguredPort
+	}
+	if t.HTTPS() {
+		return 5986
+	}
+	return 5985
+}
+
+// EffectiveOperationTimeout returns the target's WS-Man operation timeout,
+// inheriting remote's when the target sets none.
+func (t Target) EffectiveOperationTimeout(remote Remote) time.Duration {
+	if t.OperationTimeout > 0 {
+		return t.OperationTimeout.Std()
+	}
+	return remote.OperationTimeout.Std()
+}
+
+// EffectiveStepTimeout returns the target's step timeout, inheriting
+// remote's when the target sets none.
+func (t Target) EffectiveStepTimeout(remote Remote) time.Duration {
+	if t.StepTimeout > 0 {
+		return t.StepTimeout.Std()
+	}
+	return remote.StepTimeout.Std()
+}
+
+// ErrNoPassword is returned (wrapped) by Target.Password when the
+// credential reference does not yield a password.
+var ErrNoPassword = errors.New("no password")
+
+// Password resolves the target's credential reference. env is an
+// os.Environ()-style list ("NAME=value"; the last entry for a name wins);
+// readFile reads password_file (nil means os.ReadFile). One trailing
+// newline ("\n" or "\r\n") is removed from the file's content. Errors name
+// the variable or file, never the value. A target with auth=certificate
+// and no reference has no password: Password returns "" and nil.
+func (t Target) Password(env []string, readFile func(string) ([]byte, error)) (Secret, error) {
+	switch {
+	case t.PasswordEnv != "":
+		v, ok := lookupEnv(env, t.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("target %s: password_env %s is not set: %w", t.Name, t.PasswordEnv, ErrNoPassword)
+		}
+		if v == "" {
+			return "", fmt.Errorf("target %s: password_env %s is empty: %w", t.Name, t.PasswordEnv, ErrNoPassword)
+		}
+		return Secret(v), nil
+	case t.PasswordFile != "":
+		if readFile == nil {
+			readFile = os.ReadFile
+		}
+		b, err := readFile(t.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("target %s: read password_file %s: %w", t.Name, t.PasswordFile, err)
+		}
+		s := string(b)
+		if strings.HasSuffix(s, "\r\n") {
+			s = s[:len(s)-2]
+		} else if strings.HasSuffix(s, "\n") {
+			s = s[:len(s)-1]
+		}
+		if s == "" {
+			return "", fmt.Errorf("target %s: password_file %s is empty: %w", t.Name, t.PasswordFile, ErrNoPassword)
+		}
+		return Secret(s), nil
+	case t.Auth == AuthCertificate:
+		return "", nil
+	default:
+		return "", fmt.Errorf("target %s: neither password_env nor password_file is set: %w", t.Name, ErrNoPassword)
+	}
+}
+
+// lookupEnv finds name in an os.Environ()-style list; the last entry wins,
+// as it does for os/exec.
+func lookupEnv(env []string, name string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		k, v, ok := strings.Cut(env[i], "=")
+		if ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Target returns the target with the given name, compared
+// case-insensitively (names are unique regardless of case).
+func (c Config) Target(name string) (Target, bool) {
+	for _, t := range c.Targets {
+		if strings.EqualFold(t.Name, name) {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// TargetsWithTag returns, in inventory order, the targets carrying tag
+// (compared case-insensitively), or nil when none does.
+func (c Config) TargetsWithTag(tag string) []Target {
+	var out []Target
+	for _, t := range c.Targets {
+		for _, g := range t.Tags {
+			if strings.EqualFold(g, tag) {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}

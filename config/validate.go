@@ -1,0 +1,424 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// problem is one thing wrong with the configuration. Load and Validate
+// return all of them joined with errors.Join.
+type problem struct {
+	key  string // key path, "targets[2].port"; "" for whole-file problems
+	msg  string // what is wrong and the rule
+	file string // the file the value came from, when known
+	env  string // the variable the value came from, when it came from one
+	// unknown marks an unknown key; its message names the key itself.
+	unknown bool
+}
+
+func (p *problem) Error() string {
+	var b strings.Builder
+	switch {
+	case p.unknown:
+		b.WriteString(p.msg)
+	case p.key == "":
+		if p.file != "" {
+			b.WriteString(p.file + ": ")
+		}
+		b.WriteString(p.msg)
+	default:
+		b.WriteString(p.key + ": " + p.msg)
+	}
+	if p.env != "" {
+		b.WriteString(" (set by " + p.env + ")")
+	}
+	return b.String()
+}
+
+// checker collects problems in order.
+type checker struct{ problems []*problem }
+
+func (c *checker) add(key, format string, args ...any) {
+	c.problems = append(c.problems, &problem{key: key, msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) oneOf(key, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	var shown []string
+	for _, a := range allowed {
+		if a != "" {
+			shown = append(shown, a)
+		}
+	}
+	c.add(key, "%q is not one of %s", value, strings.Join(shown, ", "))
+}
+
+func (c *checker) positive(key string, d Duration) {
+	if d <= 0 {
+		c.add(key, "%s must be greater than 0", d)
+	}
+}
+
+// Validate checks every rule and returns all problems at once (joined with
+// errors.Join), each naming its key path, or nil.
+func (c Config) Validate() error {
+	return joinProblems(c.problems())
+}
+
+func joinProblems(ps []*problem) error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	// nameRE is the syntax of target names and tags (case-insensitive).
+	nameRE = regexp.MustCompile(`^(?i)[a-z0-9][a-z0-9._-]*$`)
+	// envNameRE is the syntax of an environment variable name.
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// hostLabelRE is one label of a DNS or NetBIOS host name.
+	hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
+)
+
+func (c Config) problems() []*problem {
+	var ck checker
+	ck.oneOf("language", c.Language, "en", "ja")
+	ck.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	ck.oneOf("log.format", c.Log.Format, "text", "json")
+	for i, d := range c.Runbooks.Dirs {
+		if strings.TrimSpace(d) == "" {
+			ck.add(fmt.Sprintf("runbooks.dirs[%d]", i), "is empty")
+		}
+	}
+	if c.Store.Path == "" {
+		ck.add("store.path", "is required")
+	}
+	ck.listen("http.listen", c.HTTP.Listen)
+	ck.slack(c.Slack)
+	ck.remote(c.Remote)
+	ck.audit(c.Audit, c)
+	ck.targets(c.Targets, c.Remote)
+	return ck.problems
+}
+
+func (ck *checker) listen(key, addr string) {
+	if addr == "" {
+		ck.add(key, "is required (host:port, e.g. 127.0.0.1:9090)")
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		ck.add(key, "%q is not host:port (e.g. 127.0.0.1:9090)", addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		ck.add(key, "port %q is not a number in 0-65535", port)
+	}
+}
+
+func (ck *checker) slack(s Slack) {
+	// Messages about tokens never quote the value.
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken.Reveal(), "xapp-") {
+		ck.add("slack.app_token", "must start with xapp- (an app-level token with connections:write, for Socket Mode)")
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-") {
+		ck.add("slack.bot_token", "must start with xoxb- (a bot user OAuth token)")
+	}
+	if s.AppToken != "" && s.BotToken == "" {
+		ck.add("slack.bot_token", "is required when slack.app_token is set (Socket Mode needs both)")
+	}
+	if s.BotToken != "" && s.AppToken == "" {
+		ck.add("slack.app_token", "is required when slack.bot_token is set (Socket Mode needs both)")
+	}
+	if s.APIURL != "" {
+		u, err := url.Parse(s.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ck.add("slack.api_url", "%q is not an http:// or https:// URL", s.APIURL)
+		}
+	}
+	seen := map[string]int{}
+	for i, a := range s.Approvers {
+		key := fmt.Sprintf("slack.approvers[%d]", i)
+		switch {
+		case a == "":
+			ck.add(key, "is empty")
+		case strings.ContainsAny(a, " \t\r\n,"):
+			ck.add(key, "%q is not a Slack user id (e.g. U012ABCDEF)", a)
+		default:
+			if j, ok := seen[a]; ok {
+				ck.add(key, "%q is already listed as slack.approvers[%d]", a, j)
+			} else {
+				seen[a] = i
+			}
+		}
+	}
+	if s.Quorum < 1 {
+		ck.add("slack.quorum", "%d must be at least 1", s.Quorum)
+	} else if len(s.Approvers) > 0 && s.Quorum > len(s.Approvers) {
+		ck.add("slack.quorum", "%d is more than the %d listed approvers, so no request could ever be approved", s.Quorum, len(s.Approvers))
+	}
+	ck.positive("slack.approval_ttl", s.ApprovalTTL)
+}
+
+func (ck *checker) remote(r Remote) {
+	if r.Concurrency < 1 || r.Concurrency > 10000 {
+		ck.add("remote.concurrency", "%d is out of range 1-10000", r.Concurrency)
+	}
+	ck.positive("remote.operation_timeout", r.OperationTimeout)
+	if r.HeaderTimeout <= r.OperationTimeout {
+		ck.add("remote.header_timeout", "%s must be greater than remote.operation_timeout %s: "+
+			"the server holds a WS-Man Receive that has no new output for up to operation_timeout before "+
+			"answering, so an HTTP response-header timeout that is not longer races it and masterzen/winrm "+
+			"aborts healthy long-running commands (e.g. operation_timeout 20s, header_timeout 30s)",
+			r.HeaderTimeout, r.OperationTimeout)
+	}
+	ck.positive("remote.step_timeout", r.StepTimeout)
+	ck.positive("remote.run_timeout", r.RunTimeout)
+	if r.StepTimeout > 0 && r.RunTimeout > 0 && r.StepTimeout > r.RunTimeout {
+		ck.add("remote.step_timeout", "%s is longer than remote.run_timeout %s", r.StepTimeout, r.RunTimeout)
+	}
+	if r.OutputCap <= 0 {
+		ck.add("remote.output_cap", "%s must be greater than 0", r.OutputCap)
+	}
+}
+
+func (ck *checker) audit(a Audit, c Config) {
+	if a.Schedule == "" {
+		ck.add("audit.schedule", "is required (5-field cron, e.g. \"0 9 * * 1\" for Mondays 09:00)")
+	} else if err := checkCron(a.Schedule); err != nil {
+		ck.add("audit.schedule", "%q: %v", a.Schedule, err)
+	}
+	if a.Timezone == "" {
+		ck.add("audit.timezone", "is required (an IANA time zone such as Asia/Tokyo or UTC)")
+	} else if _, err := time.LoadLocation(a.Timezone); err != nil {
+		ck.add("audit.timezone", "%q is not a known time zone (use an IANA name such as Asia/Tokyo or UTC)", a.Timezone)
+	}
+	if a.Group != "" && len(c.TargetsWithTag(a.Group)) == 0 {
+		ck.add("audit.group", "no target has the tag %q", a.Group)
+	}
+}
+
+func (ck *checker) targets(ts []Target, r Remote) {
+	seen := map[string]int{}
+	for i, t := range ts {
+		p := fmt.Sprintf("targets[%d].", i)
+		switch {
+		case t.Name == "":
+			ck.add(p+"name", "is required")
+		case !nameRE.MatchString(t.Name):
+			ck.add(p+"name", "%q must match [a-z0-9][a-z0-9._-]* (letters, digits, '.', '_', '-')", t.Name)
+		default:
+			low := strings.ToLower(t.Name)
+			if j, ok := seen[low]; ok {
+				ck.add(p+"name", "%q is already used by targets[%d] (names are compared case-insensitively)", t.Name, j)
+			} else {
+				seen[low] = i
+			}
+		}
+		ck.address(p+"address", t.Address)
+		if t.ConfiguredPort < 0 || t.ConfiguredPort > 65535 {
+			ck.add(p+"port", "%d is out of range 1-65535", t.ConfiguredPort)
+		}
+		ck.oneOf(p+"scheme", t.Scheme, "", SchemeHTTPS, SchemeHTTP)
+		ck.oneOf(p+"auth", t.Auth, "", AuthNTLM, AuthBasic, AuthKerberos, AuthCertificate)
+		ck.credentials(p, t)
+		ck.tls(p, t)
+		for j, g := range t.Tags {
+			if !nameRE.MatchString(g) {
+				ck.add(fmt.Sprintf("%stags[%d]", p, j), "%q must match [a-z0-9][a-z0-9._-]*", g)
+			}
+		}
+		ck.oneOf(p+"language", t.Language, "", "en", "ja")
+		if t.OperationTimeout < 0 {
+			ck.add(p+"operation_timeout", "%s must not be negative (0 inherits remote.operation_timeout)", t.OperationTimeout)
+		} else if t.OperationTimeout > 0 && t.OperationTimeout >= r.HeaderTimeout {
+			ck.add(p+"operation_timeout", "%s must be less than remote.header_timeout %s (see remote.header_timeout)", t.OperationTimeout, r.HeaderTimeout)
+		}
+		if t.StepTimeout < 0 {
+			ck.add(p+"step_timeout", "%s must not be negative (0 inherits remote.step_timeout)", t.StepTimeout)
+		} else if t.StepTimeout > 0 && r.RunTimeout > 0 && t.StepTimeout > r.RunTimeout {
+			ck.add(p+"step_timeout", "%s is longer than remote.run_timeout %s", t.StepTimeout, r.RunTimeout)
+		}
+	}
+}
+
+func (ck *checker) address(key, a string) {
+	switch {
+	case a == "":
+		ck.add(key, "is required (a host name or IP address)")
+	case strings.Contains(a, "://"):
+		ck.add(key, "%q is a URL; give only the host name or IP and set scheme and port separately", a)
+	case net.ParseIP(a) != nil:
+	case strings.Contains(a, ":"):
+		ck.add(key, "%q is not a host name or IP address; put the port in port", a)
+	default:
+		ok := len(a) <= 253
+		for _, l := range strings.Split(strings.TrimSuffix(a, "."), ".") {
+			ok = ok && hostLabelRE.MatchString(l)
+		}
+		if !ok {
+			ck.add(key, "%q is not a host name or IP address", a)
+		}
+	}
+}
+
+func (ck *checker) credentials(p string, t Target) {
+	if t.PasswordEnv != "" && !envNameRE.MatchString(t.PasswordEnv) {
+		ck.add(p+"password_env", "%q is not an environment variable name (it names the variable holding the password, not the password)", t.PasswordEnv)
+	}
+	if t.Auth == AuthCertificate {
+		if t.PasswordEnv != "" {
+			ck.add(p+"password_env", "is set but auth is certificate, which uses client_cert_file and client_key_file instead")
+		}
+		if t.PasswordFile != "" {
+			ck.add(p+"password_file", "is set but auth is certificate, which uses client_cert_file and client_key_file instead")
+		}
+		if t.ClientCertFile == "" {
+			ck.add(p+"client_cert_file", "is required for auth certificate")
+		}
+		if t.ClientKeyFile == "" {
+			ck.add(p+"client_key_file", "is required for auth certificate")
+		}
+		return
+	}
+	auth := t.Auth
+	if auth == "" {
+		auth = AuthNTLM
+	}
+	if t.User == "" {
+		ck.add(p+"user", "is required for auth %s", auth)
+	}
+	switch {
+	case t.PasswordEnv == "" && t.PasswordFile == "":
+		ck.add(p+"password_env", "one of password_env or password_file is required for auth %s", auth)
+	case t.PasswordEnv != "" && t.PasswordFile != "":
+		ck.add(p+"password_env", "password_env and password_file are both set; use exactly one")
+	}
+	if t.ClientCertFile != "" {
+		ck.add(p+"client_cert_file", "is set but auth is %s (only auth certificate uses it)", auth)
+	}
+	if t.ClientKeyFile != "" {
+		ck.add(p+"client_key_file", "is set but auth is %s (only auth certificate uses it)", auth)
+	}
+}
+
+func (ck *checker) tls(p string, t Target) {
+	if t.HTTPS() {
+		if t.InsecureSkipVerify && t.CAFile != "" {
+			ck.add(p+"ca_file", "is set but insecure_skip_verify is true, so it would not be used; remove one")
+		}
+		return
+	}
+	for _, f := range []struct {
+		key string
+		set bool
+	}{
+		{"ca_file", t.CAFile != ""},
+		{"insecure_skip_verify", t.InsecureSkipVerify},
+		{"tls_server_name", t.TLSServerName != ""},
+		{"client_cert_file", t.ClientCertFile != "" && t.Auth != AuthCertificate},
+		{"client_key_file", t.ClientKeyFile != "" && t.Auth != AuthCertificate},
+	} {
+		if f.set {
+			ck.add(p+f.key, "%s is set but scheme is http", f.key)
+		}
+	}
+	if t.Auth == AuthCertificate {
+		ck.add(p+"auth", "certificate needs scheme https")
+	}
+}
+
+// cronFields describes the five fields of a cron schedule.
+var cronFields = []struct {
+	name     string
+	min, max int
+	names    []string // names[i] stands for min+i
+}{
+	{name: "minute", min: 0, max: 59},
+	{name: "hour", min: 0, max: 23},
+	{name: "day-of-month", min: 1, max: 31},
+	{name: "month", min: 1, max: 12, names: []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
+	{name: "day-of-week", min: 0, max: 7, names: []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
+}
+
+// checkCron checks a 5-field cron expression: each field is a
+// comma-separated list of "*", "N", "N-M", each optionally followed by
+// "/STEP"; months and weekdays may be given by three-letter English names;
+// day-of-week 0 and 7 are both Sunday.
+func checkCron(expr string) error {
+	fields := strings.Fields(expr)
+	if len(fields) != 5 {
+		return fmt.Errorf("has %d fields; want 5 (minute hour day-of-month month day-of-week)", len(fields))
+	}
+	var errs []string
+	for i, f := range fields {
+		spec := cronFields[i]
+		for _, item := range strings.Split(f, ",") {
+			if err := checkCronItem(item, spec.min, spec.max, spec.names); err != nil {
+				errs = append(errs, fmt.Sprintf("%s field %q: %v", spec.name, f, err))
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func checkCronItem(item string, lo, hi int, names []string) error {
+	rng, step, hasStep := strings.Cut(item, "/")
+	if hasStep {
+		n, err := strconv.Atoi(step)
+		if err != nil || n < 1 {
+			return fmt.Errorf("step %q is not a positive number", step)
+		}
+	}
+	if rng == "*" {
+		return nil
+	}
+	a, b, isRange := strings.Cut(rng, "-")
+	from, err := cronValue(a, lo, hi, names)
+	if err != nil {
+		return err
+	}
+	if !isRange {
+		return nil
+	}
+	to, err := cronValue(b, lo, hi, names)
+	if err != nil {
+		return err
+	}
+	if from > to {
+		return fmt.Errorf("range %s is backwards", rng)
+	}
+	return nil
+}
+
+func cronValue(s string, lo, hi int, names []string) (int, error) {
+	for i, n := range names {
+		if strings.EqualFold(s, n) {
+			return lo + i, nil
+		}
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || s == "" || s[0] == '+' || s[0] == '-' {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if v < lo || v > hi {
+		return 0, fmt.Errorf("%d is out of range %d-%d", v, lo, hi)
+	}
+	return v, nil
+}

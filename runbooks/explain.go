@@ -1,0 +1,125 @@
+package runbooks
+
+import (
+	"github.com/wsbbot/wsbbot/internal/hresult"
+)
+
+// Explanation is what wsbbot says about one error code in one language: the
+// platform-neutral answer that the CLI prints and the chat renders. Lists are
+// never nil, so JSON output never shows null where a list is meant.
+type Explanation struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Known      bool   `json:"known"`
+	Family     string `json:"family"`
+	FamilyName string `json:"family_name"`
+	Lang       Lang   `json:"lang"`
+	InGuide    bool   `json:"in_guide"`
+
+	Title       string `json:"title"`
+	Message     string `json:"message"`      // Microsoft's own text in Lang, "" when no source gives it
+	MessageNote string `json:"message_note"` // caveat about Message, or why it is missing
+	Cause       string `json:"cause"`
+	FirstAction string `json:"first_action"`
+
+	Runbooks     RunbookRefs `json:"runbooks"`
+	Verified     bool        `json:"verified"`
+	Verification string      `json:"verification"`
+	Translated   []string    `json:"translated"` // fields whose text in Lang is wsbbot's translation
+	Sources      []string    `json:"sources"`
+}
+
+// RunbookRefs names runbooks by id, grouped by what they do.
+type RunbookRefs struct {
+	Diagnose []string `json:"diagnose"`
+	Fix      []string `json:"fix"`
+	Guide    []string `json:"guide"`
+}
+
+// Explain answers for code in lang. An unknown code is not dropped: it is
+// reported as unknown with its closest family and that family's diagnostics.
+func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
+	fam := code.Family()
+	x := Explanation{
+		Code:       code.String(),
+		Family:     string(fam),
+		FamilyName: fam.Describe(string(lang)),
+		Lang:       lang,
+		Translated: []string{},
+		Sources:    []string{},
+	}
+	e, ok := c.Lookup(code)
+	if !ok {
+		x.Title = unknownTitle(lang, x.FamilyName)
+		x.FirstAction = unknownAction(lang)
+		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
+		x.Runbooks = refs(familyDiagnostics(fam), nil, nil)
+		return x
+	}
+	x.Known = true
+	x.Name = e.Name
+	x.Family = e.Family
+	x.InGuide = e.InGuide
+	x.Title = e.Title.In(lang)
+	x.Cause = e.Cause.In(lang)
+	x.FirstAction = e.FirstAction.In(lang)
+	if m, ok := e.Message.In(lang); ok {
+		x.Message = m
+		x.MessageNote = e.Message.NoteIn(lang)
+	} else {
+		x.MessageNote = pick(lang,
+			"No source gives Microsoft's English message text for this code.",
+			"このコードの Windows の日本語メッセージは、確認できた出典がありません。")
+	}
+	for _, f := range []struct {
+		name string
+		t    Text
+	}{{"title", e.Title}, {"cause", e.Cause}, {"first_action", e.FirstAction}} {
+		if f.t.Translated == lang {
+			x.Translated = append(x.Translated, f.name)
+		}
+	}
+	x.Runbooks = refs(e.Runbooks.Diagnose, e.Runbooks.Fix, e.Runbooks.Guide)
+	x.Verified = e.Verified
+	x.Verification = e.Verification
+	x.Sources = append(x.Sources, e.Sources...)
+	return x
+}
+
+func refs(d, f, g []string) RunbookRefs {
+	return RunbookRefs{
+		Diagnose: append([]string{}, d...),
+		Fix:      append([]string{}, f...),
+		Guide:    append([]string{}, g...),
+	}
+}
+
+// familyDiagnostics suggests the read-only runbooks that fit a family, for
+// codes the catalogue does not know.
+func familyDiagnostics(f hresult.Family) []string {
+	switch f {
+	case hresult.FamilyVSS:
+		return []string{"diag-vss-writers", "diag-shadow-storage", "diag-event-log"}
+	case hresult.FamilyWSB:
+		return []string{"diag-wsb-summary", "diag-event-log"}
+	default:
+		return []string{"diag-wsb-summary", "diag-event-log"}
+	}
+}
+
+func unknownTitle(lang Lang, family string) string {
+	return pick(lang, "Unknown code ("+family+")", "未登録のコード("+family+")")
+}
+
+func unknownAction(lang Lang) string {
+	return pick(lang,
+		"Read the detailed HRESULT of the failed backup (`Get-WBSummary`: LastBackupResultDetailedHR; events 517/521 in Microsoft-Windows-Backup) and run the diagnostics listed here.",
+		"失敗したバックアップの詳細 HRESULT (`Get-WBSummary` の LastBackupResultDetailedHR、Microsoft-Windows-Backup のイベント 517/521) を確認し、ここに挙げた診断を実行してください。")
+}
+
+func pick(lang Lang, en, ja string) string {
+	if lang == LangJA {
+		return ja
+	}
+	return en
+}

@@ -1,0 +1,174 @@
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/wsbbot/wsbbot"
+
+// rules says, for each package of the module (by path below the module
+// root), which packages of the module it may import, and which
+// technology-specific third-party modules. Data flows one way: chat ->
+// bot -> runbooks engine -> remote, with every arrow pointing inward; only
+// cmd/wsbbot wires everything together. A package missing from this table
+// fails the test, so a new package must declare its place.
+var rules = map[string]struct {
+	internal   []string // module packages it may import (prefix match on path)
+	thirdParty []string // restricted third-party modules it may import
+}{
+	"cmd/wsbbot":          {internal: []string{""}, thirdParty: []string{"*"}},
+	"config":              {thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"runbooks":            {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"checklists":          {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"remote":              {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
+	"remote/winrmtest":    {internal: []string{"internal/"}},
+	"remote/lab":          {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"bot":                 {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
+	"internal/archtest":   {},
+	"internal/hresult":    {},
+	"internal/winout":     {},
+	"internal/textdecode": {},
+	"internal/strictyaml": {thirdParty: []string{"gopkg.in/yaml.v3"}},
+}
+
+// restricted lists third-party modules that belong to one layer only.
+var restricted = []string{
+	"github.com/spf13/viper",
+	"github.com/spf13/cobra",
+	"github.com/masterzen/winrm",
+	"github.com/slack-go/slack",
+	"gopkg.in/yaml.v3",
+}
+
+type pkgInfo struct {
+	imports map[string]bool
+	doc     bool
+}
+
+// scan parses every non-test Go file of the module and returns, per package
+// directory (relative to the module root), its imports and whether some
+// file carries a package doc comment.
+func scan(t *testing.T) map[string]*pkgInfo {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root not found at %s: %v", root, err)
+	}
+	pkgs := map[string]*pkgInfo{}
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		p := pkgs[rel]
+		if p == nil {
+			p = &pkgInfo{imports: map[string]bool{}}
+			pkgs[rel] = p
+		}
+		if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
+			p.doc = true
+		}
+		for _, imp := range f.Imports {
+			p.imports[strings.Trim(imp.Path.Value, `"`)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+func TestImportDirections(t *testing.T) {
+	pkgs := scan(t)
+	dirs := make([]string, 0, len(pkgs))
+	for d := range pkgs {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		rule, ok := rules[dir]
+		if !ok {
+			t.Errorf("package %s has no import rule: add it to rules in %s", dir, "internal/archtest/imports_test.go")
+			continue
+		}
+		for imp := range pkgs[dir].imports {
+			switch {
+			case imp == module || strings.HasPrefix(imp, module+"/"):
+				target := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+				if !allowed(target, rule.internal) {
+					t.Errorf("%s imports %s, which it must not (allowed: %q)", dir, target, rule.internal)
+				}
+			default:
+				for _, r := range restricted {
+					if (imp == r || strings.HasPrefix(imp, r+"/")) && !allowed(r, rule.thirdParty) {
+						t.Errorf("%s imports %s, which belongs to another layer", dir, imp)
+					}
+				}
+			}
+		}
+	}
+}
+
+func allowed(target string, list []string) bool {
+	for _, a := range list {
+		if a == "*" || a == "" || target == a || strings.HasPrefix(target, a) && (strings.HasSuffix(a, "/") || strings.HasPrefix(target, a+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEveryPackageHasDocComment(t *testing.T) {
+	for dir, p := range scan(t) {
+		if !p.doc {
+			t.Errorf("package %s has no package doc comment saying what it owns", dir)
+		}
+	}
+}
+
+// TestRulesCatchViolations checks the checker itself on made-up imports, so
+// the real test cannot pass by accident.
+func TestRulesCatchViolations(t *testing.T) {
+	if allowed("bot", rules["runbooks"].internal) {
+		t.Error("runbooks may import bot: rule table broken")
+	}
+	if allowed("config", rules["remote"].internal) {
+		t.Error("remote may import config: rule table broken")
+	}
+	if !allowed("internal/hresult", rules["runbooks"].internal) {
+		t.Error("runbooks may not import internal/hresult: rule table broken")
+	}
+	if allowed("internal/hresultx", []string{"internal/hresult"}) {
+		t.Error("prefix match crosses a path element")
+	}
+	if allowed("github.com/slack-go/slack", rules["runbooks"].thirdParty) {
+		t.Error("runbooks may import slack-go: rule table broken")
+	}
+}

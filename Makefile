@@ -1,0 +1,55 @@
+# wsbbot: the whole set-up on a fresh machine is `make run` and `make test`.
+# Tools the targets need are installed into .tools/ by the targets themselves.
+
+GO          ?= go
+BIN         := bin/wsbbot
+TOOLS       := $(CURDIR)/.tools
+STATICCHECK := $(TOOLS)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME    ?= 30s
+BENCHTIME   ?= 1s
+ARGS        ?= console
+
+.DEFAULT_GOAL := help
+
+.PHONY: help build run test vet fmt-check lint bench fuzz clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/wsbbot
+	$(GO) build -o $(BIN) ./cmd/wsbbot
+
+run: build ## run wsbbot (default: the console chat; `make run ARGS="lookup 0x80780119"`)
+	./$(BIN) $(ARGS)
+
+test: fmt-check vet ## gofmt check, go vet, all tests with -race (fuzz seeds included), bundled YAML validation
+	$(GO) test -race -count=1 ./...
+	$(GO) run ./cmd/wsbbot validate
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt-check: ## fail when a file is not gofmt-formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: fmt-check vet $(STATICCHECK) ## gofmt, go vet, staticcheck
+	$(STATICCHECK) ./...
+
+bench: ## run every benchmark once with memory figures
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean: ## remove build output and installed tools
+	rm -rf bin $(TOOLS)

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// wsbbot runs the real command wiring with the given environment and stdin
+// and returns the exit code, stdout and stderr.
+func wsbbot(t *testing.T, vars []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, vars: vars})
+	return code, out.String(), errb.String()
+}
+
+const samples = "../../testdata/samples"
+
+func TestLookupGuideCodes(t *testing.T) {
+	guide := []string{"0x800423F4", "0x80780119", "0x807800C5", "0x80780166"}
+	for _, lang := range []string{"en", "ja"} {
+		t.Run(lang, func(t *testing.T) {
+			code, out, stderr := wsbbot(t, nil, "", "lookup", "--json", "--lang", lang, strings.Join(guide, " "))
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+			if strings.Contains(out, "null") {
+				t.Errorf("JSON contains null:\n%s", out)
+			}
+			var got []map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(guide) {
+				t.Fatalf("got %d entries, want %d", len(got), len(guide))
+			}
+			japanese := regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`)
+			for i, e := range got {
+				if e["code"] != guide[i] || e["known"] != true || e["in_guide"] != true {
+					t.Errorf("entry %d = %v %v %v", i, e["code"], e["known"], e["in_guide"])
+				}
+				for _, f := range []string{"title", "cause", "first_action"} {
+					s, _ := e[f].(string)
+					if s == "" {
+						t.Errorf("%s: empty %s", guide[i], f)
+					}
+					if (lang == "ja") != japanese.MatchString(s) {
+						t.Errorf("%s %s in %s: %q", guide[i], f, lang, s)
+					}
+				}
+				rb, _ := e["runbooks"].(map[string]any)
+				if d, _ := rb["diagnose"].([]any); len(d) == 0 {
+					t.Errorf("%s: no diagnose runbook", guide[i])
+				}
+			}
+		})
+	}
+}
+
+func TestLookupForms(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       []string
+		exit       int
+	}{
+		{"pasted log, all forms, once each", `LastBackupResultHR : 2155348249 / HResult="-2139619047" / ０ｘ８０７８０１１９ / 800423f4 / 0X800423F4`, []string{"0x80780119", "0x800423F4"}, 0},
+		{"japanese sentence", "バックアップはエラー 0x807800C5 で失敗しました", []string{"0x807800C5"}, 0},
+		{"unknown only", "error 0x80789999", []string{"0x80789999"}, 1},
+		{"no code", "the backup of 2024-03-15 used 12345678 bytes {80780119-6f93-4464-a53e-1050253ae220}", []string{}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := wsbbot(t, nil, "", "lookup", "--json", tt.text)
+			if code != tt.exit {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tt.exit, stderr)
+			}
+			var got []struct {
+				Code   string `json:"code"`
+				Known  bool   `json:"known"`
+				Family string `json:"family"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("%v in %s", err, out)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i].Code != tt.want[i] {
+					t.Errorf("code %d = %s, want %s", i, got[i].Code, tt.want[i])
+				}
+			}
+			if tt.name == "unknown only" && (got[0].Known || got[0].Family != "wsb") {
+				t.Errorf("unknown code reported as %+v", got[0])
+			}
+		})
+	}
+}
+
+func TestLookupLanguageAndUsage(t *testing.T) {
+	_, out, _ := wsbbot(t, []string{"LANG=ja_JP.UTF-8"}, "", "lookup", "0x80780119")
+	if !strings.Contains(out, "原因") {
+		t.Errorf("LANG=ja_JP did not answer in Japanese:\n%s", out)
+	}
+	_, out, _ = wsbbot(t, []string{"LANG=ja_JP.UTF-8"}, "", "lookup", "--lang", "en", "0x80780119")
+	if !strings.Contains(out, "Cause:") {
+		t.Errorf("--lang en did not win over LANG:\n%s", out)
+	}
+	for _, args := range [][]string{{"lookup"}, {"lookup", "--lang", "fr", "0x80780119"}, {"lookup", "--bogus"}, {"frobnicate"}} {
+		if code, _, stderr := wsbbot(t, nil, "", args...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d (stderr %q), want 2 with a message", args, code, stderr)
+		}
+	}
+}
+
+func TestParseKinds(t *testing.T) {
+	tests := []struct{ kind, file string }{
+		{"vss-writers", "vssadmin-list-writers/en-02_natxo-nagios_exchange-state7-retryable.txt"},
+		{"vss-writers", "vssadmin-list-writers/ja-01_jpwinsup-askcorejp_all-stable.txt"},
+		{"shadowstorage", "other/en-01_personal-notes_console-wrap-80col.txt"},
+		{"wbadmin-versions", "other/get-versions_ja-01_jpwinsup-generation-management.txt"},
+		{"wbsummary", "other/get-wbsummary_frCA-01_auditwsbackup_success-ws2022.txt"},
+		{"usn-journal", "other/fsutil-queryjournal_en-01_jpwinsup-16TB-usn.txt"},
+		{"mountvol", "other/mountvol_ja-01_jpwinsup-D-vs-P.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+"/"+filepath.Base(tt.file), func(t *testing.T) {
+			path := filepath.Join(samples, tt.file)
+			code, out, stderr := wsbbot(t, nil, "", "parse", tt.kind, path, "--json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if strings.Contains(out, "null") || !json.Valid([]byte(out)) {
+				t.Errorf("bad JSON:\n%s", out)
+			}
+			// The same input through stdin, in the human format.
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, out, _ := wsbbot(t, nil, string(data), "parse", tt.kind, "-"); code != 0 || out == "" {
+				t.Errorf("stdin: exit %d, output %q", code, out)
+			}
+		})
+	}
+	code, _, stderr := wsbbot(t, nil, "", "parse", "vss-writers", filepath.Join(samples, "other/mountvol_en-01_msdocs-avd-msix-sample.txt"))
+	if code != 1 || !strings.Contains(stderr, "not vss-writers output") {
+		t.Errorf("mountvol as vss-writers: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = wsbbot(t, nil, "Error: 0x8000FFFF\n", "parse", "vss-writers")
+	if code != 1 || !strings.Contains(stderr, "0x8000FFFF") {
+		t.Errorf("vssadmin error: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := wsbbot(t, nil, "", "parse", "eventlog"); code != 2 {
+		t.Errorf("unknown kind: exit %d, want 2", code)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	code, out, stderr := wsbbot(t, nil, "", "validate")
+	if code != 0 || !strings.Contains(stderr, "0 error(s)") {
+		t.Fatalf("bundled: exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.Contains(out, "warning: runbook") {
+		t.Errorf("no warning for runbooks not written yet:\n%s", out)
+	}
+	if code, _, _ := wsbbot(t, nil, "", "validate", "--strict"); code != 1 {
+		t.Errorf("--strict with warnings: exit %d, want 1", code)
+	}
+
+	dir := t.TempDir()
+	bad := "kind: catalogue\ncodes:\n  - code: \"0x8078abcd\"\n    titel: {en: x, ja: y}\n"
+	if err := os.WriteFile(filepath.Join(dir, "ops.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "other.yml"), []byte("kind: nonsense\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = wsbbot(t, nil, "", "validate", dir)
+	if code != 1 {
+		t.Fatalf("broken folder: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"ops.yaml:3:", "ops.yaml:4:", `"titel"`, "other.yml:1:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := wsbbot(t, nil, "", "validate", filepath.Join(dir, "missing")); code != 2 {
+		t.Errorf("missing folder: exit %d, want 2", code)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	vars := []string{"WSBBOT_SLACK_BOT_TOKEN=xoxb-TOPSECRET", "WSBBOT_SLACK_APP_TOKEN=xapp-TOPSECRET"}
+	code, out, stderr := wsbbot(t, vars, "", "config", "check", "--config", "../../config/wsbbot.example.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out, "TOPSECRET") || !strings.Contains(out, "[redacted]") {
+		t.Errorf("secrets not redacted:\n%s", out)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("remote:\n  concurency: 5\ntargets:\n  - name: a\n    address: h\n    port: 70000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = wsbbot(t, nil, "", "config", "check", "--config", bad)
+	if code != 2 || !strings.Contains(stderr, "concurency") {
+		t.Errorf("bad config: exit %d, stderr %s", code, stderr)
+	}
+	if code, _, _ := wsbbot(t, nil, "", "lookup", "--config", filepath.Join(dir, "nope.yaml"), "0x80780119"); code != 2 {
+		t.Errorf("missing config file: exit %d, want 2", code)
+	}
+}
+
+func TestConsole(t *testing.T) {
+	code, out, _ := wsbbot(t, nil, "help\nsomething without a code\nfailed with 0x80780166\nquit\n", "console", "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"No error code found", "0x80780166", "First action:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}

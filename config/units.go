@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -150,7 +149,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("%q is not a whole number of bytes: %w", s, errByteSize)
 	}
 	n := r.Num()
-	if !n.IsInt64() || n.Int64() > math.MaxInt64 {
+	if !n.IsInt64() {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return ByteSize(n.Int64()), nil

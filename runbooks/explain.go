@@ -63,10 +63,9 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 	x.Title = e.Title.In(lang)
 	x.Cause = e.Cause.In(lang)
 	x.FirstAction = e.FirstAction.In(lang)
-	if m, ok := e.Message.In(lang); ok {
-		x.Message = m
-		x.MessageNote = e.Message.NoteIn(lang)
-	} else {
+	x.Message, _ = e.Message.In(lang)
+	x.MessageNote = e.Message.NoteIn(lang)
+	if x.Message == "" && x.MessageNote == "" {
 		x.MessageNote = pick(lang,
 			"No source gives Microsoft's English message text for this code.",
 			"このコードの Windows の日本語メッセージは、確認できた出典がありません。")

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // VolumeRef is a volume as vssadmin prints it: "(C:)\\?\Volume{guid}\".
@@ -355,12 +356,12 @@ func parseSize(s string) (int64, bool, string) {
 	return int64(v), true, ""
 }
 
+// spaceLen returns the byte length of the space (ASCII, no-break or
+// narrow no-break, as French number formatting uses) that starts s, or 0.
 func spaceLen(s string) int {
-	for _, r := range s {
-		if r == ' ' || r == '\u00a0' || r == '\u202f' {
-			return len(string(r))
-		}
-		return 0
+	r, size := utf8.DecodeRuneInString(s)
+	if r == ' ' || r == '\u00a0' || r == '\u202f' {
+		return size
 	}
 	return 0
 }

@@ -37,16 +37,6 @@ type doc struct {
 	commands []string        // echoed commands, lower-case, single-spaced
 }
 
-// hasContent reports whether any line is content.
-func (d *doc) hasContent() bool {
-	for _, l := range d.lines {
-		if l.role == roleContent {
-			return true
-		}
-	}
-	return false
-}
-
 // otherCommand returns an echoed command that belongs to a different kind
 // of output than kind, when no echoed command belongs to kind.
 func (d *doc) otherCommand(kind string) string {

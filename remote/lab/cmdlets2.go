@@ -1,0 +1,1232 @@
+package lab
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// --- file system ---
+
+// pathInfo is what the lab knows about a file system path.
+type pathInfo struct {
+	unc       bool
+	share     *share
+	reachable bool
+	drive     byte
+	driveOK   bool
+	key       string // normalized, lower case
+	root      bool
+	display   string
+}
+
+func normPath(p string) string {
+	p = strings.ReplaceAll(strings.TrimSpace(p), "/", `\`)
+	if len(p) > 3 || strings.HasPrefix(p, `\\`) {
+		p = strings.TrimRight(p, `\`)
+	}
+	return p
+}
+
+func (h *Host) pathInfoLocked(path string) pathInfo {
+	pi := pathInfo{display: path}
+	n := normPath(path)
+	pi.key = strings.ToLower(n)
+	if server, name, ok := splitUNC(n); ok {
+		pi.unc = true
+		pi.share = h.shareByPath(n)
+		known := strings.EqualFold(server, h.nas.name) || strings.EqualFold(server, h.nas.fqdn) || server == h.nas.ip
+		pi.reachable = known && h.nas.reachable
+		pi.root = strings.EqualFold(n, `\\`+server+`\`+name)
+		return pi
+	}
+	if l, ok := driveLetterOf(n[:min(2, len(n))]); ok && len(n) >= 2 && n[1] == ':' {
+		pi.drive = l
+		pi.driveOK = h.volumeByLetter(l) != nil
+		pi.root = len(n) <= 3
+	}
+	return pi
+}
+
+// existsLocked reports whether Test-Path would find the path.
+func (h *Host) existsLocked(pi pathInfo) bool {
+	if _, ok := h.files[pi.key]; ok {
+		return (pi.unc && pi.reachable && pi.share != nil && pi.share.writable) || (!pi.unc && pi.driveOK)
+	}
+	switch {
+	case pi.unc:
+		if !pi.reachable || pi.share == nil || !pi.share.writable {
+			return false
+		}
+		if pi.root {
+			return true
+		}
+		if strings.HasSuffix(pi.key, `\windowsimagebackup`) {
+			return slices.ContainsFunc(h.versions, func(v version) bool { return v.network })
+		}
+		return false
+	case pi.drive != 0:
+		if !pi.driveOK {
+			return false
+		}
+		if pi.root {
+			return true
+		}
+		rest := strings.TrimPrefix(pi.key[2:], `\`)
+		switch rest {
+		case "windows", `windows\system32`, "program files", "programdata", "users", `windows\logs\windowsserverbackup`:
+			return pi.drive == 'C'
+		case "windowsimagebackup":
+			v := h.volumeByLetter(pi.drive)
+			return v != nil && v.role == RoleBackupTarget
+		}
+	}
+	return false
+}
+
+func cmdletTestPath(r *psRun, c *psCall) ([]any, error) {
+	paths := c.strs("Path")
+	if lp := c.strs("LiteralPath"); len(lp) > 0 {
+		paths = lp
+	}
+	if len(paths) == 0 {
+		for _, it := range c.input {
+			paths = append(paths, invariantString(it))
+		}
+	}
+	var out []any
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range paths {
+		if c.flag("IsValid") {
+			out = append(out, true)
+			continue
+		}
+		out = append(out, h.existsLocked(h.pathInfoLocked(p)))
+	}
+	return out, nil
+}
+
+// writeCheckLocked returns the error record writing to path gives, or nil.
+func (r *psRun) writeCheckLocked(c *psCall, path string) *errRecord {
+	h := r.h
+	pi := h.pathInfoLocked(path)
+	switch {
+	case pi.unc && (!pi.reachable || pi.share == nil):
+		return &errRecord{msg: r.t.psNetworkPath, category: "NotSpecified", exception: "IOException", fqid: "System.IO.IOException," + fqClass(c)}
+	case pi.unc && !pi.share.writable:
+		return &errRecord{msg: fmt.Sprintf(r.t.psAccessDenied, path), category: "PermissionDenied", target: path, targetType: "String", exception: "UnauthorizedAccessException", fqid: "System.UnauthorizedAccessException," + fqClass(c)}
+	case !pi.unc && pi.drive == 0:
+		return nil
+	case !pi.unc && !pi.driveOK:
+		d := string(pi.drive)
+		return &errRecord{msg: fmt.Sprintf(r.t.psDriveNotFound, d), category: "ObjectNotFound", target: d, targetType: "String", exception: "DriveNotFoundException", fqid: "DriveNotFound," + fqClass(c)}
+	}
+	return nil
+}
+
+func cmdletSetContent(r *psRun, c *psCall) ([]any, error) {
+	path, ok := c.str("Path")
+	if lp, has := c.str("LiteralPath"); has {
+		path, ok = lp, true
+	}
+	if !ok {
+		return nil, r.nonTerminating(c, &errRecord{msg: "Cannot bind argument to parameter 'Path' because it is null.", category: "InvalidData", exception: "ParameterBindingValidationException", fqid: "ParameterArgumentValidationErrorNullNotAllowed," + fqClass(c)})
+	}
+	vals := c.items("Value")
+	var b strings.Builder
+	for _, v := range vals {
+		b.WriteString(invariantString(v))
+		if !c.flag("NoNewline") {
+			b.WriteString("\r\n")
+		}
+	}
+	h := r.h
+	h.mu.Lock()
+	rec := r.writeCheckLocked(c, path)
+	if rec == nil {
+		key := strings.ToLower(normPath(path))
+		if c.entry.name == "Add-Content" {
+			h.files[key] += b.String()
+		} else {
+			h.files[key] = b.String()
+		}
+	}
+	h.mu.Unlock()
+	if rec != nil {
+		return nil, r.nonTerminating(c, rec)
+	}
+	return nil, nil
+}
+
+func cmdletGetContent(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	var out []any
+	for _, path := range append(c.strs("Path"), c.strs("LiteralPath")...) {
+		h.mu.Lock()
+		pi := h.pathInfoLocked(path)
+		content, ok := h.files[pi.key]
+		ok = ok && h.existsLocked(pi)
+		h.mu.Unlock()
+		if !ok {
+			if err := r.nonTerminating(c, &errRecord{msg: fmt.Sprintf(r.t.psPathNotFound, path), category: "ObjectNotFound", target: path, targetType: "String", exception: "ItemNotFoundException", fqid: "PathNotFound," + fqClass(c)}); err != nil {
+				return out, err
+			}
+			continue
+		}
+		if c.flag("Raw") {
+			out = append(out, content)
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(strings.ReplaceAll(content, "\r\n", "\n"), "\n"), "\n") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func cmdletRemoveItem(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	for _, path := range append(c.strs("Path"), c.strs("LiteralPath")...) {
+		h.mu.Lock()
+		pi := h.pathInfoLocked(path)
+		rec := r.writeCheckLocked(c, path)
+		if rec == nil {
+			if _, ok := h.files[pi.key]; ok {
+				delete(h.files, pi.key)
+			} else {
+				rec = &errRecord{msg: fmt.Sprintf(r.t.psPathNotFound, path), category: "ObjectNotFound", target: path, targetType: "String", exception: "ItemNotFoundException", fqid: "PathNotFound," + fqClass(c)}
+			}
+		}
+		h.mu.Unlock()
+		if rec != nil {
+			if err := r.nonTerminating(c, rec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// --- Windows Server Backup ---
+
+func cmdletWBSummary(r *psRun, _ *psCall) ([]any, error) {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	return []any{r.h.wbSummaryLocked()}, nil
+}
+
+func cmdletWBPolicy(r *psRun, _ *psCall) ([]any, error) {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	return []any{r.h.wbPolicyLocked()}, nil
+}
+
+// policyFlag reads BMR or SystemState from -Policy or the host's policy.
+func policyFlag(r *psRun, c *psCall, prop string) ([]any, error) {
+	if o, ok := c.val("Policy").(*psObj); ok {
+		v, _ := o.get(prop)
+		return []any{truthy(v)}, nil
+	}
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	if prop == "BMR" {
+		return []any{r.h.policy.bmr}, nil
+	}
+	return []any{r.h.policy.systemState}, nil
+}
+
+func cmdletWBBareMetal(r *psRun, c *psCall) ([]any, error)   { return policyFlag(r, c, "BMR") }
+func cmdletWBSystemState(r *psRun, c *psCall) ([]any, error) { return policyFlag(r, c, "SystemState") }
+
+func cmdletWBTarget(r *psRun, _ *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []any
+	for _, tg := range h.policy.targets {
+		if o := h.wbTargetLocked(tg); o != nil {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func cmdletWBVolume(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var vols []*volume
+	switch {
+	case c.flag("AllVolumes"):
+		vols = h.visibleVolumes()
+	case c.flag("CriticalVolumes"):
+		vols = []*volume{h.findVolume(RoleSystemReserved), h.findVolume(RoleSystem)}
+	case c.has("VolumePath"):
+		for _, vp := range c.strs("VolumePath") {
+			if v := h.findVolume(vp); v != nil {
+				vols = append(vols, v)
+			}
+		}
+	default:
+		vols = h.sourceVolumes()
+	}
+	var out []any
+	for _, v := range vols {
+		out = append(out, h.wbVolumeLocked(v))
+	}
+	return out, nil
+}
+
+func cmdletWBDisk(r *psRun, _ *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []any
+	for _, d := range h.disks {
+		if d.present {
+			out = append(out, h.wbDiskLocked(d))
+		}
+	}
+	return out, nil
+}
+
+func cmdletWBJob(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n, ok := c.num("Previous"); ok {
+		var out []any
+		for i := len(h.history) - 1; i >= 0 && len(out) < int(n); i-- {
+			out = append(out, h.wbJobLocked(nil, &h.history[i]))
+		}
+		return out, nil
+	}
+	return []any{h.wbJobLocked(h.job, nil)}, nil
+}
+
+func cmdletWBBackupSet(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []any
+	for _, v := range h.versions {
+		out = append(out, h.wbBackupSetLocked(v))
+	}
+	return out, nil
+}
+
+func cmdletStartWBBackup(r *psRun, c *psCall) ([]any, error) {
+	h, t := r.h, r.t
+	h.mu.Lock()
+	j, err := h.startJobLocked()
+	h.mu.Unlock()
+	if err != nil {
+		return nil, r.nonTerminating(c, &errRecord{msg: t.psJobRunning, category: "InvalidOperation", exception: "InvalidOperationException", fqid: "System.InvalidOperationException,Microsoft.Windows.ServerBackup.Commands.StartWBBackup"})
+	}
+	r.write(t.progRetrieving + "\r\n" + fmt.Sprintf(t.progStarting, strings.Join(j.volumes, ", "), j.target, j.target) + "\r\n")
+	env := &execEnv{ctx: r.env.ctx, h: h, user: r.env.user, stdout: r.env.stdout, stderr: r.env.stderr}
+	if code := env.followJob(j); code != 0 {
+		h.mu.Lock()
+		res := j.result
+		finished := j.finished
+		h.mu.Unlock()
+		if !finished {
+			return nil, &psExitErr{code: 1}
+		}
+		return nil, r.nonTerminating(c, &errRecord{msg: t.hrMessage(detOr(res.detailedHR, res.hr)), category: "NotSpecified", exception: "COMException", fqid: fmt.Sprintf("0x%08X,Microsoft.Windows.ServerBackup.Commands.StartWBBackup", res.hr)})
+	}
+	return nil, nil
+}
+
+// --- services ---
+
+// serviceTargetsLocked resolves -Name / -DisplayName / piped services,
+// reporting names that match nothing.
+func (r *psRun) serviceTargetsLocked(c *psCall, all bool) ([]*service, []*errRecord) {
+	h := r.h
+	var out []*service
+	var errs []*errRecord
+	add := func(s *service) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	names := c.strs("Name")
+	for _, it := range c.items("InputObject") {
+		switch x := it.(type) {
+		case *psObj:
+			if v, ok := x.get("Name"); ok {
+				names = append(names, invariantString(v))
+			}
+		case string:
+			names = append(names, x)
+		}
+	}
+	for _, n := range names {
+		found := false
+		for _, s := range h.services {
+			if wildcardMatch(n, s.name) {
+				add(s)
+				found = true
+			}
+		}
+		if !found && !strings.ContainsAny(n, "*?") {
+			errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psServiceNotFound, n), category: "ObjectNotFound", target: n, targetType: "String", exception: "ServiceCommandException", fqid: "NoServiceFoundForGivenName," + fqClass(c)})
+		}
+	}
+	for _, dn := range c.strs("DisplayName") {
+		found := false
+		for _, s := range h.services {
+			if wildcardMatch(dn, s.display) {
+				add(s)
+				found = true
+			}
+		}
+		if !found && !strings.ContainsAny(dn, "*?") {
+			errs = append(errs, &errRecord{msg: fmt.Sprintf("Cannot find any service with display name '%s'.", dn), category: "ObjectNotFound", target: dn, targetType: "String", exception: "ServiceCommandException", fqid: "NoServiceFoundForGivenDisplayName," + fqClass(c)})
+		}
+	}
+	if all && len(names) == 0 && !c.has("DisplayName") {
+		out = slices.Clone(h.services)
+		slices.SortFunc(out, func(a, b *service) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
+	}
+	return out, errs
+}
+
+func cmdletGetService(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	svcs, errs := r.serviceTargetsLocked(c, true)
+	var out []any
+	for _, s := range svcs {
+		out = append(out, h.serviceObjLocked(s, false))
+	}
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	svcs, errs := r.serviceTargetsLocked(c, false)
+	var out []any
+	action := c.entry.name
+	for _, s := range svcs {
+		stop := action == "Stop-Service" || action == "Restart-Service"
+		if stop && s.running {
+			if s.cannotStop {
+				errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psServiceCannotStop, s.display, s.name, s.name), category: "CloseError", target: "System.ServiceProcess.ServiceController", targetType: "ServiceController", exception: "ServiceCommandException", fqid: "CouldNotStopService," + fqClass(c)})
+				continue
+			}
+			deps := h.runningDependents(s)
+			if len(deps) > 0 && !c.flag("Force") {
+				errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psDependents, s.display, s.name), category: "InvalidOperation", target: "System.ServiceProcess.ServiceController", targetType: "ServiceController", exception: "ServiceCommandException", fqid: "ServiceHasDependentServices," + fqClass(c)})
+				continue
+			}
+			for _, d := range deps {
+				h.stopServiceLocked(d)
+			}
+			h.stopServiceLocked(s)
+			if action == "Restart-Service" {
+				h.startServiceLocked(s)
+				for _, d := range deps {
+					h.startServiceLocked(d)
+				}
+			}
+		} else if !s.running && (action == "Start-Service" || action == "Restart-Service") {
+			h.startServiceLocked(s)
+		}
+		if c.flag("PassThru") {
+			out = append(out, h.serviceObjLocked(s, false))
+		}
+	}
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// --- storage ---
+
+func (r *psRun) cimNotFound(c *psCall, msg, prop, val, typ string) *errRecord {
+	return &errRecord{msg: msg, category: "ObjectNotFound", target: val, targetType: typ, activity: c.entry.name, exception: "CimJobException", fqid: "CmdletizationQuery_NotFound_" + prop + "," + c.entry.name}
+}
+
+// volumesFromInputLocked maps piped partitions / volumes to volumes.
+func (h *Host) volumesFromInputLocked(items []any) []*volume {
+	var out []*volume
+	for _, it := range items {
+		o, ok := it.(*psObj)
+		if !ok {
+			continue
+		}
+		if pth, ok := o.get("Path"); ok {
+			if v := h.findVolume(invariantString(pth)); v != nil {
+				out = append(out, v)
+				continue
+			}
+		}
+		dn, ok1 := o.get("DiskNumber")
+		pn, ok2 := o.get("PartitionNumber")
+		if ok1 && ok2 {
+			d, _ := toNumber(dn)
+			pp, _ := toNumber(pn)
+			for _, v := range h.visibleVolumes() {
+				if v.disk == int(d) && v.part == int(pp) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cmdletGetVolume(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	var vols []*volume
+	var errs []*errRecord
+	switch {
+	case c.has("DriveLetter"):
+		for _, l := range c.strs("DriveLetter") {
+			lt, ok := driveLetterOf(l)
+			v := h.volumeByLetter(lt)
+			if !ok || v == nil {
+				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoVolume, l), "DriveLetter", l, "Char"))
+				continue
+			}
+			vols = append(vols, v)
+		}
+	case c.has("Path") || c.has("UniqueId") || c.has("ObjectId"):
+		for _, pth := range append(append(c.strs("Path"), c.strs("UniqueId")...), c.strs("ObjectId")...) {
+			if v := h.findVolume(pth); v != nil && h.diskPresent(v.disk) {
+				vols = append(vols, v)
+			} else {
+				errs = append(errs, r.cimNotFound(c, fmt.Sprintf("No MSFT_Volume objects found with property 'Path' equal to '%s'.  Verify the value of the property and retry.", pth), "Path", pth, "String"))
+			}
+		}
+	case c.has("FileSystemLabel"):
+		for _, v := range h.visibleVolumes() {
+			for _, l := range c.strs("FileSystemLabel") {
+				if wildcardMatch(l, v.label) {
+					vols = append(vols, v)
+				}
+			}
+		}
+	case c.hasInput && len(c.input) > 0:
+		vols = h.volumesFromInputLocked(c.input)
+	default:
+		vols = h.visibleVolumes()
+	}
+	var out []any
+	for _, v := range vols {
+		out = append(out, h.volumeObjLocked(v))
+	}
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	vols := h.visibleVolumes()
+	var errs []*errRecord
+	if c.has("DriveLetter") {
+		var sel []*volume
+		for _, l := range c.strs("DriveLetter") {
+			lt, _ := driveLetterOf(l)
+			if v := h.volumeByLetter(lt); v != nil {
+				sel = append(sel, v)
+			} else {
+				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DriveLetter", l), "DriveLetter", l, "Char"))
+			}
+		}
+		vols = sel
+	}
+	if dn, ok := c.num("DiskNumber"); ok {
+		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.disk != int(dn) })
+		if len(vols) == 0 {
+			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DiskNumber", strconv.FormatInt(dn, 10)), "DiskNumber", strconv.FormatInt(dn, 10), "UInt32"))
+		}
+	}
+	if pn, ok := c.num("PartitionNumber"); ok {
+		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.part != int(pn) })
+		if len(vols) == 0 && len(errs) == 0 {
+			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "PartitionNumber", strconv.FormatInt(pn, 10)), "PartitionNumber", strconv.FormatInt(pn, 10), "UInt32"))
+		}
+	}
+	if c.hasInput && len(c.input) > 0 && !c.has("DriveLetter") && !c.has("DiskNumber") {
+		var sel []*volume
+		for _, it := range c.input {
+			o, ok := it.(*psObj)
+			if !ok {
+				continue
+			}
+			if strings.HasSuffix(o.typeName, "MSFT_Disk") {
+				n, _ := o.get("Number")
+				f, _ := toNumber(n)
+				for _, v := range h.visibleVolumes() {
+					if v.disk == int(f) {
+						sel = append(sel, v)
+					}
+				}
+				continue
+			}
+			sel = append(sel, h.volumesFromInputLocked([]any{it})...)
+		}
+		vols = sel
+	}
+	var out []any
+	for _, v := range vols {
+		out = append(out, h.partitionObjLocked(v))
+	}
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	var disks []*disk
+	var errs []*errRecord
+	switch {
+	case c.has("Number"):
+		for _, n := range c.strs("Number") {
+			f, _ := strconv.Atoi(n)
+			if d := h.diskByNumber(f); d != nil {
+				disks = append(disks, d)
+			} else {
+				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoDisk, n), "Number", n, "UInt32"))
+			}
+		}
+	case c.hasInput && len(c.input) > 0:
+		for _, v := range h.volumesFromInputLocked(c.input) {
+			if d := h.diskByNumber(v.disk); d != nil && !slices.Contains(disks, d) {
+				disks = append(disks, d)
+			}
+		}
+	default:
+		for _, d := range h.disks {
+			if d.present {
+				disks = append(disks, d)
+			}
+		}
+	}
+	var out []any
+	for _, d := range disks {
+		if fn, ok := c.str("FriendlyName"); ok && !wildcardMatch(fn, d.friendly) {
+			continue
+		}
+		out = append(out, h.diskObjLocked(d))
+	}
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// partitionArgLocked finds the partition an access-path cmdlet works on.
+func (r *psRun) partitionArgLocked(c *psCall) (*volume, *errRecord) {
+	h := r.h
+	if c.has("DriveLetter") {
+		l, _ := c.str("DriveLetter")
+		lt, _ := driveLetterOf(l)
+		if v := h.volumeByLetter(lt); v != nil {
+			return v, nil
+		}
+		return nil, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DriveLetter", l), "DriveLetter", l, "Char")
+	}
+	if vs := h.volumesFromInputLocked(c.items("InputObject")); len(vs) > 0 {
+		return vs[0], nil
+	}
+	dn, ok1 := c.num("DiskNumber")
+	pn, ok2 := c.num("PartitionNumber")
+	if ok1 && ok2 {
+		for _, v := range h.visibleVolumes() {
+			if v.disk == int(dn) && v.part == int(pn) {
+				return v, nil
+			}
+		}
+	}
+	n := strconv.FormatInt(pn, 10)
+	return nil, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "PartitionNumber", n), "PartitionNumber", n, "UInt32")
+}
+
+func cmdletAddAccessPath(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	v, rec := r.partitionArgLocked(c)
+	if rec == nil {
+		var l byte
+		if c.flag("AssignDriveLetter") {
+			for x := byte('D'); x <= 'Z'; x++ {
+				if h.volumeByLetter(x) == nil {
+					l = x
+					break
+				}
+			}
+		} else {
+			ap, _ := c.str("AccessPath")
+			l, _ = driveLetterOf(ap)
+		}
+		switch {
+		case l == 0:
+			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
+		case h.volumeByLetter(l) != nil:
+			rec = &errRecord{msg: r.t.psAccessPathInUse, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
+		case v.letter != 0:
+			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
+		default:
+			v.letter = l
+		}
+	}
+	var out []any
+	if rec == nil && c.flag("PassThru") {
+		out = append(out, h.partitionObjLocked(v))
+	}
+	h.mu.Unlock()
+	if rec != nil {
+		return nil, r.nonTerminating(c, rec)
+	}
+	return out, nil
+}
+
+func cmdletRemoveAccessPath(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	v, rec := r.partitionArgLocked(c)
+	if rec == nil {
+		ap, _ := c.str("AccessPath")
+		l, ok := driveLetterOf(ap)
+		switch {
+		case !ok || v.letter != l:
+			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Remove-PartitionAccessPath", activity: c.entry.name}
+		case v.boot:
+			rec = &errRecord{msg: r.t.accessDenied, category: "PermissionDenied", exception: "CimException", fqid: "StorageWMI 40001,Remove-PartitionAccessPath", activity: c.entry.name}
+		default:
+			v.letter = 0
+		}
+	}
+	h.mu.Unlock()
+	if rec != nil {
+		return nil, r.nonTerminating(c, rec)
+	}
+	return nil, nil
+}
+
+func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	if pv, ok := c.str("PSProvider"); ok && !strings.EqualFold(pv, "FileSystem") && !strings.EqualFold(pv, `Microsoft.PowerShell.Core\FileSystem`) {
+		return nil, nil
+	}
+	h.mu.Lock()
+	var out []any
+	var errs []*errRecord
+	names := c.strs("Name")
+	for _, v := range h.visibleVolumes() {
+		if v.letter == 0 {
+			continue
+		}
+		if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return wildcardMatch(n, string(v.letter)) }) {
+			continue
+		}
+		out = append(out, h.psDriveObjLocked(v))
+	}
+	for _, n := range names {
+		if strings.ContainsAny(n, "*?") {
+			continue
+		}
+		l, ok := driveLetterOf(n)
+		if !ok || h.volumeByLetter(l) == nil {
+			errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psDriveNotFound, n), category: "ObjectNotFound", target: n, targetType: "String", exception: "DriveNotFoundException", fqid: "GetLocationNoMatchingDrive," + fqClass(c)})
+		}
+	}
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*psObj).str, b.(*psObj).str) })
+	h.mu.Unlock()
+	for _, e := range errs {
+		if err := r.nonTerminating(c, e); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// --- Defender ---
+
+func cmdletMpPreference(r *psRun, _ *psCall) ([]any, error) {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	return []any{r.h.mpPreferenceLocked()}, nil
+}
+
+func cmdletMpStatus(r *psRun, _ *psCall) ([]any, error) {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	return []any{r.h.mpStatusLocked()}, nil
+}
+
+func cmdletMpChange(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := &h.defender
+	apply := func(list *[]string, param string) {
+		if !c.has(param) {
+			return
+		}
+		vals := c.strs(param)
+		switch c.entry.name {
+		case "Add-MpPreference":
+			for _, v := range vals {
+				if !slices.ContainsFunc(*list, func(x string) bool { return strings.EqualFold(x, v) }) {
+					*list = append(*list, v)
+				}
+			}
+		case "Remove-MpPreference":
+			*list = slices.DeleteFunc(*list, func(x string) bool {
+				return slices.ContainsFunc(vals, func(v string) bool { return strings.EqualFold(x, v) })
+			})
+		default:
+			*list = vals
+		}
+	}
+	apply(&d.exclusionPath, "ExclusionPath")
+	apply(&d.exclusionProcess, "ExclusionProcess")
+	apply(&d.exclusionExtension, "ExclusionExtension")
+	if c.has("DisableRealtimeMonitoring") {
+		d.realtime = !truthy(c.val("DisableRealtimeMonitoring"))
+	}
+	return nil, nil
+}
+
+// --- network ---
+
+const hostIP = hostIPBase + "11"
+
+func cmdletTestNetConnection(r *psRun, c *psCall) ([]any, error) {
+	h, t := r.h, r.t
+	target := "internetbeacon.msedge.net"
+	if s, ok := c.str("ComputerName"); ok {
+		target = s
+	}
+	port := int64(0)
+	if n, ok := c.num("Port"); ok {
+		port = n
+	}
+	if cp, ok := c.str("CommonTCPPort"); ok {
+		port = map[string]int64{"smb": 445, "http": 80, "rdp": 3389, "winrm": 5985}[strings.ToLower(cp)]
+	}
+	h.mu.Lock()
+	addr, reachable, open := "", false, map[int64]bool{}
+	lt := strings.ToLower(target)
+	switch {
+	case lt == strings.ToLower(h.nas.name) || lt == strings.ToLower(h.nas.fqdn) || lt == h.nas.ip:
+		addr, reachable = h.nas.ip, h.nas.reachable
+		open = map[int64]bool{445: true, 139: true}
+	case lt == "localhost" || lt == "127.0.0.1" || lt == strings.ToLower(h.name) || lt == hostIP:
+		addr, reachable = hostIP, true
+		open = map[int64]bool{445: true, 5985: true, 3389: true, 135: true}
+		if lt == "localhost" || lt == "127.0.0.1" {
+			addr = "::1"
+		}
+	case strings.HasPrefix(lt, hostIPBase):
+		addr = target
+	}
+	h.mu.Unlock()
+	resolved := addr != ""
+	tcpOK := resolved && reachable && open[port]
+	if !resolved {
+		r.addWarning(fmt.Sprintf(t.psNameResolution, target))
+	} else if port != 0 && !tcpOK {
+		r.addWarning(fmt.Sprintf(t.psTestConnectionFailed, addr, port))
+		if !reachable {
+			r.addWarning(fmt.Sprintf(t.psTestConnectionWarning, addr))
+		}
+	} else if port == 0 && !reachable {
+		r.addWarning(fmt.Sprintf(t.psTestConnectionWarning, addr))
+	}
+	if lvl, ok := c.str("InformationLevel"); ok && strings.EqualFold(lvl, "Quiet") {
+		if port != 0 {
+			return []any{tcpOK}, nil
+		}
+		return []any{resolved && reachable}, nil
+	}
+	src := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress", p("IPAddress", hostIP))
+	src.str = hostIP
+	var remote any
+	if resolved {
+		remote = addr
+	}
+	o := newObj("TestNetConnectionResult",
+		p("ComputerName", target),
+		p("RemoteAddress", remote),
+		p("RemotePort", port),
+		p("NameResolutionSucceeded", resolved),
+		p("InterfaceAlias", "Ethernet"),
+		p("SourceAddress", src),
+		p("NetRoute (NextHop)", "0.0.0.0"),
+		p("PingSucceeded", resolved && reachable),
+		p("PingReplyDetails (RTT)", "0 ms"),
+		p("TcpTestSucceeded", tcpOK),
+	)
+	o.view = viewList
+	if port != 0 {
+		o.list = []string{"ComputerName", "RemoteAddress", "RemotePort", "InterfaceAlias", "SourceAddress", "TcpTestSucceeded"}
+	} else {
+		o.list = []string{"ComputerName", "RemoteAddress", "InterfaceAlias", "SourceAddress", "PingSucceeded", "PingReplyDetails (RTT)"}
+	}
+	return []any{o}, nil
+}
+
+func cmdletSmbConnection(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []any
+	user := strings.ToUpper(strings.Split(h.domain, ".")[0]) + `\` + r.user()
+	for _, s := range h.shares {
+		if !s.connected {
+			continue
+		}
+		if sn, ok := c.str("ServerName"); ok && !strings.EqualFold(sn, s.server) && !strings.EqualFold(sn, h.nas.fqdn) {
+			continue
+		}
+		if sh, ok := c.str("ShareName"); ok && !wildcardMatch(sh, s.name) {
+			continue
+		}
+		o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/SMB/MSFT_SmbConnection",
+			p("ContinuouslyAvailable", false),
+			p("Credential", user),
+			p("Dialect", s.dialect),
+			p("Encrypted", false),
+			p("NumOpens", uint32(1)),
+			p("Redirected", false),
+			p("ServerName", s.server),
+			p("ShareName", s.name),
+			p("Signed", s.dialect != "2.0.2"),
+			p("UserName", user),
+			p("PSComputerName", nil),
+		)
+		o.view = viewTable
+		t := r.t
+		o.cols = []tableCol{strCol("ServerName", "ServerName", t), strCol("ShareName", "ShareName", t), strCol("UserName", "UserName", t), strCol("Credential", "Credential", t), strCol("Dialect", "Dialect", t), {header: "NumOpens", right: true, value: func(o *psObj) string { v, _ := o.get("NumOpens"); return invariantString(v) }}}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// --- events ---
+
+func cmdletGetWinEvent(r *psRun, c *psCall) ([]any, error) {
+	h, t := r.h, r.t
+	logs := c.strs("LogName")
+	logs = append(logs, c.strs("ProviderName")...)
+	var ids []int64
+	var levels []int64
+	var start, end time.Time
+	if hs, ok := c.val("FilterHashtable").(*psHash); ok {
+		for _, k := range hs.keys {
+			v := hs.vals[strings.ToLower(k)]
+			switch strings.ToLower(k) {
+			case "logname", "providername":
+				for _, x := range enumerate(v) {
+					logs = append(logs, invariantString(x))
+				}
+			case "id":
+				for _, x := range enumerate(v) {
+					if n, ok := toNumber(x); ok {
+						ids = append(ids, int64(n))
+					}
+				}
+			case "level":
+				for _, x := range enumerate(v) {
+					if n, ok := toNumber(x); ok {
+						levels = append(levels, int64(n))
+					}
+				}
+			case "starttime":
+				start, _ = v.(time.Time)
+			case "endtime":
+				end, _ = v.(time.Time)
+			}
+		}
+	}
+	for _, l := range logs {
+		if !strings.EqualFold(l, "Microsoft-Windows-Backup") && !strings.EqualFold(l, "Application") && !strings.EqualFold(l, "System") {
+			return nil, r.nonTerminating(c, &errRecord{msg: fmt.Sprintf(t.psNoLog, l), category: "ObjectNotFound", target: l, targetType: "String", exception: "Exception", fqid: "NoMatchingLogsFound," + fqClass(c)})
+		}
+	}
+	backup := len(logs) == 0 || slices.ContainsFunc(logs, func(l string) bool { return strings.EqualFold(l, "Microsoft-Windows-Backup") })
+	var out []any
+	h.mu.Lock()
+	if backup {
+		max, hasMax := c.num("MaxEvents")
+		evs := slices.Clone(h.events)
+		if !c.flag("Oldest") {
+			slices.Reverse(evs)
+		}
+		for _, ev := range evs {
+			if len(ids) > 0 && !slices.Contains(ids, int64(ev.id)) {
+				continue
+			}
+			if len(levels) > 0 && !slices.Contains(levels, int64(ev.level)) {
+				continue
+			}
+			if !start.IsZero() && ev.when.Before(start) {
+				continue
+			}
+			if !end.IsZero() && ev.when.After(end) {
+				continue
+			}
+			if hasMax && int64(len(out)) >= max {
+				break
+			}
+			out = append(out, h.eventObj(ev))
+		}
+	}
+	h.mu.Unlock()
+	if len(out) == 0 {
+		return nil, r.nonTerminating(c, &errRecord{msg: t.psNoEvents, category: "ObjectNotFound", exception: "Exception", fqid: "NoMatchingEventsFound," + fqClass(c)})
+	}
+	return out, nil
+}
+
+// --- CIM / WMI ---
+
+// wqlCond is one `Prop op value` condition of a WQL filter.
+type wqlCond struct {
+	prop, op string
+	val      any
+}
+
+// parseWQL parses `A = 'x' AND B LIKE 'y%'` (and a full SELECT query).
+func parseWQL(filter string) (class string, conds []wqlCond, ok bool) {
+	f := strings.TrimSpace(filter)
+	if lf := strings.ToLower(f); strings.HasPrefix(lf, "select ") {
+		i := strings.Index(lf, " from ")
+		if i < 0 {
+			return "", nil, false
+		}
+		rest := strings.TrimSpace(f[i+6:])
+		class, rest, _ = strings.Cut(rest, " ")
+		rest = strings.TrimSpace(rest)
+		if strings.HasPrefix(strings.ToLower(rest), "where ") {
+			f = rest[6:]
+		} else {
+			f = ""
+		}
+	}
+	if strings.TrimSpace(f) == "" {
+		return class, nil, true
+	}
+	for _, part := range splitFold(f, " and ") {
+		part = strings.TrimSpace(part)
+		var c wqlCond
+		found := false
+		for _, op := range []string{"<>", "!=", ">=", "<=", "=", ">", "<", " like "} {
+			if i := strings.Index(strings.ToLower(part), op); i > 0 {
+				c.prop = strings.TrimSpace(part[:i])
+				c.op = strings.TrimSpace(op)
+				raw := strings.TrimSpace(part[i+len(op):])
+				switch {
+				case len(raw) >= 2 && (raw[0] == '\'' || raw[0] == '"'):
+					c.val = strings.ReplaceAll(raw[1:len(raw)-1], `\\`, `\`)
+				case strings.EqualFold(raw, "true"), strings.EqualFold(raw, "false"):
+					c.val = strings.EqualFold(raw, "true")
+				default:
+					n, ok := parseNumber(raw)
+					if !ok {
+						return "", nil, false
+					}
+					c.val = n
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "", nil, false
+		}
+		conds = append(conds, c)
+	}
+	return class, conds, true
+}
+
+func splitFold(s, sep string) []string {
+	var out []string
+	for {
+		i := strings.Index(strings.ToLower(s), sep)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+len(sep):]
+	}
+}
+
+func (cd wqlCond) match(o *psObj) bool {
+	v, _ := o.get(cd.prop)
+	switch cd.op {
+	case "=":
+		return v != nil && looseEqual(v, cd.val)
+	case "<>", "!=":
+		return !looseEqual(v, cd.val)
+	case "like":
+		pat := strings.NewReplacer("%", "*", "_", "?").Replace(invariantString(cd.val))
+		return wildcardMatch(pat, invariantString(v))
+	case ">":
+		return looseCompare(v, cd.val) > 0
+	case "<":
+		return looseCompare(v, cd.val) < 0
+	case ">=":
+		return looseCompare(v, cd.val) >= 0
+	case "<=":
+		return looseCompare(v, cd.val) <= 0
+	}
+	return false
+}
+
+func cmdletCim(r *psRun, c *psCall) ([]any, error) {
+	h := r.h
+	class, _ := c.str("ClassName")
+	if cl, ok := c.str("Class"); ok {
+		class = cl
+	}
+	var conds []wqlCond
+	if q, ok := c.str("Query"); ok {
+		qc, qconds, ok := parseWQL(q)
+		if !ok {
+			return nil, r.nonTerminating(c, &errRecord{msg: "Invalid query ", category: "InvalidArgument", exception: "CimException", fqid: "HRESULT 0x80041017," + cimClass(c)})
+		}
+		class, conds = qc, qconds
+	}
+	if f, ok := c.str("Filter"); ok {
+		_, fc, ok := parseWQL(f)
+		if !ok {
+			return nil, r.nonTerminating(c, &errRecord{msg: "Invalid query ", category: "InvalidArgument", exception: "CimException", fqid: "HRESULT 0x80041017," + cimClass(c)})
+		}
+		conds = append(conds, fc...)
+	}
+	h.mu.Lock()
+	objs, ok := h.cimObjectsLocked(class, r.user())
+	h.mu.Unlock()
+	if !ok {
+		return nil, r.nonTerminating(c, &errRecord{msg: r.t.psInvalidClass, category: "MetadataError", target: "root\\cimv2:" + class, targetType: "String", exception: "CimException", fqid: "HRESULT 0x80041010," + cimClass(c)})
+	}
+	var out []any
+	for _, o := range objs {
+		keep := true
+		for _, cd := range conds {
+			if !cd.match(o) {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func cimClass(c *psCall) string {
+	if c.entry.name == "Get-WmiObject" {
+		return "Microsoft.PowerShell.Commands.GetWmiObjectCommand"
+	}
+	return "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand"
+}
+
+func (h *Host) cimObjectsLocked(class, user string) ([]*psObj, bool) {
+	t := h.t
+	var out []*psObj
+	switch strings.ToLower(class) {
+	case "win32_volume":
+		for _, v := range h.visibleVolumes() {
+			out = append(out, h.win32VolumeLocked(v))
+		}
+	case "win32_logicaldisk":
+		for _, v := range h.visibleVolumes() {
+			if v.letter == 0 {
+				continue
+			}
+			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk",
+				p("DeviceID", string(v.letter)+":"), p("DriveType", uint32(3)), p("ProviderName", nil),
+				p("FreeSpace", uint64(v.free())), p("Size", uint64(v.size)), p("VolumeName", v.label), p("FileSystem", v.fs))
+			o.view = viewTable
+			o.cols = []tableCol{strCol("DeviceID", "DeviceID", t), strCol("DriveType", "DriveType", t), strCol("ProviderName", "ProviderName", t), strCol("VolumeName", "VolumeName", t), {header: "Size", right: true, value: func(o *psObj) string { x, _ := o.get("Size"); return invariantString(x) }}, {header: "FreeSpace", right: true, value: func(o *psObj) string { x, _ := o.get("FreeSpace"); return invariantString(x) }}}
+			out = append(out, o)
+		}
+	case "win32_operatingsystem":
+		lang := uint32(1033)
+		if h.lang == LangJapanese {
+			lang = 1041
+		}
+		o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem",
+			p("Caption", "Microsoft Windows Server 2019 Standard"), p("Version", "10.0.17763"), p("BuildNumber", "17763"),
+			p("OSLanguage", lang), p("CSName", strings.ToUpper(h.name)), p("LastBootUpTime", h.created.Add(-9*24*time.Hour)),
+			p("LocalDateTime", h.now()), p("SystemDirectory", `C:\Windows\system32`), p("Organization", ""),
+			p("RegisteredUser", "Windows User"), p("SerialNumber", "00429-70000-00000-AA000"))
+		o.view = viewTable
+		o.cols = []tableCol{strCol("SystemDirectory", "SystemDirectory", t), strCol("Organization", "Organization", t), strCol("BuildNumber", "BuildNumber", t), strCol("RegisteredUser", "RegisteredUser", t), strCol("SerialNumber", "SerialNumber", t), strCol("Version", "Version", t)}
+		out = append(out, o)
+	case "win32_computersystem":
+		o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem",
+			p("Name", strings.ToUpper(h.name)), p("PrimaryOwnerName", "Windows User"), p("Domain", h.domain),
+			p("TotalPhysicalMemory", uint64(16*gib)), p("Model", "Virtual Machine"), p("Manufacturer", "Microsoft Corporation"), p("PartOfDomain", true))
+		o.view = viewTable
+		o.cols = []tableCol{strCol("Name", "Name", t), strCol("PrimaryOwnerName", "PrimaryOwnerName", t), strCol("Domain", "Domain", t), strCol("TotalPhysicalMemory", "TotalPhysicalMemory", t), strCol("Model", "Model", t), strCol("Manufacturer", "Manufacturer", t)}
+		out = append(out, o)
+	case "win32_shadowcopy":
+		for _, s := range h.shadows {
+			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ShadowCopy",
+				p("ID", braced(s.id)), p("SetID", braced(s.setID)), p("VolumeName", volumeName(s.vol)), p("InstallDate", s.created),
+				p("DeviceObject", fmt.Sprintf(`\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy%d`, s.index)),
+				p("ClientAccessible", false), p("Persistent", true), p("ProviderID", "{b5946137-7b9f-4925-af80-51abd60b20d5}"))
+			o.view = viewList
+			out = append(out, o)
+		}
+	case "win32_service":
+		for _, s := range h.services {
+			state, mode := "Stopped", "Manual"
+			if s.running {
+				state = "Running"
+			}
+			if s.startType == "Automatic" {
+				mode = "Auto"
+			}
+			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",
+				p("ExitCode", uint32(0)), p("Name", s.name), p("ProcessId", uint32(0)), p("StartMode", mode), p("State", state), p("Status", "OK"), p("DisplayName", s.display))
+			o.view = viewTable
+			o.cols = []tableCol{strCol("ExitCode", "ExitCode", t), strCol("Name", "Name", t), strCol("ProcessId", "ProcessId", t), strCol("StartMode", "StartMode", t), strCol("State", "State", t), strCol("Status", "Status", t)}
+			out = append(out, o)
+		}
+	default:
+		return nil, false
+	}
+	_ = user
+	return out, true
+}

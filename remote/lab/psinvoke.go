@@ -1,0 +1,344 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// cmdletEntry is one cmdlet of the lab's table.
+type cmdletEntry struct {
+	name       string
+	named      []string // parameters that take a value
+	switches   []string // switch parameters
+	positional []string // parameters bound from positional arguments, in order
+	varargs    bool     // extra positional arguments go to the last positional parameter
+	run        func(r *psRun, c *psCall) ([]any, error)
+}
+
+// commonParams are accepted by every cmdlet.
+func commonParam(name string) (canonical string, isSwitch bool, ok bool) {
+	for _, n := range []string{"ErrorAction", "WarningAction", "InformationAction", "ErrorVariable", "WarningVariable", "OutVariable", "OutBuffer", "PipelineVariable", "InformationVariable"} {
+		if strings.EqualFold(n, name) {
+			return n, false, true
+		}
+	}
+	for _, n := range []string{"Verbose", "Debug", "WhatIf", "Confirm"} {
+		if strings.EqualFold(n, name) {
+			return n, true, true
+		}
+	}
+	if strings.EqualFold(name, "ea") {
+		return "ErrorAction", false, true
+	}
+	return "", false, false
+}
+
+// psCall is a bound cmdlet invocation.
+type psCall struct {
+	entry    *cmdletEntry
+	name     string // as typed
+	args     map[string]any
+	input    []any
+	hasInput bool
+	el       *pipeElem
+	src      *source
+}
+
+func (c *psCall) has(name string) bool {
+	_, ok := c.args[strings.ToLower(name)]
+	return ok
+}
+
+func (c *psCall) val(name string) any { return c.args[strings.ToLower(name)] }
+
+func (c *psCall) str(name string) (string, bool) {
+	v, ok := c.args[strings.ToLower(name)]
+	if !ok {
+		return "", false
+	}
+	return invariantString(v), true
+}
+
+// strs returns a parameter's value as strings (arrays unrolled).
+func (c *psCall) strs(name string) []string {
+	v, ok := c.args[strings.ToLower(name)]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, e := range enumerate(v) {
+		out = append(out, invariantString(e))
+	}
+	return out
+}
+
+func (c *psCall) num(name string) (int64, bool) {
+	v, ok := c.args[strings.ToLower(name)]
+	if !ok {
+		return 0, false
+	}
+	f, ok := toNumber(v)
+	return int64(f), ok
+}
+
+func (c *psCall) flag(name string) bool {
+	v, ok := c.args[strings.ToLower(name)]
+	return ok && truthy(v)
+}
+
+// errorAction is the effective -ErrorAction.
+func (r *psRun) errorAction(c *psCall) string {
+	if c != nil {
+		if ea, ok := c.str("ErrorAction"); ok {
+			for _, v := range []string{"Continue", "Stop", "SilentlyContinue", "Ignore", "Inquire"} {
+				if strings.EqualFold(ea, v) {
+					return v
+				}
+			}
+		}
+	}
+	return r.eap
+}
+
+// nonTerminating reports a cmdlet's non-terminating error: written (or
+// suppressed by -ErrorAction), or turned into a terminating one by Stop.
+func (r *psRun) nonTerminating(c *psCall, rec *errRecord) error {
+	if rec.cmd == "" {
+		rec.cmd = c.name
+	}
+	if rec.activity == "" {
+		rec.activity = c.entry.name
+	}
+	if rec.src == nil && c.el != nil {
+		rec.src, rec.pos, rec.length = c.src, c.el.start, c.el.end-c.el.start
+	}
+	r.lastOK = false
+	switch r.errorAction(c) {
+	case "SilentlyContinue", "Ignore":
+		return nil
+	case "Stop":
+		return &psTermErr{rec: rec, stop: true}
+	}
+	r.addError(rec)
+	return nil
+}
+
+// invoke runs one command element of a pipeline.
+func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([]any, error) {
+	r.curSrc, r.curPos, r.curLen = src, el.start, el.end-el.start
+	name := el.name
+	if el.call != nil {
+		v, err := r.eval(el.call, src)
+		if err != nil {
+			return nil, err
+		}
+		if b, ok := v.(*psBlock); ok {
+			r.curItem = append(r.curItem, unwrap(input))
+			defer func() { r.curItem = r.curItem[:len(r.curItem)-1] }()
+			out, err := r.execCollect(b.stmts, b.src)
+			var re *psReturnErr
+			if err != nil && !errors.As(err, &re) {
+				return out, err
+			}
+			return out, nil
+		}
+		name = invariantString(v)
+	}
+	lname := strings.ToLower(name)
+	if e, ok := r.h.cmdlets[lname]; ok {
+		c, err := r.bind(e, name, el, src)
+		if err != nil {
+			return nil, err
+		}
+		c.input, c.hasInput = input, hasInput
+		r.lastOK = true
+		out, err := e.run(r, c)
+		if err != nil {
+			return out, err
+		}
+		return out, nil
+	}
+	if prog, ok := nativeProgram(lname); ok {
+		return r.runNative(el, prog, input, hasInput, src)
+	}
+	pos, length := el.start, len(name)
+	if el.call == nil {
+		pos, length = el.nameTok.pos, el.nameTok.end-el.nameTok.pos
+	}
+	return nil, &psTermErr{rec: r.notRecognizedRecord(name, src, pos, length), stop: true}
+}
+
+// bind matches the element's arguments to the cmdlet's parameters.
+func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*psCall, error) {
+	c := &psCall{entry: e, name: name, args: map[string]any{}, el: el, src: src}
+	bindErr := func(msg, fqid string) error {
+		return &psTermErr{rec: &errRecord{
+			msg: msg, cmd: name, category: "InvalidArgument", activity: e.name,
+			exception: "ParameterBindingException", fqid: fqid + ",Microsoft.PowerShell.Commands." + strings.ReplaceAll(e.name, "-", "") + "Command",
+			src: src, pos: el.start, length: el.end - el.start,
+		}}
+	}
+	resolve := func(p string) (string, bool, error) {
+		var matches []string
+		var sw []bool
+		all := append(append([]string{}, e.named...), e.switches...)
+		for i, n := range all {
+			if strings.EqualFold(n, p) {
+				return n, i >= len(e.named), nil
+			}
+			if strings.HasPrefix(strings.ToLower(n), strings.ToLower(p)) {
+				matches = append(matches, n)
+				sw = append(sw, i >= len(e.named))
+			}
+		}
+		if cn, isSw, ok := commonParam(p); ok {
+			return cn, isSw, nil
+		}
+		switch len(matches) {
+		case 1:
+			return matches[0], sw[0], nil
+		case 0:
+			return "", false, bindErr(fmt.Sprintf(r.t.psParamNotFound, p), "NamedParameterNotFound")
+		}
+		return "", false, bindErr(fmt.Sprintf("Parameter cannot be processed because the parameter name '%s' is ambiguous. Possible matches include: -%s.", p, strings.Join(matches, " -")), "AmbiguousParameter")
+	}
+	var positional []any
+	for i := 0; i < len(el.args); i++ {
+		a := el.args[i]
+		if a.param == "" {
+			v, err := r.eval(a.val, src)
+			if err != nil {
+				return nil, err
+			}
+			positional = append(positional, v)
+			continue
+		}
+		pn, isSw, err := resolve(a.param)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(pn)
+		switch {
+		case a.colon:
+			v, err := r.eval(a.val, src)
+			if err != nil {
+				return nil, err
+			}
+			c.args[key] = v
+		case isSw:
+			c.args[key] = true
+		default:
+			if i+1 >= len(el.args) || el.args[i+1].param != "" {
+				return nil, bindErr(fmt.Sprintf("Missing an argument for parameter '%s'. Specify a parameter of type 'System.Object' and try again.", pn), "MissingArgument")
+			}
+			i++
+			v, err := r.eval(el.args[i].val, src)
+			if err != nil {
+				return nil, err
+			}
+			c.args[key] = v
+		}
+	}
+	pi := 0
+	for _, v := range positional {
+		for pi < len(e.positional) && c.has(e.positional[pi]) {
+			pi++
+		}
+		if pi >= len(e.positional) {
+			if e.varargs && len(e.positional) > 0 {
+				last := strings.ToLower(e.positional[len(e.positional)-1])
+				c.args[last] = append(enumerate(c.args[last]), v)
+				continue
+			}
+			return nil, bindErr(fmt.Sprintf(r.t.psPositional, invariantString(v)), "PositionalParameterNotFound")
+		}
+		c.args[strings.ToLower(e.positional[pi])] = v
+		pi++
+	}
+	return c, nil
+}
+
+// nativeProgram resolves a native command name (vssadmin, fsutil.exe,
+// C:\Windows\System32\mountvol.exe) the lab simulates. In PowerShell, sc and
+// echo are aliases of cmdlets, so only sc.exe runs the service controller.
+func nativeProgram(lname string) (string, bool) {
+	base := lname
+	if i := strings.LastIndexAny(base, `\/`); i >= 0 {
+		base = base[i+1:]
+	}
+	hasExe := strings.HasSuffix(base, ".exe") || strings.HasSuffix(base, ".com")
+	base = strings.TrimSuffix(strings.TrimSuffix(base, ".exe"), ".com")
+	switch base {
+	case "vssadmin", "wbadmin", "fsutil", "mountvol", "net", "net1", "hostname", "whoami", "cmd", "powershell", "findstr", "find":
+		return base, true
+	case "sc":
+		return base, hasExe
+	}
+	return "", false
+}
+
+// runNative runs a simulated native program from PowerShell: its stdout
+// lines become pipeline output, its stderr passes through, $LASTEXITCODE
+// and $? are set.
+func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool, src *source) ([]any, error) {
+	args := []string{prog}
+	for _, a := range el.args {
+		if a.param != "" {
+			s := "-" + a.param
+			if a.colon {
+				v, err := r.eval(a.val, src)
+				if err != nil {
+					return nil, err
+				}
+				s += ":" + invariantString(v)
+			}
+			args = append(args, s)
+			continue
+		}
+		v, err := r.eval(a.val, src)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range enumerate(v) {
+			args = append(args, invariantString(e))
+		}
+	}
+	var stdin string
+	if hasInput {
+		var b strings.Builder
+		for _, it := range input {
+			b.WriteString(strings.TrimRight(r.t.outDefault([]any{it}), "\r\n") + "\r\n")
+		}
+		stdin = b.String()
+	}
+	var out bytes.Buffer
+	var errBuf bytes.Buffer
+	env := &execEnv{ctx: r.env.ctx, h: r.h, user: r.env.user, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errBuf}
+	var code int
+	if prog == "powershell" {
+		code = env.runPowerShellArgs(args[1:])
+	} else {
+		code = env.runTokens(args, strings.Join(args, " "))
+	}
+	if errBuf.Len() > 0 {
+		if r.mergeErr > 0 {
+			out.Write(errBuf.Bytes())
+		} else if r.muteErr == 0 {
+			_, _ = r.env.stderr.Write(errBuf.Bytes())
+		}
+	}
+	r.lastExit = int64(code)
+	r.lastOK = code == 0
+	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
+	text = strings.TrimSuffix(text, "\n")
+	if text == "" && out.Len() == 0 {
+		return nil, nil
+	}
+	var lines []any
+	for _, l := range strings.Split(text, "\n") {
+		lines = append(lines, l)
+	}
+	return lines, nil
+}

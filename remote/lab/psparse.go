@@ -1,0 +1,840 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+)
+
+// stmtKind is the kind of a statement.
+type stmtKind int
+
+const (
+	sPipeline stmtKind = iota
+	sAssign
+	sExit
+	sReturn
+	sThrow
+)
+
+// stmt is one statement of a script.
+type stmt struct {
+	kind    stmtKind
+	varName string    // sAssign
+	pipe    *pipeline // the pipeline, the assigned value, or exit/return/throw's operand (may be nil)
+	start   int
+	end     int
+}
+
+// pipeline is `elem | elem | ...` with its redirections.
+type pipeline struct {
+	elems []*pipeElem
+	redir []string // 2>&1, 2>$null, >$null, *>$null, > file ...
+	start int
+	end   int
+}
+
+// pipeElem is a command (with its arguments) or, first in a pipeline only,
+// an expression.
+type pipeElem struct {
+	cmd     bool
+	name    string
+	nameTok token
+	call    expr // & <expr>
+	args    []cmdArg
+	x       expr
+	start   int
+	end     int
+}
+
+// cmdArg is a -Parameter (param != "") or a value; a value right after a
+// non-switch parameter is bound to it by the binder.
+type cmdArg struct {
+	param string
+	colon bool // -Param:value, val is the value
+	val   expr
+	tok   token
+}
+
+// Expressions.
+type expr interface{ isExpr() }
+
+type (
+	litExpr struct{ v any }
+	strExpr struct {
+		raw    string
+		expand bool
+	}
+	varExpr    struct{ name string }
+	memberExpr struct {
+		x    expr
+		name string
+	}
+	methodExpr struct {
+		x    expr
+		name string
+		args []expr
+	}
+	staticExpr struct {
+		typ, name string
+		args      []expr
+		call      bool
+	}
+	indexExpr struct{ x, idx expr }
+	parenExpr struct{ p *pipeline }
+	subExpr   struct {
+		stmts []*stmt
+		array bool
+	}
+	arrayExpr struct{ elems []expr }
+	hashExpr  struct {
+		keys []string
+		vals []expr
+	}
+	binExpr struct {
+		op   string
+		l, r expr
+	}
+	unaryExpr struct {
+		op string
+		x  expr
+	}
+	castExpr struct {
+		typ string
+		x   expr
+	}
+	typeExpr  struct{ name string }
+	blockExpr struct{ b *psBlock }
+)
+
+func (litExpr) isExpr()    {}
+func (strExpr) isExpr()    {}
+func (varExpr) isExpr()    {}
+func (memberExpr) isExpr() {}
+func (methodExpr) isExpr() {}
+func (staticExpr) isExpr() {}
+func (indexExpr) isExpr()  {}
+func (parenExpr) isExpr()  {}
+func (subExpr) isExpr()    {}
+func (arrayExpr) isExpr()  {}
+func (hashExpr) isExpr()   {}
+func (binExpr) isExpr()    {}
+func (unaryExpr) isExpr()  {}
+func (castExpr) isExpr()   {}
+func (typeExpr) isExpr()   {}
+func (blockExpr) isExpr()  {}
+
+// unsupportedKeyword reports whether kw starts a construct the lab does
+// not simulate, and how the error names it.
+func unsupportedKeyword(kw string) (string, bool) {
+	switch kw {
+	case "if":
+		return "if (...) { ... }", true
+	case "foreach":
+		return "foreach (...) { ... }", true
+	case "for":
+		return "for (...) { ... }", true
+	case "while":
+		return "while (...) { ... }", true
+	case "do":
+		return "do { ... }", true
+	case "switch":
+		return "switch (...) { ... }", true
+	case "try":
+		return "try { ... }", true
+	case "catch", "finally", "trap", "begin", "process", "end", "data":
+		return kw + " { ... }", true
+	case "param":
+		return "param(...)", true
+	case "elseif", "else", "until", "function", "filter", "break", "continue",
+		"class", "enum", "using", "workflow", "configuration":
+		return kw, true
+	}
+	return "", false
+}
+
+// isComparisonOp reports whether -op is a comparison operator.
+func isComparisonOp(op string) bool {
+	if isBaseOp(op) {
+		return true
+	}
+	return len(op) > 1 && (op[0] == 'i' || op[0] == 'c') && isBaseOp(op[1:])
+}
+
+type parser struct {
+	src  *source
+	toks []token
+	i    int
+}
+
+// parseScript parses a whole script.
+func parseScript(src *source) ([]*stmt, error) {
+	toks, err := lex(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: src, toks: toks}
+	stmts, err := p.statements(false)
+	if err != nil {
+		return nil, err
+	}
+	if p.cur().kind != tEOF {
+		t := p.cur()
+		return nil, p.errAt(t, fmt.Sprintf("Unexpected token '%s' in expression or statement.", t.s), "UnexpectedToken")
+	}
+	return stmts, nil
+}
+
+func (p *parser) cur() token { return p.toks[p.i] }
+
+func (p *parser) peek(n int) token {
+	if p.i+n < len(p.toks) {
+		return p.toks[p.i+n]
+	}
+	return p.toks[len(p.toks)-1]
+}
+
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if p.i < len(p.toks)-1 {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) errAt(t token, msg, id string) *syntaxError {
+	l := t.end - t.pos
+	if l <= 0 {
+		l = 1
+	}
+	return &syntaxError{pos: t.pos, length: l, msg: msg, id: id}
+}
+
+func (p *parser) skipNewlines() {
+	for p.cur().kind == tNewline {
+		p.next()
+	}
+}
+
+// statements parses until EOF, or until '}' or ')' when nested.
+func (p *parser) statements(nested bool) ([]*stmt, error) {
+	var out []*stmt
+	for {
+		p.skipNewlines()
+		k := p.cur().kind
+		if k == tEOF || (nested && (k == tRBrace || k == tRParen)) {
+			return out, nil
+		}
+		st, err := p.statement()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+		switch p.cur().kind {
+		case tNewline, tEOF:
+		case tRBrace, tRParen:
+			if !nested {
+				t := p.cur()
+				return nil, p.errAt(t, fmt.Sprintf("Unexpected token '%s' in expression or statement.", t.s), "UnexpectedToken")
+			}
+		default:
+			t := p.cur()
+			return nil, p.errAt(t, fmt.Sprintf("Unexpected token '%s' in expression or statement.", t.s), "UnexpectedToken")
+		}
+	}
+}
+
+func (p *parser) statement() (*stmt, error) {
+	t := p.cur()
+	if t.kind == tWord {
+		kw := strings.ToLower(t.s)
+		if desc, ok := unsupportedKeyword(kw); ok {
+			e := p.errAt(t, desc, "WsbbotLabUnsupportedSyntax")
+			e.lab = true
+			return nil, e
+		}
+		switch kw {
+		case "exit", "return", "throw":
+			p.next()
+			st := &stmt{kind: map[string]stmtKind{"exit": sExit, "return": sReturn, "throw": sThrow}[kw], start: t.pos}
+			if k := p.cur().kind; k != tNewline && k != tEOF && k != tRBrace && k != tRParen {
+				pl, err := p.pipeline()
+				if err != nil {
+					return nil, err
+				}
+				st.pipe = pl
+			}
+			st.end = p.toks[p.i-1].end
+			return st, nil
+		}
+	}
+	if t.kind == tVar && p.peek(1).kind == tAssign {
+		p.next()
+		p.next()
+		p.skipNewlines()
+		pl, err := p.pipeline()
+		if err != nil {
+			return nil, err
+		}
+		return &stmt{kind: sAssign, varName: t.s, pipe: pl, start: t.pos, end: pl.end}, nil
+	}
+	if t.kind == tVar && p.peek(1).kind == tOp && p.peek(2).kind == tAssign {
+		e := p.errAt(t, "compound assignment ("+p.peek(1).s+"=)", "WsbbotLabUnsupportedSyntax")
+		e.lab = true
+		return nil, e
+	}
+	if t.kind == tVar && (p.peek(1).kind == tMember) {
+		// $x.Prop = value
+		j := 1
+		for p.peek(j).kind == tMember {
+			j++
+		}
+		if p.peek(j).kind == tAssign {
+			e := p.errAt(t, "property assignment ($x.Property = ...)", "WsbbotLabUnsupportedSyntax")
+			e.lab = true
+			return nil, e
+		}
+	}
+	pl, err := p.pipeline()
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{kind: sPipeline, pipe: pl, start: pl.start, end: pl.end}, nil
+}
+
+func (p *parser) pipeline() (*pipeline, error) {
+	pl := &pipeline{start: p.cur().pos}
+	for {
+		el, err := p.element(len(pl.elems) == 0, pl)
+		if err != nil {
+			return nil, err
+		}
+		pl.elems = append(pl.elems, el)
+		for p.cur().kind == tRedirect {
+			if err := p.redirect(pl); err != nil {
+				return nil, err
+			}
+		}
+		if p.cur().kind != tPipe {
+			break
+		}
+		p.next()
+		p.skipNewlines()
+	}
+	pl.end = p.toks[p.i-1].end
+	return pl, nil
+}
+
+func (p *parser) redirect(pl *pipeline) error {
+	t := p.next()
+	op := t.s
+	if !strings.Contains(op, "&") {
+		tg := p.cur()
+		switch tg.kind {
+		case tVar, tWord, tString:
+			p.next()
+			op += tg.s
+			if tg.kind == tVar {
+				op = strings.TrimSuffix(op, tg.s) + "$" + tg.s
+			}
+		default:
+			return p.errAt(t, "Missing file specification after redirection operator.", "MissingFileSpecification")
+		}
+	}
+	pl.redir = append(pl.redir, strings.ToLower(op))
+	return nil
+}
+
+func (p *parser) element(first bool, pl *pipeline) (*pipeElem, error) {
+	t := p.cur()
+	el := &pipeElem{start: t.pos}
+	switch {
+	case t.kind == tAmp:
+		p.next()
+		x, err := p.argPrimary()
+		if err != nil {
+			return nil, err
+		}
+		el.call = x
+		el.nameTok = t
+		if err := p.args(el, pl); err != nil {
+			return nil, err
+		}
+	case t.kind == tWord && !(first && isNumberWord(t.s)), t.kind == tOp && (t.s == "%" || t.s == "?"):
+		p.next()
+		el.cmd, el.name, el.nameTok = true, t.s, t
+		if err := p.args(el, pl); err != nil {
+			return nil, err
+		}
+	case first:
+		x, err := p.expression()
+		if err != nil {
+			return nil, err
+		}
+		el.x = x
+	default:
+		return nil, p.errAt(t, "Expressions are only allowed as the first element of a pipeline.", "ExpressionsMustBeFirstInPipeline")
+	}
+	el.end = p.toks[p.i-1].end
+	return el, nil
+}
+
+func (p *parser) args(el *pipeElem, pl *pipeline) error {
+	for {
+		t := p.cur()
+		switch t.kind {
+		case tPipe, tNewline, tEOF, tRParen, tRBrace:
+			return nil
+		case tRedirect:
+			if err := p.redirect(pl); err != nil {
+				return err
+			}
+		case tParam:
+			p.next()
+			a := cmdArg{param: t.s, tok: t, colon: t.colon}
+			if t.colon {
+				v, err := p.argValue()
+				if err != nil {
+					return err
+				}
+				a.val = v
+			}
+			el.args = append(el.args, a)
+		default:
+			v, err := p.argValue()
+			if err != nil {
+				return err
+			}
+			el.args = append(el.args, cmdArg{val: v, tok: t})
+		}
+	}
+}
+
+// argValue is an argument in argument mode, with comma arrays.
+func (p *parser) argValue() (expr, error) {
+	x, err := p.argPrimary()
+	if err != nil {
+		return nil, err
+	}
+	if p.cur().kind != tComma {
+		return x, nil
+	}
+	arr := arrayExpr{elems: []expr{x}}
+	for p.cur().kind == tComma {
+		p.next()
+		p.skipNewlines()
+		y, err := p.argPrimary()
+		if err != nil {
+			return nil, err
+		}
+		arr.elems = append(arr.elems, y)
+	}
+	return arr, nil
+}
+
+func (p *parser) argPrimary() (expr, error) {
+	t := p.cur()
+	switch t.kind {
+	case tWord:
+		p.next()
+		if n, ok := parseNumber(t.s); ok {
+			return litExpr{v: n}, nil
+		}
+		return litExpr{v: t.s}, nil
+	case tOp:
+		p.next()
+		return litExpr{v: t.s}, nil
+	}
+	return p.postfix()
+}
+
+func isNumberWord(s string) bool {
+	_, ok := parseNumber(s)
+	return ok
+}
+
+// expression parses an expression in expression mode.
+func (p *parser) expression() (expr, error) { return p.logical() }
+
+func (p *parser) opParam(is func(string) bool) (string, bool) {
+	t := p.cur()
+	if t.kind != tParam {
+		return "", false
+	}
+	op := strings.ToLower(t.s)
+	if is(op) {
+		return op, true
+	}
+	return "", false
+}
+
+func (p *parser) logical() (expr, error) {
+	l, err := p.comparison()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		op, ok := p.opParam(func(op string) bool { return op == "and" || op == "or" || op == "xor" })
+		if !ok {
+			return l, nil
+		}
+		p.next()
+		p.skipNewlines()
+		r, err := p.comparison()
+		if err != nil {
+			return nil, err
+		}
+		l = binExpr{op: op, l: l, r: r}
+	}
+}
+
+func (p *parser) comparison() (expr, error) {
+	l, err := p.additive()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		op, ok := p.opParam(isComparisonOp)
+		if !ok {
+			return l, nil
+		}
+		p.next()
+		r, err := p.additive()
+		if err != nil {
+			return nil, err
+		}
+		l = binExpr{op: op, l: l, r: r}
+	}
+}
+
+func (p *parser) additive() (expr, error) {
+	l, err := p.multiplicative()
+	if err != nil {
+		return nil, err
+	}
+	for p.cur().kind == tOp && (p.cur().s == "+" || p.cur().s == "-") {
+		op := p.next().s
+		r, err := p.multiplicative()
+		if err != nil {
+			return nil, err
+		}
+		l = binExpr{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) multiplicative() (expr, error) {
+	l, err := p.format()
+	if err != nil {
+		return nil, err
+	}
+	for p.cur().kind == tOp && (p.cur().s == "*" || p.cur().s == "/" || p.cur().s == "%") {
+		op := p.next().s
+		r, err := p.format()
+		if err != nil {
+			return nil, err
+		}
+		l = binExpr{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) format() (expr, error) {
+	l, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if _, ok := p.opParam(func(op string) bool { return op == "f" }); !ok {
+			return l, nil
+		}
+		p.next()
+		r, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		l = binExpr{op: "f", l: l, r: r}
+	}
+}
+
+func (p *parser) unary() (expr, error) {
+	t := p.cur()
+	switch {
+	case t.kind == tOp && (t.s == "!" || t.s == "-"):
+		p.next()
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return unaryExpr{op: t.s, x: x}, nil
+	case t.kind == tParam && strings.EqualFold(t.s, "not"):
+		p.next()
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return unaryExpr{op: "!", x: x}, nil
+	}
+	return p.comma()
+}
+
+func (p *parser) comma() (expr, error) {
+	x, err := p.postfix()
+	if err != nil {
+		return nil, err
+	}
+	if p.cur().kind != tComma {
+		return x, nil
+	}
+	arr := arrayExpr{elems: []expr{x}}
+	for p.cur().kind == tComma {
+		p.next()
+		p.skipNewlines()
+		y, err := p.postfix()
+		if err != nil {
+			return nil, err
+		}
+		arr.elems = append(arr.elems, y)
+	}
+	return arr, nil
+}
+
+func (p *parser) postfix() (expr, error) {
+	x, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		t := p.cur()
+		switch t.kind {
+		case tMember:
+			p.next()
+			if nt := p.cur(); nt.kind == tLParen && !nt.space {
+				args, err := p.callArgs()
+				if err != nil {
+					return nil, err
+				}
+				x = methodExpr{x: x, name: t.s, args: args}
+				continue
+			}
+			x = memberExpr{x: x, name: t.s}
+		case tIndex:
+			p.next()
+			idx, err := p.expression()
+			if err != nil {
+				return nil, err
+			}
+			if p.cur().kind != tRBracket {
+				return nil, p.errAt(p.cur(), "Array index expression is missing or not valid.", "MissingArrayIndexExpression")
+			}
+			p.next()
+			x = indexExpr{x: x, idx: idx}
+		default:
+			return x, nil
+		}
+	}
+}
+
+// callArgs parses "(a, b, c)" of a method call.
+func (p *parser) callArgs() ([]expr, error) {
+	open := p.next()
+	p.skipNewlines()
+	var args []expr
+	if p.cur().kind == tRParen {
+		p.next()
+		return nil, nil
+	}
+	for {
+		a, err := p.logicalNoComma()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+		p.skipNewlines()
+		switch p.cur().kind {
+		case tComma:
+			p.next()
+			p.skipNewlines()
+		case tRParen:
+			p.next()
+			return args, nil
+		default:
+			return nil, p.errAt(open, "Missing ')' in method call.", "MissingEndParenthesisInMethodCall")
+		}
+	}
+}
+
+// logicalNoComma parses a method argument: an expression without a
+// top-level comma (commas separate the arguments).
+func (p *parser) logicalNoComma() (expr, error) {
+	save := p.i
+	x, err := p.expression()
+	if err != nil {
+		return nil, err
+	}
+	if arr, ok := x.(arrayExpr); ok && len(arr.elems) > 1 {
+		// re-parse: take only the first element, leave the comma
+		p.i = save
+		y, err := p.unaryNoComma()
+		if err != nil {
+			return nil, err
+		}
+		return y, nil
+	}
+	return x, nil
+}
+
+func (p *parser) unaryNoComma() (expr, error) {
+	t := p.cur()
+	if t.kind == tOp && (t.s == "!" || t.s == "-") {
+		p.next()
+		x, err := p.unaryNoComma()
+		if err != nil {
+			return nil, err
+		}
+		return unaryExpr{op: t.s, x: x}, nil
+	}
+	return p.postfix()
+}
+
+func (p *parser) primary() (expr, error) {
+	t := p.cur()
+	switch t.kind {
+	case tVar:
+		p.next()
+		return varExpr{name: t.s}, nil
+	case tString:
+		p.next()
+		return strExpr{raw: t.s, expand: t.expand}, nil
+	case tWord:
+		if n, ok := parseNumber(t.s); ok {
+			p.next()
+			return litExpr{v: n}, nil
+		}
+		return nil, p.errAt(t, fmt.Sprintf("Unexpected token '%s' in expression or statement.", t.s), "UnexpectedToken")
+	case tLParen:
+		p.next()
+		p.skipNewlines()
+		if p.cur().kind == tRParen {
+			p.next()
+			return parenExpr{p: nil}, nil
+		}
+		pl, err := p.pipelineNL()
+		if err != nil {
+			return nil, err
+		}
+		p.skipNewlines()
+		if p.cur().kind != tRParen {
+			return nil, p.errAt(t, "Missing closing ')' in expression.", "MissingEndParenthesisInExpression")
+		}
+		p.next()
+		return parenExpr{p: pl}, nil
+	case tDollarParen, tAtParen:
+		p.next()
+		stmts, err := p.statements(true)
+		if err != nil {
+			return nil, err
+		}
+		if p.cur().kind != tRParen {
+			return nil, p.errAt(t, "Missing closing ')' in subexpression.", "MissingEndParenthesisInSubexpression")
+		}
+		p.next()
+		return subExpr{stmts: stmts, array: t.kind == tAtParen}, nil
+	case tAtBrace:
+		return p.hash()
+	case tLBrace:
+		return p.block()
+	case tType:
+		p.next()
+		if nt := p.cur(); nt.kind == tStatic {
+			p.next()
+			se := staticExpr{typ: t.s, name: nt.s}
+			if lp := p.cur(); lp.kind == tLParen && !lp.space {
+				args, err := p.callArgs()
+				if err != nil {
+					return nil, err
+				}
+				se.args, se.call = args, true
+			}
+			return se, nil
+		}
+		if k := p.cur().kind; k == tNewline || k == tEOF || k == tRParen || k == tPipe || k == tRBrace || k == tComma {
+			return typeExpr{name: t.s}, nil
+		}
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return castExpr{typ: t.s, x: x}, nil
+	}
+	if t.kind == tEOF || t.kind == tNewline {
+		return nil, p.errAt(t, "You must provide a value expression following the operator.", "ExpectedValueExpression")
+	}
+	return nil, p.errAt(t, fmt.Sprintf("Unexpected token '%s' in expression or statement.", t.s), "UnexpectedToken")
+}
+
+// pipelineNL parses a pipeline inside parentheses, where new lines do not
+// end it.
+func (p *parser) pipelineNL() (*pipeline, error) {
+	if t := p.cur(); t.kind == tWord {
+		if desc, ok := unsupportedKeyword(strings.ToLower(t.s)); ok {
+			e := p.errAt(t, desc, "WsbbotLabUnsupportedSyntax")
+			e.lab = true
+			return nil, e
+		}
+	}
+	return p.pipeline()
+}
+
+func (p *parser) hash() (expr, error) {
+	open := p.next()
+	h := hashExpr{}
+	for {
+		p.skipNewlines()
+		t := p.cur()
+		if t.kind == tRBrace {
+			p.next()
+			return h, nil
+		}
+		var key string
+		switch t.kind {
+		case tWord, tString:
+			key = t.s
+		default:
+			return nil, p.errAt(t, "Missing key before '=' in hash literal.", "MissingEqualsInHashLiteral")
+		}
+		p.next()
+		if p.cur().kind != tAssign {
+			return nil, p.errAt(t, "Missing '=' operator after key in hash literal.", "MissingEqualsInHashLiteral")
+		}
+		p.next()
+		p.skipNewlines()
+		pl, err := p.pipeline()
+		if err != nil {
+			return nil, err
+		}
+		var v expr = parenExpr{p: pl}
+		if len(pl.elems) == 1 && !pl.elems[0].cmd && pl.elems[0].call == nil {
+			v = pl.elems[0].x
+		}
+		h.keys = append(h.keys, key)
+		h.vals = append(h.vals, v)
+		switch p.cur().kind {
+		case tNewline, tRBrace:
+		default:
+			return nil, p.errAt(open, "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace")
+		}
+	}
+}
+
+func (p *parser) block() (expr, error) {
+	open := p.next()
+	stmts, err := p.statements(true)
+	if err != nil {
+		return nil, err
+	}
+	if p.cur().kind != tRBrace {
+		return nil, p.errAt(open, "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace")
+	}
+	cl := p.next()
+	return blockExpr{b: &psBlock{text: p.src.text[open.end:cl.pos], stmts: stmts, src: p.src}}, nil
+}

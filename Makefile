@@ -12,7 +12,7 @@ ARGS        ?= console
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test vet fmt-check lint bench fuzz clean
+.PHONY: help build run test vet fmt-check lint bench fuzz conformance clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,12 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+conformance: ## pywinrm (Debian python3-winrm; installed with apt when missing, which needs root) against the fake WinRM server and the lab
+	@/usr/bin/python3 -c 'import winrm' 2>/dev/null || { \
+	  echo "installing python3-winrm (Debian) for /usr/bin/python3"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-winrm; }
+	$(GO) test -tags conformance -count=1 -v ./remote/conformance/
 
 clean: ## remove build output and installed tools
 	rm -rf bin $(TOOLS)

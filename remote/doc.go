@@ -1,7 +1,139 @@
-// Package remote will own remote execution on Windows servers over WinRM:
-// the implementation of the runbook engine's Executor with one shell per
-// target per run, hard deadlines, output caps, code-page and CLIXML decoding,
-// bounded fan-out, and plain-words classification of every WinRM failure.
+// Package remote owns command execution on Windows servers over WinRM
+// (WS-Management, WinRS cmd shell): sessions with one shell per run, the
+// HTTP transport underneath github.com/masterzen/winrm, hard deadlines,
+// bounded fan-out, output caps, code-page and CLIXML decoding, and the
+// classification of every failure into a stable Kind with a plain-words
+// explanation. It reads no configuration: callers build Targets.
 //
-// Not written yet: it arrives with the remote-execution issue.
+// # Sessions: one shell per run
+//
+// Client.Open waits (honouring its context) until no other run of the same
+// target name is open and one of Options.Concurrency global slots is free,
+// then creates one shell (WS-Man Create). Every Session.Run reuses it;
+// Session.Close deletes it and releases both slots. Client.Exec is Open +
+// Run + Close; Client.FanOut runs a function per target and delivers each
+// target's TargetResult on a channel the moment that target is done, so a
+// dead host never delays the others' results.
+//
+// HTTP exchanges measured against remote/winrmtest (see the tests):
+//
+//	Open (Create)                                            1
+//	PowerShell step: Command, Send (+1 per ~110 KB), Receive, Signal   4
+//	cmd step: Command, Receive, Signal                       3
+//	one more Receive per OperationTimeout the command stays silent
+//	Close (Delete)                                           1
+//
+// so one PowerShell command on a fresh host costs 6 requests, and each
+// further step 4 (masterzen's RunWithContext costs 5 per command, 2 more
+// Sends with stdin, and a new shell each time). With NTLM, a message on a new
+// connection takes 3 exchanges (anonymous, NEGOTIATE, AUTHENTICATE) and 1
+// on an authenticated keep-alive connection; since masterzen long-polls
+// Receive while remote sends stdin, a PowerShell step may open a second
+// connection (+2). Result.RoundTrips and Session.RoundTrips count HTTP
+// exchanges, handshake legs included.
+//
+// # PowerShell transport
+//
+// A PowerShell step never puts the script or its parameters on the command
+// line. The command line is the constant
+//
+//	powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64 UTF-16LE of Bootstrap>
+//
+// and stdin carries base64(UTF-8(prologue + "\n" + script)), where the
+// prologue turns a base64 JSON object into $P (see EncodePowerShell). The
+// command line stays far below cmd.exe's 8191-character limit whatever the
+// script's length, and a parameter such as `'; Remove-Item C:\ -Recurse; '`
+// is data, never code. cmd steps send the plain command line and are
+// checked against the 8191-character limit before anything is sent.
+//
+// # Transport
+//
+// remote plugs its own winrm.Transporter into a copy of
+// winrm.DefaultParameters (the global is never mutated). A fresh
+// Transporter, bound to the step's context, is made for every step,
+// because masterzen's Transporter.Post takes no context: every HTTP
+// request is built with http.NewRequestWithContext, so a deadline or a
+// cancellation aborts the request in flight. Each session has its own
+// http.Transport (keep-alive, HTTP/1.1 only, no proxy,
+// ResponseHeaderTimeout = HeaderTimeout, TLS verified by default against
+// CACertPEM or the system roots, with TLSServerName), wrapped by
+// Azure/go-ntlmssp's Negotiator for NTLM as masterzen's ClientNTLM does.
+// Basic sets the Authorization header; certificate authentication sends
+// the client certificate and WS-Man's mutual-auth Authorization value.
+// Kerberos uses masterzen's own ClientKerberos transporter, which takes no
+// context: its requests cannot be aborted, only abandoned at the deadline
+// (they end at the header timeout), it makes a new gokrb5 client and AS
+// exchange for every message, and its idle connections close only when the
+// server drops them.
+//
+// NTLM messages are not sealed, so over plain HTTP the server needs
+// AllowUnencrypted=true (masterzen's NTLM encryption is not goroutine-safe
+// and costs at least 3 exchanges per message; it is not used). Prefer
+// HTTPS.
+//
+// # Deadlines
+//
+// Each step has its own deadline (Command.Timeout, else the target's or
+// Options' StepTimeout),
+// the session has a run deadline (Options.RunTimeout, from the end of
+// Open's wait to Close), and the caller's context applies too; the error
+// says which one ended the step. masterzen runs on a goroutine of its own:
+// Run, Open and Close return as soon as their deadline passes, even if that
+// goroutine is stuck, and abandon it; it exits when its aborted request
+// returns. A command abandoned this way is sent Signal terminate in the
+// background (bounded by a 5 s deadline). Close bounds the Delete by 5 s
+// even when the host is dead, and cancels a step still running.
+//
+// # Output
+//
+// Both pipes are always drained concurrently. Each stream keeps its first
+// Options.OutputCap bytes, counts every byte and keeps draining; a capped
+// stream ends with "[output truncated: N bytes produced, first M kept]".
+// Text is decoded by internal/textdecode (UTF-8, UTF-16 with BOM, CP932
+// fallback for Japanese programs writing ANSI bytes into the 65001 shell;
+// "\n" newlines). A stderr that starts with "#< CLIXML" (PowerShell's
+// serialised error records) is turned into plain text (CLIXMLToText).
+//
+// # Errors
+//
+// Every failure is an *Error with a stable Kind (used as error_kind in
+// JSON), the target, the operation, the cause (a *Fault for WS-Management
+// faults) and Explain, the usual fix. Kinds come from network errors
+// (refused, DNS, TLS unknown CA / name mismatch, reset, EOF), HTTP status
+// (401 unauthorized; any status whose body mentions unencrypted traffic),
+// and WS-Man fault codes (2150859173/2150859174 quota, 2147942606 command
+// too long, 170 busy, 5 access denied). Passwords never appear in errors
+// or logs: Password redacts itself in every printing path.
+//
+// # masterzen/winrm behaviour worked around (commit 3fad6e1)
+//
+//   - Post ignores contexts (an in-flight request is never cancelled): the
+//     per-step Transporter above.
+//   - The response body is never closed on a non-SOAP Content-Type (every
+//     401): remote always reads (capped at 4 MiB) and closes it.
+//   - A Receive is retried forever when the error text contains
+//     "OperationTimeout" or the error is a *url.Error with Timeout(): only
+//     the real OperationTimeout fault, recognised by its code 2150858793
+//     whatever the language of its Reason, is returned with that word;
+//     every other error is stripped of *url.Error and has the word removed,
+//     so it ends the step, and the step deadline bounds the retries.
+//   - "EOF" in an error text turns the exit code into 16001: remote's error
+//     texts never contain it, and the error is checked before the exit
+//     code.
+//   - The default header timeout equals the default OperationTimeout (a
+//     race): New and Open require HeaderTimeout > OperationTimeout.
+//   - Not draining both Stdout and Stderr deadlocks the Receive loop.
+//   - The Stdin writer sends EnvelopeSize-1000 raw bytes per Send, whose
+//     base64 exceeds MaxEnvelopeSize, WriteClose always fails (it sets EOF
+//     before writing), and Close costs an extra Send: remote sends stdin
+//     itself with winrm.NewSendInputRequest in chunks that fit, End="true"
+//     on the last (the CommandId is taken from the CommandResponse, for
+//     which masterzen has no accessor).
+//   - After a cancellation masterzen only signals the command if it notices
+//     between two Receives: remote terminates abandoned commands itself,
+//     and gives masterzen's own late Signal a short deadline of its own.
+//   - A Create response without a ShellId yields "" silently: it is a
+//     bad-response error here.
+//
+// Not worked around: a Done state without ExitCode reads as exit code 0.
 package remote

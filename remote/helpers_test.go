@@ -1,0 +1,218 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/wsbbot/wsbbot/remote/winrmtest"
+)
+
+const (
+	testUser     = `LAB\operator`
+	testPassword = "S3cr3t-Pa55w0rd!"
+)
+
+// startFake starts a winrmtest server on 127.0.0.1 with Basic credentials.
+func startFake(t testing.TB, o winrmtest.Options) *winrmtest.Server {
+	t.Helper()
+	if o.User == "" {
+		o.User, o.Password = testUser, testPassword
+	}
+	s := winrmtest.New(o)
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatalf("start fake: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// targetOf is a Basic-auth target for the fake.
+func targetOf(s *winrmtest.Server, name string, https bool) Target {
+	t := Target{Name: name, Address: s.Host(), Port: s.Port(), HTTPS: https, Auth: AuthBasic,
+		User: testUser, Password: testPassword}
+	if https {
+		t.CACertPEM = s.CACertPEM()
+	}
+	return t
+}
+
+func newClient(t testing.TB, o Options) *Client {
+	t.Helper()
+	c, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// psCall is a PowerShell invocation decoded by the fake's handler.
+type psCall struct {
+	Script string
+	Params map[string]any
+}
+
+// decodePS decodes a PowerShell step as ps-transport.md describes it: the
+// command line must be the constant bootstrap, stdin the base64 of the
+// prologue plus the script.
+func decodePS(line string, stdin io.Reader) (psCall, error) {
+	const prefix = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
+	enc, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		return psCall{}, fmt.Errorf("command line %.80q is not the bootstrap", line)
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || len(raw)%2 != 0 {
+		return psCall{}, fmt.Errorf("-EncodedCommand is not base64 UTF-16: %v", err)
+	}
+	u := make([]uint16, len(raw)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(raw[2*i:])
+	}
+	if got := string(utf16.Decode(u)); got != Bootstrap {
+		return psCall{}, fmt.Errorf("encoded command is %q, not Bootstrap", got)
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		return psCall{}, fmt.Errorf("read stdin: %w", err)
+	}
+	if !bytes.HasSuffix(in, []byte("\r\n")) {
+		return psCall{}, errors.New("stdin does not end with CRLF")
+	}
+	full, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(in)))
+	if err != nil {
+		return psCall{}, fmt.Errorf("stdin is not base64: %w", err)
+	}
+	prologue, script, ok := strings.Cut(string(full), "\n")
+	if !ok {
+		return psCall{}, errors.New("no prologue line")
+	}
+	const pre = "$P = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('"
+	const post = "')) | ConvertFrom-Json"
+	b64, ok := strings.CutPrefix(prologue, pre)
+	if !ok || !strings.HasSuffix(b64, post) {
+		return psCall{}, fmt.Errorf("bad prologue %q", prologue)
+	}
+	js, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, post))
+	if err != nil {
+		return psCall{}, fmt.Errorf("prologue JSON is not base64: %w", err)
+	}
+	var params map[string]any
+	if err := json.Unmarshal(js, &params); err != nil {
+		return psCall{}, fmt.Errorf("prologue JSON: %w", err)
+	}
+	return psCall{Script: script, Params: params}, nil
+}
+
+// psHandler decodes each PowerShell step and calls fn; a cmd step (any
+// other command line) goes to EchoHandler.
+func psHandler(fn func(ctx context.Context, c psCall, stdout, stderr io.Writer) int) winrmtest.Handler {
+	return winrmtest.HandlerFunc(func(ctx context.Context, cmd winrmtest.Command, stdin io.Reader, stdout, stderr io.Writer) int {
+		if !strings.HasPrefix(cmd.Line, "powershell.exe") {
+			return winrmtest.EchoHandler{}.Run(ctx, cmd, stdin, stdout, stderr)
+		}
+		c, err := decodePS(cmd.Line, stdin)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "decode: %v", err)
+			return 99
+		}
+		return fn(ctx, c, stdout, stderr)
+	})
+}
+
+// echoScript answers a PowerShell step with its script on stdout.
+func echoScript(_ context.Context, c psCall, stdout, _ io.Writer) int {
+	_, _ = io.WriteString(stdout, c.Script)
+	return 0
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// blackHole accepts TCP connections and never answers: a dead host whose
+// port is open (a hung service, a black-holing firewall).
+func blackHole(t testing.TB) (host string, port int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	a := ln.Addr().(*net.TCPAddr)
+	return a.IP.String(), a.Port
+}
+
+// kindOf returns the Kind of err, failing the test when err is not an
+// *Error.
+func kindOf(t testing.TB, err error) Kind {
+	t.Helper()
+	var re *Error
+	if !errors.As(err, &re) {
+		t.Fatalf("error %v (%T) is not a *remote.Error", err, err)
+	}
+	return re.Kind
+}
+
+// within fails when d exceeds a generous bound: the checks are about
+// ordering and kinds, the bound only catches hangs.
+func within(t testing.TB, what string, d, bound time.Duration) {
+	t.Helper()
+	if d > bound {
+		t.Errorf("%s took %s, want well under %s", what, d, bound)
+	}
+}

@@ -1,0 +1,301 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"math/bits"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/wsbbot/wsbbot/remote/winrmtest"
+)
+
+// md4 is RFC 1320, needed to verify NTLMv2 responses (not in the
+// standard library).
+func md4(msg []byte) []byte {
+	a0, b0, c0, d0 := uint32(0x67452301), uint32(0xefcdab89), uint32(0x98badcfe), uint32(0x10325476)
+	n := uint64(len(msg)) * 8
+	msg = append(bytes.Clone(msg), 0x80)
+	for len(msg)%64 != 56 {
+		msg = append(msg, 0)
+	}
+	msg = binary.LittleEndian.AppendUint64(msg, n)
+	rot := bits.RotateLeft32
+	for i := 0; i < len(msg); i += 64 {
+		var x [16]uint32
+		for j := range x {
+			x[j] = binary.LittleEndian.Uint32(msg[i+4*j:])
+		}
+		a, b, c, d := a0, b0, c0, d0
+		f := func(x, y, z uint32) uint32 { return x&y | ^x&z }
+		g := func(x, y, z uint32) uint32 { return x&y | x&z | y&z }
+		h := func(x, y, z uint32) uint32 { return x ^ y ^ z }
+		for _, k := range [4]int{0, 4, 8, 12} {
+			a = rot(a+f(b, c, d)+x[k], 3)
+			d = rot(d+f(a, b, c)+x[k+1], 7)
+			c = rot(c+f(d, a, b)+x[k+2], 11)
+			b = rot(b+f(c, d, a)+x[k+3], 19)
+		}
+		for _, k := range [4]int{0, 1, 2, 3} {
+			a = rot(a+g(b, c, d)+x[k]+0x5a827999, 3)
+			d = rot(d+g(a, b, c)+x[k+4]+0x5a827999, 5)
+			c = rot(c+g(d, a, b)+x[k+8]+0x5a827999, 9)
+			b = rot(b+g(c, d, a)+x[k+12]+0x5a827999, 13)
+		}
+		for _, k := range [4]int{0, 2, 1, 3} {
+			a = rot(a+h(b, c, d)+x[k]+0x6ed9eba1, 3)
+			d = rot(d+h(a, b, c)+x[k+8]+0x6ed9eba1, 9)
+			c = rot(c+h(d, a, b)+x[k+4]+0x6ed9eba1, 11)
+			b = rot(b+h(c, d, a)+x[k+12]+0x6ed9eba1, 15)
+		}
+		a0, b0, c0, d0 = a0+a, b0+b, c0+c, d0+d
+	}
+	out := make([]byte, 0, 16)
+	for _, v := range [4]uint32{a0, b0, c0, d0} {
+		out = binary.LittleEndian.AppendUint32(out, v)
+	}
+	return out
+}
+
+func TestMD4(t *testing.T) {
+	for in, want := range map[string]string{
+		"":    "31d6cfe0d16ae931b73c59d7e0c089c0",
+		"abc": "a448017aaf21d8525fc10ae87aa6729d",
+		"12345678901234567890123456789012345678901234567890123456789012345678901234567890": "e33b4ddc9c38f2199c3e7b164fcc0536",
+	} {
+		if got := hex.EncodeToString(md4([]byte(in))); got != want {
+			t.Errorf("md4(%q) = %s, want %s", in, got, want)
+		}
+	}
+	// The NT hash of "password".
+	if got := hex.EncodeToString(md4(utf16le("password"))); got != "8846f7eaee8fb117ad06bdd830b7586c" {
+		t.Errorf("NT hash = %s", got)
+	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = binary.LittleEndian.AppendUint16(b, u)
+	}
+	return b
+}
+
+func hmacMD5(key []byte, data ...[]byte) []byte {
+	m := hmac.New(md5.New, key)
+	for _, d := range data {
+		m.Write(d)
+	}
+	return m.Sum(nil)
+}
+
+// ntlmStub puts connection-based NTLMv2 authentication, verified against
+// a password, in front of an http.Handler, the way HTTP.sys does for a
+// WinRM listener: an unauthenticated request gets 401 Negotiate; NEGOTIATE
+// gets a CHALLENGE; a valid AUTHENTICATE authenticates the connection, and
+// later requests on it need no Authorization header.
+type ntlmStub struct {
+	next         http.Handler
+	user, domain string
+	password     string
+
+	mu         sync.Mutex
+	authed     map[string]bool   // by connection (remote address)
+	pending    map[string][]byte // server challenge by connection
+	requests   atomic.Int64
+	handshakes atomic.Int64
+}
+
+func (s *ntlmStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	conn := r.RemoteAddr
+	auth := r.Header.Get("Authorization")
+	s.mu.Lock()
+	authed := s.authed[conn]
+	s.mu.Unlock()
+	if strings.HasPrefix(auth, "Basic ") {
+		s.unauthorized(w, "") // Basic is off, as on Windows by default
+		return
+	}
+	if authed && auth == "" {
+		s.next.ServeHTTP(w, r)
+		return
+	}
+	tok, ok := strings.CutPrefix(auth, "Negotiate ")
+	if !ok {
+		s.unauthorized(w, "")
+		return
+	}
+	msg, err := base64.StdEncoding.DecodeString(tok)
+	if err != nil || len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
+		s.unauthorized(w, "")
+		return
+	}
+	switch binary.LittleEndian.Uint32(msg[8:]) {
+	case 1:
+		challenge := make([]byte, 8)
+		_, _ = rand.Read(challenge)
+		s.mu.Lock()
+		s.pending[conn] = challenge
+		s.mu.Unlock()
+		s.unauthorized(w, "Negotiate "+base64.StdEncoding.EncodeToString(s.challengeMessage(challenge)))
+	case 3:
+		s.mu.Lock()
+		challenge := s.pending[conn]
+		delete(s.pending, conn)
+		s.mu.Unlock()
+		if err := s.verify(msg, challenge); err != nil {
+			s.unauthorized(w, "")
+			return
+		}
+		s.handshakes.Add(1)
+		s.mu.Lock()
+		s.authed[conn] = true
+		s.mu.Unlock()
+		s.next.ServeHTTP(w, r)
+	default:
+		s.unauthorized(w, "")
+	}
+}
+
+func (s *ntlmStub) unauthorized(w http.ResponseWriter, challenge string) {
+	if challenge == "" {
+		w.Header()["Www-Authenticate"] = []string{"Negotiate", "Kerberos", "CredSSP"}
+	} else {
+		w.Header().Set("Www-Authenticate", challenge)
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// challengeMessage builds an NTLM CHALLENGE (type 2) for NTLMv2.
+func (s *ntlmStub) challengeMessage(challenge []byte) []byte {
+	const flags = 0x00000001 | 0x00000004 | 0x00000200 | 0x00008000 | 0x00080000 | 0x00800000 // unicode, request target, NTLM, always sign, ESS, target info
+	target := utf16le(s.domain)
+	info := binary.LittleEndian.AppendUint16(nil, 2) // MsvAvNbDomainName
+	info = binary.LittleEndian.AppendUint16(info, uint16(len(target)))
+	info = append(info, target...)
+	info = append(info, 0, 0, 0, 0) // MsvAvEOL
+	const head = 48
+	m := []byte("NTLMSSP\x00")
+	m = binary.LittleEndian.AppendUint32(m, 2)
+	m = appendVarField(m, len(target), head)
+	m = binary.LittleEndian.AppendUint32(m, flags)
+	m = append(m, challenge...)
+	m = append(m, make([]byte, 8)...)
+	m = appendVarField(m, len(info), head+len(target))
+	m = append(m, target...)
+	return append(m, info...)
+}
+
+func appendVarField(b []byte, n, off int) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	return binary.LittleEndian.AppendUint32(b, uint32(off))
+}
+
+// verify checks an AUTHENTICATE (type 3) message's NTLMv2 response.
+func (s *ntlmStub) verify(msg, challenge []byte) error {
+	field := func(at int) ([]byte, error) {
+		if len(msg) < at+8 {
+			return nil, errors.New("short message")
+		}
+		n := int(binary.LittleEndian.Uint16(msg[at:]))
+		off := int(binary.LittleEndian.Uint32(msg[at+4:]))
+		if off+n > len(msg) {
+			return nil, errors.New("field out of range")
+		}
+		return msg[off : off+n], nil
+	}
+	nt, err := field(20)
+	if err != nil || len(nt) < 16 || challenge == nil {
+		return errors.New("no NTLMv2 response")
+	}
+	domain, _ := field(28)
+	user, _ := field(36)
+	if !bytes.EqualFold(user, utf16le(s.user)) {
+		return errors.New("wrong user")
+	}
+	key := hmacMD5(md4(utf16le(s.password)), utf16le(strings.ToUpper(s.user)), domain)
+	if !hmac.Equal(hmacMD5(key, challenge, nt[16:]), nt[:16]) {
+		return errors.New("wrong password")
+	}
+	return nil
+}
+
+func startNTLM(t *testing.T) (*ntlmStub, Target) {
+	t.Helper()
+	fake := winrmtest.New(winrmtest.Options{Handler: psHandler(echoScript)}) // any Basic or none
+	t.Cleanup(func() { _ = fake.Close() })
+	stub := &ntlmStub{next: fake.Handler(), user: "operator", domain: "LAB", password: testPassword,
+		authed: map[string]bool{}, pending: map[string][]byte{}}
+	hs := httptest.NewServer(stub)
+	t.Cleanup(hs.Close)
+	a := hs.Listener.Addr().(*net.TCPAddr)
+	return stub, Target{Name: "ntlm01", Address: a.IP.String(), Port: a.Port, Auth: AuthNTLM, User: testUser, Password: testPassword}
+}
+
+func TestNTLM(t *testing.T) {
+	stub, tg := startNTLM(t)
+	c := newClient(t, Options{})
+	s, err := c.Open(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := s.RoundTrips()
+	var steps []int
+	for _, script := range []string{"one", "two", "three"} {
+		res, err := s.Run(context.Background(), Command{Script: script})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stdout != script {
+			t.Errorf("stdout %q", res.Stdout)
+		}
+		steps = append(steps, res.RoundTrips)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("NTLM HTTP exchanges: open %d, steps %v, session %d, handshakes %d", open, steps, s.RoundTrips(), stub.handshakes.Load())
+	// Create on a new connection: anonymous 401, NEGOTIATE 401, AUTHENTICATE 200.
+	if open != 3 {
+		t.Errorf("Create took %d HTTP exchanges, want 3", open)
+	}
+	if int64(s.RoundTrips()) != stub.requests.Load() {
+		t.Errorf("session counted %d exchanges, server saw %d", s.RoundTrips(), stub.requests.Load())
+	}
+	// Each SOAP message is one exchange on an authenticated keep-alive
+	// connection and three on a new one; a step sends 4 messages.
+	for i, n := range steps {
+		if n < 4 || (n-4)%2 != 0 {
+			t.Errorf("step %d took %d exchanges, want 4 plus 2 per new connection", i, n)
+		}
+	}
+
+	t.Run("wrong password", func(t *testing.T) {
+		bad := tg
+		bad.Password = "wrong"
+		_, err := c.Exec(context.Background(), bad, Command{Script: "x"})
+		var re *Error
+		if !errors.As(err, &re) || re.Kind != KindUnauthorized || re.HTTPStatus != 401 {
+			t.Fatalf("got %v", err)
+		}
+		if !strings.Contains(re.Explain(), `DOMAIN\user`) {
+			t.Errorf("explanation: %s", re.Explain())
+		}
+	})
+}

@@ -1,0 +1,440 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+)
+
+const (
+	// maxResponse caps a response body. Windows keeps responses below
+	// MaxEnvelopeSize (153600 bytes here); anything far larger is not
+	// WinRM.
+	maxResponse = 4 << 20
+	// envelopeSize is the MaxEnvelopeSize remote announces (masterzen's
+	// default, what Windows 2008 R2 and later accept).
+	envelopeSize = 153600
+	// cleanupTimeout bounds the Delete at Close and the terminate Signal
+	// after an abandoned step, even when the host is dead.
+	cleanupTimeout = 5 * time.Second
+	// certAuthHeader is the Authorization value WS-Man expects with TLS
+	// client-certificate authentication (as masterzen's ClientAuthRequest).
+	certAuthHeader = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+)
+
+// Op names used in errors and logs, one per WS-Man request kind.
+const (
+	opCreate  = "create-shell"
+	opCommand = "command"
+	opSend    = "send"
+	opReceive = "receive"
+	opSignal  = "signal"
+	opDelete  = "delete-shell"
+	opOther   = "request"
+)
+
+// opOf names the operation of a SOAP request from its wsa:Action.
+func opOf(body string) string {
+	const (
+		transfer = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+		shell    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
+	)
+	switch {
+	case strings.Contains(body, shell+"Receive<"):
+		return opReceive
+	case strings.Contains(body, shell+"Send<"):
+		return opSend
+	case strings.Contains(body, shell+"Command<"):
+		return opCommand
+	case strings.Contains(body, shell+"Signal<"):
+		return opSignal
+	case strings.Contains(body, transfer+"Create<"):
+		return opCreate
+	case strings.Contains(body, transfer+"Delete<"):
+		return opDelete
+	default:
+		return opOther
+	}
+}
+
+// stepStats counts the HTTP exchanges of one step.
+type stepStats struct{ roundTrips atomic.Int64 }
+
+// statsKey is the context key under which a request carries its stepStats.
+type statsKey struct{}
+
+// countingRT counts every HTTP exchange, below the NTLM negotiator so that
+// each handshake leg counts.
+type countingRT struct {
+	base  http.RoundTripper
+	total *atomic.Int64
+}
+
+func (c countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.total.Add(1)
+	if st, ok := req.Context().Value(statsKey{}).(*stepStats); ok {
+		st.roundTrips.Add(1)
+	}
+	return c.base.RoundTrip(req)
+}
+
+// wire is a session's HTTP machinery, shared by all its steps so that
+// connections (and NTLM's connection-bound authentication) are reused.
+type wire struct {
+	url      string
+	auth     Auth
+	user     string
+	password string
+	client   *http.Client
+	tr       *http.Transport       // nil with Kerberos
+	krb      *winrm.ClientKerberos // only with Kerberos
+	total    atomic.Int64
+}
+
+// newWire builds the HTTP client for target t.
+func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoint) (*wire, error) {
+	w := &wire{url: t.url(), auth: t.authOrDefault(), user: t.User, password: string(t.Password)}
+	if w.auth == AuthKerberos {
+		cfg := t.KerberosConfigPath
+		if cfg == "" {
+			cfg = "/etc/krb5.conf"
+		}
+		w.krb = winrm.NewClientKerberos(&winrm.Settings{
+			WinRMUsername: t.User,
+			WinRMPassword: string(t.Password),
+			WinRMHost:     ep.Host,
+			WinRMPort:     ep.Port,
+			WinRMProto:    t.scheme(),
+			WinRMInsecure: t.InsecureSkipVerify,
+			KrbRealm:      t.KerberosRealm,
+			KrbConfig:     cfg,
+		})
+		if err := w.krb.Transport(ep); err != nil {
+			return nil, fmt.Errorf("kerberos transport: %w", err)
+		}
+		return w, nil
+	}
+	tlsConf := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         t.TLSServerName,
+		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // opt-in per target, logged loudly at every Open
+	}
+	if len(t.CACertPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(t.CACertPEM) {
+			return nil, errors.New("CA certificate: no PEM certificate found")
+		}
+		tlsConf.RootCAs = pool
+	}
+	if w.auth == AuthCertificate {
+		cert, err := tls.X509KeyPair(t.ClientCertPEM, t.ClientKeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		tlsConf.Certificates = []tls.Certificate{cert}
+		tlsConf.Renegotiation = tls.RenegotiateOnceAsClient
+	}
+	dial := o.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	}
+	w.tr = &http.Transport{
+		Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
+		DialContext:           dial,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   headerTimeout,
+		ResponseHeaderTimeout: headerTimeout,
+		DisableCompression:    true,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		// HTTP/1.1 only: WinRM's NTLM is connection-bound.
+		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}
+	var rt http.RoundTripper = countingRT{base: w.tr, total: &w.total}
+	if w.auth == AuthNTLM {
+		rt = ntlmssp.Negotiator{RoundTripper: rt}
+	}
+	w.client = &http.Client{
+		Transport: rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	return w, nil
+}
+
+func (w *wire) closeIdle() {
+	if w.tr != nil {
+		w.tr.CloseIdleConnections()
+	}
+}
+
+// post sends one SOAP message with ctx and returns the response body, or an
+// *Error that masterzen handles correctly (see Error and sanitize).
+func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, envelope, error) {
+	if ctx.Err() != nil {
+		return "", envelope{}, e.ctx(ctx, op)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, strings.NewReader(body))
+	if err != nil {
+		return "", envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	switch w.auth {
+	case AuthBasic, AuthNTLM:
+		req.SetBasicAuth(w.user, w.password) // the NTLM negotiator turns it into NTLM
+	case AuthCertificate:
+		req.Header.Set("Authorization", certAuthHeader)
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return "", envelope{}, e.transport(ctx, op, err)
+	}
+	// Always read (capped) and close: masterzen leaks the body of non-SOAP
+	// answers such as a 401.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	_ = resp.Body.Close()
+	if err != nil {
+		return "", envelope{}, e.transport(ctx, op, err)
+	}
+	if len(data) > maxResponse {
+		return "", envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
+	}
+	return interpret(op, resp.StatusCode, resp.Header, data, e)
+}
+
+// interpret turns an HTTP answer into a SOAP body (and what was read from
+// it) or a classified error.
+func interpret(op string, status int, h http.Header, data []byte, e errCtx) (string, envelope, error) {
+	ctype := h.Get("Content-Type")
+	soapCT := strings.Contains(strings.ToLower(ctype), "application/soap+xml")
+	var (
+		env  envelope
+		perr error = errors.New("no SOAP content type")
+	)
+	if soapCT || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
+		env, perr = parseEnvelopeInfo(data)
+	}
+	fail := func(k Kind, err error) (string, envelope, error) {
+		return "", envelope{}, e.make(k, op, status, err)
+	}
+	switch {
+	case env.fault != nil:
+		return fail(classifyFault(env.fault), env.fault)
+	case status == http.StatusUnauthorized:
+		if mentionsUnencrypted(data) {
+			return fail(KindUnencrypted, fmt.Errorf("HTTP 401: %s", snippet(data)))
+		}
+		if len(h.Values("Www-Authenticate")) == 0 {
+			return fail(KindUnauthorized, errors.New("HTTP 401"))
+		}
+		return fail(KindUnauthorized, fmt.Errorf("HTTP 401; the server offers %s", schemes(h)))
+	case status == http.StatusOK && soapCT && perr == nil:
+		return string(data), env, nil
+	case mentionsUnencrypted(data):
+		return fail(KindUnencrypted, fmt.Errorf("HTTP %d: %s", status, snippet(data)))
+	case status == http.StatusOK && soapCT:
+		return fail(KindBadResponse, perr)
+	default:
+		return fail(KindBadResponse, fmt.Errorf("HTTP %d, content type %q, %d bytes: %s", status, ctype, len(data), snippet(data)))
+	}
+}
+
+// schemes lists the authentication schemes of WWW-Authenticate headers
+// (without their data).
+func schemes(h http.Header) string {
+	var out []string
+	for _, v := range h.Values("Www-Authenticate") {
+		s, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func mentionsUnencrypted(data []byte) bool {
+	return bytes.Contains(bytes.ToLower(data), []byte("unencrypted"))
+}
+
+// snippet is a short printable excerpt of a body for error messages.
+func snippet(data []byte) string {
+	const n = 160
+	s := strings.ToValidUTF8(string(data[:min(len(data), n)]), "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, s)
+	if len(data) > n {
+		s += "..."
+	}
+	if strings.TrimSpace(s) == "" {
+		return "(empty body)"
+	}
+	return strings.TrimSpace(s)
+}
+
+// errCtx builds *Errors for one session.
+type errCtx struct {
+	target string
+	hint   hint
+}
+
+func (e errCtx) make(k Kind, op string, status int, err error) *Error {
+	return &Error{Kind: k, Target: e.target, Op: op, Err: err, HTTPStatus: status, hint: e.hint}
+}
+
+func (e errCtx) ctx(ctx context.Context, op string) *Error {
+	return ctxError(ctx, e.target, op, e.hint)
+}
+
+func (e errCtx) transport(ctx context.Context, op string, err error) *Error {
+	if ctx.Err() != nil {
+		return e.ctx(ctx, op)
+	}
+	k, cause := classifyTransport(err)
+	return e.make(k, op, 0, cause)
+}
+
+// asError makes sure err is an *Error (masterzen wraps some parse failures
+// in its own types).
+func (e errCtx) asError(err error, op string) *Error {
+	var re *Error
+	if errors.As(err, &re) {
+		return re
+	}
+	return e.make(KindBadResponse, op, 0, err)
+}
+
+// stepTransport is the masterzen Transporter of one step: every request
+// uses the step's context, so a deadline or cancellation aborts the request
+// in flight. A new one is made for each step (masterzen's Transporter.Post
+// takes no context), so a goroutine abandoned by an earlier step keeps its
+// own, cancelled, context and cannot borrow a later step's.
+type stepTransport struct {
+	w   *wire
+	ctx context.Context
+	e   errCtx
+
+	mu        sync.Mutex
+	commandID string
+}
+
+// Transport implements winrm.Transporter; the wire is built per session.
+func (t *stepTransport) Transport(*winrm.Endpoint) error { return nil }
+
+// Post implements winrm.Transporter.
+func (t *stepTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	body := m.String()
+	op := opOf(body)
+	ctx := t.ctx
+	if op == opSignal && ctx.Err() != nil {
+		// masterzen signals terminate after noticing a cancellation; give
+		// that one request a short deadline of its own so it still reaches
+		// a live host.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+	}
+	var resp string
+	var env envelope
+	var err error
+	if t.w.krb != nil {
+		resp, env, err = t.postKerberos(ctx, c, m, op)
+	} else {
+		resp, env, err = t.w.post(ctx, op, body, t.e)
+	}
+	if err == nil && op == opCommand {
+		t.mu.Lock()
+		t.commandID = env.commandID
+		t.mu.Unlock()
+	}
+	return resp, err
+}
+
+// postKerberos delegates to masterzen's ClientKerberos, which takes no
+// context: the request cannot be aborted, only abandoned by the step.
+func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *soap.SoapMessage, op string) (string, envelope, error) {
+	if ctx.Err() != nil {
+		return "", envelope{}, t.e.ctx(ctx, op)
+	}
+	t.w.total.Add(1)
+	if st, ok := ctx.Value(statsKey{}).(*stepStats); ok {
+		st.roundTrips.Add(1)
+	}
+	resp, err := t.w.krb.Post(c, m)
+	if err == nil {
+		return interpret(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(resp), t.e)
+	}
+	if ctx.Err() != nil {
+		return "", envelope{}, t.e.ctx(ctx, op)
+	}
+	msg := err.Error()
+	// "request returned: 500 - 500 Internal Server Error. Response body:\n<xml>"
+	if _, after, ok := strings.Cut(msg, "Response body:\n"); ok && strings.HasPrefix(msg, "request returned: ") {
+		var status int
+		_, _ = fmt.Sscanf(msg, "request returned: %d", &status)
+		return interpret(op, status, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(after), t.e)
+	}
+	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "kerberos") || strings.Contains(msg, "KDC") {
+		return "", envelope{}, t.e.make(KindUnauthorized, op, 0, errors.New(msg))
+	}
+	if strings.Contains(msg, "krb5") || strings.Contains(msg, "config") {
+		return "", envelope{}, t.e.make(KindInvalid, op, 0, errors.New(msg))
+	}
+	return "", envelope{}, t.e.transport(ctx, op, err)
+}
+
+func (t *stepTransport) lastCommandID() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.commandID
+}
+
+// maxSendChunk is the most stdin bytes one Send may carry: base64 grows the
+// data by a third, and the envelope around it needs room. (masterzen's own
+// Stdin writer sends EnvelopeSize-1000 raw bytes, whose base64 exceeds
+// MaxEnvelopeSize.)
+func maxSendChunk(envelope int) int {
+	return (envelope - 4096) / 4 * 3
+}
+
+// send writes data to the command's stdin with as few Send requests as the
+// envelope size allows, End="true" on the last. masterzen's Stdin pipe
+// would need one more request (its WriteClose is unusable: it sets EOF
+// before writing and so always fails).
+func (t *stepTransport) send(c *winrm.Client, url, shellID string, params *winrm.Parameters, data []byte) error {
+	id := t.lastCommandID()
+	if id == "" {
+		return t.e.make(KindBadResponse, opSend, 0, errors.New("no CommandId in the Command response"))
+	}
+	chunk := maxSendChunk(params.EnvelopeSize)
+	for first := true; first || len(data) > 0; first = false {
+		n := min(chunk, len(data))
+		msg := winrm.NewSendInputRequest(url, shellID, id, data[:n], n == len(data), params)
+		_, err := t.Post(c, msg)
+		msg.Free()
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}

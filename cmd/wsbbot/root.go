@@ -53,6 +53,8 @@ servers against a five-rule backup checklist.`,
 		newValidateCommand(g, e),
 		newConfigCommand(g, e),
 		newConsoleCommand(g, e),
+		newExecCommand(g, e),
+		newLabCommand(g, e),
 	)
 	return root
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/remote/lab"
+)
+
+// startLab runs simulated hosts in-process and returns the inventory path
+// and the environment that holds the lab password.
+func startLab(t *testing.T, o lab.Options) (string, []string, *lab.Lab) {
+	t.Helper()
+	o.Inventory = filepath.Join(t.TempDir(), "inventory.yaml")
+	o.Password = "lab-Passw0rd"
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := lab.Start(ctx, o)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(); cancel() })
+	return o.Inventory, []string{"WSBBOT_LAB_PASSWORD=lab-Passw0rd", "WSBBOT_LOG_LEVEL=warn"}, l
+}
+
+// TestLabInventoryIsConfig checks that what the lab writes is a wsbbot
+// configuration the config package accepts, naming every host once with
+// its scenario as a tag and no password.
+func TestLabInventoryIsConfig(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		inv, vars, l := startLab(t, lab.Options{TLS: tls})
+		cfg, err := config.Load(inv, vars)
+		if err != nil {
+			t.Fatalf("tls=%v: inventory does not load: %v", tls, err)
+		}
+		if len(cfg.Targets) != len(lab.Scenarios()) {
+			t.Fatalf("%d targets, want %d", len(cfg.Targets), len(lab.Scenarios()))
+		}
+		for i, tg := range cfg.Targets {
+			h := l.Hosts()[i]
+			if tg.Name != h.Name || tg.Port() != h.Port || len(tg.Tags) != 1 || tg.Tags[0] != lab.Scenarios()[i] || tg.HTTPS() != tls {
+				t.Errorf("target %d = %+v, host %+v", i, tg, h)
+			}
+			if tls && tg.CAFile == "" {
+				t.Errorf("%s: TLS inventory without ca_file", tg.Name)
+			}
+			pw, err := tg.Password(vars, nil)
+			if err != nil || pw.Reveal() != "lab-Passw0rd" {
+				t.Errorf("%s: password via %s: %v", tg.Name, tg.PasswordEnv, err)
+			}
+		}
+	}
+}
+
+func TestExecAgainstLab(t *testing.T) {
+	inv, vars, _ := startLab(t, lab.Options{Hosts: 2, TLS: true})
+	code, out, stderr := wsbbot(t, vars, "", "exec", "--config", inv, "--target", "writer-failed", "--json", "--", "vssadmin", "list", "writers")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r execOutput
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Stdout, "Writer name: 'SqlServerWriter'") || r.ExitCode == nil || *r.ExitCode != 0 || r.ErrorKind != "" {
+		t.Errorf("exec = %+v", r)
+	}
+
+	// A PowerShell error: exit code 1, stderr in plain words (not CLIXML).
+	code, out, _ = wsbbot(t, vars, "", "exec", "--config", inv, "--target", "healthy", "--json", "--ps", "Get-Frobnicate")
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if code != 1 || strings.Contains(r.Stderr, "CLIXML") || !strings.Contains(r.Stderr, "Get-Frobnicate") {
+		t.Errorf("exit %d, stderr %q", code, r.Stderr)
+	}
+
+	// Wrong password: classified, explained, exit 255.
+	bad := append([]string{}, vars...)
+	bad = append(bad, "WSBBOT_LAB_PASSWORD=wrong")
+	code, out, _ = wsbbot(t, bad, "", "exec", "--config", inv, "--target", "healthy", "--json", "--", "hostname")
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitNotRun || r.ErrorKind != "unauthorized" || r.Explanation == "" || r.ExitCode != nil {
+		t.Errorf("wrong password: exit %d, %+v", code, r)
+	}
+
+	if code, _, _ := wsbbot(t, vars, "", "exec", "--config", inv, "--target", "nope", "--", "hostname"); code != exitUsage {
+		t.Errorf("unknown target: exit %d", code)
+	}
+	if code, _, _ := wsbbot(t, vars, "", "exec", "--config", inv, "--target", "healthy"); code != exitUsage {
+		t.Errorf("no command: exit %d", code)
+	}
+}
+
+func TestExecAdHocRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	code, out, _ := wsbbot(t, []string{"WSBBOT_PASSWORD=x", "WSBBOT_LOG_LEVEL=error"}, "", "exec", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--scheme", "http", "--auth", "basic", "--user", "u", "--json", "--", "hostname")
+	var r execOutput
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitNotRun || r.ErrorKind != "connection-refused" || !strings.Contains(r.Explanation, "WinRM") {
+		t.Errorf("exit %d, %+v", code, r)
+	}
+}

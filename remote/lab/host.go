@@ -77,7 +77,6 @@ type disk struct {
 	mbrSignature   uint32
 	gptGUID        string
 	location       string
-	adapterSerial  string
 	physicalSector int
 }
 

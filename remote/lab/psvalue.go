@@ -84,16 +84,6 @@ func (o *psObj) get(name string) (any, bool) {
 	return nil, false
 }
 
-func (o *psObj) set(name string, val any) {
-	for i, pr := range o.props {
-		if strings.EqualFold(pr.name, name) {
-			o.props[i].val = val
-			return
-		}
-	}
-	o.props = append(o.props, psProp{name: name, val: val})
-}
-
 func (o *psObj) toString() string {
 	if o.custom {
 		var b strings.Builder

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -45,10 +44,7 @@ Exit status: 0 when at least one known code was found, 1 when none was,
 				out = append(out, x)
 			}
 			if asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(out); err != nil {
+				if err := writeJSON(e.stdout, out); err != nil {
 					return err
 				}
 			} else {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,4 +94,13 @@ func run(ctx context.Context, args []string, e env) int {
 	fmt.Fprintln(e.stderr, "wsbbot:", err)
 	fmt.Fprintln(e.stderr, "Run 'wsbbot --help' for usage.")
 	return exitUsage
+}
+
+// writeJSON prints v as indented JSON without HTML escaping (paths and
+// PowerShell text stay readable).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

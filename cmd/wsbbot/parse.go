@@ -53,10 +53,7 @@ Exit status: 0 when parsed, 1 when the input is not that kind of output
 				return &exitError{code: exitFailed, err: fmt.Errorf("not %s output: %w", kind, err)}
 			}
 			if asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(v)
+				return writeJSON(e.stdout, v)
 			}
 			return writeFlat(e.stdout, v)
 		},

@@ -132,7 +132,9 @@ func writeExplanation(w io.Writer, x runbooks.Explanation) {
 	field(label("Runbooks", "ランブック"), strings.Join(rb, " · "))
 	var notes []string
 	if x.Known && !x.Verified {
-		notes = append(notes, label("The meaning of this code is not verified by a source.", "このコードの意味は出典で確認されていません。"))
+		notes = append(notes, label(
+			"Not verified against Microsoft: no Microsoft description of this code was found; what is said here comes from the sources listed.",
+			"Microsoft の資料では未確認です: このコードについての Microsoft 自身の説明は見つかっておらず、ここでの内容は記載の出典によるものです。"))
 	}
 	if len(x.Translated) > 0 {
 		notes = append(notes, label("Translated by wsbbot: ", "wsbbot による翻訳: ")+strings.Join(x.Translated, ", "))

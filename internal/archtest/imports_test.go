@@ -23,20 +23,22 @@ var rules = map[string]struct {
 	internal   []string // module packages it may import (prefix match on path)
 	thirdParty []string // restricted third-party modules it may import
 }{
-	"cmd/wsbbot":          {internal: []string{""}, thirdParty: []string{"*"}},
-	"config":              {thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
-	"runbooks":            {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
-	"checklists":          {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
-	"remote":              {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
-	"remote/winrmtest":    {internal: []string{"internal/"}},
-	"remote/conformance":  {},
-	"remote/lab":          {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
-	"bot":                 {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
-	"internal/archtest":   {},
-	"internal/hresult":    {},
-	"internal/winout":     {},
-	"internal/textdecode": {},
-	"internal/strictyaml": {thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"cmd/wsbbot":               {internal: []string{""}, thirdParty: []string{"*"}},
+	"config":                   {thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"runbooks":                 {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"checklists":               {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"remote":                   {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
+	"remote/winrmtest":         {internal: []string{"internal/"}},
+	"remote/conformance":       {},
+	"remote/lab":               {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"bot":                      {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
+	"internal/archtest":        {},
+	"internal/hresult":         {},
+	"internal/winout":          {},
+	"internal/textdecode":      {},
+	"internal/strictyaml":      {thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"internal/store":           {},
+	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 
 // restricted lists third-party modules that belong to one layer only.

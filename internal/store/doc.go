@@ -1,0 +1,75 @@
+// Package store owns wsbbot's durable record: every run, step, approval,
+// audit result and restore test, kept so that nothing is lost across a
+// restart and nothing is done twice.
+//
+// # One chained log
+//
+// The source of truth is a single append-only log of Events. Each event
+// gets a gapless sequence number and the SHA-256 of the event before it
+// (PrevHash), and its own Hash covers every field including PrevHash (see
+// Event.ComputeHash for the exact encoding). Everything else the bot shows
+// is a view over that log: the Runs view (one row per run, with its
+// status), the idempotency index, the latest restore test per server. The
+// views are updated in the same transaction as the append, so they can
+// never disagree with the log, and they could be rebuilt from it.
+//
+// One log rather than a table per concern because the questions on-call
+// asks cross concerns: "what happened on fs01 last night" is approvals,
+// steps and audit findings in the order they happened, which is exactly
+// the log filtered by target (and the postmortem timeline export). A
+// single sequence also makes ordering and gap detection trivial, and it
+// gives one place to enforce the rules PRODUCT.md asks for:
+//
+//   - Idempotency: an event with a Key seen before is not appended again;
+//     Append returns the earlier event. A Slack event delivered twice
+//     (same event id as Key) is handled once. The earlier event wins even
+//     if the new one differs.
+//   - Run state: a run is started once, its steps and its end belong to a
+//     started run still running, and nothing is appended to it after
+//     run.finished or run.interrupted (ErrRunState).
+//   - Crash safety: Open marks every run still "running" as interrupted by
+//     appending run.interrupted (actor "wsbbot"), and reports those ids in
+//     Bolt.Interrupted so the bot can say so in chat. A run is never
+//     silently re-run, and because the event carries an idempotency key
+//     and the run is no longer running, it is marked exactly once.
+//
+// # Implementations
+//
+// Bolt keeps the log in one bbolt file (pure Go, so the binary still
+// cross-compiles for Windows) with buckets meta (schema version, head
+// seq/hash, run id counter), events (big-endian Seq -> event JSON), keys
+// (idempotency key -> Seq), runs (run id -> RunSummary) and restore_tests
+// (target -> latest date). Each Append is one write transaction, which
+// bbolt fsyncs before commit: an event Append returned is on disk, at the
+// cost of one fsync per event (see BenchmarkAppend). Schema changes are a
+// list of migrations applied in order inside one transaction at Open; a
+// file from a newer wsbbot is refused (ErrSchemaTooNew). bbolt locks the
+// file, so a second wsbbot on the same file fails after Options.Timeout
+// with ErrLocked instead of corrupting it.
+//
+// Memory keeps the same structures in maps for tests and the console demo.
+// Both implementations share the append algorithm and the chain walk, and
+// both pass the suite in package storetest.
+//
+// # What Verify can and cannot detect
+//
+// Verify walks the log from Seq 1, recomputes every hash and checks every
+// link, and reports the first broken Seq and why: a changed event whose
+// hash was not recomputed (tampered), an event replaced together with its
+// hash (the next event's link breaks), a deleted event (gap), a record
+// that cannot be read, or a log cut short behind the recorded head
+// (truncated).
+//
+// It cannot detect someone who rewrites the chain from the changed event
+// to the end (or the whole file) with freshly computed hashes: the chain is
+// only self-consistent, not signed. Detecting that needs an external
+// anchor, for example the HeadSeq/HeadHash of a VerifyReport posted to the
+// audit channel or written to another system; a later chain that no longer
+// contains that hash at that Seq has been rewritten. Nor can it tell a
+// dropped tail if the head record in meta was rewritten with it. The hash
+// chain is tamper-evidence for accidents and casual edits, not protection
+// against an attacker with write access to the file.
+//
+// Filtering scans the log; that is fine for the event volumes of one
+// on-call bot (thousands per day) and keeps the views few.
+package store

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -76,8 +77,12 @@ func TestCertificateAuth(t *testing.T) {
 		t.Errorf("stdout %q", res.Stdout)
 	}
 	n := requests.Load()
-	if n != 6 || withCert.Load() != n || withHeader.Load() != n {
-		t.Errorf("%d requests, %d with the client certificate, %d with the mutual-auth header", n, withCert.Load(), withHeader.Load())
+	if n != 5 || withCert.Load() != n || withHeader.Load() != n {
+		t.Errorf("%d requests, %d with the client certificate, %d with the mutual-auth header, want 5 with both",
+			n, withCert.Load(), withHeader.Load())
+	}
+	if diff := cmp.Diff([]string{"Create", "Command", "Send", "Receive", "Delete"}, actions(fake.Requests())); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 
 	bad := tg

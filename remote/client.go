@@ -106,6 +106,9 @@ type Session struct {
 	curCancel context.CancelCauseFunc // cancels the running step
 
 	bg sync.WaitGroup // terminate signals after abandoned steps
+	// unsignalled is the finished command whose terminate signal is still
+	// owed (sent before the next command; Delete makes it unnecessary).
+	unsignalled string
 }
 
 // normalize checks t and fills its defaults.
@@ -371,15 +374,20 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	out := &capBuffer{max: s.c.o.OutputCap}
 	errOut := &capBuffer{max: s.c.o.OutputCap}
 	var exit int
+	var finished string // the command's id, written by runCommand on success only
 	cl, tr, err := s.newStep(stepCtx, stats)
 	if err == nil {
+		s.signalFinished(stepCtx, cl, tr)
 		err = s.hard(stepCtx, opCommand, func() error {
-			return s.runCommand(stepCtx, cancel, cl, tr, line, stdin, out, errOut, &exit)
+			return s.runCommand(stepCtx, cancel, cl, tr, line, stdin, out, errOut, &exit, &finished)
 		})
 	}
 	switch {
 	case err == nil:
+		// hard returned the goroutine's own result, so exit and
+		// finished are written and safe to read here.
 		res.ExitCode = exit
+		s.unsignalled = finished
 	case stepCtx.Err() != nil && tr != nil:
 		// The command may still run: terminate it in the background
 		// (masterzen does not when its Receive was aborted).
@@ -419,7 +427,7 @@ func decodeStreamString(kept []byte, total int64, clixml bool) (string, string) 
 
 // runCommand is the body of a step, on the goroutine hard starts.
 func (s *Session) runCommand(ctx context.Context, cancel context.CancelCauseFunc, cl *winrm.Client, tr *stepTransport,
-	line string, stdin []byte, out, errOut io.Writer, exit *int) error {
+	line string, stdin []byte, out, errOut io.Writer, exit *int, finished *string) error {
 	cmd, err := cl.NewShell(s.shellID).ExecuteWithContext(ctx, line)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -449,11 +457,33 @@ func (s *Session) runCommand(ctx context.Context, cancel context.CancelCauseFunc
 		return s.e.asError(e, opReceive)
 	}
 	*exit = cmd.ExitCode()
-	// The customary terminate signal (every client sends it after Done).
-	if serr := cmd.Close(); serr != nil {
-		s.log.Debug("remote: terminate signal failed", slog.String("error", serr.Error()))
-	}
+	// The customary terminate signal (every client sends it after Done) is
+	// deferred: Run records the finished command, its signal is sent before
+	// the session's next command, and skipped when the next request is the
+	// shell's Delete, which ends the finished command anyway. That saves one
+	// round trip per run.
+	*finished = tr.lastCommandID()
 	return nil
+}
+
+// signalFinished sends the terminate signal deferred from the previous
+// step, if any, on this step's client. A failure is only logged: the
+// command has finished, and the shell's Delete ends it in any case.
+func (s *Session) signalFinished(ctx context.Context, cl *winrm.Client, tr *stepTransport) {
+	id := s.unsignalled
+	if id == "" {
+		return
+	}
+	s.unsignalled = ""
+	err := s.hard(ctx, opSignal, func() error {
+		msg := winrm.NewSignalRequest(s.w.url, s.shellID, id, &s.params)
+		defer msg.Free()
+		_, err := tr.Post(cl, msg)
+		return err
+	})
+	if err != nil {
+		s.log.Debug("remote: terminate signal failed", slog.String("error", err.Error()))
+	}
 }
 
 // cancelCurrent cancels the running step, if any, with cause.

@@ -17,15 +17,25 @@
 //
 // HTTP exchanges measured against remote/winrmtest (see the tests):
 //
-//	Open (Create)                                            1
-//	PowerShell step: Command, Send (+1 per ~110 KB), Receive, Signal   4
-//	cmd step: Command, Receive, Signal                       3
+//	Open (Create)                                               1
+//	PowerShell step: Command, Send (+1 per ~110 KB), Receive    3
+//	cmd step: Command, Receive                                  2
+//	the previous command's Signal, first in each later step    +1
 //	one more Receive per OperationTimeout the command stays silent
-//	Close (Delete)                                           1
+//	Close (Delete)                                              1
 //
-// so one PowerShell command on a fresh host costs 6 requests, and each
-// further step 4 (masterzen's RunWithContext costs 5 per command, 2 more
-// Sends with stdin, and a new shell each time). With NTLM, a message on a new
+// The terminate Signal every client sends once a command is done is
+// deferred: it goes out at the start of the session's next step, just
+// before that step's Command (bounded by that step's deadline, counted in
+// its RoundTrips), and is never sent when the next request is the shell's
+// Delete, which ends the finished command anyway. A step that failed owes
+// no Signal: an abandoned one (deadline, cancellation) has its command
+// terminated at once, in the background (see Deadlines). So one PowerShell
+// command on a fresh host costs 5 requests (Create, Command, Send, Receive,
+// Delete), one cmd command 4 (Create, Command, Receive, Delete), and each
+// further step 4 with PowerShell (Signal, Command, Send, Receive) or 3 with
+// cmd; masterzen's RunWithContext costs 5 per command, 2 more Sends with
+// stdin, and a new shell each time. With NTLM, a message on a new
 // connection takes 3 exchanges (anonymous, NEGOTIATE, AUTHENTICATE) and 1
 // on an authenticated keep-alive connection; since masterzen long-polls
 // Receive while remote sends stdin, a PowerShell step may open a second

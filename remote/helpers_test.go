@@ -216,3 +216,33 @@ func within(t testing.TB, what string, d, bound time.Duration) {
 		t.Errorf("%s took %s, want well under %s", what, d, bound)
 	}
 }
+
+// actions lists the actions of a request log. The log is written as the
+// responses go out, and a PowerShell step's Send runs concurrently with
+// its Receive long-poll, so either may be logged first: within each run of
+// consecutive Send and Receive entries the Sends are listed first (the
+// Receive that ends a PowerShell command cannot be answered before its
+// stdin arrived). Everything else keeps the logged order.
+func actions(reqs []winrmtest.Request) []string {
+	out := make([]string, 0, len(reqs))
+	for i := 0; i < len(reqs); {
+		j := i
+		for j < len(reqs) && (reqs[j].Action == winrmtest.ActionSend || reqs[j].Action == winrmtest.ActionReceive) {
+			j++
+		}
+		if j == i {
+			out = append(out, reqs[i].Action)
+			i++
+			continue
+		}
+		for _, want := range []string{winrmtest.ActionSend, winrmtest.ActionReceive} {
+			for _, r := range reqs[i:j] {
+				if r.Action == want {
+					out = append(out, r.Action)
+				}
+			}
+		}
+		i = j
+	}
+	return out
+}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -236,7 +237,7 @@ func (s *ntlmStub) verify(msg, challenge []byte) error {
 	return nil
 }
 
-func startNTLM(t *testing.T) (*ntlmStub, Target) {
+func startNTLM(t *testing.T) (*ntlmStub, *winrmtest.Server, Target) {
 	t.Helper()
 	fake := winrmtest.New(winrmtest.Options{Handler: psHandler(echoScript)}) // any Basic or none
 	t.Cleanup(func() { _ = fake.Close() })
@@ -245,19 +246,22 @@ func startNTLM(t *testing.T) (*ntlmStub, Target) {
 	hs := httptest.NewServer(stub)
 	t.Cleanup(hs.Close)
 	a := hs.Listener.Addr().(*net.TCPAddr)
-	return stub, Target{Name: "ntlm01", Address: a.IP.String(), Port: a.Port, Auth: AuthNTLM, User: testUser, Password: testPassword}
+	return stub, fake, Target{Name: "ntlm01", Address: a.IP.String(), Port: a.Port, Auth: AuthNTLM, User: testUser, Password: testPassword}
 }
 
 func TestNTLM(t *testing.T) {
-	stub, tg := startNTLM(t)
+	stub, fake, tg := startNTLM(t)
 	c := newClient(t, Options{})
 	s, err := c.Open(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	open := s.RoundTrips()
+	openHandshakes := stub.handshakes.Load()
 	var steps []int
+	var handshakes []int64 // new authenticated connections per step
 	for _, script := range []string{"one", "two", "three"} {
+		before := stub.handshakes.Load()
 		res, err := s.Run(context.Background(), Command{Script: script})
 		if err != nil {
 			t.Fatal(err)
@@ -266,24 +270,48 @@ func TestNTLM(t *testing.T) {
 			t.Errorf("stdout %q", res.Stdout)
 		}
 		steps = append(steps, res.RoundTrips)
+		handshakes = append(handshakes, stub.handshakes.Load()-before)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("NTLM HTTP exchanges: open %d, steps %v, session %d, handshakes %d", open, steps, s.RoundTrips(), stub.handshakes.Load())
+	t.Logf("NTLM HTTP exchanges: open %d, steps %v (new connections %v), session %d, handshakes %d",
+		open, steps, handshakes, s.RoundTrips(), stub.handshakes.Load())
 	// Create on a new connection: anonymous 401, NEGOTIATE 401, AUTHENTICATE 200.
-	if open != 3 {
-		t.Errorf("Create took %d HTTP exchanges, want 3", open)
+	if open != 3 || openHandshakes != 1 {
+		t.Errorf("Create took %d HTTP exchanges and %d handshakes, want 3 and 1", open, openHandshakes)
 	}
 	if int64(s.RoundTrips()) != stub.requests.Load() {
 		t.Errorf("session counted %d exchanges, server saw %d", s.RoundTrips(), stub.requests.Load())
 	}
+	// The SOAP messages behind the handshakes: the first step's terminate
+	// signal is deferred to the second step, the last one's is never sent.
+	want := []string{
+		"Create",
+		"Command", "Send", "Receive",
+		"Signal", "Command", "Send", "Receive",
+		"Signal", "Command", "Send", "Receive",
+		"Delete",
+	}
+	if diff := cmp.Diff(want, actions(fake.Requests())); diff != "" {
+		t.Errorf("SOAP messages (-want +got):\n%s", diff)
+	}
 	// Each SOAP message is one exchange on an authenticated keep-alive
-	// connection and three on a new one; a step sends 4 messages.
+	// connection and three on a new one (masterzen long-polls Receive while
+	// remote sends stdin, so a step may need a second connection). The
+	// first step sends 3 messages, later ones 4 (the deferred Signal first).
 	for i, n := range steps {
-		if n < 4 || (n-4)%2 != 0 {
-			t.Errorf("step %d took %d exchanges, want 4 plus 2 per new connection", i, n)
+		msgs := 4
+		if i == 0 {
+			msgs = 3
 		}
+		if want := msgs + 2*int(handshakes[i]); n != want {
+			t.Errorf("step %d took %d exchanges, want %d messages plus 2 for each of %d new connections = %d",
+				i, n, msgs, handshakes[i], want)
+		}
+	}
+	if total := int64(len(want)) + 2*stub.handshakes.Load(); int64(s.RoundTrips()) != total {
+		t.Errorf("session took %d exchanges, want %d messages plus 2 per handshake = %d", s.RoundTrips(), len(want), total)
 	}
 
 	t.Run("wrong password", func(t *testing.T) {

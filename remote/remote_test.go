@@ -47,12 +47,15 @@ func TestExecBasic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Result{Stdout: "drive=D:\n", ExitCode: 3, StdoutBytes: 10, Encoding: "utf-8", RoundTrips: 4}
+			// The step is Command, Send, Receive: its terminate signal is
+			// deferred to a next step, and the Delete makes it unnecessary.
+			want := Result{Stdout: "drive=D:\n", ExitCode: 3, StdoutBytes: 10, Encoding: "utf-8", RoundTrips: 3}
 			if diff := cmp.Diff(want, res, cmpResult); diff != "" {
 				t.Errorf("result (-want +got):\n%s", diff)
 			}
-			if got := srv.Count(""); got != 6 {
-				t.Errorf("server saw %d requests, want 6 (Create, Command, Send, Receive, Signal, Delete)", got)
+			wantSeq := []string{"Create", "Command", "Send", "Receive", "Delete"}
+			if diff := cmp.Diff(wantSeq, actions(srv.Requests())); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -69,8 +72,11 @@ func TestCmdShell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stdout != "hello world\n" || res.ExitCode != 0 || res.RoundTrips != 3 {
-		t.Errorf("got %+v, want hello world, exit 0, 3 round trips (Command, Receive, Signal)", res)
+	if res.Stdout != "hello world\n" || res.ExitCode != 0 || res.RoundTrips != 2 {
+		t.Errorf("got %+v, want hello world, exit 0, 2 round trips (Command, Receive)", res)
+	}
+	if diff := cmp.Diff([]string{"Create", "Command", "Receive", "Delete"}, actions(srv.Requests())); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 	res, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "exit /b 4"})
 	if err != nil || res.ExitCode != 4 {
@@ -112,16 +118,19 @@ func TestOneShellPerSession(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	got := map[string]int{}
-	for _, a := range []string{winrmtest.ActionCreate, winrmtest.ActionCommand, winrmtest.ActionSend,
-		winrmtest.ActionReceive, winrmtest.ActionSignal, winrmtest.ActionDelete} {
-		got[a] = srv.Count(a)
+	// Each step after the first starts with the terminate signal deferred
+	// from the previous one; the last one's is never sent (Delete).
+	want := []string{
+		"Create",
+		"Command", "Send", "Receive",
+		"Signal", "Command", "Receive",
+		"Signal", "Command", "Send", "Receive",
+		"Delete",
 	}
-	want := map[string]int{"Create": 1, "Command": 3, "Send": 2, "Receive": 3, "Signal": 3, "Delete": 1}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, actions(srv.Requests())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]int{4, 3, 4}, perStep); diff != "" {
+	if diff := cmp.Diff([]int{3, 3, 4}, perStep); diff != "" {
 		t.Errorf("round trips per step (-want +got):\n%s", diff)
 	}
 	if s.RoundTrips() != srv.Count("") {
@@ -136,6 +145,85 @@ func TestOneShellPerSession(t *testing.T) {
 	}
 	if _, err := s.Run(context.Background(), steps[0]); err == nil || kindOf(t, err) != KindInvalid {
 		t.Errorf("Run after Close: %v", err)
+	}
+}
+
+// TestSignalDeferred checks that a finished command's terminate signal
+// is sent before the session's next Command, addressed to the finished
+// command, and never before the shell's Delete.
+func TestSignalDeferred(t *testing.T) {
+	ps := func(name string) Command { return Command{Script: "Get-WBJob " + name, Name: name} }
+	cmdStep := func(name string) Command { return Command{Shell: Cmd, Script: "echo " + name, Name: name} }
+	invalid := Command{Shell: Cmd, Script: "echo x", Params: map[string]any{"a": 1}, Name: "invalid"}
+	tests := []struct {
+		name  string
+		steps []Command
+		want  []string // the fake's request log
+		trips []int    // Result.RoundTrips per step
+	}{
+		{"two PowerShell steps", []Command{ps("one"), ps("two")},
+			[]string{"Create", "Command", "Send", "Receive", "Signal", "Command", "Send", "Receive", "Delete"},
+			[]int{3, 4}},
+		{"two cmd steps", []Command{cmdStep("one"), cmdStep("two")},
+			[]string{"Create", "Command", "Receive", "Signal", "Command", "Receive", "Delete"},
+			[]int{2, 3}},
+		// A step refused before anything is sent does not take the
+		// signal owed by the first step: the next Command does.
+		{"a step that sends nothing keeps the signal owed", []Command{ps("one"), invalid, cmdStep("two")},
+			[]string{"Create", "Command", "Send", "Receive", "Signal", "Command", "Receive", "Delete"},
+			[]int{3, 0, 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startFake(t, winrmtest.Options{Handler: psHandler(echoScript)})
+			c := newClient(t, Options{})
+			s, err := c.Open(context.Background(), targetOf(srv, "srv01", false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var trips []int
+			for _, st := range tc.steps {
+				res, err := s.Run(context.Background(), st)
+				if st.Name == "invalid" {
+					if err == nil || kindOf(t, err) != KindInvalid {
+						t.Errorf("invalid step: %v", err)
+					}
+				} else if err != nil || res.ExitCode != 0 {
+					t.Fatalf("%s: %+v, %v", st.Name, res, err)
+				}
+				trips = append(trips, res.RoundTrips)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Requests()
+			if diff := cmp.Diff(tc.want, actions(reqs)); diff != "" {
+				t.Fatalf("requests (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.trips, trips); diff != "" {
+				t.Errorf("round trips per step (-want +got):\n%s", diff)
+			}
+			var commands []string
+			var sig winrmtest.Request
+			for _, r := range reqs {
+				switch r.Action {
+				case winrmtest.ActionCommand:
+					commands = append(commands, r.CommandID)
+				case winrmtest.ActionSignal:
+					sig = r
+				}
+				if r.Status != 200 {
+					t.Errorf("%s answered %d (fault %d)", r.Action, r.Status, r.FaultCode)
+				}
+			}
+			if len(commands) != 2 || commands[0] == "" || commands[0] == commands[1] {
+				t.Fatalf("command ids %q, want two distinct", commands)
+			}
+			if sig.CommandID != commands[0] || sig.Signal != "terminate" {
+				t.Errorf("Signal %q for command %q, want terminate for the first command %q",
+					sig.Signal, sig.CommandID, commands[0])
+			}
+		})
 	}
 }
 
@@ -292,10 +380,10 @@ func TestAuth(t *testing.T) {
 		t       Target
 		want    Kind // "" = success
 		explain string
-		trips   int // round trips of the step
+		trips   int // round trips of the step: Command, Send, Receive
 	}{
-		{"basic http", targetOf(srv, "srv01", false), "", "", 4},
-		{"basic https with the fake's CA", targetOf(tlsSrv, "tls", true), "", "", 4},
+		{"basic http", targetOf(srv, "srv01", false), "", "", 3},
+		{"basic https with the fake's CA", targetOf(tlsSrv, "tls", true), "", "", 3},
 		{"basic wrong password", wrong, KindUnauthorized, `@{Basic="true"}`, 0},
 		// The fake accepts Basic only but, like Windows, advertises
 		// Negotiate too. go-ntlmssp sends the message anonymously, gets the
@@ -307,7 +395,7 @@ func TestAuth(t *testing.T) {
 		{"ntlm wrong password", ntlmWrong, KindUnauthorized, `DOMAIN\user`, 0},
 		{"https unknown CA", noCA, KindTLSUnknownCA, "CA", 0},
 		{"https name mismatch", badName, KindTLSNameMismatch, "tls_server_name", 0},
-		{"https insecure skip verify", insecure, "", "", 4},
+		{"https insecure skip verify", insecure, "", "", 3},
 		{"https to an http listener", httpsToHTTP, KindTLS, "5986", 0},
 	}
 	for _, tc := range tests {
@@ -803,7 +891,8 @@ func TestFanOutDeadTargetLast(t *testing.T) {
 			}
 			continue
 		}
-		if r.Err != nil || r.CloseErr != nil || r.RoundTrips != 6 {
+		// Create, Command, Send, Receive, Delete (no terminate signal).
+		if r.Err != nil || r.CloseErr != nil || r.RoundTrips != 5 {
 			t.Errorf("%s: %+v", name, r)
 		}
 	}

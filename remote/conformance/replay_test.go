@@ -138,25 +138,35 @@ func TestReplayMasterzen(t *testing.T) {
 
 // TestReplayRemote runs wsbbot's own executor (masterzen underneath, with
 // wsbbot's transport) against the recordings, including the faults that
-// masterzen alone mistakes for normal replies.
+// masterzen alone mistakes for normal replies. remote sends no terminate
+// Signal after a one-step run's command (it defers the signal to the next
+// step, and the shell's Delete ends the finished command), so the recorded
+// Signal before Delete is left out; every recorded response must be used.
 func TestReplayRemote(t *testing.T) {
 	client, err := remote.New(remote.Options{OperationTimeout: 5 * time.Second, HeaderTimeout: 10 * time.Second, StepTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := func(t *testing.T, steps ...step) (remote.Result, error) {
-		_, host, port := serve(t, steps...)
+		t.Helper()
+		r, host, port := serve(t, steps...)
 		tg := remote.Target{Name: "replay", Address: host, Port: port, Auth: remote.AuthBasic, User: "u", Password: "p"}
-		return client.Exec(context.Background(), tg, remote.Command{Shell: remote.Cmd, Script: "whatever"})
+		res, err := client.Exec(context.Background(), tg, remote.Command{Shell: remote.Cmd, Script: "whatever"})
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.steps) != 0 || len(r.got) != len(steps) {
+			t.Errorf("client sent %v; the recording has %d requests, %d unread", r.got, len(steps), len(r.steps))
+		}
+		return res, err
 	}
 	t.Run("timeouts then output", func(t *testing.T) {
-		res, err := run(t, create, command, receive("03_receive_running_partial_stdout.xml"), timedOut, timedOut, receive("05_receive_done_exitcode0.xml"), signal, del)
+		res, err := run(t, create, command, receive("03_receive_running_partial_stdout.xml"), timedOut, timedOut, receive("05_receive_done_exitcode0.xml"), del)
 		if err != nil || res.Stdout != "hi\nhi again\n" || res.ExitCode != 0 {
 			t.Errorf("got %+v, %v", res, err)
 		}
 	})
 	t.Run("CLIXML stderr becomes plain text", func(t *testing.T) {
-		res, err := run(t, create, command, receive("13_receive_ps_clixml_stderr_exitcode1_pywinrm.xml"), signal, del)
+		res, err := run(t, create, command, receive("13_receive_ps_clixml_stderr_exitcode1_pywinrm.xml"), del)
 		if err != nil {
 			t.Fatal(err)
 		}

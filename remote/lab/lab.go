@@ -3,18 +3,12 @@ package lab
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,7 +70,6 @@ type HostInfo struct {
 type Lab struct {
 	hosts     []HostInfo
 	servers   []*winrmtest.Server
-	listeners []net.Listener
 	user      string
 	password  string
 	tls       bool
@@ -84,7 +77,6 @@ type Lab struct {
 	inventory string
 	caFile    string
 	log       *slog.Logger
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 	stopAfter func() bool
@@ -122,14 +114,17 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 		}
 		l.password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	var tlsCfg *tls.Config
+	var cert *tls.Certificate
 	if o.TLS {
-		ca, cert, err := newLabCertificates(addr)
+		ca, err := winrmtest.NewCA("wsbbot lab CA")
 		if err != nil {
 			return nil, fmt.Errorf("start lab: %w", err)
 		}
-		l.caPEM = ca
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
+		c, err := ca.ServerCertificate(addr)
+		if err != nil {
+			return nil, fmt.Errorf("start lab: %w", err)
+		}
+		l.caPEM, cert = ca.CertPEM(), &c
 	}
 	tb := newTables()
 	for i, pl := range plan {
@@ -146,12 +141,6 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 		if port != 0 {
 			hp = net.JoinHostPort(addr, strconv.Itoa(port+i))
 		}
-		ln, err := net.Listen("tcp", hp)
-		if err != nil {
-			_ = l.Close()
-			return nil, fmt.Errorf("start lab: host %s: listen %s: %w", pl.name, hp, err)
-		}
-		l.listeners = append(l.listeners, ln)
 		cp := winrmtest.CodepageCP437
 		if h.lang == LangJapanese {
 			cp = winrmtest.CodepageCP932
@@ -159,20 +148,14 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 		srv := winrmtest.New(winrmtest.Options{
 			User: l.user, Password: l.password, Handler: h.Handler(), Logger: log,
 			DefaultCodepage: cp, MaxLogEntries: -1,
+			TLS: o.TLS, TLSCertificate: cert,
 		})
 		l.servers = append(l.servers, srv)
-		serveOn := ln
-		if tlsCfg != nil {
-			serveOn = tls.NewListener(ln, tlsCfg)
+		if err := srv.Start(hp); err != nil {
+			_ = l.Close()
+			return nil, fmt.Errorf("start lab: host %s: %w", pl.name, err)
 		}
-		l.wg.Add(1)
-		go func(name string) {
-			defer l.wg.Done()
-			if err := srv.Serve(serveOn); err != nil && !errors.Is(err, net.ErrClosed) {
-				log.Debug("lab host stopped serving", "host", name, "err", err)
-			}
-		}(pl.name)
-		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: ln.Addr().(*net.TCPAddr).Port, Host: h, Server: srv})
+		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: srv.Port(), Host: h, Server: srv})
 	}
 	if o.Inventory != "" {
 		if err := l.writeInventory(o.Inventory); err != nil {
@@ -274,10 +257,6 @@ func (l *Lab) Close() error {
 			}(s)
 		}
 		wg.Wait()
-		for _, ln := range l.listeners {
-			_ = ln.Close()
-		}
-		l.wg.Wait()
 		for _, h := range l.hosts {
 			h.Host.close()
 		}
@@ -394,67 +373,4 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, werr)
 	}
 	return nil
-}
-
-// newLabCertificates creates the lab's CA and one server certificate, both
-// ECDSA P-256, valid for 127.0.0.1, ::1, localhost and the listen address.
-func newLabCertificates(listenHost string) ([]byte, tls.Certificate, error) {
-	now := time.Now()
-	serial := func() (*big.Int, error) {
-		return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("generate ca key: %w", err)
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("generate serial: %w", err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          sn,
-		Subject:               pkix.Name{CommonName: "wsbbot lab CA", Organization: []string{"wsbbot lab"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(5 * 365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("create ca certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("parse ca certificate: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
-	}
-	sn, err = serial()
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("generate serial: %w", err)
-	}
-	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	if ip := net.ParseIP(listenHost); ip != nil && !slices.ContainsFunc(ips, ip.Equal) {
-		ips = append(ips, ip)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: "localhost", Organization: []string{"wsbbot lab"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(5 * 365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, tls.Certificate{}, fmt.Errorf("create server certificate: %w", err)
-	}
-	cert := tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), cert, nil
 }

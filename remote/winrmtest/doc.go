@@ -8,8 +8,10 @@
 // # What it emulates
 //
 //   - POST /wsman over HTTP or HTTPS. For HTTPS it generates a CA and a
-//     server certificate in-process (CACertPEM). Only HTTP/1.1 is offered,
-//     as with HTTP.sys.
+//     server certificate in-process (CACertPEM), or serves one given
+//     certificate, for example one that many servers share, issued by a
+//     CA from NewCA (Options.TLSCertificate). Only HTTP/1.1 is offered, as
+//     with HTTP.sys.
 //   - Basic authentication. A failure is answered like Windows answers it
 //     (testdata/winrm-fixtures/http_401_unauthorized.txt): status 401, an
 //     empty body with no Content-Type, WWW-Authenticate Negotiate, Kerberos,

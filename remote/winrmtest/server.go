@@ -34,6 +34,13 @@ type Options struct {
 	// (see CACertPEM).
 	TLS      bool
 	TLSHosts []string
+	// TLSCertificate, with TLS, is served instead of a generated
+	// certificate (TLSHosts is then ignored), so that many servers can
+	// share one certificate from one CA (see NewCA). The last certificate
+	// of its chain is taken as the CA that CACertPEM returns;
+	// CA.ServerCertificate puts the CA there. It must not be modified
+	// after New.
+	TLSCertificate *tls.Certificate
 	// MaxShellsPerUser and MaxConcurrentOperationsPerUser are the WinRM
 	// quotas; 0 means unlimited. Operations are open shells plus commands
 	// that have not been terminated or deleted.
@@ -158,11 +165,7 @@ func New(opts Options) *Server {
 		s.initErr = fmt.Errorf("winrmtest: new: unknown default code page %d", s.defaultCP)
 	}
 	if opts.TLS && s.initErr == nil {
-		caPEM, cert, err := newCertificates(opts.TLSHosts)
-		if err != nil {
-			s.initErr = fmt.Errorf("winrmtest: new: %w", err)
-		}
-		s.caPEM, s.tlsCert = caPEM, cert
+		s.initErr = s.initTLS()
 	}
 	return s
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/wsbbot/wsbbot/internal/suggest"
 )
 
 // envPrefix starts every variable bound to a configuration key.
@@ -444,47 +446,25 @@ func unknownKey(parent, k, file string) *problem {
 			"or in a file and name it with password_file"}
 	}
 	msg := fmt.Sprintf("unknown key %q%s", key, in)
-	if s := suggest(parent, k); s != "" {
+	if s := suggestion(parent, k); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", joinKey(parent, s))
 	}
 	return &problem{key: key, msg: msg, unknown: true}
 }
 
-// suggest returns the field of the struct at parent closest to k, when it
-// is close enough to be a likely typo.
-func suggest(parent, k string) string {
+// suggestion returns the field of the struct at parent closest to k, when
+// it is close enough (len(k)/3+1 edits) to be a likely typo.
+func suggestion(parent, k string) string {
 	t := typeAt(parent)
 	if t == nil || t.Kind() != reflect.Struct {
 		return ""
 	}
-	best, bestD := "", len(k)/3+1
-	for i := 0; i < t.NumField(); i++ {
-		name := tagName(t.Field(i))
-		if d := editDistance(strings.ToLower(k), name); d <= bestD && (best == "" || d < bestD) {
-			best, bestD = name, d
-		}
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = tagName(t.Field(i))
 	}
+	best, _ := suggest.Closest(k, names, len(k)/3+1)
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // typeAt returns the Go type at a mapstructure key path ("targets[0].port",

@@ -24,7 +24,7 @@ var rules = map[string]struct {
 	thirdParty []string // restricted third-party modules it may import
 }{
 	"cmd/wsbbot":               {internal: []string{""}, thirdParty: []string{"*"}},
-	"config":                   {thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"config":                   {internal: []string{"internal/suggest"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
 	"runbooks":                 {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"checklists":               {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"remote":                   {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
@@ -36,7 +36,8 @@ var rules = map[string]struct {
 	"internal/hresult":         {},
 	"internal/winout":          {},
 	"internal/textdecode":      {},
-	"internal/strictyaml":      {thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"internal/strictyaml":      {internal: []string{"internal/suggest"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"internal/suggest":         {},
 	"internal/store":           {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }

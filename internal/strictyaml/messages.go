@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wsbbot/wsbbot/internal/suggest"
 )
 
 // syntaxProblem turns an error from the YAML parser ("yaml: line 3: ...") into
@@ -222,8 +224,8 @@ func cutOuter(s, prefix, sep string) (a, b string, ok bool) {
 
 func (d *Doc) unknownKeyMsg(line int, key string, known []string) string {
 	msg := "unknown key " + strconv.Quote(key) + d.keyContext(line, key)
-	switch best := closest(key, known); {
-	case best != "":
+	switch best, ok := closest(key, known); {
+	case ok:
 		msg += "; did you mean " + strconv.Quote(best) + "?"
 	case len(known) > 0 && len(known) <= 20:
 		msg += " (known keys: " + strings.Join(known, ", ") + ")"
@@ -449,41 +451,12 @@ func (idx typeIndex) describe(name string) string {
 	return name
 }
 
-// closest returns the candidate within a small edit distance of key, or "".
-func closest(key string, candidates []string) string {
-	best, bestDist := "", 3
+// closest returns the known key key is likely a typo of: within two edits,
+// or one for keys of four bytes or fewer.
+func closest(key string, known []string) (string, bool) {
+	maxDist := 2
 	if len(key) <= 4 {
-		bestDist = 2
+		maxDist = 1
 	}
-	lk := strings.ToLower(key)
-	for _, c := range candidates {
-		if dist := editDistance(lk, strings.ToLower(c)); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, known, maxDist)
 }

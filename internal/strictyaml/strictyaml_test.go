@@ -385,15 +385,26 @@ func TestFormatPath(t *testing.T) {
 	}
 }
 
-func TestEditDistanceAndClosest(t *testing.T) {
-	if got := editDistance("titel", "title"); got != 2 {
-		t.Errorf("editDistance(titel, title) = %d, want 2", got)
+func TestClosest(t *testing.T) {
+	known := []string{"code", "sources", "title", "ja", "en"}
+	tests := []struct {
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{"sorces", "sources", true},
+		{"titel", "title", true},  // 2 edits allowed above 4 bytes
+		{"Title", "title", true},  // case-insensitive
+		{"jp", "ja", true},        // 1 edit allowed up to 4 bytes
+		{"cdoe", "", false},       // 2 edits, too many for 4 bytes
+		{"srcs", "", false},       // 3 edits
+		{"zzzzzz", "", false},     // nothing near
+		{"sourcesxyz", "", false}, // 3 edits
 	}
-	if got := closest("sorces", []string{"code", "sources", "title"}); got != "sources" {
-		t.Errorf("closest = %q, want sources", got)
-	}
-	if got := closest("zzzzzz", []string{"code", "sources"}); got != "" {
-		t.Errorf("closest = %q, want none", got)
+	for _, tt := range tests {
+		if got, ok := closest(tt.key, known); got != tt.want || ok != tt.wantOK {
+			t.Errorf("closest(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.wantOK)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"math/bits"
 	"net"
@@ -326,4 +327,41 @@ func TestNTLM(t *testing.T) {
 			t.Errorf("explanation: %s", re.Explain())
 		}
 	})
+}
+
+// TestNTLMOverHTTPS runs the same NTLM exchange through TLS, verifying the
+// server's certificate against its CA, and checks a wrong password there
+// too: NTLM over HTTPS is the usual production set-up.
+func TestNTLMOverHTTPS(t *testing.T) {
+	fake := winrmtest.New(winrmtest.Options{Handler: psHandler(echoScript)})
+	t.Cleanup(func() { _ = fake.Close() })
+	stub := &ntlmStub{next: fake.Handler(), user: "operator", domain: "LAB", password: testPassword,
+		authed: map[string]bool{}, pending: map[string][]byte{}}
+	hs := httptest.NewTLSServer(stub)
+	t.Cleanup(hs.Close)
+	a := hs.Listener.Addr().(*net.TCPAddr)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
+	tg := Target{Name: "ntlm-tls", Address: a.IP.String(), Port: a.Port, HTTPS: true, CACertPEM: caPEM,
+		Auth: AuthNTLM, User: testUser, Password: testPassword}
+	c := newClient(t, Options{})
+	res, err := c.Exec(context.Background(), tg, Command{Script: "over tls"})
+	if err != nil || res.Stdout != "over tls" || res.ExitCode != 0 {
+		t.Fatalf("Exec = %+v, %v", res, err)
+	}
+	if stub.handshakes.Load() == 0 {
+		t.Error("no NTLM handshake was completed")
+	}
+	if want := []string{"Create", "Command", "Send", "Receive", "Delete"}; !cmp.Equal(want, actions(fake.Requests())) {
+		t.Errorf("SOAP messages %v, want %v", actions(fake.Requests()), want)
+	}
+	bad := tg
+	bad.Password = "Wr0ng-S3cret-7Q"
+	_, err = c.Exec(context.Background(), bad, Command{Script: "x"})
+	var re *Error
+	if !errors.As(err, &re) || re.Kind != KindUnauthorized || re.HTTPStatus != 401 {
+		t.Errorf("wrong password over HTTPS: %v", err)
+	}
+	if strings.Contains(err.Error(), "Wr0ng-S3cret-7Q") {
+		t.Errorf("error text leaks the password: %v", err)
+	}
 }

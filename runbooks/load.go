@@ -3,8 +3,10 @@ package runbooks
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,13 +32,41 @@ type Source struct {
 // Set is everything loaded from a list of sources.
 type Set struct {
 	Catalogue *Catalogue
-	// Runbooks and checklists arrive in later issues.
+	// runbooks by id; checklists arrive in a later issue.
+	runbooks map[string]*Runbook
 }
 
-// RunbookIDs returns the ids of the runbooks in the set. (No runbooks are
-// loaded yet, so it is empty.)
+// RunbookIDs returns the ids of the runbooks in the set.
 func (s *Set) RunbookIDs() map[string]bool {
-	return map[string]bool{}
+	out := map[string]bool{}
+	if s == nil {
+		return out
+	}
+	for id := range s.runbooks {
+		out[id] = true
+	}
+	return out
+}
+
+// Runbook returns the runbook with the given id.
+func (s *Set) Runbook(id string) (*Runbook, bool) {
+	if s == nil {
+		return nil, false
+	}
+	rb, ok := s.runbooks[id]
+	return rb, ok
+}
+
+// Runbooks returns every runbook, sorted by id.
+func (s *Set) Runbooks() []*Runbook {
+	if s == nil {
+		return nil
+	}
+	out := make([]*Runbook, 0, len(s.runbooks))
+	for _, id := range slices.Sorted(maps.Keys(s.runbooks)) {
+		out = append(out, s.runbooks[id])
+	}
+	return out
 }
 
 // CheckRefs returns a warning for every runbook id that a catalogue entry
@@ -67,7 +97,8 @@ func (s *Set) CheckRefs() strictyaml.Problems {
 // is one more name here and one more case in loadFile.
 const (
 	kindCatalogue = "catalogue"
-	allowedKinds  = kindCatalogue
+	kindRunbook   = "runbook"
+	allowedKinds  = kindCatalogue + ", " + kindRunbook
 )
 
 // maxFileSize bounds one YAML file; wsbbot's files are a few kilobytes.
@@ -75,7 +106,8 @@ const maxFileSize = 4 << 20
 
 // fileResult is what one file contributes to a Set.
 type fileResult struct {
-	entries []parsedEntry
+	entries  []parsedEntry
+	runbooks []*Runbook
 }
 
 // Load reads every *.yaml and *.yml file of each source (in fs.WalkDir order,
@@ -89,10 +121,12 @@ type fileResult struct {
 func Load(sources ...Source) (*Set, strictyaml.Problems) {
 	var ps strictyaml.Problems
 	byCode := map[hresult.Code]*record{}
+	byID := map[string]*Runbook{}
 	for _, src := range sources {
-		entries, sps := loadSource(src)
+		entries, rbs, sps := loadSource(src)
 		ps = append(ps, sps...)
 		ps = append(ps, duplicates(entries)...)
+		ps = append(ps, addRunbooks(byID, rbs)...)
 		seen := map[hresult.Code]bool{}
 		for _, pe := range entries {
 			if !pe.codeOK {
@@ -108,7 +142,8 @@ func Load(sources ...Source) (*Set, strictyaml.Problems) {
 			}
 		}
 	}
-	set := &Set{Catalogue: newCatalogue(byCode)}
+	set := &Set{Catalogue: newCatalogue(byCode), runbooks: byID}
+	ps = append(ps, set.checkRunbookCodes()...)
 	ps = append(ps.Sorted(), set.CheckRefs()...)
 	return set, ps
 }
@@ -126,9 +161,9 @@ func LoadBundled() (*Set, error) {
 
 // loadSource loads every YAML file of one source. Files are read and checked
 // in parallel; results keep the walk's order.
-func loadSource(src Source) ([]parsedEntry, strictyaml.Problems) {
+func loadSource(src Source) ([]parsedEntry, []*Runbook, strictyaml.Problems) {
 	if src.FS == nil {
-		return nil, strictyaml.Problems{{File: src.Name, Severity: strictyaml.Error, Msg: "source has no file system"}}
+		return nil, nil, strictyaml.Problems{{File: src.Name, Severity: strictyaml.Error, Msg: "source has no file system"}}
 	}
 	type job struct {
 		path, name string
@@ -181,12 +216,16 @@ func loadSource(src Source) ([]parsedEntry, strictyaml.Problems) {
 	}
 	wg.Wait()
 
-	var entries []parsedEntry
+	var (
+		entries []parsedEntry
+		rbs     []*Runbook
+	)
 	for _, r := range results {
 		ps = append(ps, r.ps...)
 		entries = append(entries, r.res.entries...)
+		rbs = append(rbs, r.res.runbooks...)
 	}
-	return entries, ps
+	return entries, rbs, ps
 }
 
 func isYAML(p string) bool {
@@ -229,6 +268,15 @@ func loadFile(fsys fs.FS, p, name string, de fs.DirEntry) (fileResult, strictyam
 		entries, cps := parseCatalogue(d, ps)
 		res.entries = entries
 		ps = append(ps, cps...)
+	case kindRunbook:
+		if ps.Err() != nil {
+			break // a syntax or duplicate-key problem: the tree is not trustworthy
+		}
+		rb, rps := parseRunbook(d)
+		ps = append(ps, rps...)
+		if rb != nil {
+			res.runbooks = append(res.runbooks, rb)
+		}
 	default:
 		ps = append(ps, d.Problem(strictyaml.Error,
 			fmt.Sprintf("unknown kind %q; allowed kinds: %s", kind, allowedKinds), "kind"))
@@ -289,6 +337,47 @@ func duplicates(entries []parsedEntry) strictyaml.Problems {
 			}
 			ps = append(ps, strictyaml.Problem{File: e.File, Line: e.Line, Severity: strictyaml.Error,
 				Msg: fmt.Sprintf("code %s is defined more than once in this source; also at %s", code, strings.Join(others, ", "))})
+		}
+	}
+	return ps
+}
+
+// addRunbooks adds one source's runbooks to byID: an id defined twice in the
+// source is an error at both places (the first is kept); an id of an earlier
+// source is replaced.
+func addRunbooks(byID map[string]*Runbook, rbs []*Runbook) strictyaml.Problems {
+	var ps strictyaml.Problems
+	first := map[string]*Runbook{}
+	for _, rb := range rbs {
+		if f, dup := first[rb.ID]; dup {
+			ps = append(ps,
+				strictyaml.Problem{File: rb.File, Line: rb.Line, Severity: strictyaml.Error,
+					Msg: fmt.Sprintf("runbook %q is defined more than once in this source; also at %s:%d", rb.ID, f.File, f.Line)},
+				strictyaml.Problem{File: f.File, Line: f.Line, Severity: strictyaml.Error,
+					Msg: fmt.Sprintf("runbook %q is defined more than once in this source; also at %s:%d", rb.ID, rb.File, rb.Line)})
+			continue
+		}
+		first[rb.ID] = rb
+		byID[rb.ID] = rb
+	}
+	return ps
+}
+
+// checkRunbookCodes reports, when the set has a catalogue, every code a
+// runbook addresses that the catalogue lacks; such a runbook is dropped.
+func (s *Set) checkRunbookCodes() strictyaml.Problems {
+	if s.Catalogue.Len() == 0 {
+		return nil
+	}
+	var ps strictyaml.Problems
+	for _, id := range slices.Sorted(maps.Keys(s.runbooks)) {
+		rb := s.runbooks[id]
+		for _, c := range rb.Codes {
+			if _, ok := s.Catalogue.byCode[c]; !ok {
+				ps = append(ps, strictyaml.Problem{File: rb.File, Line: rb.Line, Severity: strictyaml.Error,
+					Msg: fmt.Sprintf("runbook %q addresses code %s, which is not in the catalogue", rb.ID, c)})
+				delete(s.runbooks, id)
+			}
 		}
 	}
 	return ps

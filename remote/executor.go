@@ -1,0 +1,56 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// Executor adapts a Client to the runbook engine, which names targets by
+// their inventory name: Resolve turns a name into a Target (the CLI builds
+// it from the configuration, resolving the credential reference).
+type Executor struct {
+	Client  *Client
+	Resolve func(name string) (Target, error)
+}
+
+var _ runbooks.Executor = (*Executor)(nil)
+
+// Open opens one session (one shell) on the named target for a whole run.
+func (x *Executor) Open(ctx context.Context, name string) (runbooks.Session, error) {
+	t, err := x.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := x.Client.Open(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return engineSession{s}, nil
+}
+
+// engineSession runs the engine's commands in a remote Session.
+type engineSession struct{ s *Session }
+
+func (e engineSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Output, error) {
+	var sh Shell
+	switch c.Shell {
+	case runbooks.ShellPowerShell, "":
+		sh = PowerShell
+	case runbooks.ShellCmd:
+		sh = Cmd
+	default:
+		return runbooks.Output{ExitCode: -1}, fmt.Errorf("remote: unknown shell %q", c.Shell)
+	}
+	res, err := e.s.Run(ctx, Command{Shell: sh, Script: c.Script, Params: c.Params, Timeout: c.Timeout, Name: c.Name})
+	return runbooks.Output{
+		Stdout:    res.Stdout,
+		Stderr:    res.Stderr,
+		ExitCode:  res.ExitCode,
+		Truncated: res.Truncated,
+		Duration:  res.Duration,
+	}, err
+}
+
+func (e engineSession) Close() error { return e.s.Close() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -114,5 +115,73 @@ func TestExecAdHocRefused(t *testing.T) {
 	}
 	if code != exitNotRun || r.ErrorKind != "connection-refused" || !strings.Contains(r.Explanation, "WinRM") {
 		t.Errorf("exit %d, %+v", code, r)
+	}
+}
+
+// withStore appends a store path to a lab inventory so runs are recorded.
+func withStore(t *testing.T, inv string) string {
+	t.Helper()
+	data, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "wsbbot.yaml")
+	db := filepath.Join(t.TempDir(), "wsbbot.db")
+	if err := os.WriteFile(cfg, append(data, []byte("store:\n  path: "+db+"\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestRunAgainstLab drives the real wiring: runbook engine -> WinRM -> lab,
+// recorded in a bbolt store; exit codes 3 (refused), 0 (fixed and verified),
+// 2 (bad parameter), then the history and its hash chain.
+func TestRunAgainstLab(t *testing.T) {
+	inv, vars, l := startLab(t, lab.Options{Hosts: 2})
+	cfg := withStore(t, inv)
+	var host *lab.Host
+	for _, h := range l.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+
+	code, out, stderr := wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfg, "--target", "writer-failed", "--dry-run")
+	if code != 0 || !strings.Contains(out, `$P = {"service":"SQLWriter"}`) || !strings.Contains(out, "SqlServerWriter [8] Failed") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfg, "--target", "writer-failed")
+	if code != exitRefused || host.WriterState("SqlServerWriter") == 1 {
+		t.Fatalf("without --yes: exit %d, writer state %d\n%s", code, host.WriterState("SqlServerWriter"), out)
+	}
+	code, out, _ = wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfg, "--target", "writer-failed", "--yes", "--json")
+	var res struct {
+		Status   string `json:"status"`
+		Verified bool   `json:"verified"`
+		RunID    string `json:"run_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if code != 0 || res.Status != "succeeded" || !res.Verified || host.WriterState("SqlServerWriter") != 1 {
+		t.Fatalf("--yes: exit %d, %+v, writer state %d", code, res, host.WriterState("SqlServerWriter"))
+	}
+	if code, _, stderr := wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfg, "--target", "writer-failed", "--param", "service=rm -rf"); code != exitUsage || !strings.Contains(stderr, `parameter "service"`) {
+		t.Errorf("bad parameter: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := wsbbot(t, vars, "", "run", "no-such-runbook", "--config", cfg, "--target", "healthy"); code != exitUsage {
+		t.Errorf("unknown runbook: exit %d", code)
+	}
+
+	code, out, _ = wsbbot(t, vars, "", "history", "--config", cfg, "--json")
+	var runs []struct{ ID, Status, Target string }
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
+		t.Fatalf("history: exit %d, %v: %s", code, err, out)
+	}
+	if len(runs) != 2 || runs[0].ID != res.RunID || runs[0].Status != "succeeded" || runs[1].Status != "refused" {
+		t.Errorf("history = %+v", runs)
+	}
+	if code, out, _ := wsbbot(t, vars, "", "history", "verify", "--config", cfg); code != 0 || !strings.Contains(out, "chain OK") {
+		t.Errorf("history verify: exit %d, %s", code, out)
 	}
 }

@@ -55,6 +55,8 @@ servers against a five-rule backup checklist.`,
 		newConsoleCommand(g, e),
 		newExecCommand(g, e),
 		newLabCommand(g, e),
+		newRunCommand(g, e),
+		newHistoryCommand(g, e),
 	)
 	return root
 }

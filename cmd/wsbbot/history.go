@@ -51,7 +51,7 @@ func newHistoryCommand(g *globals, e env) *cobra.Command {
 	cmd.Flags().StringVar(&target, "target", "", "only runs on target `NAME`")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many runs (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(&cobra.Command{
+	cmd.AddCommand(newExportCommand(g, e), &cobra.Command{
 		Use:   "verify",
 		Short: "Recompute the record's hash chain and report the first broken event",
 		Long: `verify walks every recorded event, recomputes its hash and its link to the

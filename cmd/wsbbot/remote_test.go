@@ -184,4 +184,33 @@ func TestRunAgainstLab(t *testing.T) {
 	if code, out, _ := wsbbot(t, vars, "", "history", "verify", "--config", cfg); code != 0 || !strings.Contains(out, "chain OK") {
 		t.Errorf("history verify: exit %d, %s", code, out)
 	}
+
+	// The postmortem timeline of the fix, in Markdown and JSON.
+	code, out, _ = wsbbot(t, vars, "", "history", "export", "--config", cfg, "--run", res.RunID)
+	for _, want := range []string{"# Run " + res.RunID + ": vss-writer-restart on writer-failed", "run.started", "step.finished", "run.finished", "restart-service", "Writer name: 'SqlServerWriter'"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("export (exit %d) lacks %q:\n%s", code, want, out)
+		}
+	}
+	code, out, _ = wsbbot(t, vars, "", "history", "export", "--config", cfg, "--run", res.RunID, "--format", "json")
+	var tl struct {
+		Run    struct{ ID, Status string }
+		Events []struct{ Kind string }
+	}
+	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Run.Status != "succeeded" || len(tl.Events) != 6 {
+		t.Errorf("export json: exit %d, %v, %+v", code, err, tl)
+	}
+	if code, _, _ := wsbbot(t, vars, "", "history", "export", "--config", cfg, "--run", "r99999"); code != exitFailed {
+		t.Errorf("export of an unknown run: exit %d", code)
+	}
+
+	// Restore tests are recorded; bad dates and unknown servers are usage errors.
+	if code, out, _ := wsbbot(t, vars, "", "restore-test", "done", "healthy", "--date", "2026-01-15", "--config", cfg); code != 0 || !strings.Contains(out, "2026-01-15") {
+		t.Errorf("restore-test done: exit %d, %s", code, out)
+	}
+	for _, args := range [][]string{{"restore-test", "done", "healthy", "--date", "15/01/2026"}, {"restore-test", "done", "nope"}, {"restore-test", "done", "healthy", "--date", "2999-01-01"}} {
+		if code, _, _ := wsbbot(t, vars, "", append(args, "--config", cfg)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
 }

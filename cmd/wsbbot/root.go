@@ -57,6 +57,7 @@ servers against a five-rule backup checklist.`,
 		newLabCommand(g, e),
 		newRunCommand(g, e),
 		newHistoryCommand(g, e),
+		newRestoreTestCommand(g, e),
 	)
 	return root
 }

@@ -230,3 +230,25 @@ func TestConsole(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeRunbookExample keeps the README's runbook example true: it must
+// load with no errors.
+func TestReadmeRunbookExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "kind: runbook\n")
+	if i < 0 {
+		t.Fatal("README has no runbook example")
+	}
+	j := strings.Index(s[i:], "```")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "example.yaml"), []byte(s[i:i+j]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := wsbbot(t, nil, "", "validate", dir); code != 0 || !strings.Contains(stderr, "0 error(s)") {
+		t.Errorf("README example: exit %d\n%s%s", code, out, stderr)
+	}
+}

@@ -126,6 +126,7 @@ type StepResult struct {
 	Report       map[string]any `json:"report"`
 	Expectations []Verdict      `json:"expectations"`
 	Error        string         `json:"error"`
+	Hint         string         `json:"hint"` // the usual fix for Error, if known
 }
 
 // Result is a run's platform-neutral outcome; renderers turn it into chat
@@ -142,8 +143,11 @@ type Result struct {
 	Steps    []StepResult `json:"steps"`
 	Summary  Text         `json:"summary"`
 	Error    string       `json:"error"`
-	Started  time.Time    `json:"started"`
-	Finished time.Time    `json:"finished"`
+	// Hint is the usual fix for Error, when the executor explains its
+	// failures (remote classifies every WinRM failure).
+	Hint     string    `json:"hint"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
 }
 
 // Limits of the engine.
@@ -272,6 +276,7 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 	sess, err := e.exec.Open(ctx, target)
 	if err != nil {
 		status, res.Error = RunFailed, fmt.Sprintf("open session on %s: %v", target, err)
+		res.Hint = hint(err)
 		if ctx.Err() != nil {
 			status = RunCancelled
 		}
@@ -628,6 +633,7 @@ func (r *run) execute(ctx context.Context, st *Step, i int, rs RenderedStep, var
 			sr.Error = fmt.Sprintf("step %q on %s: timed out after %s", st.ID, r.target, st.Timeout)
 		default:
 			sr.Error = fmt.Sprintf("step %q on %s: %v", st.ID, r.target, err)
+			sr.Hint = hint(err)
 		}
 		return sr
 	}
@@ -738,4 +744,17 @@ func summarize(res *Result) Text {
 	ja += fmt.Sprintf("（成功 %d、失敗 %d、スキップ %d、拒否 %d、エラー %d）",
 		counts[StepPassed], counts[StepFailed], counts[StepSkipped], counts[StepRefused], counts[StepError])
 	return Text{EN: en, JA: ja}
+}
+
+// explainer is implemented by executor errors that know the usual fix for
+// themselves (remote's *Error does, in plain words).
+type explainer interface{ Explain() string }
+
+// hint returns the usual fix for err, or "".
+func hint(err error) string {
+	var x explainer
+	if errors.As(err, &x) {
+		return x.Explain()
+	}
+	return ""
 }

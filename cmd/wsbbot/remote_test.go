@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/remote/lab"
@@ -212,5 +214,74 @@ func TestRunAgainstLab(t *testing.T) {
 		if code, _, _ := wsbbot(t, vars, "", append(args, "--config", cfg)...); code != exitUsage {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestRunFailuresAreRecorded: an unreachable host, a refused precondition
+// and a failing expectation each give a clear message, the right exit code
+// and a complete record.
+func TestRunFailuresAreRecorded(t *testing.T) {
+	inv, vars, l := startLab(t, lab.Options{Hosts: 2})
+	cfg := withStore(t, inv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	f, err := os.OpenFile(cfg, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(f)
+	f.Close()
+	// Add a target nobody listens for, in the targets list.
+	dead := "  - {name: dead01, address: 127.0.0.1, port: " + strconv.Itoa(deadPort) + ", scheme: http, auth: basic, user: u, password_env: WSBBOT_LAB_PASSWORD}\n"
+	text := strings.Replace(string(data), "targets:\n", "targets:\n"+dead, 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, _ := wsbbot(t, vars, "", "run", "diag-vss-writers", "--config", cfg, "--target", "dead01")
+	if code != exitFailed || !strings.Contains(out, "connection refused") || !strings.Contains(out, "what to do: ") {
+		t.Errorf("unreachable host: exit %d\n%s", code, out)
+	}
+
+	code, out, _ = wsbbot(t, vars, "", "run", "diag-vss-writers", "--config", cfg, "--target", "writer-failed")
+	if code != exitFailed || !strings.Contains(out, "FAILED") {
+		t.Errorf("failing expectation: exit %d\n%s", code, out)
+	}
+
+	var host *lab.Host
+	for _, h := range l.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+	host.SetBackupDuration(time.Hour)
+	if err := host.StartBackup(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfg, "--target", "writer-failed", "--yes")
+	if code != exitRefused || host.WriterState("SqlServerWriter") == 1 {
+		t.Errorf("backup running: exit %d, writer %d\n%s", code, host.WriterState("SqlServerWriter"), out)
+	}
+
+	code, out, _ = wsbbot(t, vars, "", "history", "--config", cfg, "--json")
+	var runs []struct{ Target, Runbook, Status, Summary string }
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
+		t.Fatalf("history: %v\n%s", err, out)
+	}
+	want := []string{"vss-writer-restart writer-failed refused", "diag-vss-writers writer-failed failed", "diag-vss-writers dead01 failed"}
+	if len(runs) != len(want) {
+		t.Fatalf("history has %d runs, want %d: %+v", len(runs), len(want), runs)
+	}
+	for i, r := range runs {
+		if got := r.Runbook + " " + r.Target + " " + r.Status; got != want[i] {
+			t.Errorf("run %d = %q, want %q", i, got, want[i])
+		}
+	}
+	if !strings.Contains(runs[2].Summary, "connection refused") {
+		t.Errorf("the record of the unreachable host lacks the cause: %q", runs[2].Summary)
 	}
 }

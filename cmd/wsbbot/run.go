@@ -123,6 +123,9 @@ precondition, or a changing step without --yes).`,
 			} else {
 				writeResult(e.stdout, res, lang)
 			}
+			if err != nil {
+				fmt.Fprintln(e.stderr, "wsbbot:", err)
+			}
 			switch {
 			case res.Status == runbooks.RunRefused:
 				return silentExit(exitRefused)
@@ -233,6 +236,9 @@ func writeResult(w io.Writer, r *runbooks.Result, lang runbooks.Lang) {
 	if r.Error != "" {
 		fmt.Fprintln(w, "error:", r.Error)
 	}
+	if r.Hint != "" {
+		fmt.Fprintln(w, "what to do:", r.Hint)
+	}
 }
 
 func writeStepResult(w io.Writer, s runbooks.StepResult, lang runbooks.Lang) {
@@ -255,6 +261,9 @@ func writeStepResult(w io.Writer, s runbooks.StepResult, lang runbooks.Lang) {
 	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "      error: %s\n", s.Error)
+	}
+	if s.Hint != "" {
+		fmt.Fprintf(w, "      what to do: %s\n", s.Hint)
 	}
 }
 

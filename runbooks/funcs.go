@@ -3,9 +3,12 @@ package runbooks
 import (
 	_ "embed"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/wsbbot/wsbbot/internal/hresult"
 )
 
 // funcSpec describes one function of the expression language. A lazy
@@ -17,11 +20,11 @@ type funcSpec struct {
 }
 
 // funcList is the fixed set of functions, in the order messages list them.
-var funcList = []string{"count", "any", "all", "filter", "map", "unique", "contains", "lower", "upper", "join", "concat", "service_for", "disruptive", "free_letter"}
+var funcList = []string{"count", "any", "all", "filter", "map", "unique", "contains", "lower", "upper", "join", "concat", "service_for", "disruptive", "free_letter", "bytes", "hresult"}
 
 func lookupFunc(name string) (funcSpec, bool) {
 	switch name {
-	case "count", "lower", "upper", "free_letter", "disruptive", "unique":
+	case "count", "lower", "upper", "free_letter", "disruptive", "unique", "bytes", "hresult":
 		return funcSpec{min: 1, max: 1}, true
 	case "any", "all":
 		return funcSpec{min: 1, max: 2, lazy: true}, true
@@ -150,6 +153,14 @@ func (ev *evaluator) call(n *callNode) (any, error) {
 		return isDisruptiveService(s), nil
 	case "free_letter":
 		return freeLetter(args[0])
+	case "bytes":
+		f, ok := args[0].(float64)
+		if !ok || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return fail("needs a byte count (a number of 0 or more), not %s", describeValue(args[0]))
+		}
+		return formatBytes(f), nil
+	case "hresult":
+		return canonicalHRESULT(args[0])
 	}
 	return fail("internal: no implementation")
 }
@@ -289,6 +300,53 @@ func freeLetter(used any) (any, error) {
 		}
 	}
 	return "", nil
+}
+
+// formatBytes renders a byte count the way Windows tools do, in binary
+// units with one decimal: "38.0 MB", "1.5 GB", "512 bytes".
+func formatBytes(n float64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%.0f bytes", n)
+	}
+	units := []string{"KB", "MB", "GB", "TB", "PB"}
+	i := 0
+	n /= 1024
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	// 1023.96 MB would print as "1024.0 MB"; say "1.0 GB" instead.
+	if n >= 1023.95 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
+// canonicalHRESULT returns an HRESULT in the catalogue's canonical form
+// ("0x800423F4") from the forms Windows prints: an unsigned (2147754996) or
+// signed (-2147212300) decimal number, or a string hresult.Parse accepts.
+// null stays null.
+func canonicalHRESULT(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case float64:
+		if x != math.Trunc(x) || x < math.MinInt32 || x > math.MaxUint32 {
+			return nil, fmt.Errorf("hresult: %v is not a 32-bit error code", x)
+		}
+		if x < 0 {
+			return hresult.Code(uint32(int32(x))).String(), nil
+		}
+		return hresult.Code(uint32(x)).String(), nil
+	case string:
+		c, err := hresult.Parse(x)
+		if err != nil {
+			return nil, fmt.Errorf("hresult: %w", err)
+		}
+		return c.String(), nil
+	}
+	return nil, fmt.Errorf("hresult: needs a number or a string, not %s", describeValue(v))
 }
 
 // The writer-to-service table, from ../shared/domain/writers-services.tsv.

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/wsbbot/wsbbot/internal/hresult"
 	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/remote/lab"
 	"github.com/wsbbot/wsbbot/runbooks"
@@ -365,4 +367,524 @@ func (m *memRecorder) RunFinished(ctx context.Context, id string, r runbooks.Res
 	defer m.mu.Unlock()
 	m.finished = &r
 	return nil
+}
+
+// sysReservedThreshold is the guide's minimum free space for the lab's
+// 500 MiB System Reserved volume (320 MB: it is not under 500 MB).
+const sysReservedThreshold = 320 << 20
+
+func TestLabUSNJournalCleanup(t *testing.T) {
+	rb := bundledRunbook(t, "usn-journal-cleanup")
+	ctx := t.Context()
+
+	// takeZ gives the recovery partition the letter Z:, so that a fixed Z:
+	// would collide and the runbook must pick another letter.
+	takeZ := func(t *testing.T, h *lab.Host) {
+		t.Helper()
+		if _, stderr, code := h.Exec(ctx, `mountvol Z: `+h.VolumeGUIDPath(lab.RoleRecovery)); code != 0 {
+			t.Fatalf("mountvol Z: on the recovery partition: exit %d: %s", code, stderr)
+		}
+		if got := h.DriveLetter(lab.RoleRecovery); got != "Z" {
+			t.Fatalf("recovery letter %q, want Z", got)
+		}
+	}
+
+	t.Run("dry run renders a free letter", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioReservedFull)
+		takeZ(t, h)
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		e := runbooks.NewEngine(x, &gate{allow: true}, nil, nil)
+		plan, err := e.DryRun(ctx, rb, "srv1", bind(t, rb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Refused {
+			t.Fatalf("plan refused: %+v", plan.Findings)
+		}
+		scripts := map[string]runbooks.RenderedStep{}
+		for _, s := range plan.Steps {
+			scripts[s.ID] = s
+		}
+		if s := scripts["assign-letter"]; s.Mode != runbooks.ModeChange || s.Skipped ||
+			s.Params != `{"disk":0,"letter":"Y","partition":1}` || !strings.Contains(s.Script, `mountvol "$($P.letter):" $vol`) {
+			t.Errorf("assign-letter = %+v, want mountvol of letter Y on disk 0 partition 1", s)
+		}
+		if s := scripts["delete-journal"]; s.Script != "fsutil usn deletejournal /N /D Y:" || s.Mode != runbooks.ModeChange {
+			t.Errorf("delete-journal = %+v", s)
+		}
+		if s := scripts["remove-letter"]; s.Script != "mountvol Y: /D" || s.Phase != runbooks.PhaseCleanup {
+			t.Errorf("remove-letter = %+v", s)
+		}
+		for _, c := range x.commands() {
+			if strings.Contains(c.Script, "fsutil") || strings.Contains(c.Script, "mountvol") {
+				t.Errorf("dry run sent a changing command: %+v", c)
+			}
+		}
+		var free string
+		for _, f := range plan.Findings {
+			if f.ID == "volumes" {
+				free = fmt.Sprint(f.Report["free_before"])
+			}
+		}
+		if free != "35.0 MB" {
+			t.Errorf("free_before = %q, want 35.0 MB", free)
+		}
+		if h.DriveLetter(lab.RoleSystemReserved) != "" || h.USNJournalBytes(lab.RoleSystemReserved) == 0 {
+			t.Errorf("the dry run changed the System Reserved partition")
+		}
+	})
+
+	t.Run("allowed run frees space and removes the letter", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioReservedFull)
+		before := h.FreeBytes(lab.RoleSystemReserved)
+		if before >= sysReservedThreshold {
+			t.Fatalf("reserved-full host already has %d bytes free", before)
+		}
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		g := &gate{allow: true}
+		e := runbooks.NewEngine(x, g, nil, nil)
+		res, err := e.Run(ctx, rb, "srv1", bind(t, rb), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runbooks.RunSucceeded || !res.Verified {
+			t.Fatalf("status %s verified %v: %+v", res.Status, res.Verified, res.Steps)
+		}
+		if after := h.FreeBytes(lab.RoleSystemReserved); after <= before || after < sysReservedThreshold {
+			t.Errorf("free space %d -> %d, want above %d", before, after, sysReservedThreshold)
+		}
+		if got := h.DriveLetter(lab.RoleSystemReserved); got != "" {
+			t.Errorf("System Reserved still has the letter %s", got)
+		}
+		var asked []string
+		for _, s := range g.asked {
+			asked = append(asked, s.ID+": "+s.Script)
+		}
+		if len(asked) != 3 || asked[1] != "delete-journal: fsutil usn deletejournal /N /D Z:" || asked[2] != "remove-letter: mountvol Z: /D" {
+			t.Errorf("gate asked %q", asked)
+		}
+		var report string
+		for _, s := range res.Steps {
+			if s.ID == "measure-after" {
+				report = fmt.Sprint(s.Report["free"])
+			}
+		}
+		if report != "35.0 MB → 463.0 MB" {
+			t.Errorf("free report %q, want 35.0 MB → 463.0 MB", report)
+		}
+		// After the fix the shadow-storage diagnosis passes.
+		diag := bundledRunbook(t, "diag-shadow-storage")
+		dres, err := e.Run(ctx, diag, "srv1", bind(t, diag), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dres.Status != runbooks.RunSucceeded {
+			t.Errorf("diag-shadow-storage after the fix: %s: %+v", dres.Status, failedVerdicts(dres))
+		}
+	})
+
+	t.Run("a refused fsutil still removes the letter", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioReservedFull)
+		takeZ(t, h)
+		before := h.FreeBytes(lab.RoleSystemReserved)
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		var mu sync.Mutex
+		var refused []string
+		g := runbooks.GateFunc(func(ctx context.Context, p *runbooks.Plan, st runbooks.RenderedStep) (bool, error) {
+			if strings.HasPrefix(st.Script, "fsutil") {
+				mu.Lock()
+				refused = append(refused, st.Script)
+				mu.Unlock()
+				return false, nil
+			}
+			return strings.Contains(st.Script, "mountvol"), nil
+		})
+		e := runbooks.NewEngine(x, g, nil, nil)
+		res, err := e.Run(ctx, rb, "srv1", bind(t, rb), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runbooks.RunRefused || res.Verified {
+			t.Fatalf("status %s verified %v, want refused", res.Status, res.Verified)
+		}
+		if len(refused) != 1 || refused[0] != "fsutil usn deletejournal /N /D Y:" {
+			t.Errorf("refused %q", refused)
+		}
+		if got := h.DriveLetter(lab.RoleSystemReserved); got != "" {
+			t.Errorf("System Reserved kept the temporary letter %s after a refused step", got)
+		}
+		if got := h.DriveLetter(lab.RoleRecovery); got != "Z" {
+			t.Errorf("cleanup touched the recovery partition's Z: (now %q)", got)
+		}
+		if after := h.FreeBytes(lab.RoleSystemReserved); after != before {
+			t.Errorf("free space changed %d -> %d although fsutil was refused", before, after)
+		}
+		var cleaned bool
+		for _, s := range res.Steps {
+			if s.ID == "remove-letter" && s.Status == runbooks.StepPassed && s.Script == "mountvol Y: /D" {
+				cleaned = true
+			}
+		}
+		if !cleaned {
+			t.Errorf("no passing remove-letter step: %+v", res.Steps)
+		}
+	})
+
+	t.Run("the approved plan runs to the end", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioReservedFull)
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		plan, err := runbooks.NewEngine(x, nil, nil, nil).DryRun(ctx, rb, "srv1", bind(t, rb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := runbooks.NewEngine(x, runbooks.ApprovedPlanGate(plan), nil, nil)
+		res, err := e.Run(ctx, rb, "srv1", bind(t, rb), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runbooks.RunSucceeded || !res.Verified {
+			t.Fatalf("status %s verified %v: %q", res.Status, res.Verified, failedVerdicts(res))
+		}
+		if h.FreeBytes(lab.RoleSystemReserved) < sysReservedThreshold || h.DriveLetter(lab.RoleSystemReserved) != "" {
+			t.Errorf("free %d, letter %q after the approved run", h.FreeBytes(lab.RoleSystemReserved), h.DriveLetter(lab.RoleSystemReserved))
+		}
+	})
+
+	t.Run("healthy host changes nothing", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioHealthy)
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		g := &gate{allow: true}
+		e := runbooks.NewEngine(x, g, nil, nil)
+		res, err := e.Run(ctx, rb, "srv1", bind(t, rb), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runbooks.RunSucceeded || !res.Verified {
+			t.Fatalf("status %s verified %v: %+v", res.Status, res.Verified, res.Steps)
+		}
+		if len(g.asked) != 0 {
+			t.Errorf("gate asked %d times on a healthy host", len(g.asked))
+		}
+	})
+}
+
+// failedVerdicts lists the failed expectations of a result.
+func failedVerdicts(res *runbooks.Result) []string {
+	var out []string
+	for _, s := range res.Steps {
+		if s.Error != "" {
+			out = append(out, s.ID+": "+s.Error)
+		}
+		for _, v := range s.Expectations {
+			if !v.OK {
+				out = append(out, s.ID+": "+v.Message.EN+": "+v.Detail)
+			}
+		}
+	}
+	return out
+}
+
+// TestLabDiagnostics runs every diagnostic on the healthy and Japanese hosts
+// (where it passes) and on the scenario it is for (where it fails, saying
+// why).
+func TestLabDiagnostics(t *testing.T) {
+	set, err := runbooks.LoadBundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		runbook, scenario string
+		// failing names the failed expectation (its English message) and
+		// what its detail must say.
+		failing, detail []string
+		// report holds step id/report name -> the value printed.
+		report map[string]string
+	}{
+		{runbook: "diag-shadow-storage", scenario: lab.ScenarioHealthy},
+		{runbook: "diag-shadow-storage", scenario: lab.ScenarioJapanese},
+		{runbook: "diag-shadow-storage", scenario: lab.ScenarioReservedFull,
+			failing: []string{"every source volume has the free space shadow copies need (50 MB on volumes under 500 MB, 320 MB on larger ones)"},
+			detail:  []string{"0x80780119", "System Reserved", "35.0 MB free of 500.0 MB", "usn-journal-cleanup"},
+			report:  map[string]string{"sources/short": "[ System Reserved {2fe2b3aa-c39e-5673-aee1-b9830ff51e79}]"}},
+		{runbook: "diag-wsb-summary", scenario: lab.ScenarioHealthy,
+			report: map[string]string{"summary/last_result_hr": "0x00000000", "summary/catalogue_code": "<nil>"}},
+		{runbook: "diag-wsb-summary", scenario: lab.ScenarioJapanese},
+		{runbook: "diag-wsb-summary", scenario: lab.ScenarioWriterFailed,
+			failing: []string{"the last backup succeeded"},
+			detail:  []string{"0x807800A1", "detailed error 0x800423F4", "look up 0x800423F4 in the catalogue"},
+			report: map[string]string{"summary/last_result_hr": "0x807800A1", "summary/last_result_detailed_hr": "0x800423F4",
+				"summary/catalogue_code": "0x800423F4"}},
+		{runbook: "diag-target-disk", scenario: lab.ScenarioHealthy},
+		{runbook: "diag-target-disk", scenario: lab.ScenarioJapanese},
+		{runbook: "diag-target-disk", scenario: lab.ScenarioTargetMissing,
+			failing: []string{"the disk the last successful backup went to is connected"},
+			detail:  []string{"DISK_01", "no longer sees", "0x80780166", "0x800701B1"},
+			report:  map[string]string{"last-target/last_result_hr": "0x80780166"}},
+		{runbook: "diag-share-access", scenario: lab.ScenarioHealthy,
+			report: map[string]string{"open-share/dialects": "[backup on nas01: SMB 3.1.1]",
+				"write-test/written": "true", "write-test/left": "false", "remove-test-file/left": "false"}},
+		{runbook: "diag-share-access", scenario: lab.ScenarioJapanese},
+		{runbook: "diag-share-access", scenario: lab.ScenarioShareUnreachable,
+			failing: []string{"the share can be opened", "the SMB connections to the file server use dialect 3.0 or later"},
+			detail:  []string{`\\nas01\backup cannot be opened`, "nas01: IPC$ SMB 2.0.2"}},
+		{runbook: "diag-event-log", scenario: lab.ScenarioHealthy},
+		{runbook: "diag-event-log", scenario: lab.ScenarioJapanese},
+		{runbook: "diag-event-log", scenario: lab.ScenarioWriterFailed,
+			failing: []string{"none of the latest backup events is a failure"},
+			detail:  []string{"event 5 0x807800A1 (detailed 0x800423F4)"},
+			report:  map[string]string{"events/codes": "[0x800423F4]"}},
+	} {
+		t.Run(tc.runbook+"/"+tc.scenario, func(t *testing.T) {
+			rb, ok := set.Runbook(tc.runbook)
+			if !ok {
+				t.Fatalf("no runbook %s", tc.runbook)
+			}
+			if rb.Category != runbooks.CategoryDiagnose {
+				t.Errorf("category %s", rb.Category)
+			}
+			h := newHost(t, tc.scenario)
+			x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+			e := runbooks.NewEngine(x, &gate{}, nil, nil)
+			res, err := e.Run(t.Context(), rb, "srv1", bind(t, rb), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			failed := failedVerdicts(res)
+			if len(tc.failing) == 0 {
+				if res.Status != runbooks.RunSucceeded || len(failed) > 0 {
+					t.Fatalf("status %s, failed: %q", res.Status, failed)
+				}
+			} else {
+				if res.Status != runbooks.RunFailed {
+					t.Fatalf("status %s, want failed", res.Status)
+				}
+				var got []string
+				var details string
+				for _, s := range res.Steps {
+					for _, v := range s.Expectations {
+						if !v.OK {
+							got = append(got, v.Message.EN)
+							details += v.Detail + "\n"
+							if v.Message.JA == "" {
+								t.Errorf("verdict %q has no Japanese message", v.Message.EN)
+							}
+						}
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.failing) {
+					t.Errorf("failed expectations %q, want %q (all: %q)", got, tc.failing, failed)
+				}
+				for _, d := range tc.detail {
+					if !strings.Contains(details, d) {
+						t.Errorf("details %q do not say %q", details, d)
+					}
+				}
+			}
+			for _, s := range res.Steps {
+				if code, ok := s.Report["catalogue_code"].(string); ok {
+					c, err := hresult.Parse(code)
+					if _, known := set.Catalogue.Lookup(c); err != nil || !known {
+						t.Errorf("catalogue_code %q is not in the catalogue (%v)", code, err)
+					}
+				}
+			}
+			for key, want := range tc.report {
+				step, name, _ := strings.Cut(key, "/")
+				var got any = "<step not run>"
+				for _, s := range res.Steps {
+					if s.ID == step {
+						got = s.Report[name]
+					}
+				}
+				if fmt.Sprint(got) != want {
+					t.Errorf("report %s = %v, want %s", key, got, want)
+				}
+			}
+			for _, c := range x.commands() {
+				if strings.Contains(c.Script, "mountvol") || strings.Contains(c.Script, "fsutil") || strings.Contains(c.Script, "Restart-Service") {
+					t.Errorf("a diagnostic sent %q", c.Script)
+				}
+			}
+		})
+	}
+}
+
+// TestBundledRunbooksComplete checks the bundled runbooks as a whole: they
+// load with no problem at all (no error, no warning), every runbook the
+// catalogue references exists with the category the reference implies,
+// every text is bilingual, and each guide holds the guide's exact commands.
+func TestBundledRunbooksComplete(t *testing.T) {
+	set, ps := runbooks.Load(runbooks.Source{Name: "bundled", FS: runbooks.Bundled()})
+	for _, p := range ps {
+		t.Errorf("bundled problem: %v", p)
+	}
+	if set == nil {
+		t.Fatal("no set")
+	}
+	byID := map[string]*runbooks.Runbook{}
+	for _, rb := range set.Runbooks() {
+		byID[rb.ID] = rb
+	}
+	for _, e := range set.Catalogue.Entries() {
+		for cat, ids := range map[runbooks.Category][]string{
+			runbooks.CategoryDiagnose: e.Runbooks.Diagnose, runbooks.CategoryFix: e.Runbooks.Fix, runbooks.CategoryGuide: e.Runbooks.Guide,
+		} {
+			for _, id := range ids {
+				rb, ok := byID[id]
+				switch {
+				case !ok:
+					t.Errorf("%s references runbook %s, which does not exist", e.Code, id)
+				case rb.Category != cat:
+					t.Errorf("%s lists %s as %s, but it is a %s runbook", e.Code, id, cat, rb.Category)
+				}
+			}
+		}
+	}
+	want := []string{"diag-event-log", "diag-shadow-storage", "diag-share-access", "diag-target-disk", "diag-vss-writers",
+		"diag-wsb-summary", "guide-3-2-1", "guide-ad-restore", "guide-bmr", "guide-dism-driver", "guide-shadow-storage",
+		"usn-journal-cleanup", "vss-writer-restart"}
+	for _, id := range want {
+		if byID[id] == nil {
+			t.Errorf("runbook %s missing", id)
+		}
+	}
+	bilingual := func(where string, tx runbooks.Text) {
+		if strings.TrimSpace(tx.EN) == "" || strings.TrimSpace(tx.JA) == "" {
+			t.Errorf("%s is not bilingual: %+v", where, tx)
+		}
+	}
+	for _, rb := range set.Runbooks() {
+		bilingual(rb.ID+" title", rb.Title)
+		bilingual(rb.ID+" description", rb.Description)
+		for _, sec := range [][]runbooks.Step{rb.Preconditions, rb.Steps, rb.Verify, rb.Cleanup} {
+			for _, st := range sec {
+				bilingual(rb.ID+"/"+st.ID+" title", st.Title)
+				for _, x := range st.Expect {
+					bilingual(rb.ID+"/"+st.ID+" expectation", x.Message)
+				}
+			}
+		}
+		if rb.Category == runbooks.CategoryGuide {
+			bilingual(rb.ID+" body", rb.Body)
+		} else if rb.Body != (runbooks.Text{}) {
+			t.Errorf("%s: a %s runbook has a body", rb.ID, rb.Category)
+		}
+	}
+	if rb := byID["guide-bmr"]; rb != nil {
+		for _, ui := range []string{"コンピューターを修復する", "イメージでシステムを回復"} {
+			if !strings.Contains(rb.Body.JA, ui) {
+				t.Errorf("guide-bmr body (ja) lacks %q", ui)
+			}
+		}
+	}
+	// The exact commands each guide must give, in both languages.
+	for id, cmds := range map[string][]string{
+		"guide-bmr":            {"drvload", "Repair your computer", "System Image Recovery", "guide-dism-driver", "list volume"},
+		"guide-dism-driver":    {`dism /Image:C:\ /Add-Driver /Driver:D:\Drivers /Recurse`, "0x0000007B", "list volume"},
+		"guide-ad-restore":     {"ntdsutil", "authoritative restore", "wbadmin start systemstaterecovery", "VM-Generation ID", "bcdedit /set safeboot dsrepair"},
+		"guide-shadow-storage": {"vssadmin list shadowstorage", "vssadmin add shadowstorage /for=S: /on=E: /maxsize=1GB", "vssadmin resize shadowstorage", "usn-journal-cleanup"},
+		"guide-3-2-1":          {"3-2-1", "Get-WBBackupTarget", "restore-test done"},
+	} {
+		rb := byID[id]
+		if rb == nil {
+			continue
+		}
+		for _, c := range cmds {
+			for lang, body := range map[string]string{"en": rb.Body.EN, "ja": rb.Body.JA} {
+				if lang == "ja" && (c == "Repair your computer" || c == "System Image Recovery") {
+					continue // the Japanese text names the Japanese UI (checked below)
+				}
+				if !strings.Contains(body, c) {
+					t.Errorf("%s body (%s) lacks %q", id, lang, c)
+				}
+			}
+		}
+	}
+}
+
+// TestGuideFormat checks the body rules: required for a guide, which may
+// have no steps or parameters, and unknown to other runbooks.
+func TestGuideFormat(t *testing.T) {
+	const head = "kind: runbook\nid: g\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n"
+	const step = "steps:\n  - id: s\n    mode: read-only\n    shell: cmd\n    script: hostname\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       string // a problem's text, "" for none
+	}{
+		{"guide with body", head + "category: guide\nbody: {en: 'Run dism', ja: 'dism を実行'}\n", ""},
+		{"guide without body", head + "category: guide\n", "body is required"},
+		{"guide with half a body", head + "category: guide\nbody: {en: 'Run dism'}\n", "body.ja is required"},
+		{"guide with steps", head + "category: guide\nbody: {en: a, ja: b}\n" + step, "a guide runbook is text only (body); it may not have steps"},
+		{"guide with params", head + "category: guide\nbody: {en: a, ja: b}\nparams:\n  - {name: x, type: int}\n", "may not have params"},
+		{"diagnose with body", head + "category: diagnose\nbody: {en: a, ja: b}\n" + step, `unknown key "body"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{"g.yaml": {Data: []byte(tc.yaml)}}})
+			var msgs []string
+			for _, p := range ps.Errors() {
+				msgs = append(msgs, p.String())
+			}
+			if tc.want == "" {
+				if len(msgs) > 0 {
+					t.Fatalf("problems: %q", msgs)
+				}
+				rb, ok := set.Runbook("g")
+				if !ok || rb.Body.EN != "Run dism" || rb.Body.JA != "dism を実行" || len(rb.Steps) != 0 {
+					t.Fatalf("runbook %+v", rb)
+				}
+				return
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+				t.Errorf("problems %q do not say %q", msgs, tc.want)
+			}
+			if _, ok := set.Runbook("g"); ok {
+				t.Errorf("an invalid runbook was loaded")
+			}
+		})
+	}
+}
+
+// TestExprBytesAndHRESULT checks the bytes and hresult functions the
+// runbooks report with.
+func TestExprBytesAndHRESULT(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		want any
+		err  string
+	}{
+		{"bytes(0)", "0 bytes", ""},
+		{"bytes(1023)", "1023 bytes", ""},
+		{"bytes(1024)", "1.0 KB", ""},
+		{"bytes(36700160)", "35.0 MB", ""},
+		{"bytes(429916160)", "410.0 MB", ""},
+		{"bytes(1073741823)", "1.0 GB", ""},
+		{"bytes(135284129792)", "126.0 GB", ""},
+		{"bytes(-1)", nil, "needs a byte count"},
+		{"bytes('12')", nil, "needs a byte count"},
+		{"hresult(2155348326)", "0x80780166", ""},
+		{"hresult(-2139619167)", "0x807800A1", ""},
+		{"hresult(0)", "0x00000000", ""},
+		{"hresult('800423f4')", "0x800423F4", ""},
+		{"hresult(null)", nil, ""},
+		{"hresult(4294967296)", nil, "not a 32-bit error code"},
+		{"hresult(1.5)", nil, "not a 32-bit error code"},
+		{"hresult([1])", nil, "needs a number or a string"},
+	} {
+		t.Run(tc.expr, func(t *testing.T) {
+			e, err := runbooks.ParseExpr(tc.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.Eval(map[string]any{})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, %v; want error %q", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
 }

@@ -27,6 +27,9 @@ import (
 //     with, expect, report);
 //   - result, exit_code and stdout of the step itself in expect and report.
 //
+// A guide (category guide) is text only: a body {en, ja}, shown as written,
+// and no params, preconditions, steps, verify or cleanup.
+//
 // Scripts: a cmd step is one command line whose only substitutions are
 // {{name}} of drive-letter, int, enum or service parameters; a PowerShell
 // step reads parameters only as $P.name (remote sends them as data).
@@ -82,11 +85,14 @@ const (
 
 // Runbook is one loaded, validated runbook. It never changes after Load.
 type Runbook struct {
-	ID            string
-	Version       int
-	Category      Category
-	Title         Text
-	Description   Text
+	ID          string
+	Version     int
+	Category    Category
+	Title       Text
+	Description Text
+	// Body is a guide's text (category guide only, where it is required),
+	// shown as written: procedures that cannot run over WinRM.
+	Body          Text
 	Codes         []hresult.Code
 	Params        []Param
 	Preconditions []Step
@@ -308,8 +314,12 @@ func (p *rbParser) expr(path []any) *Expr {
 func parseRunbook(d *strictyaml.Doc) (*Runbook, strictyaml.Problems) {
 	p := &rbParser{d: d}
 	rb := &Runbook{File: d.File, Line: d.Line()}
-	if !p.mapping(nil, "kind", "id", "version", "category", "title", "description", "codes", "params",
-		"preconditions", "steps", "verify", "cleanup") {
+	keys := []string{"kind", "id", "version", "category", "title", "description", "codes", "params",
+		"preconditions", "steps", "verify", "cleanup"}
+	if n := d.Node("category"); n != nil && n.Value == string(CategoryGuide) {
+		keys = append(keys, "body") // only a guide has a body
+	}
+	if !p.mapping(nil, keys...) {
 		return nil, p.ps
 	}
 	rb.ID = p.str([]any{"id"}, true)
@@ -333,6 +343,7 @@ func parseRunbook(d *strictyaml.Doc) (*Runbook, strictyaml.Problems) {
 	}
 	rb.Title = p.text([]any{"title"}, true)
 	rb.Description = p.text([]any{"description"}, true)
+	p.guideBody(rb)
 	for i, c := range p.strings([]any{"codes"}) {
 		code, err := hresult.Parse(c)
 		switch {
@@ -382,6 +393,21 @@ func parseRunbook(d *strictyaml.Doc) (*Runbook, strictyaml.Problems) {
 		return nil, p.ps
 	}
 	return rb, p.ps
+}
+
+// guideBody reads body: a guide runbook must have one and may have no
+// parameters or steps (it is text to read, never run). Other runbooks may
+// not have one: parseRunbook reports body there as an unknown key.
+func (p *rbParser) guideBody(rb *Runbook) {
+	if rb.Category != CategoryGuide {
+		return
+	}
+	rb.Body = p.text([]any{"body"}, true)
+	for _, key := range []string{"params", "preconditions", "steps", "verify", "cleanup"} {
+		if p.has(key) {
+			p.errorf([]any{key}, "a guide runbook is text only (body); it may not have %s", key)
+		}
+	}
 }
 
 func (p *rbParser) params(rb *Runbook) {

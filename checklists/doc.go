@@ -1,7 +1,10 @@
-// Package checklists will own the five-rule backup checklist from the guide's
-// appendix (bare-metal recovery, separate disk, 3-2-1, antivirus exclusions,
-// restore test), its findings (pass, fail or unknown with evidence and fix)
-// and the auditor that runs it over many servers.
-//
-// Not written yet: it arrives with the runbook-engine issue.
+// Package checklists owns the five-rule backup checklist of the field
+// guide's appendix (bare-metal recovery, separate disk, 3-2-1, antivirus
+// exclusions, restore test): the checklist YAML (texts and the rule list,
+// bundled/five-rules.yaml, embedded), the rule logic (one pure Go function
+// per rule over collected Facts and configured Declarations), the one
+// read-only PowerShell script that collects a server's Facts in a single
+// command, and the Auditor that runs the checklist over many servers
+// concurrently and delivers each server's findings (pass, fail or unknown,
+// with evidence and fix in English and Japanese) as soon as it is known.
 package checklists

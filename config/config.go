@@ -123,6 +123,39 @@ type Target struct {
 	// OperationTimeout and StepTimeout override Remote's; 0 inherits.
 	OperationTimeout Duration `mapstructure:"operation_timeout" yaml:"operation_timeout" json:"operation_timeout"`
 	StepTimeout      Duration `mapstructure:"step_timeout" yaml:"step_timeout" json:"step_timeout"`
+	// Declared states, for the checklist audit, what the server cannot
+	// show about itself.
+	Declared Declared `mapstructure:"declared" yaml:"declared" json:"declared"`
+}
+
+// Declared is what an operator declares about a target for the five-rule
+// checklist because the server cannot show it: copies and media of the
+// 3-2-1 rule and whether one copy is off-site, an antivirus product other
+// than Microsoft Defender and whether its exclusions for the backup are
+// set, and the date of the last restore test.
+type Declared struct {
+	// Copies and Media count the copies of the data (the original
+	// included) and the kinds of media they are on; 0 = not declared.
+	Copies int `mapstructure:"copies" yaml:"copies" json:"copies"`
+	Media  int `mapstructure:"media" yaml:"media" json:"media"`
+	// Offsite says whether one copy is off-site; nil = not declared.
+	Offsite *bool `mapstructure:"offsite" yaml:"offsite" json:"offsite"`
+	// AVProduct names an antivirus product other than Microsoft Defender
+	// (e.g. "Trend Micro"); "" = none.
+	AVProduct string `mapstructure:"av_product" yaml:"av_product" json:"av_product"`
+	// AVExclusions says whether AVProduct excludes the backup; nil = not
+	// declared.
+	AVExclusions *bool `mapstructure:"av_exclusions" yaml:"av_exclusions" json:"av_exclusions"`
+	// RestoreTest is the date of the last restore test, YYYY-MM-DD
+	// ("" = none declared); it may not be in the future.
+	RestoreTest string `mapstructure:"restore_test" yaml:"restore_test" json:"restore_test"`
+}
+
+// RestoreTestDate parses RestoreTest as a date at midnight UTC; ok is false
+// when none is declared or it is not a date.
+func (d Declared) RestoreTestDate() (t time.Time, ok bool) {
+	t, err := time.Parse(time.DateOnly, d.RestoreTest)
+	return t, err == nil
 }
 
 // Scheme and auth values.

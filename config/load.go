@@ -291,6 +291,14 @@ func decodeHook(_ reflect.Type, to reflect.Type, data any) (any, error) {
 	case byteSizeType:
 		return toByteSize(data)
 	}
+	// The YAML parser reads an unquoted date (restore_test: 2025-01-20)
+	// as a timestamp; a string field gets it back as written.
+	if ts, ok := data.(time.Time); ok && to.Kind() == reflect.String {
+		if ts.Equal(time.Date(ts.Year(), ts.Month(), ts.Day(), 0, 0, 0, 0, ts.Location())) {
+			return ts.Format(time.DateOnly), nil
+		}
+		return ts.Format(time.RFC3339Nano), nil
+	}
 	return data, nil
 }
 
@@ -570,6 +578,8 @@ func describeType(t reflect.Type) string {
 		return "a byte size (512KiB, 1MiB, 2MB)"
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		return describeType(t.Elem())
 	case reflect.String:
 		return "a string"
 	case reflect.Bool:

@@ -285,6 +285,16 @@ func TestLoadProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "declared: unknown key and wrong types",
+			file: "targets:\n  - name: fs01\n    address: fs01\n    user: u\n    password_env: P\n" +
+				"    declared: {copies: three, offsite: maybe, restore_tset: 2025-01-01}\n",
+			want: []string{
+				`unknown key "targets[0].declared.restore_tset" in FILE (did you mean "targets[0].declared.restore_test"?)`,
+				`targets[0].declared.copies: "three" is not an integer`,
+				`targets[0].declared.offsite: "maybe" is not true or false`,
+			},
+		},
+		{
 			name: "syntax error names file and line",
 			file: "language: en\nlog:\n  level: info\n   format: text\n",
 			want: []string{`FILE:4: mapping values are not allowed in this context`},
@@ -436,4 +446,46 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load(Redacted()) differs (-loaded +reloaded):\n%s\n%s", diff, out)
 		}
 	})
+}
+
+func TestLoadDeclared(t *testing.T) {
+	path := tempConfig(t, "targets:\n"+
+		"  - name: fs01\n    address: fs01\n    user: u\n    password_env: P\n"+
+		"    declared:\n      copies: 3\n      media: 2\n      offsite: true\n      av_product: Trend Micro\n"+
+		"      av_exclusions: false\n      restore_test: 2025-01-20\n"+
+		"  - name: fs02\n    address: fs02\n    user: u\n    password_env: P\n")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	yes, no := true, false
+	want := []Declared{
+		{Copies: 3, Media: 2, Offsite: &yes, AVProduct: "Trend Micro", AVExclusions: &no, RestoreTest: "2025-01-20"},
+		{},
+	}
+	var got []Declared
+	for _, tg := range c.Targets {
+		got = append(got, tg.Declared)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("declared (-want +got):\n%s", diff)
+	}
+	if d, ok := got[0].RestoreTestDate(); !ok || d.Format(time.DateOnly) != "2025-01-20" {
+		t.Errorf("RestoreTestDate() = %v, %v", d, ok)
+	}
+	if _, ok := got[1].RestoreTestDate(); ok {
+		t.Errorf("RestoreTestDate() of an empty declaration is ok")
+	}
+	// The redacted view loads back with the same declarations.
+	b, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Load(tempConfig(t, string(b)), nil)
+	if err != nil {
+		t.Fatalf("Load(Redacted()) = %v", err)
+	}
+	if diff := cmp.Diff(c.Targets[0].Declared, c2.Targets[0].Declared); diff != "" {
+		t.Errorf("declared after round trip (-want +got):\n%s", diff)
+	}
 }

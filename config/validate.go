@@ -251,6 +251,31 @@ func (ck *checker) targets(ts []Target, r Remote) {
 		} else if t.StepTimeout > 0 && r.RunTimeout > 0 && t.StepTimeout > r.RunTimeout {
 			ck.add(p+"step_timeout", "%s is longer than remote.run_timeout %s", t.StepTimeout, r.RunTimeout)
 		}
+		ck.declared(p+"declared.", t.Declared, time.Now())
+	}
+}
+
+// declared checks a target's declarations; now bounds restore_test (a
+// date later than today anywhere on Earth, UTC+14, is in the future).
+func (ck *checker) declared(p string, d Declared, now time.Time) {
+	if d.Copies < 0 {
+		ck.add(p+"copies", "%d must not be negative (0 = not declared)", d.Copies)
+	}
+	if d.Media < 0 {
+		ck.add(p+"media", "%d must not be negative (0 = not declared)", d.Media)
+	}
+	if d.AVProduct != strings.TrimSpace(d.AVProduct) {
+		ck.add(p+"av_product", "%q has leading or trailing spaces", d.AVProduct)
+	}
+	if d.RestoreTest == "" {
+		return
+	}
+	day, ok := d.RestoreTestDate()
+	switch {
+	case !ok:
+		ck.add(p+"restore_test", "%q is not a date YYYY-MM-DD (e.g. 2025-03-31)", d.RestoreTest)
+	case day.After(now.UTC().Add(14 * time.Hour)):
+		ck.add(p+"restore_test", "%s is in the future", d.RestoreTest)
 	}
 }
 

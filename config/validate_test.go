@@ -339,6 +339,35 @@ func TestValidate(t *testing.T) {
 				`targets[1].step_timeout: -1s must not be negative (0 inherits remote.step_timeout)`,
 			},
 		},
+		{
+			name: "declarations accepted",
+			mutate: func(c *Config) {
+				yes, no := true, false
+				c.Targets[0].Declared = Declared{Copies: 3, Media: 2, Offsite: &yes, AVProduct: "Trend Micro", AVExclusions: &no,
+					RestoreTest: time.Now().UTC().AddDate(0, -1, 0).Format(time.DateOnly)}
+			},
+		},
+		{
+			name: "declarations rejected",
+			mutate: func(c *Config) {
+				c.Targets[0].Declared = Declared{Copies: -1, Media: -2, AVProduct: " Trend Micro", RestoreTest: "2025-02-30"}
+				t := c.Targets[0]
+				t.Name = "fs02"
+				t.Declared = Declared{RestoreTest: time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly)}
+				c.Targets = append(c.Targets, t)
+				t.Name = "fs03"
+				t.Declared = Declared{RestoreTest: "20/01/2025"}
+				c.Targets = append(c.Targets, t)
+			},
+			want: []string{
+				`targets[0].declared.copies: -1 must not be negative (0 = not declared)`,
+				`targets[0].declared.media: -2 must not be negative (0 = not declared)`,
+				`targets[0].declared.av_product: " Trend Micro" has leading or trailing spaces`,
+				`targets[0].declared.restore_test: "2025-02-30" is not a date YYYY-MM-DD (e.g. 2025-03-31)`,
+				`targets[1].declared.restore_test: ` + time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly) + ` is in the future`,
+				`targets[2].declared.restore_test: "20/01/2025" is not a date YYYY-MM-DD (e.g. 2025-03-31)`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -284,6 +284,31 @@ type invTarget struct {
 	CAFile      string   `yaml:"ca_file,omitempty"`
 	Tags        flowList `yaml:"tags"`
 	Language    string   `yaml:"language,omitempty"`
+	// Declared is what the checklist audit cannot see on a host.
+	Declared *invDeclared `yaml:"declared,omitempty"`
+}
+
+// invDeclared is a target's declared: block (config.Declared).
+type invDeclared struct {
+	Copies  int   `yaml:"copies"`
+	Media   int   `yaml:"media"`
+	Offsite *bool `yaml:"offsite,omitempty"`
+}
+
+// declaredFor is what the inventory declares for a host of the scenario:
+// the 3-2-1 facts a server cannot show. Every host keeps three copies (the
+// data, the local backup disk, the share) on two media, one off-site,
+// except no-offsite, whose only copy besides the data is the local disk.
+// Nothing is declared for antivirus (the hosts run Microsoft Defender,
+// which the audit reads) nor for the restore test: every host but
+// no-restore-test has a completed recovery 62 days old in its
+// Microsoft-Windows-Backup event log, which the audit reads.
+func declaredFor(scenario string) *invDeclared {
+	yes, no := true, false
+	if scenario == ScenarioNoOffsite {
+		return &invDeclared{Copies: 2, Media: 1, Offsite: &no}
+	}
+	return &invDeclared{Copies: 3, Media: 2, Offsite: &yes}
 }
 
 // flowList marshals as [a, b].
@@ -323,6 +348,7 @@ func (l *Lab) writeInventory(path string) error {
 		t := invTarget{
 			Name: h.Name, Address: h.Address, Port: h.Port, Scheme: scheme, Auth: "basic",
 			User: l.user, PasswordEnv: PasswordEnv, CAFile: caFile, Tags: flowList{h.Scenario},
+			Declared: declaredFor(h.Scenario),
 		}
 		if h.Host.lang == LangJapanese {
 			t.Language = LangJapanese

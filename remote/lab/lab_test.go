@@ -74,6 +74,11 @@ type inventory struct {
 		CAFile      string   `yaml:"ca_file"`
 		Tags        []string `yaml:"tags"`
 		Language    string   `yaml:"language"`
+		Declared    struct {
+			Copies  int   `yaml:"copies"`
+			Media   int   `yaml:"media"`
+			Offsite *bool `yaml:"offsite"`
+		} `yaml:"declared"`
 	} `yaml:"targets"`
 }
 

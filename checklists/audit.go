@@ -1,0 +1,163 @@
+package checklists
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// DefaultCollectTimeout bounds CollectScript on one server.
+const DefaultCollectTimeout = 2 * time.Minute
+
+// Subject is one server to audit.
+type Subject struct {
+	Name     string
+	Declared Declarations
+	// RecordedRestoreTest is the last `restore-test done` record (zero if
+	// none).
+	RecordedRestoreTest time.Time
+}
+
+// Report is one server's outcome: a finding per rule, in checklist order.
+// Err is set when the facts could not be collected; every finding is then
+// unknown with the error as evidence.
+type Report struct {
+	Target   string    `json:"target"`
+	Findings []Finding `json:"findings"`
+	Err      error     `json:"-"`
+}
+
+// Auditor runs a checklist over servers.
+type Auditor struct {
+	Checklist *Checklist
+	// Now gives the time rules judge against (nil: time.Now).
+	Now func() time.Time
+	// Timeout bounds the collection on one server (0:
+	// DefaultCollectTimeout).
+	Timeout time.Duration
+}
+
+// Audit collects the facts of every target (one session, one command
+// each), at most concurrency at a time, and delivers each target's report
+// as soon as it is known. The channel is closed when every target has a
+// report; a dead target yields unknowns without holding up the others.
+// Cancelling ctx makes the remaining targets report ctx's error.
+func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []Subject, concurrency int) <-chan Report {
+	if concurrency <= 0 {
+		concurrency = 1
+	}
+	out := make(chan Report, min(len(targets), concurrency))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	go func() {
+		defer close(out)
+		for _, t := range targets {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out <- a.report(t, Facts{}, fmt.Errorf("audit %s: %w", t.Name, ctx.Err()))
+				continue
+			}
+			wg.Add(1)
+			go func(t Subject) {
+				defer func() { <-sem; wg.Done() }()
+				f, err := a.collect(ctx, exec, t.Name)
+				out <- a.report(t, f, err)
+			}(t)
+		}
+		wg.Wait()
+	}()
+	return out
+}
+
+func (a *Auditor) report(t Subject, f Facts, err error) Report {
+	if err != nil {
+		return Report{Target: t.Name, Findings: a.Checklist.Unknown(t.Name, err), Err: err}
+	}
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	in := Input{Facts: f, Declared: t.Declared, RecordedRestoreTest: t.RecordedRestoreTest, Now: now}
+	return Report{Target: t.Name, Findings: a.Checklist.Evaluate(t.Name, in)}
+}
+
+// collect runs CollectScript in one session on target.
+func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, err error) {
+	timeout := a.Timeout
+	if timeout <= 0 {
+		timeout = DefaultCollectTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	s, err := exec.Open(ctx, target)
+	if err != nil {
+		return Facts{}, fmt.Errorf("open %s: %w", target, err)
+	}
+	defer func() {
+		if cerr := s.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", target, cerr)
+		}
+	}()
+	res, err := s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
+	if err != nil {
+		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, err)
+	}
+	if res.Truncated {
+		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
+	}
+	f, err = ParseFacts(res.Stdout)
+	if err != nil {
+		return Facts{}, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
+	}
+	return f, nil
+}
+
+// Counts counts findings by status.
+type Counts struct {
+	Pass    int `json:"pass"`
+	Fail    int `json:"fail"`
+	Unknown int `json:"unknown"`
+}
+
+func (c *Counts) add(s Status) {
+	switch s {
+	case Pass:
+		c.Pass++
+	case Fail:
+		c.Fail++
+	default:
+		c.Unknown++
+	}
+}
+
+// Summary counts an audit's reports.
+type Summary struct {
+	Targets int `json:"targets"`
+	// Errors counts targets whose facts could not be collected.
+	Errors int               `json:"errors"`
+	Total  Counts            `json:"total"`
+	ByRule map[string]Counts `json:"by_rule"`
+}
+
+// Summarize counts reports: findings by status, overall and per rule.
+func Summarize(reports []Report) Summary {
+	s := Summary{ByRule: map[string]Counts{}}
+	for _, r := range reports {
+		s.Targets++
+		if r.Err != nil {
+			s.Errors++
+		}
+		for _, f := range r.Findings {
+			s.Total.add(f.Status)
+			c := s.ByRule[f.Rule]
+			c.add(f.Status)
+			s.ByRule[f.Rule] = c
+		}
+	}
+	return s
+}

@@ -1,0 +1,150 @@
+package checklists
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// fakeExec answers CollectScript with canned output per target, after an
+// optional delay, and counts sessions and commands.
+type fakeExec struct {
+	out   map[string]string
+	delay map[string]time.Duration
+	fail  map[string]error
+
+	mu       sync.Mutex
+	opened   map[string]int
+	commands map[string]int
+	closed   map[string]int
+	scripts  []string
+}
+
+func (x *fakeExec) Open(ctx context.Context, target string) (runbooks.Session, error) {
+	if err := x.fail[target]; err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	x.opened[target]++
+	x.mu.Unlock()
+	return &fakeSession{x: x, target: target}, nil
+}
+
+type fakeSession struct {
+	x      *fakeExec
+	target string
+}
+
+func (s *fakeSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Output, error) {
+	s.x.mu.Lock()
+	s.x.commands[s.target]++
+	s.x.scripts = append(s.x.scripts, c.Shell+":"+c.Script)
+	s.x.mu.Unlock()
+	select {
+	case <-time.After(s.x.delay[s.target]):
+	case <-ctx.Done():
+		return runbooks.Output{ExitCode: -1}, ctx.Err()
+	}
+	return runbooks.Output{Stdout: s.x.out[s.target]}, nil
+}
+
+func (s *fakeSession) Close() error {
+	s.x.mu.Lock()
+	s.x.closed[s.target]++
+	s.x.mu.Unlock()
+	return nil
+}
+
+func TestAuditFake(t *testing.T) {
+	b, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &fakeExec{
+		out:      map[string]string{"fast": string(b), "slow": string(b), "garbage": "oops"},
+		delay:    map[string]time.Duration{"slow": time.Hour},
+		fail:     map[string]error{"dead": errors.New("connection refused")},
+		opened:   map[string]int{},
+		commands: map[string]int{},
+		closed:   map[string]int{},
+	}
+	cl, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Auditor{Checklist: cl, Now: func() time.Time { return now }, Timeout: 200 * time.Millisecond}
+	subjects := []Subject{{Name: "slow"}, {Name: "dead"}, {Name: "garbage"}, {Name: "fast", Declared: declared321()}}
+	var order []string
+	reports := map[string]Report{}
+	var all []Report
+	for r := range a.Audit(context.Background(), x, subjects, 2) {
+		order = append(order, r.Target)
+		reports[r.Target] = r
+		all = append(all, r)
+	}
+	if len(order) != 4 || order[3] != "slow" {
+		t.Errorf("order %v: want all four, the slow one (timed out) last", order)
+	}
+	if got := statusesOf(reports["fast"]); got != [5]Status{Pass, Pass, Pass, Pass, Pass} || reports["fast"].Err != nil {
+		t.Errorf("fast: %v %v", got, reports["fast"].Err)
+	}
+	for _, name := range []string{"slow", "dead", "garbage"} {
+		if got := statusesOf(reports[name]); got != [5]Status{Unknown, Unknown, Unknown, Unknown, Unknown} || reports[name].Err == nil {
+			t.Errorf("%s: %v %v", name, got, reports[name].Err)
+		}
+	}
+	if !errors.Is(reports["slow"].Err, context.DeadlineExceeded) || !errors.Is(reports["garbage"].Err, ErrNoFacts) {
+		t.Errorf("errors: slow %v, garbage %v", reports["slow"].Err, reports["garbage"].Err)
+	}
+	for _, name := range []string{"slow", "garbage", "fast"} {
+		if x.opened[name] != 1 || x.commands[name] != 1 || x.closed[name] != 1 {
+			t.Errorf("%s: %d sessions, %d commands, %d closes; want 1 each", name, x.opened[name], x.commands[name], x.closed[name])
+		}
+	}
+	for _, s := range x.scripts {
+		if s != runbooks.ShellPowerShell+":"+CollectScript {
+			t.Errorf("sent %q", s)
+		}
+	}
+	sum := Summarize(all)
+	if sum.Targets != 4 || sum.Errors != 3 || sum.Total != (Counts{Pass: 5, Unknown: 15}) || sum.ByRule[Rule321] != (Counts{Pass: 1, Unknown: 3}) {
+		t.Errorf("Summarize = %+v", sum)
+	}
+}
+
+func TestAuditCancelled(t *testing.T) {
+	x := &fakeExec{delay: map[string]time.Duration{"a": time.Hour, "b": time.Hour, "c": time.Hour},
+		opened: map[string]int{}, commands: map[string]int{}, closed: map[string]int{}}
+	cl, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Auditor{Checklist: cl}
+	ch := a.Audit(ctx, x, []Subject{{Name: "a"}, {Name: "b"}, {Name: "c"}}, 1)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	n := 0
+	for r := range ch {
+		n++
+		if !errors.Is(r.Err, context.Canceled) {
+			t.Errorf("%s: %v", r.Target, r.Err)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d reports, want 3", n)
+	}
+}
+
+func statusesOf(r Report) (out [5]Status) {
+	for i, f := range r.Findings {
+		if i < 5 {
+			out[i] = f.Status
+		}
+	}
+	return out
+}

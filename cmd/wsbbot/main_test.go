@@ -163,15 +163,35 @@ func TestParseKinds(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	code, out, stderr := wsbbot(t, nil, "", "validate")
-	if code != 0 || !strings.Contains(stderr, "0 error(s)") {
-		t.Fatalf("bundled: exit %d\n%s%s", code, out, stderr)
+	code, out, stderr := wsbbot(t, nil, "", "validate", "--strict")
+	if code != 0 || !strings.Contains(stderr, "0 error(s), 0 warning(s)") {
+		t.Fatalf("bundled set: exit %d\n%s%s", code, out, stderr)
 	}
-	if !strings.Contains(out, "warning: runbook") {
-		t.Errorf("no warning for runbooks not written yet:\n%s", out)
+
+	// A reference to a runbook that is not written is a warning, and an
+	// error with --strict.
+	warn := t.TempDir()
+	entry := `kind: catalogue
+codes:
+  - code: "0x80789999"
+    family: wsb
+    title: {en: "T", ja: "表題"}
+    cause: {en: "C", ja: "原因"}
+    first_action: {en: "F", ja: "対処"}
+    verified: false
+    verification: "test"
+    sources: ["test"]
+    runbooks: {diagnose: [diag-not-written-yet]}
+`
+	if err := os.WriteFile(filepath.Join(warn, "ops.yaml"), []byte(entry), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if code, _, _ := wsbbot(t, nil, "", "validate", "--strict"); code != 1 {
-		t.Errorf("--strict with warnings: exit %d, want 1", code)
+	code, out, _ = wsbbot(t, nil, "", "validate", warn)
+	if code != 0 || !strings.Contains(out, `warning: runbook "diag-not-written-yet"`) {
+		t.Errorf("missing runbook: exit %d, want 0 with a warning\n%s", code, out)
+	}
+	if code, _, _ := wsbbot(t, nil, "", "validate", "--strict", warn); code != 1 {
+		t.Errorf("--strict with a warning: exit %d, want 1", code)
 	}
 
 	dir := t.TempDir()

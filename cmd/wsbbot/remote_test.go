@@ -285,3 +285,58 @@ func TestRunFailuresAreRecorded(t *testing.T) {
 		t.Errorf("the record of the unreachable host lacks the cause: %q", runs[2].Summary)
 	}
 }
+
+// TestAuditAgainstLab: the five-rule matrix over real WinRM against every
+// lab scenario, the JSON shape, a restore-test record turning a failure into
+// a pass, and the recorded findings.
+func TestAuditAgainstLab(t *testing.T) {
+	inv, vars, _ := startLab(t, lab.Options{})
+	cfg := withStore(t, inv)
+	code, out, stderr := wsbbot(t, vars, "", "audit", "--config", cfg, "--json")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1 (some rules fail)\n%s", code, stderr)
+	}
+	var got struct {
+		Findings []struct{ Target, Rule, Status string }
+		Summary  struct {
+			Targets int
+			Total   struct{ Pass, Fail, Unknown int }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || strings.Contains(out, "null") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	failing := map[string]string{"no-bmr": "bmr", "same-disk": "separate-disk", "no-offsite": "3-2-1", "no-av-exclusion": "av-exclusion", "no-restore-test": "restore-test"}
+	for _, f := range got.Findings {
+		want := "pass"
+		if failing[f.Target] == f.Rule {
+			want = "fail"
+		}
+		if f.Status != want {
+			t.Errorf("%s %s = %s, want %s", f.Target, f.Rule, f.Status, want)
+		}
+	}
+	if len(got.Findings) != 5*len(lab.Scenarios()) || got.Summary.Targets != len(lab.Scenarios()) || got.Summary.Total.Fail != 5 {
+		t.Errorf("%d findings, summary %+v", len(got.Findings), got.Summary)
+	}
+
+	if code, _, _ := wsbbot(t, vars, "", "restore-test", "done", "no-restore-test", "--config", cfg); code != 0 {
+		t.Fatal("restore-test done failed")
+	}
+	if code, out, _ := wsbbot(t, vars, "", "audit", "--target", "no-restore-test", "--config", cfg); code != 0 || !strings.Contains(out, "5 pass, 0 fail") {
+		t.Errorf("after restore-test done: exit %d\n%s", code, out)
+	}
+	if code, out, _ := wsbbot(t, vars, "", "audit", "--group", "no-bmr", "--lang", "ja", "--config", cfg); code != exitFailed || !strings.Contains(out, "ベアメタル回復") {
+		t.Errorf("group audit in Japanese: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"--target", "nope"}, {"--group", "nope"}, {"--target", "healthy", "--all"}, {"--checklist", "seven-rules"}} {
+		if code, _, _ := wsbbot(t, vars, "", append(append([]string{"audit"}, args...), "--config", cfg)...); code != exitUsage {
+			t.Errorf("audit %v: exit %d, want 2", args, code)
+		}
+	}
+	// The findings were appended to the record, which is still a valid chain.
+	code, out, _ = wsbbot(t, vars, "", "history", "verify", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "chain OK") {
+		t.Errorf("history verify: exit %d %s", code, out)
+	}
+}

@@ -58,6 +58,7 @@ servers against a five-rule backup checklist.`,
 		newRunCommand(g, e),
 		newHistoryCommand(g, e),
 		newRestoreTestCommand(g, e),
+		newAuditCommand(g, e),
 	)
 	return root
 }

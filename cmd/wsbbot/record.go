@@ -78,3 +78,24 @@ func (r *recorder) RunFinished(ctx context.Context, runID string, res runbooks.R
 	_, err := r.st.Append(ctx, ev)
 	return err
 }
+
+// recordRejected records a run request that was turned down before anything
+// ran (an unknown runbook or target, a broken runbook file, a parameter that
+// breaks its rule) as a run that started and was refused, with the reason.
+func recordRejected(ctx context.Context, st store.Store, runbook, target string, params map[string]string, reason error) error {
+	id, err := st.NewRunID(ctx)
+	if err != nil {
+		return err
+	}
+	actor := cliActor()
+	if params == nil {
+		params = map[string]string{}
+	}
+	start := store.RunStarted{Runbook: runbook, Params: params, PlanHash: "none: rejected before planning"}.Event(id, target, actor)
+	if _, err := st.Append(ctx, start); err != nil {
+		return err
+	}
+	done := store.RunFinished{Status: store.StatusRefused, Summary: "rejected: " + reason.Error()}.Event(id, target, actor)
+	_, err = st.Append(ctx, done)
+	return err
+}

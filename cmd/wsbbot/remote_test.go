@@ -176,11 +176,17 @@ func TestRunAgainstLab(t *testing.T) {
 	}
 
 	code, out, _ = wsbbot(t, vars, "", "history", "--config", cfg, "--json")
-	var runs []struct{ ID, Status, Target string }
+	var runs []struct{ ID, Status, Target, Runbook, Summary string }
 	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
 		t.Fatalf("history: exit %d, %v: %s", code, err, out)
 	}
-	if len(runs) != 2 || runs[0].ID != res.RunID || runs[0].Status != "succeeded" || runs[1].Status != "refused" {
+	// Newest first: the unknown runbook and the bad parameter were turned
+	// down before anything ran, and are recorded as refused with the reason.
+	if len(runs) != 4 ||
+		runs[0].Runbook != "no-such-runbook" || runs[0].Status != "refused" || !strings.Contains(runs[0].Summary, `no runbook "no-such-runbook"`) ||
+		runs[1].Status != "refused" || !strings.Contains(runs[1].Summary, `parameter "service"`) ||
+		runs[2].ID != res.RunID || runs[2].Status != "succeeded" ||
+		runs[3].Status != "refused" {
 		t.Errorf("history = %+v", runs)
 	}
 	if code, out, _ := wsbbot(t, vars, "", "history", "verify", "--config", cfg); code != 0 || !strings.Contains(out, "chain OK") {
@@ -338,5 +344,35 @@ func TestAuditAgainstLab(t *testing.T) {
 	code, out, _ = wsbbot(t, vars, "", "history", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "chain OK") {
 		t.Errorf("history verify: exit %d %s", code, out)
+	}
+}
+
+// TestRunBadRunbookFileIsRecorded: a broken runbook file in an operator
+// folder stops the run with file:line, and the turned-down request is
+// recorded.
+func TestRunBadRunbookFileIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	rbdir := filepath.Join(dir, "runbooks")
+	if err := os.MkdirAll(rbdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rbdir, "broken.yaml"), []byte("kind: runbook\nid: broken\nversion: 1\ncategory: fix\nstepz: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "wsbbot.yaml")
+	conf := "store: {path: " + filepath.Join(dir, "w.db") + "}\nrunbooks: {dirs: [" + rbdir + "]}\n" +
+		"targets:\n  - {name: fs01, address: 127.0.0.1, scheme: http, auth: basic, user: u, password_env: WSBBOT_LAB_PASSWORD}\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := []string{"WSBBOT_LAB_PASSWORD=x"}
+	code, _, stderr := wsbbot(t, vars, "", "run", "diag-vss-writers", "--config", cfg, "--target", "fs01")
+	if code != exitUsage || !strings.Contains(stderr, "broken.yaml:5:") {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+	_, out, _ := wsbbot(t, vars, "", "history", "--config", cfg, "--json")
+	var runs []struct{ Status, Summary string }
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) != 1 || runs[0].Status != "refused" || !strings.Contains(runs[0].Summary, "broken.yaml") {
+		t.Errorf("history = %s (%v)", out, err)
 	}
 }

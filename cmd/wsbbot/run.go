@@ -45,19 +45,8 @@ precondition, or a changing step without --yes).`,
 			if err != nil {
 				return err
 			}
-			set, err := loadRunbooks(g, e)
-			if err != nil {
-				return err
-			}
-			rb, ok := set.Runbook(args[0])
-			if !ok {
-				return usageErrorf("no runbook %q (see `wsbbot validate` for the loaded set)", args[0])
-			}
 			if target == "" {
 				return usageErrorf("--target NAME is required")
-			}
-			if _, ok := cfg.Target(target); !ok {
-				return usageErrorf("no target %q in the inventory", target)
 			}
 			raw := map[string]string{}
 			for _, kv := range params {
@@ -67,9 +56,33 @@ precondition, or a changing step without --yes).`,
 				}
 				raw[k] = v
 			}
+			st, err := openStore(cfg.Store.Path, e)
+			if err != nil {
+				return &exitError{code: exitInternal, err: err}
+			}
+			defer st.Close()
+			// From here on, a request that is turned down is recorded too:
+			// nothing anyone asked for goes unrecorded.
+			reject := func(err error) error {
+				if rerr := recordRejected(cmd.Context(), st, args[0], target, raw, err); rerr != nil {
+					fmt.Fprintln(e.stderr, "wsbbot: could not record the rejected request:", rerr)
+				}
+				return &exitError{code: exitUsage, err: err}
+			}
+			set, err := loadRunbooks(g, e)
+			if err != nil {
+				return reject(err)
+			}
+			rb, ok := set.Runbook(args[0])
+			if !ok {
+				return reject(fmt.Errorf("no runbook %q (see `wsbbot validate` for the loaded set)", args[0]))
+			}
+			if _, ok := cfg.Target(target); !ok {
+				return reject(fmt.Errorf("no target %q in the inventory", target))
+			}
 			bound, err := rb.Bind(raw, func(name string) bool { _, ok := cfg.Target(name); return ok })
 			if err != nil {
-				return usageErrorf("%v", err)
+				return reject(err)
 			}
 			lg := newLogger(cfg, e)
 			client, err := newRemote(cfg, lg)
@@ -83,11 +96,6 @@ precondition, or a changing step without --yes).`,
 				}
 				return remoteTarget(t, cfg.Remote, e.vars)
 			}}
-			st, err := openStore(cfg.Store.Path, e)
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			defer st.Close()
 			gate := runbooks.GateFunc(func(context.Context, *runbooks.Plan, runbooks.RenderedStep) (bool, error) { return yes, nil })
 			approval := "none: changes not allowed (no --yes)"
 			if yes {
@@ -213,6 +221,9 @@ func writePlan(w io.Writer, p *runbooks.Plan, lang runbooks.Lang) {
 			state = " (decided during the run)"
 		}
 		fmt.Fprintf(w, "  [%s] %s %s %s%s\n", s.Phase, s.Mode, stepName(s.ID, s.Iteration), s.Title.In(lang), state)
+		if d := s.Description.In(lang); d != "" && s.Mode == runbooks.ModeChange {
+			fmt.Fprintf(w, "      note: %s\n", indent(d, "        "))
+		}
 		fmt.Fprintf(w, "      %s> %s\n", s.Shell, indent(s.Script, "        "))
 		if s.Params != "" && s.Params != "{}" {
 			fmt.Fprintf(w, "      $P = %s\n", s.Params)

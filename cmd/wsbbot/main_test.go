@@ -272,3 +272,23 @@ func TestReadmeRunbookExample(t *testing.T) {
 		t.Errorf("README example: exit %d\n%s%s", code, out, stderr)
 	}
 }
+
+func TestGuideAndRunbooks(t *testing.T) {
+	code, out, _ := wsbbot(t, nil, "", "guide", "dism-driver", "--lang", "en")
+	if code != 0 || !strings.Contains(out, `dism /Image:C:\ /Add-Driver /Driver:D:\Drivers /Recurse`) {
+		t.Errorf("guide dism-driver: exit %d\n%s", code, out)
+	}
+	code, out, _ = wsbbot(t, nil, "", "guide", "ad-restore", "--lang", "ja")
+	if code != 0 || !strings.Contains(out, "ntdsutil") || !strings.Contains(out, "権限") {
+		t.Errorf("guide ad-restore in Japanese: exit %d\n%s", code, out)
+	}
+	if code, _, stderr := wsbbot(t, nil, "", "guide", "nope"); code != exitUsage || !strings.Contains(stderr, "guide-bmr") {
+		t.Errorf("unknown guide: exit %d, %s", code, stderr)
+	}
+	code, out, _ = wsbbot(t, nil, "", "runbooks")
+	for _, id := range []string{"vss-writer-restart", "usn-journal-cleanup", "diag-share-access", "guide-bmr"} {
+		if code != 0 || !strings.Contains(out, id) {
+			t.Errorf("runbooks lacks %s (exit %d)", id, code)
+		}
+	}
+}

@@ -59,6 +59,8 @@ servers against a five-rule backup checklist.`,
 		newHistoryCommand(g, e),
 		newRestoreTestCommand(g, e),
 		newAuditCommand(g, e),
+		newRunbooksCommand(g, e),
+		newGuideCommand(g, e),
 	)
 	return root
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/internal/store"
-	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
@@ -97,17 +96,10 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 				subjects = append(subjects, s)
 			}
 			lg := newLogger(cfg, e)
-			client, err := newRemote(cfg, lg)
+			exec, err := newExecutor(cfg, e, lg)
 			if err != nil {
-				return usageErrorf("%v", err)
+				return err
 			}
-			exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-				t, ok := cfg.Target(name)
-				if !ok {
-					return remote.Target{}, fmt.Errorf("no target %q in the inventory", name)
-				}
-				return remoteTarget(t, cfg.Remote, e.vars)
-			}}
 			auditID, err := st.NewRunID(ctx)
 			if err != nil {
 				return &exitError{code: exitInternal, err: err}

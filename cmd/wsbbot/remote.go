@@ -80,3 +80,19 @@ func newLogger(cfg config.Config, e env) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
+
+// newExecutor gives the runbook engine and the auditor their way to the
+// servers: the WinRM client, with targets resolved from the inventory.
+func newExecutor(cfg config.Config, e env, lg *slog.Logger) (*remote.Executor, error) {
+	client, err := newRemote(cfg, lg)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
+		t, ok := cfg.Target(name)
+		if !ok {
+			return remote.Target{}, fmt.Errorf("no target %q in the inventory", name)
+		}
+		return remoteTarget(t, cfg.Remote, e.vars)
+	}}, nil
+}

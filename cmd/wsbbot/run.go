@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
@@ -85,17 +84,10 @@ precondition, or a changing step without --yes).`,
 				return reject(err)
 			}
 			lg := newLogger(cfg, e)
-			client, err := newRemote(cfg, lg)
+			exec, err := newExecutor(cfg, e, lg)
 			if err != nil {
-				return usageErrorf("%v", err)
+				return err
 			}
-			exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-				t, ok := cfg.Target(name)
-				if !ok {
-					return remote.Target{}, fmt.Errorf("no target %q in the inventory", name)
-				}
-				return remoteTarget(t, cfg.Remote, e.vars)
-			}}
 			gate := runbooks.GateFunc(func(context.Context, *runbooks.Plan, runbooks.RenderedStep) (bool, error) { return yes, nil })
 			approval := "none: changes not allowed (no --yes)"
 			if yes {

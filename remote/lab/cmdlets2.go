@@ -211,19 +211,21 @@ func cmdletRemoveItem(r *psRun, c *psCall) ([]any, error) {
 	return nil, nil
 }
 
+// lockedCmdlet makes a cmdlet that returns the one object build makes
+// under the host's lock (Get-WBSummary, Get-MpPreference, ...).
+func lockedCmdlet[T any](build func(*Host) T) func(*psRun, *psCall) ([]any, error) {
+	return func(r *psRun, _ *psCall) ([]any, error) {
+		r.h.mu.Lock()
+		defer r.h.mu.Unlock()
+		return []any{build(r.h)}, nil
+	}
+}
+
 // --- Windows Server Backup ---
 
-func cmdletWBSummary(r *psRun, _ *psCall) ([]any, error) {
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	return []any{r.h.wbSummaryLocked()}, nil
-}
+var cmdletWBSummary = lockedCmdlet((*Host).wbSummaryLocked)
 
-func cmdletWBPolicy(r *psRun, _ *psCall) ([]any, error) {
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	return []any{r.h.wbPolicyLocked()}, nil
-}
+var cmdletWBPolicy = lockedCmdlet((*Host).wbPolicyLocked)
 
 // policyFlag reads BMR or SystemState from -Policy or the host's policy.
 func policyFlag(r *psRun, c *psCall, prop string) ([]any, error) {
@@ -778,17 +780,9 @@ func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
 
 // --- Defender ---
 
-func cmdletMpPreference(r *psRun, _ *psCall) ([]any, error) {
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	return []any{r.h.mpPreferenceLocked()}, nil
-}
+var cmdletMpPreference = lockedCmdlet((*Host).mpPreferenceLocked)
 
-func cmdletMpStatus(r *psRun, _ *psCall) ([]any, error) {
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	return []any{r.h.mpStatusLocked()}, nil
-}
+var cmdletMpStatus = lockedCmdlet((*Host).mpStatusLocked)
 
 func cmdletMpChange(r *psRun, c *psCall) ([]any, error) {
 	h := r.h

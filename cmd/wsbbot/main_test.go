@@ -240,12 +240,35 @@ func TestConfigCheck(t *testing.T) {
 }
 
 func TestConsole(t *testing.T) {
-	code, out, _ := wsbbot(t, nil, "help\nsomething without a code\nfailed with 0x80780166\nquit\n", "console", "--lang", "en")
+	code, out, _ := wsbbot(t, nil, "help\nsomething without a code\nfailed with 0x80780166\nquit\n", "console", "--lang", "en", "--no-lab")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"No error code found", "0x80780166", "First action:"} {
+	for _, want := range []string{"No error code or command found", "0x80780166", "First action:", "diagnose SERVER"} {
 		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestConsoleAgainstLab is `make run`: with no inventory the console starts
+// the simulated lab and the chat commands reach it over WinRM.
+func TestConsoleAgainstLab(t *testing.T) {
+	in := "servers\ndiagnose writer-failed\nrun vss-writer-restart on writer-failed\nyes\naudit healthy\nhistory\nguide bmr\nquit\n"
+	code, out, stderr := wsbbot(t, []string{"WSBBOT_LOG_LEVEL=error"}, in, "console", "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"Simulated lab: 11 Windows servers",
+		"diag-vss-writers v1 on writer-failed — failed", // diagnosed
+		"Apply this plan? (yes/no)",
+		"vss-writer-restart v1 on writer-failed — succeeded, verified", // fixed and verified
+		"1 server(s), 0 unreachable; findings: 5 pass, 0 fail",         // audited
+		"succeeded  4      cli:",                                       // history: the run is recorded with who asked
+		"guide-bmr",
+	} {
+		if !strings.Contains(out, want) && !strings.Contains(stderr, want) {
 			t.Errorf("console output lacks %q:\n%s", want, out)
 		}
 	}

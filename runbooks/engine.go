@@ -317,7 +317,7 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 	res.Status = status
 	res.Steps = r.results
 	res.Finished = time.Now()
-	res.Summary = summarize(res)
+	res.Summary = summarize(res, len(rb.Verify) > 0)
 	if e.rec != nil {
 		if err := e.rec.RunFinished(context.WithoutCancel(ctx), r.runID, *res); err != nil {
 			lg.Error("record run end failed", "err", err)
@@ -722,8 +722,9 @@ func parseOutput(kind, stdout string) (any, error) {
 	return winout.Parse(kind, stdout)
 }
 
-// summarize says in both languages how a run ended.
-func summarize(res *Result) Text {
+// summarize says in both languages how a run ended; "not verified" only
+// for runbooks that have verify steps (a diagnosis has nothing to verify).
+func summarize(res *Result, verifies bool) Text {
 	counts := map[StepStatus]int{}
 	for _, s := range res.Steps {
 		counts[s.Status]++
@@ -735,7 +736,7 @@ func summarize(res *Result) Text {
 	case res.Verified:
 		en += ", verified"
 		ja += "、検証済み"
-	case res.Status == RunSucceeded:
+	case res.Status == RunSucceeded && verifies:
 		en += ", not verified"
 		ja += "、未検証"
 	}

@@ -408,12 +408,7 @@ func cmdletGetService(r *psRun, c *psCall) ([]any, error) {
 		out = append(out, h.serviceObjLocked(s, false))
 	}
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
@@ -452,12 +447,7 @@ func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
 		}
 	}
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 // --- storage ---
@@ -537,12 +527,7 @@ func cmdletGetVolume(r *psRun, c *psCall) ([]any, error) {
 		out = append(out, h.volumeObjLocked(v))
 	}
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
@@ -600,12 +585,7 @@ func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
 		out = append(out, h.partitionObjLocked(v))
 	}
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
@@ -644,12 +624,7 @@ func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
 		out = append(out, h.diskObjLocked(d))
 	}
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 // partitionArgLocked finds the partition an access-path cmdlet works on.
@@ -770,12 +745,7 @@ func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
 	}
 	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*psObj).str, b.(*psObj).str) })
 	h.mu.Unlock()
-	for _, e := range errs {
-		if err := r.nonTerminating(c, e); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return out, r.nonTerminatingAll(c, errs)
 }
 
 // --- Defender ---

@@ -104,6 +104,17 @@ func (r *psRun) errorAction(c *psCall) string {
 
 // nonTerminating reports a cmdlet's non-terminating error: written (or
 // suppressed by -ErrorAction), or turned into a terminating one by Stop.
+// nonTerminatingAll reports each record in turn, as a cmdlet does after
+// writing its output; it stops at the first that ends the statement.
+func (r *psRun) nonTerminatingAll(c *psCall, recs []*errRecord) error {
+	for _, rec := range recs {
+		if err := r.nonTerminating(c, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (r *psRun) nonTerminating(c *psCall, rec *errRecord) error {
 	if rec.cmd == "" {
 		rec.cmd = c.name

@@ -412,42 +412,48 @@ func faultInvalidParameter() *wsFault {
 		message: reasonInvalidParameter, provider: true}
 }
 
+// senderFault is a client-error (s:Sender) fault whose reason and message
+// are the same English text, as Windows sends for malformed requests.
+func senderFault(subcode string, code uint32, m string) *wsFault {
+	return &wsFault{sender: true, subcode: subcode, reasonLang: "en-US", reason: m, code: code, message: m}
+}
+
 func faultSchema() *wsFault {
 	const m = "The WS-Management service cannot process the request because the XML is invalid. "
-	return &wsFault{sender: true, subcode: "w:SchemaValidationError", reasonLang: "en-US", reason: m, code: codeSchemaValidation, message: m}
+	return senderFault("w:SchemaValidationError", codeSchemaValidation, m)
 }
 
 func faultMessageInformation() *wsFault {
 	const m = "The WS-Management service cannot process the request because a required header is missing from the message. "
-	return &wsFault{sender: true, subcode: "a:MessageInformationHeaderRequired", reasonLang: "en-US", reason: m, code: codeMessageInfo, message: m}
+	return senderFault("a:MessageInformationHeaderRequired", codeMessageInfo, m)
 }
 
 func faultAction() *wsFault {
 	const m = "The WS-Management service cannot process the request because the action URI is not supported for this resource. "
-	return &wsFault{sender: true, subcode: "a:ActionNotSupported", reasonLang: "en-US", reason: m, code: codeInvalidAction, message: m}
+	return senderFault("a:ActionNotSupported", codeInvalidAction, m)
 }
 
 func faultResourceURI() *wsFault {
 	const m = "The WS-Management service cannot process the request. The resource URI is not valid or the resource cannot be found. "
-	return &wsFault{sender: true, subcode: "w:DestinationUnreachable", reasonLang: "en-US", reason: m, code: codeResourceNotFound, message: m}
+	return senderFault("w:DestinationUnreachable", codeResourceNotFound, m)
 }
 
 func faultMinEnvelope() *wsFault {
 	const m = "The WS-Management service cannot process the request because the MaxEnvelopeSize in the request is too small. "
-	return &wsFault{sender: true, subcode: "w:EncodingLimit", reasonLang: "en-US", reason: m, code: codeMinEnvelopeSize, message: m}
+	return senderFault("w:EncodingLimit", codeMinEnvelopeSize, m)
 }
 
 func faultEnvelopeLimit() *wsFault {
 	const m = "The WS-Management service cannot process the request because the request envelope is larger than the configured maximum. "
-	return &wsFault{sender: true, subcode: "w:EncodingLimit", reasonLang: "en-US", reason: m, code: codeEnvelopeLimit, message: m}
+	return senderFault("w:EncodingLimit", codeEnvelopeLimit, m)
 }
 
 func faultTimeoutHeader() *wsFault {
 	const m = "The WS-Management service cannot process the request because the OperationTimeout header is invalid. "
-	return &wsFault{sender: true, subcode: "w:InvalidHeader", reasonLang: "en-US", reason: m, code: codeInvalidTimeout, message: m}
+	return senderFault("w:InvalidHeader", codeInvalidTimeout, m)
 }
 
 func faultInputStream() *wsFault {
 	const m = "The WinRS client cannot process the request because the input stream name is invalid. "
-	return &wsFault{sender: true, subcode: "w:InvalidParameter", reasonLang: "en-US", reason: m, code: codeInvalidStream, message: m}
+	return senderFault("w:InvalidParameter", codeInvalidStream, m)
 }

@@ -278,8 +278,8 @@ func freePortRun(t *testing.T, n int) int {
 	return 0
 }
 
-// TestStartThousandHosts starts 1,000 hosts (with TLS) and reports the
-// startup time and the resident memory.
+// TestStartThousandHosts starts 1,000 hosts (with TLS) and checks their
+// inventory; it logs the startup time and the resident memory.
 func TestStartThousandHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 1,000 listeners")
@@ -300,10 +300,9 @@ func TestStartThousandHosts(t *testing.T) {
 	}()
 	runtime.GC()
 	rss := readRSS()
+	// A figure for the log only: speed belongs in benchmarks, not in a
+	// pass/fail unit test.
 	t.Logf("started 1,000 hosts with TLS in %v; RSS %s", startup, rss)
-	if startup > 10*time.Second {
-		t.Errorf("startup took %v", startup)
-	}
 	inv, _ := readInventory(t, filepath.Join(dir, "lab.yaml"))
 	if len(inv.Targets) != 1000 || inv.Targets[999].Name != "no-restore-test-91" {
 		t.Fatalf("inventory: %d targets, last %+v", len(inv.Targets), inv.Targets[len(inv.Targets)-1])

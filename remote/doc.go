@@ -68,6 +68,10 @@
 // ResponseHeaderTimeout = HeaderTimeout, TLS verified by default against
 // CACertPEM or the system roots, with TLSServerName), wrapped by
 // Azure/go-ntlmssp's Negotiator for NTLM as masterzen's ClientNTLM does.
+// That negotiator retries with Basic and the password when a 401 offers
+// neither NTLM nor Negotiate; a guard below it refuses any request that
+// carries Basic credentials (KindAuthScheme, naming what was offered), so a
+// password never leaves with a scheme other than the configured one.
 // Basic sets the Authorization header; certificate authentication sends
 // the client certificate and WS-Man's mutual-auth Authorization value.
 // Kerberos uses masterzen's own ClientKerberos transporter, which takes no

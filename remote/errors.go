@@ -26,6 +26,7 @@ const (
 	KindTLSNameMismatch   Kind = "tls-name-mismatch"  // certificate does not name the host
 	KindTLS               Kind = "tls"                // any other TLS failure
 	KindUnauthorized      Kind = "unauthorized"       // HTTP 401, or access denied
+	KindAuthScheme        Kind = "auth-scheme"        // the server does not offer the configured authentication scheme
 	KindUnencrypted       Kind = "unencrypted"        // the server refuses unencrypted traffic
 	KindQuota             Kind = "quota"              // MaxShellsPerUser / MaxConcurrentOperationsPerUser
 	KindCommandTooLong    Kind = "command-too-long"   // cmd.exe's 8191-character limit
@@ -140,6 +141,8 @@ func (e *Error) summary() string {
 		default:
 			return "access denied"
 		}
+	case KindAuthScheme:
+		return fmt.Sprintf("the server does not offer %s authentication; the credentials were not sent", h.auth)
 	case KindUnencrypted:
 		return "the server refuses unencrypted traffic"
 	case KindQuota:
@@ -224,6 +227,11 @@ func (e *Error) Explain() string {
 				"(5986) or `winrm set winrm/config/service @{AllowUnencrypted=\"true\"}`.")
 		}
 		return b.String()
+	case KindAuthScheme:
+		return "wsbbot sends credentials only with the scheme configured for the target, never with a weaker one the " +
+			"server offers instead. Enable Negotiate on the WinRM service (`winrm get winrm/config/service/auth`, then " +
+			"`winrm set winrm/config/service/auth @{Negotiate=\"true\"}`), or check that the address really is the WinRM " +
+			"listener and not a proxy or another web server asking for Basic. Use auth basic only for a local account, and only over HTTPS."
 	case KindUnencrypted:
 		return "Basic and NTLM without message encryption over plain HTTP need " +
 			"`winrm set winrm/config/service @{AllowUnencrypted=\"true\"}` on the server. Better: use an HTTPS listener (5986)."

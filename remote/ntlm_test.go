@@ -365,3 +365,84 @@ func TestNTLMOverHTTPS(t *testing.T) {
 		t.Errorf("error text leaks the password: %v", err)
 	}
 }
+
+// TestNTLMNeverFallsBackToBasic: a server whose 401 offers only Basic (or
+// only a scheme wsbbot does not speak) never receives the password. Before
+// the guard, go-ntlmssp's negotiator answered such a 401 with
+// "Authorization: Basic user:password", in clear over http.
+func TestNTLMNeverFallsBackToBasic(t *testing.T) {
+	for _, tc := range []struct {
+		name, offer string
+		https       bool
+	}{
+		{"basic only over http", `Basic realm="WSMAN"`, false},
+		{"basic only over https", `Basic realm="WSMAN"`, true},
+		{"kerberos only", "Kerberos", false},
+		{"nothing offered", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu    sync.Mutex
+				auths []string
+			)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				auths = append(auths, r.Header.Get("Authorization"))
+				mu.Unlock()
+				if tc.offer != "" {
+					w.Header().Set("WWW-Authenticate", tc.offer)
+				}
+				w.WriteHeader(http.StatusUnauthorized)
+			})
+			var hs *httptest.Server
+			if tc.https {
+				hs = httptest.NewTLSServer(h)
+			} else {
+				hs = httptest.NewServer(h)
+			}
+			t.Cleanup(hs.Close)
+			a := hs.Listener.Addr().(*net.TCPAddr)
+			tg := Target{Name: "basic-only", Address: a.IP.String(), Port: a.Port, Auth: AuthNTLM, User: testUser, Password: testPassword}
+			if tc.https {
+				tg.HTTPS = true
+				tg.CACertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
+			}
+			_, err := newClient(t, Options{}).Exec(context.Background(), tg, Command{Script: "x"})
+			var re *Error
+			if !errors.As(err, &re) {
+				t.Fatalf("Exec error = %v, want an *Error", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			secret := base64.StdEncoding.EncodeToString([]byte(testUser + ":" + testPassword))
+			for i, a := range auths {
+				if strings.HasPrefix(strings.ToLower(a), "basic") || strings.Contains(a, secret) {
+					t.Errorf("request %d carried %q: the password left wsbbot with a scheme other than NTLM", i, a)
+				}
+			}
+			if len(auths) == 0 {
+				t.Fatal("the server saw no request")
+			}
+			if tc.offer == "" {
+				// No WWW-Authenticate: an ordinary 401, nothing to fall back to.
+				if re.Kind != KindUnauthorized && re.Kind != KindAuthScheme {
+					t.Errorf("kind %s, want unauthorized or auth-scheme", re.Kind)
+				}
+				return
+			}
+			if re.Kind != KindAuthScheme {
+				t.Fatalf("kind %s (%v), want %s", re.Kind, err, KindAuthScheme)
+			}
+			offered, _, _ := strings.Cut(tc.offer, " ")
+			if !strings.Contains(err.Error(), "offers only "+offered) {
+				t.Errorf("error does not say what the server offered: %v", err)
+			}
+			if !strings.Contains(re.Explain(), `Negotiate="true"`) {
+				t.Errorf("explanation lacks the usual fix: %s", re.Explain())
+			}
+			if strings.Contains(err.Error(), testPassword) {
+				t.Errorf("error leaks the password: %v", err)
+			}
+		})
+	}
+}

@@ -93,6 +93,45 @@ func (c countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	return c.base.RoundTrip(req)
 }
 
+// errSchemeRefused is returned, below the NTLM negotiator, instead of
+// sending a request that carries the password with Basic authentication.
+var errSchemeRefused = errors.New("refused to send the credentials with Basic authentication")
+
+// offerKey is the context key of a request's *authOffer.
+type offerKey struct{}
+
+// authOffer records the schemes a server's last 401 offered to one request.
+type authOffer struct {
+	mu      sync.Mutex
+	schemes string
+}
+
+// basicGuard sits below go-ntlmssp's Negotiator. The negotiator retries
+// with "Authorization: Basic user:password" when a server's 401 offers
+// neither NTLM nor Negotiate; with auth ntlm that would send the password
+// in clear over http (and to whoever answers, over https). The guard
+// refuses any request carrying Basic credentials, and notes what each 401
+// offered so the error can say so.
+type basicGuard struct{ base http.RoundTripper }
+
+func (g basicGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if s, _, _ := strings.Cut(strings.TrimSpace(req.Header.Get("Authorization")), " "); strings.EqualFold(s, "Basic") {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, errSchemeRefused
+	}
+	resp, err := g.base.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		if o, ok := req.Context().Value(offerKey{}).(*authOffer); ok {
+			o.mu.Lock()
+			o.schemes = schemes(resp.Header)
+			o.mu.Unlock()
+		}
+	}
+	return resp, err
+}
+
 // wire is a session's HTTP machinery, shared by all its steps so that
 // connections (and NTLM's connection-bound authentication) are reused.
 type wire struct {
@@ -167,7 +206,9 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 	}
 	var rt http.RoundTripper = countingRT{base: w.tr, total: &w.total}
 	if w.auth == AuthNTLM {
-		rt = ntlmssp.Negotiator{RoundTripper: rt}
+		// The negotiator falls back to Basic with the password when the
+		// server offers no NTLM/Negotiate; the guard below it refuses that.
+		rt = ntlmssp.Negotiator{RoundTripper: basicGuard{base: rt}}
 	}
 	w.client = &http.Client{
 		Transport: rt,
@@ -190,7 +231,8 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 	if ctx.Err() != nil {
 		return "", envelope{}, e.ctx(ctx, op)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, strings.NewReader(body))
+	offer := &authOffer{}
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, offerKey{}, offer), http.MethodPost, w.url, strings.NewReader(body))
 	if err != nil {
 		return "", envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
 	}
@@ -202,6 +244,16 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 		req.Header.Set("Authorization", certAuthHeader)
 	}
 	resp, err := w.client.Do(req)
+	if errors.Is(err, errSchemeRefused) {
+		offer.mu.Lock()
+		offered := offer.schemes
+		offer.mu.Unlock()
+		if offered == "" {
+			offered = "no scheme"
+		}
+		return "", envelope{}, e.make(KindAuthScheme, op, http.StatusUnauthorized,
+			fmt.Errorf("the server offers only %s, not NTLM or Negotiate; %w", offered, errSchemeRefused))
+	}
 	if err != nil {
 		return "", envelope{}, e.transport(ctx, op, err)
 	}

@@ -332,7 +332,7 @@ func TestInterpret(t *testing.T) {
 }
 
 func TestEveryKindExplained(t *testing.T) {
-	kinds := []Kind{KindConnectionRefused, KindDNS, KindTLSUnknownCA, KindTLSNameMismatch, KindTLS, KindUnauthorized,
+	kinds := []Kind{KindConnectionRefused, KindDNS, KindTLSUnknownCA, KindTLSNameMismatch, KindTLS, KindUnauthorized, KindAuthScheme,
 		KindUnencrypted, KindQuota, KindCommandTooLong, KindTimeout, KindCanceled, KindHeaderTimeout,
 		KindConnectionDropped, KindBadResponse, KindFault, KindBusy, KindNetwork, KindInvalid}
 	seen := map[string]Kind{}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 )
 
@@ -16,7 +18,9 @@ func newConfigCommand(g *globals, e env) *cobra.Command {
 		Short: "Load and validate the configuration, then print it with secrets redacted",
 		Long: `check loads --config FILE and the WSBBOT_* environment, reports every problem at
 once (exit 2), and otherwise prints the effective configuration as YAML with
-every secret shown as [redacted].`,
+every secret shown as [redacted]. Settings that load but weaken security
+(basic over http, insecure_skip_verify, a password_file other users can
+read) are listed on stderr as warnings; they do not change the exit status.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.loadConfig(e)
@@ -27,8 +31,13 @@ every secret shown as [redacted].`,
 			if err != nil {
 				return err
 			}
-			_, err = e.stdout.Write(out)
-			return err
+			if _, err = e.stdout.Write(out); err != nil {
+				return err
+			}
+			for _, w := range cfg.SecurityWarnings(nil) {
+				fmt.Fprintln(e.stderr, "wsbbot: warning:", w)
+			}
+			return nil
 		},
 	})
 	return cmd

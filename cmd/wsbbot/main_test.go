@@ -234,6 +234,15 @@ func TestConfigCheck(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "concurency") {
 		t.Errorf("bad config: exit %d, stderr %s", code, stderr)
 	}
+	weak := filepath.Join(dir, "weak.yaml")
+	if err := os.WriteFile(weak, []byte("targets:\n  - name: fs01\n    address: fs01.example.com\n    scheme: http\n"+
+		"    auth: basic\n    user: backup\n    password_env: FS01_PW\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = wsbbot(t, nil, "", "config", "check", "--config", weak)
+	if code != 0 || !strings.Contains(stderr, "warning: targets[0].auth") || !strings.Contains(stderr, "basic over http") {
+		t.Errorf("basic over http: exit %d, stderr %s", code, stderr)
+	}
 	if code, _, _ := wsbbot(t, nil, "", "lookup", "--config", filepath.Join(dir, "nope.yaml"), "0x80780119"); code != 2 {
 		t.Errorf("missing config file: exit %d, want 2", code)
 	}

@@ -56,6 +56,10 @@ type Runbooks struct {
 
 // Store configures the embedded database.
 type Store struct {
+	// Path is the database file. Load makes it absolute: "" becomes
+	// wsbbot.db in the state directory (StateDir), and a relative path
+	// written in the configuration file is taken from that file's folder,
+	// so the record does not depend on the folder wsbbot was started in.
 	Path string `mapstructure:"path" yaml:"path" json:"path"`
 }
 
@@ -89,6 +93,13 @@ type Remote struct {
 	RunTimeout    Duration `mapstructure:"run_timeout" yaml:"run_timeout" json:"run_timeout"`
 	// OutputCap bounds the output kept per step.
 	OutputCap ByteSize `mapstructure:"output_cap" yaml:"output_cap" json:"output_cap"`
+	// LockDir is the folder of the per-server change locks shared by every
+	// wsbbot process of the machine; "" is hostlock's default
+	// (/run/lock/wsbbot, or %ProgramData%\wsbbot\locks).
+	LockDir string `mapstructure:"lock_dir" yaml:"lock_dir" json:"lock_dir"`
+	// LockWait is how long a change waits for another run changing the
+	// same server before it is refused (0: refuse at once).
+	LockWait Duration `mapstructure:"lock_wait" yaml:"lock_wait" json:"lock_wait"`
 }
 
 // Audit configures the scheduled checklist audit.
@@ -175,7 +186,7 @@ func Default() Config {
 		Language: "en",
 		Log:      Log{Level: "info", Format: "text"},
 		Runbooks: Runbooks{Dirs: []string{}},
-		Store:    Store{Path: "wsbbot.db"},
+		Store:    Store{Path: ""}, // Load resolves "" to the state directory (StateDir)
 		HTTP:     HTTP{Listen: "127.0.0.1:9090"},
 		Slack: Slack{
 			Approvers:   []string{},
@@ -189,6 +200,7 @@ func Default() Config {
 			StepTimeout:      Duration(5 * time.Minute),
 			RunTimeout:       Duration(30 * time.Minute),
 			OutputCap:        MiB,
+			LockWait:         Duration(10 * time.Second),
 		},
 		Audit: Audit{
 			Schedule: "0 9 * * 1",

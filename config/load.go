@@ -137,6 +137,8 @@ func Load(file string, env []string) (Config, error) {
 	for i := range cfg.Targets {
 		cfg.Targets[i].applyDefaults()
 	}
+	_, storeFromEnv := fromEnv["store.path"]
+	cfg.Store.Path = resolveStorePath(cfg.Store.Path, file, !storeFromEnv, env)
 
 	for _, p := range cfg.problems() {
 		if !coveredBy(p.key, problems) {

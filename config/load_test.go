@@ -43,7 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 		d.Remote.HeaderTimeout.Std() != 30*time.Second || d.Remote.OutputCap != MiB ||
 		d.Slack.Quorum != 1 || d.Slack.ApprovalTTL.Std() != 30*time.Minute ||
 		d.Audit.Schedule != "0 9 * * 1" || d.Audit.Timezone != "Asia/Tokyo" ||
-		d.HTTP.Listen != "127.0.0.1:9090" || d.Store.Path != "wsbbot.db" || d.Language != "en" ||
+		d.HTTP.Listen != "127.0.0.1:9090" || d.Store.Path != "" || d.Language != "en" ||
 		d.Log.Level != "info" || d.Log.Format != "text" {
 		t.Errorf("Default() = %+v does not hold the documented defaults", d)
 	}
@@ -150,7 +150,8 @@ func TestLoadPrecedence(t *testing.T) {
 				"WSBBOT_CONFIG=/etc/wsbbot.yaml", "WSBBOT_PASSWORD=x", "WSBBOT_LAB_PASSWORD=y",
 				"WSBBOT_TARGETS=fs09", "WSBBOT_REMOTE_CONCURENCY=3", "wsbbot_language=ja", "NOEQUALS", "HOME=/root",
 			},
-			mutate: func(*Config) {},
+			// HOME is read only to place the record in the state directory.
+			mutate: func(c *Config) { c.Store.Path = "/root/.local/state/wsbbot/wsbbot.db" },
 		},
 		{
 			name: "target defaults filled in",
@@ -384,10 +385,16 @@ func TestRedactedRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load(tempConfig(t, string(out)), nil)
+	file := tempConfig(t, string(out))
+	got, err := Load(file, nil)
 	if err != nil {
 		t.Fatalf("Load(Redacted()) = %v\n%s", err, out)
 	}
+	// A relative store.path is taken from the file's folder.
+	if want := filepath.Join(filepath.Dir(file), "null"); got.Store.Path != want {
+		t.Errorf("store.path %q, want %q", got.Store.Path, want)
+	}
+	got.Store.Path = c.Store.Path
 	if diff := cmp.Diff(c, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Load(Redacted()) (-want +got):\n%s\n%s", diff, out)
 	}

@@ -102,9 +102,6 @@ func (c Config) problems() []*problem {
 			ck.add(fmt.Sprintf("runbooks.dirs[%d]", i), "is empty")
 		}
 	}
-	if c.Store.Path == "" {
-		ck.add("store.path", "is required")
-	}
 	ck.listen("http.listen", c.HTTP.Listen)
 	ck.slack(c.Slack)
 	ck.remote(c.Remote)
@@ -191,6 +188,9 @@ func (ck *checker) remote(r Remote) {
 	}
 	if r.OutputCap <= 0 {
 		ck.add("remote.output_cap", "%s must be greater than 0", r.OutputCap)
+	}
+	if r.LockWait < 0 || time.Duration(r.LockWait) > time.Hour {
+		ck.add("remote.lock_wait", "%s is out of range: 0 (refuse at once while another run changes the server) up to 1h", r.LockWait)
 	}
 }
 

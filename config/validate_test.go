@@ -60,13 +60,13 @@ func TestValidate(t *testing.T) {
 			name: "paths and listen",
 			mutate: func(c *Config) {
 				c.Runbooks.Dirs = []string{"/etc/wsbbot/runbooks", " "}
-				c.Store.Path = ""
 				c.HTTP.Listen = "localhost"
+				c.Remote.LockWait = Duration(-time.Second)
 			},
 			want: []string{
 				`runbooks.dirs[1]: is empty`,
-				`store.path: is required`,
 				`http.listen: "localhost" is not host:port (e.g. 127.0.0.1:9090)`,
+				`remote.lock_wait: -1s is out of range: 0 (refuse at once while another run changes the server) up to 1h`,
 			},
 		},
 		{

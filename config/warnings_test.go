@@ -62,3 +62,41 @@ func idx(t *testing.T, key string) int {
 	}
 	return i
 }
+
+func TestStorePathNeverDependsOnTheWorkingFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "wsbbot.yaml")
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := []string{"HOME=/home/alice"}
+	for _, tc := range []struct {
+		name, body string
+		env        []string
+		want       string
+	}{
+		{"unset: the state directory under HOME", "", home, "/home/alice/.local/state/wsbbot/wsbbot.db"},
+		{"XDG_STATE_HOME wins over HOME", "", append([]string{"XDG_STATE_HOME=/var/xdg"}, home...), "/var/xdg/wsbbot/wsbbot.db"},
+		{"systemd's STATE_DIRECTORY wins", "", append([]string{"STATE_DIRECTORY=/var/lib/wsbbot:/var/lib/other", "XDG_STATE_HOME=/var/xdg"}, home...), "/var/lib/wsbbot/wsbbot.db"},
+		{"relative in the file: from the file's folder", "store:\n  path: data/record.db\n", home, filepath.Join(dir, "data", "record.db")},
+		{"absolute in the file", "store:\n  path: /srv/wsbbot.db\n", home, "/srv/wsbbot.db"},
+		{"no state directory known", "", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" {
+				t.Skip("unix paths")
+			}
+			write(tc.body)
+			c, err := Load(file, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Store.Path != tc.want {
+				t.Errorf("store.path = %q, want %q", c.Store.Path, tc.want)
+			}
+		})
+	}
+}

@@ -67,6 +67,16 @@ type Recorder interface {
 	RunFinished(ctx context.Context, runID string, res Result) error
 }
 
+// ChangeLock keeps changes to one server to one run at a time, across
+// every process that may change servers (the bot and operators' CLI runs);
+// hostlock implements it. The engine takes it for runs of runbooks that
+// have changing steps, from before the preconditions until after cleanup.
+// An error (for example another run holding the server) refuses the run;
+// its text is shown to the user and must say which run is in progress.
+type ChangeLock interface {
+	LockChanges(ctx context.Context, target string, runID string, rs RunStart) (unlock func(), err error)
+}
+
 // RunStart is what a Recorder learns when a run starts.
 type RunStart struct {
 	Runbook string         `json:"runbook"`
@@ -163,16 +173,30 @@ type Engine struct {
 	gate Gate
 	rec  Recorder
 	lg   *slog.Logger
+	lock ChangeLock
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithChangeLock makes runs of runbooks with changing steps hold l's lock
+// on their target for their whole length.
+func WithChangeLock(l ChangeLock) Option {
+	return func(e *Engine) { e.lock = l }
 }
 
 // NewEngine returns an engine. gate may be nil only for engines that never
 // run a changing step (every change is then refused); rec may be nil; lg
 // nil logs nothing.
-func NewEngine(exec Executor, gate Gate, rec Recorder, lg *slog.Logger) *Engine {
+func NewEngine(exec Executor, gate Gate, rec Recorder, lg *slog.Logger, opts ...Option) *Engine {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{exec: exec, gate: gate, rec: rec, lg: lg}
+	e := &Engine{exec: exec, gate: gate, rec: rec, lg: lg}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // run is the state of one run or dry run.
@@ -262,8 +286,9 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 	r := newRun(e, rb, target, params)
 	r.obs = obs
 	res := &Result{Runbook: rb.ID, Version: rb.Version, Target: target, Params: params.Map(), Started: time.Now()}
+	start := RunStart{Runbook: rb.ID, Version: rb.Version, Target: target, Params: params.Map(), Started: res.Started}
 	if e.rec != nil {
-		id, err := e.rec.RunStarted(ctx, RunStart{Runbook: rb.ID, Version: rb.Version, Target: target, Params: params.Map(), Started: res.Started})
+		id, err := e.rec.RunStarted(ctx, start)
 		if err != nil {
 			return nil, fmt.Errorf("run %s on %s: record start: %w", rb.ID, target, err)
 		}
@@ -273,14 +298,34 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 	lg.Info("run started")
 
 	status := RunSucceeded
-	sess, err := e.exec.Open(ctx, target)
-	if err != nil {
+	var (
+		sess Session
+		err  error
+	)
+	if e.lock != nil && rb.changes() {
+		var unlock func()
+		if unlock, err = e.lock.LockChanges(ctx, target, r.runID, start); err != nil {
+			status, res.Error = RunRefused, err.Error()
+			if ctx.Err() != nil {
+				status = RunCancelled
+			}
+			lg.Warn("run refused: server locked", "err", err)
+		} else {
+			defer unlock()
+		}
+	}
+	if status == RunSucceeded {
+		sess, err = e.exec.Open(ctx, target)
+	}
+	switch {
+	case status != RunSucceeded: // refused before anything was sent
+	case err != nil:
 		status, res.Error = RunFailed, fmt.Sprintf("open session on %s: %v", target, err)
 		res.Hint = hint(err)
 		if ctx.Err() != nil {
 			status = RunCancelled
 		}
-	} else {
+	default:
 		r.sess = sess
 		status = r.main(ctx)
 		verified := len(rb.Verify) > 0
@@ -325,6 +370,18 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 	}
 	lg.Info("run finished", "status", status, "verified", res.Verified)
 	return res, nil
+}
+
+// changes reports whether the runbook has a changing step in any phase.
+func (rb *Runbook) changes() bool {
+	for _, sec := range rb.phases() {
+		for _, st := range sec {
+			if st.Mode == ModeChange {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // main runs the preconditions and the steps and returns the run's status.

@@ -16,6 +16,8 @@ import (
 func wsbbot(t *testing.T, vars []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	// The record's default place and the change locks stay inside the test.
+	vars = append([]string{"XDG_STATE_HOME=" + t.TempDir(), "WSBBOT_REMOTE_LOCK_DIR=" + t.TempDir()}, vars...)
 	code := run(context.Background(), args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, vars: vars})
 	return code, out.String(), errb.String()
 }

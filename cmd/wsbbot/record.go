@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 // its folder. Runs left open by a crash are reported on stderr: they are
 // marked interrupted, never re-run.
 func openStore(path string, e env) (*store.Bolt, error) {
+	if path == "" {
+		return nil, errors.New("store: store.path is not set and no state directory is known " +
+			"(STATE_DIRECTORY, XDG_STATE_HOME or HOME); set store.path in the configuration or WSBBOT_STORE_PATH")
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/internal/hostlock"
 	"github.com/wsbbot/wsbbot/remote/lab"
 )
 
@@ -374,5 +375,71 @@ func TestRunBadRunbookFileIsRecorded(t *testing.T) {
 	var runs []struct{ Status, Summary string }
 	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) != 1 || runs[0].Status != "refused" || !strings.Contains(runs[0].Summary, "broken.yaml") {
 		t.Errorf("history = %s (%v)", out, err)
+	}
+}
+
+// TestRunRefusedWhileAnotherRunChangesTheServer: one change per server at a
+// time across processes. The lock is held here as another wsbbot process
+// would hold it (hostlock's own test proves it across real processes); a
+// `run --yes` on the same server is refused, names the run in progress,
+// changes nothing and is recorded; once released, the same run proceeds.
+func TestRunRefusedWhileAnotherRunChangesTheServer(t *testing.T) {
+	inv, vars, l := startLab(t, lab.Options{Hosts: 2})
+	cfgFile := withStore(t, inv)
+	lockDir := t.TempDir()
+	vars = append(vars, "WSBBOT_REMOTE_LOCK_DIR="+lockDir, "WSBBOT_REMOTE_LOCK_WAIT=0s")
+	cfg, err := config.Load(cfgFile, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := cfg.Target("writer-failed")
+	var host *lab.Host
+	for _, h := range l.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+	locker, err := hostlock.New(lockDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := locker.Lock(t.Context(), net.JoinHostPort(tg.Address, strconv.Itoa(tg.Port())),
+		hostlock.Holder{Run: "r-other", Runbook: "usn-journal-cleanup", User: "cli:bob", PID: 99999}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfgFile, "--target", "writer-failed", "--yes")
+	if code != exitRefused || host.WriterState("SqlServerWriter") == 1 {
+		t.Fatalf("while locked: exit %d, writer state %d\n%s%s", code, host.WriterState("SqlServerWriter"), out, stderr)
+	}
+	for _, want := range []string{"writer-failed is being changed by run r-other (usn-journal-cleanup by cli:bob", "process 99999"} {
+		if !strings.Contains(out+stderr, want) {
+			t.Errorf("refusal lacks %q:\n%s%s", want, out, stderr)
+		}
+	}
+	// A read-only diagnosis is not held up by the lock.
+	if code, out, _ := wsbbot(t, vars, "", "run", "diag-vss-writers", "--config", cfgFile, "--target", "writer-failed"); code != exitFailed && code != 0 {
+		t.Errorf("diagnosis while locked: exit %d\n%s", code, out)
+	}
+	if err := other.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = wsbbot(t, vars, "", "run", "vss-writer-restart", "--config", cfgFile, "--target", "writer-failed", "--yes")
+	if code != 0 || host.WriterState("SqlServerWriter") != 1 {
+		t.Fatalf("after release: exit %d, writer state %d\n%s", code, host.WriterState("SqlServerWriter"), out)
+	}
+	code, out, _ = wsbbot(t, vars, "", "history", "--config", cfgFile, "--json")
+	var runs []struct{ Runbook, Status, Summary string }
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
+		t.Fatalf("history: exit %d, %v: %s", code, err, out)
+	}
+	refused := 0
+	for _, r := range runs {
+		if r.Runbook == "vss-writer-restart" && r.Status == "refused" && strings.Contains(r.Summary, "r-other") {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("the refused run is not recorded with its reason: %+v", runs)
 	}
 }

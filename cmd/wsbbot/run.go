@@ -93,7 +93,11 @@ precondition, or a changing step without --yes).`,
 			if yes {
 				approval = "none: changes allowed by --yes on the command line"
 			}
-			eng := runbooks.NewEngine(exec, gate, &recorder{st: st, actor: cliActor(), approval: approval}, lg)
+			lock, err := newChangeLock(cfg, cliActor())
+			if err != nil {
+				return &exitError{code: exitInternal, err: err}
+			}
+			eng := runbooks.NewEngine(exec, gate, &recorder{st: st, actor: cliActor(), approval: approval}, lg, runbooks.WithChangeLock(lock))
 			ctx := cmd.Context()
 			if dryRun {
 				plan, err := eng.DryRun(ctx, rb, target, bound)

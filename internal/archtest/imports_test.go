@@ -39,6 +39,7 @@ var rules = map[string]struct {
 	"internal/strictyaml":      {internal: []string{"internal/suggest"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"internal/suggest":         {},
 	"internal/store":           {},
+	"internal/hostlock":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/internal/hresult"
 	"github.com/wsbbot/wsbbot/remote"
-	"github.com/wsbbot/wsbbot/remote/lab"
+	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/wsbbot/wsbbot/config"
-	"github.com/wsbbot/wsbbot/remote/lab"
+	"github.com/wsbbot/wsbbot/lab"
 )
 
 // startLab runs simulated hosts in-process and returns the inventory path

@@ -30,7 +30,7 @@ var rules = map[string]struct {
 	"remote":                   {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
 	"remote/winrmtest":         {internal: []string{"internal/"}},
 	"remote/conformance":       {},
-	"remote/lab":               {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"lab":                      {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"bot":                      {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	"internal/archtest":        {},
 	"internal/hresult":         {},

@@ -247,7 +247,7 @@ func enTexts() *texts {
 		psPositional:            "A positional parameter cannot be found that accepts argument '%s'.",
 		psNameResolution:        "Name resolution of %s failed",
 		psMethodNotFound:        "Method invocation failed because [%s] does not contain a method named '%s'.",
-		psLab:                   "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see remote/lab).",
+		psLab:                   "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see lab/ps).",
 		psNetworkPath:           "The network path was not found.",
 		psNoProperty:            "Property \"%s\" cannot be found on this object. Verify that the property exists.",
 		psCannotConvert:         "Cannot convert value \"%s\" to type \"%s\".",
@@ -431,7 +431,7 @@ func jaTexts() *texts {
 	t.psPositional = "引数 '%s' を受け入れる位置指定パラメーターが見つかりません。"
 	t.psNameResolution = "%s の名前解決に失敗しました"
 	t.psMethodNotFound = "[%s] に '%s' という名前のメソッドが含まれていないため、メソッドの呼び出しに失敗しました。"
-	t.psLab = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (シミュレートされたホストは 1 ステートメントにつき 1 パイプラインを実行します。remote/lab を参照)。"
+	t.psLab = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (シミュレートされたホストは 1 ステートメントにつき 1 パイプラインを実行します。lab/ps を参照)。"
 	t.psNetworkPath = "ネットワーク パスが見つかりません。"
 	t.psNoProperty = "このオブジェクトにプロパティ '%s' が見つかりません。プロパティが存在することを確認してください。"
 	t.psCannotConvert = "値 \"%s\" を型 \"%s\" に変換できません。"

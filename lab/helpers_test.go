@@ -149,7 +149,7 @@ func squash(s string) string { return strings.Join(strings.Fields(s), "") }
 // "# source:" line.
 func sample(t *testing.T, rel string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", rel))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "samples", rel))
 	if err != nil {
 		t.Fatalf("read sample: %v", err)
 	}

@@ -50,12 +50,9 @@ func cmdletTable() map[string]*cmdletEntry {
 		{cmdletEntry{name: "Get-WBSummary", run: cmdletWBSummary}, nil},
 		{cmdletEntry{name: "Get-WBPolicy", switches: []string{"Editable"}, run: cmdletWBPolicy}, nil},
 		{cmdletEntry{name: "Get-WBBareMetalRecovery", named: []string{"Policy"}, positional: []string{"Policy"}, run: cmdletWBBareMetal}, nil},
-		{cmdletEntry{name: "Get-WBSystemState", named: []string{"Policy"}, positional: []string{"Policy"}, run: cmdletWBSystemState}, nil},
 		{cmdletEntry{name: "Get-WBBackupTarget", named: []string{"Policy"}, positional: []string{"Policy"}, run: cmdletWBTarget}, nil},
 		{cmdletEntry{name: "Get-WBVolume", named: []string{"Policy", "VolumePath", "Disk"}, switches: []string{"AllVolumes", "CriticalVolumes"}, positional: []string{"Policy"}, run: cmdletWBVolume}, nil},
-		{cmdletEntry{name: "Get-WBDisk", run: cmdletWBDisk}, nil},
 		{cmdletEntry{name: "Get-WBJob", named: []string{"Previous"}, run: cmdletWBJob}, nil},
-		{cmdletEntry{name: "Get-WBBackupSet", named: []string{"BackupTarget", "MachineName"}, run: cmdletWBBackupSet}, nil},
 		{cmdletEntry{name: "Start-WBBackup", named: []string{"Policy"}, switches: []string{"Force", "Async"}, positional: []string{"Policy"}, run: cmdletStartWBBackup}, nil},
 
 		{cmdletEntry{name: "Get-Service", named: []string{"Name", "DisplayName", "ComputerName", "Include", "Exclude", "InputObject"}, switches: []string{"DependentServices", "RequiredServices"}, positional: []string{"Name"}, run: cmdletGetService}, []string{"gsv"}},
@@ -66,15 +63,10 @@ func cmdletTable() map[string]*cmdletEntry {
 		{cmdletEntry{name: "Get-Volume", named: []string{"DriveLetter", "FileSystemLabel", "Path", "UniqueId", "ObjectId", "Partition"}, positional: []string{"DriveLetter"}, run: cmdletGetVolume}, nil},
 		{cmdletEntry{name: "Get-Partition", named: []string{"DiskNumber", "PartitionNumber", "DriveLetter", "DiskId", "Offset", "Volume", "InputObject"}, positional: []string{"DiskNumber", "PartitionNumber"}, run: cmdletGetPartition}, nil},
 		{cmdletEntry{name: "Get-Disk", named: []string{"Number", "UniqueId", "FriendlyName", "SerialNumber", "Path", "Partition"}, positional: []string{"Number"}, run: cmdletGetDisk}, nil},
-		{cmdletEntry{name: "Add-PartitionAccessPath", named: []string{"DiskNumber", "PartitionNumber", "AccessPath", "DriveLetter", "DiskId", "Offset", "InputObject"}, switches: []string{"AssignDriveLetter", "PassThru"}, positional: []string{"DiskNumber", "PartitionNumber", "AccessPath"}, run: cmdletAddAccessPath}, nil},
-		{cmdletEntry{name: "Remove-PartitionAccessPath", named: []string{"DiskNumber", "PartitionNumber", "AccessPath", "DriveLetter", "DiskId", "Offset", "InputObject"}, switches: []string{"PassThru"}, positional: []string{"DiskNumber", "PartitionNumber", "AccessPath"}, run: cmdletRemoveAccessPath}, nil},
 		{cmdletEntry{name: "Get-PSDrive", named: []string{"Name", "PSProvider", "Scope"}, positional: []string{"Name"}, run: cmdletGetPSDrive}, []string{"gdr"}},
 
 		{cmdletEntry{name: "Get-MpPreference", run: cmdletMpPreference}, nil},
 		{cmdletEntry{name: "Get-MpComputerStatus", run: cmdletMpStatus}, nil},
-		{cmdletEntry{name: "Add-MpPreference", named: []string{"ExclusionPath", "ExclusionProcess", "ExclusionExtension"}, switches: []string{"Force"}, run: cmdletMpChange}, nil},
-		{cmdletEntry{name: "Remove-MpPreference", named: []string{"ExclusionPath", "ExclusionProcess", "ExclusionExtension"}, switches: []string{"Force"}, run: cmdletMpChange}, nil},
-		{cmdletEntry{name: "Set-MpPreference", named: []string{"ExclusionPath", "ExclusionProcess", "ExclusionExtension", "DisableRealtimeMonitoring"}, switches: []string{"Force"}, run: cmdletMpChange}, nil},
 
 		{cmdletEntry{name: "Test-NetConnection", named: []string{"ComputerName", "Port", "CommonTCPPort", "InformationLevel"}, switches: []string{"TraceRoute", "DiagnoseRouting"}, positional: []string{"ComputerName"}, run: cmdletTestNetConnection}, []string{"tnc"}},
 		{cmdletEntry{name: "Get-SmbConnection", named: []string{"ServerName", "ShareName"}, positional: []string{"ServerName", "ShareName"}, run: cmdletSmbConnection}, nil},

@@ -227,22 +227,16 @@ var cmdletWBSummary = lockedCmdlet((*Host).wbSummaryLocked)
 
 var cmdletWBPolicy = lockedCmdlet((*Host).wbPolicyLocked)
 
-// policyFlag reads BMR or SystemState from -Policy or the host's policy.
-func policyFlag(r *psRun, c *psCall, prop string) ([]any, error) {
+// cmdletWBBareMetal reads BMR from -Policy or the host's policy.
+func cmdletWBBareMetal(r *psRun, c *psCall) ([]any, error) {
 	if o, ok := c.val("Policy").(*psObj); ok {
-		v, _ := o.get(prop)
+		v, _ := o.get("BMR")
 		return []any{truthy(v)}, nil
 	}
 	r.h.mu.Lock()
 	defer r.h.mu.Unlock()
-	if prop == "BMR" {
-		return []any{r.h.policy.bmr}, nil
-	}
-	return []any{r.h.policy.systemState}, nil
+	return []any{r.h.policy.bmr}, nil
 }
-
-func cmdletWBBareMetal(r *psRun, c *psCall) ([]any, error)   { return policyFlag(r, c, "BMR") }
-func cmdletWBSystemState(r *psRun, c *psCall) ([]any, error) { return policyFlag(r, c, "SystemState") }
 
 func cmdletWBTarget(r *psRun, _ *psCall) ([]any, error) {
 	h := r.h
@@ -283,19 +277,6 @@ func cmdletWBVolume(r *psRun, c *psCall) ([]any, error) {
 	return out, nil
 }
 
-func cmdletWBDisk(r *psRun, _ *psCall) ([]any, error) {
-	h := r.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []any
-	for _, d := range h.disks {
-		if d.present {
-			out = append(out, h.wbDiskLocked(d))
-		}
-	}
-	return out, nil
-}
-
 func cmdletWBJob(r *psRun, c *psCall) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
@@ -308,17 +289,6 @@ func cmdletWBJob(r *psRun, c *psCall) ([]any, error) {
 		return out, nil
 	}
 	return []any{h.wbJobLocked(h.job, nil)}, nil
-}
-
-func cmdletWBBackupSet(r *psRun, c *psCall) ([]any, error) {
-	h := r.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []any
-	for _, v := range h.versions {
-		out = append(out, h.wbBackupSetLocked(v))
-	}
-	return out, nil
 }
 
 func cmdletStartWBBackup(r *psRun, c *psCall) ([]any, error) {
@@ -627,95 +597,6 @@ func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
 	return out, r.nonTerminatingAll(c, errs)
 }
 
-// partitionArgLocked finds the partition an access-path cmdlet works on.
-func (r *psRun) partitionArgLocked(c *psCall) (*volume, *errRecord) {
-	h := r.h
-	if c.has("DriveLetter") {
-		l, _ := c.str("DriveLetter")
-		lt, _ := driveLetterOf(l)
-		if v := h.volumeByLetter(lt); v != nil {
-			return v, nil
-		}
-		return nil, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DriveLetter", l), "DriveLetter", l, "Char")
-	}
-	if vs := h.volumesFromInputLocked(c.items("InputObject")); len(vs) > 0 {
-		return vs[0], nil
-	}
-	dn, ok1 := c.num("DiskNumber")
-	pn, ok2 := c.num("PartitionNumber")
-	if ok1 && ok2 {
-		for _, v := range h.visibleVolumes() {
-			if v.disk == int(dn) && v.part == int(pn) {
-				return v, nil
-			}
-		}
-	}
-	n := strconv.FormatInt(pn, 10)
-	return nil, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "PartitionNumber", n), "PartitionNumber", n, "UInt32")
-}
-
-func cmdletAddAccessPath(r *psRun, c *psCall) ([]any, error) {
-	h := r.h
-	h.mu.Lock()
-	v, rec := r.partitionArgLocked(c)
-	if rec == nil {
-		var l byte
-		if c.flag("AssignDriveLetter") {
-			for x := byte('D'); x <= 'Z'; x++ {
-				if h.volumeByLetter(x) == nil {
-					l = x
-					break
-				}
-			}
-		} else {
-			ap, _ := c.str("AccessPath")
-			l, _ = driveLetterOf(ap)
-		}
-		switch {
-		case l == 0:
-			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
-		case h.volumeByLetter(l) != nil:
-			rec = &errRecord{msg: r.t.psAccessPathInUse, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
-		case v.letter != 0:
-			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Add-PartitionAccessPath", activity: c.entry.name}
-		default:
-			v.letter = l
-		}
-	}
-	var out []any
-	if rec == nil && c.flag("PassThru") {
-		out = append(out, h.partitionObjLocked(v))
-	}
-	h.mu.Unlock()
-	if rec != nil {
-		return nil, r.nonTerminating(c, rec)
-	}
-	return out, nil
-}
-
-func cmdletRemoveAccessPath(r *psRun, c *psCall) ([]any, error) {
-	h := r.h
-	h.mu.Lock()
-	v, rec := r.partitionArgLocked(c)
-	if rec == nil {
-		ap, _ := c.str("AccessPath")
-		l, ok := driveLetterOf(ap)
-		switch {
-		case !ok || v.letter != l:
-			rec = &errRecord{msg: r.t.psAccessPathInvalid, category: "InvalidArgument", exception: "CimException", fqid: "StorageWMI 42002,Remove-PartitionAccessPath", activity: c.entry.name}
-		case v.boot:
-			rec = &errRecord{msg: r.t.accessDenied, category: "PermissionDenied", exception: "CimException", fqid: "StorageWMI 40001,Remove-PartitionAccessPath", activity: c.entry.name}
-		default:
-			v.letter = 0
-		}
-	}
-	h.mu.Unlock()
-	if rec != nil {
-		return nil, r.nonTerminating(c, rec)
-	}
-	return nil, nil
-}
-
 func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
 	h := r.h
 	if pv, ok := c.str("PSProvider"); ok && !strings.EqualFold(pv, "FileSystem") && !strings.EqualFold(pv, `Microsoft.PowerShell.Core\FileSystem`) {
@@ -753,40 +634,6 @@ func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
 var cmdletMpPreference = lockedCmdlet((*Host).mpPreferenceLocked)
 
 var cmdletMpStatus = lockedCmdlet((*Host).mpStatusLocked)
-
-func cmdletMpChange(r *psRun, c *psCall) ([]any, error) {
-	h := r.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	d := &h.defender
-	apply := func(list *[]string, param string) {
-		if !c.has(param) {
-			return
-		}
-		vals := c.strs(param)
-		switch c.entry.name {
-		case "Add-MpPreference":
-			for _, v := range vals {
-				if !slices.ContainsFunc(*list, func(x string) bool { return strings.EqualFold(x, v) }) {
-					*list = append(*list, v)
-				}
-			}
-		case "Remove-MpPreference":
-			*list = slices.DeleteFunc(*list, func(x string) bool {
-				return slices.ContainsFunc(vals, func(v string) bool { return strings.EqualFold(x, v) })
-			})
-		default:
-			*list = vals
-		}
-	}
-	apply(&d.exclusionPath, "ExclusionPath")
-	apply(&d.exclusionProcess, "ExclusionProcess")
-	apply(&d.exclusionExtension, "ExclusionExtension")
-	if c.has("DisableRealtimeMonitoring") {
-		d.realtime = !truthy(c.val("DisableRealtimeMonitoring"))
-	}
-	return nil, nil
-}
 
 // --- network ---
 

@@ -210,31 +210,6 @@ func (h *Host) wbJobLocked(j *job, past *pastJob) *psObj {
 	return o
 }
 
-func (h *Host) wbBackupSetLocked(v version) *psObj {
-	items := "Volumes, Files, Applications"
-	if v.bmr {
-		items += ", BareMetalRecovery"
-	}
-	if v.system {
-		items += ", SystemState"
-	}
-	tg := newObj("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget", p("Label", v.targetLabel), p("Path", v.targetLabel))
-	tg.str = v.targetLabel
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBBackupSet",
-		p("VersionId", v.when.UTC().Format("01/02/2006-15:04")),
-		p("BackupTime", v.when),
-		p("BackupSetId", braced(guid(h.name, "backupset-"+v.snapshot))),
-		p("BackupTarget", tg),
-		p("RecoverableItems", enum(items, 0)),
-		p("Volume", nil),
-		p("Application", nil),
-		p("VssBackupOption", enum("VssCopyBackup", 2)),
-		p("SnapshotId", v.snapshot),
-	)
-	o.view = viewList
-	return o
-}
-
 func (h *Host) serviceObjLocked(s *service, nested bool) *psObj {
 	status := enum("Stopped", 1)
 	if s.running {

@@ -83,8 +83,7 @@ type texts struct {
 	psNoVolume, psNoPartition, psNoDisk, psNoCim    string
 	psServiceCannotStart, psJobRunning, psNoWBJob   string
 	psInvalidClass, psServiceCannotStop             string
-	psDriveNotFound, psAccessPathInUse              string
-	psAccessPathInvalid, psModuleNotFound           string
+	psDriveNotFound, psModuleNotFound               string
 	psNoLog                                         string
 	psWBNoPolicy                                    string
 	psTestConnectionFailed, psTestConnectionWarning string
@@ -261,8 +260,6 @@ func enTexts() *texts {
 		psInvalidClass:          "Invalid class ",
 		psServiceCannotStop:     "Service '%s (%s)' cannot be stopped due to the following error: Cannot stop %s service on computer '.'.",
 		psDriveNotFound:         "Cannot find drive. A drive with the name '%s' does not exist.",
-		psAccessPathInUse:       "The requested access path is already in use.",
-		psAccessPathInvalid:     "The access path is not valid.",
 		psModuleNotFound:        "The specified module '%s' was not loaded because no valid module file was found in any module directory.",
 		psNoLog:                 "There is not an event log on the localhost computer that matches \"%s\".",
 		psWBNoPolicy:            "No backup policy is configured on this computer.",
@@ -444,8 +441,6 @@ func jaTexts() *texts {
 	t.psInvalidClass = "無効なクラスです "
 	t.psServiceCannotStop = "次のエラーのため、サービス '%s (%s)' を停止できません: コンピューター '.' で %s サービスを停止できません。"
 	t.psDriveNotFound = "ドライブが見つかりません。名前 '%s' のドライブは存在しません。"
-	t.psAccessPathInUse = "要求されたアクセス パスは既に使用されています。"
-	t.psAccessPathInvalid = "アクセス パスが無効です。"
 	t.psModuleNotFound = "有効なモジュール ファイルがどのモジュール ディレクトリにも見つからなかったため、指定されたモジュール '%s' は読み込まれませんでした。"
 	t.psNoLog = "ローカルホスト コンピューターに \"%s\" と一致するイベント ログがありません。"
 	t.psWBNoPolicy = "このコンピューターにはバックアップ ポリシーが構成されていません。"

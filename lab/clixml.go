@@ -7,15 +7,15 @@ import (
 )
 
 // errRecord is a PowerShell ErrorRecord as the console shows it.
-type errRecord struct {
-	msg        string
+type ErrorRecord struct {
+	Message    string
 	cmd        string // "Get-Service" → "Get-Service : msg"
-	category   string // ObjectNotFound, ...
-	target     string
-	targetType string // String
-	activity   string // [Get-Service]
-	exception  string // ServiceCommandException
-	fqid       string
+	Category   string // ObjectNotFound, ...
+	Target     string
+	TargetType string // String
+	Activity   string // [Get-Service]
+	Exception  string // ServiceCommandException
+	FQID       string
 	src        *source
 	pos        int
 	length     int
@@ -31,9 +31,9 @@ const consoleWidth = 80
 // for an 80-column buffer: the message word-wrapped, the "+ CategoryInfo"
 // lines cut hard with a three-space hanging indent (see
 // shared/winrm-fixtures/13_*).
-func (e *errRecord) lines(t *texts) []string {
+func (e *ErrorRecord) lines(t *texts) []string {
 	var out []string
-	msg := e.msg
+	msg := e.Message
 	if e.cmd != "" && !e.parse {
 		msg = e.cmd + " : " + msg
 	}
@@ -50,7 +50,7 @@ func (e *errRecord) lines(t *texts) []string {
 			n = 1
 		}
 		under := strings.Repeat(" ", col-1) + strings.Repeat("~", n)
-		pos = append(pos, fmt.Sprintf(t.psAtLine, line, col), "+ "+text, "+ "+under)
+		pos = append(pos, fmt.Sprintf(t.AtLine, line, col), "+ "+text, "+ "+under)
 	}
 	if e.parse {
 		for _, l := range pos {
@@ -63,15 +63,15 @@ func (e *errRecord) lines(t *texts) []string {
 			out = append(out, hardWrap(l)...)
 		}
 	}
-	target := e.target
-	if e.targetType != "" || target != "" {
-		target += ":" + e.targetType
+	target := e.Target
+	if e.TargetType != "" || target != "" {
+		target += ":" + e.TargetType
 	} else {
 		target = ":"
 	}
-	cat := fmt.Sprintf("    + CategoryInfo          : %s: (%s) [%s], %s", e.category, target, e.activity, e.exception)
+	cat := fmt.Sprintf("    + CategoryInfo          : %s: (%s) [%s], %s", e.Category, target, e.Activity, e.Exception)
 	out = append(out, hardWrap(cat)...)
-	out = append(out, hardWrap("    + FullyQualifiedErrorId : "+e.fqid)...)
+	out = append(out, hardWrap("    + FullyQualifiedErrorId : "+e.FQID)...)
 	out = append(out, " ")
 	return out
 }
@@ -170,7 +170,7 @@ func clixmlString(s string) string {
 
 // addError queues an error record for the CLIXML stream (or, under 2>&1,
 // writes it to stdout as text).
-func (r *psRun) addError(rec *errRecord) {
+func (r *psRun) addError(rec *ErrorRecord) {
 	r.lastOK = false
 	if r.muteErr > 0 {
 		return
@@ -213,22 +213,22 @@ func (r *psRun) flushErrors() {
 }
 
 // parseErrorRecord turns a syntax error into a ParserError record.
-func (r *psRun) parseErrorRecord(se *syntaxError, src *source) *errRecord {
+func (r *psRun) parseErrorRecord(se *syntaxError, src *source) *ErrorRecord {
 	msg := se.msg
 	if se.lab {
-		msg = fmt.Sprintf(r.t.psLab, se.msg)
+		msg = fmt.Sprintf(r.t.Unsupported, se.msg)
 	}
-	return &errRecord{
-		msg: msg, category: "ParserError", exception: "ParentContainsErrorRecordException",
-		fqid: se.id, src: src, pos: se.pos, length: se.length, parse: true,
+	return &ErrorRecord{
+		Message: msg, Category: "ParserError", Exception: "ParentContainsErrorRecordException",
+		FQID: se.id, src: src, pos: se.pos, length: se.length, parse: true,
 	}
 }
 
 // notRecognizedRecord is PowerShell's CommandNotFoundException.
-func (r *psRun) notRecognizedRecord(name string, src *source, pos, length int) *errRecord {
-	return &errRecord{
-		msg: fmt.Sprintf(r.t.psNotRecognized, name), cmd: name,
-		category: "ObjectNotFound", target: name, targetType: "String", exception: "CommandNotFoundException",
-		fqid: "CommandNotFoundException", src: src, pos: pos, length: length,
+func (r *psRun) notRecognizedRecord(name string, src *source, pos, length int) *ErrorRecord {
+	return &ErrorRecord{
+		Message: fmt.Sprintf(r.t.NotRecognized, name), cmd: name,
+		Category: "ObjectNotFound", Target: name, TargetType: "String", Exception: "CommandNotFoundException",
+		FQID: "CommandNotFoundException", src: src, pos: pos, length: length,
 	}
 }

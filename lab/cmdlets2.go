@@ -86,14 +86,14 @@ func (h *Host) existsLocked(pi pathInfo) bool {
 	return false
 }
 
-func cmdletTestPath(r *psRun, c *psCall) ([]any, error) {
-	paths := c.strs("Path")
-	if lp := c.strs("LiteralPath"); len(lp) > 0 {
+func cmdletTestPath(r *psRun, c *Call) ([]any, error) {
+	paths := c.Strs("Path")
+	if lp := c.Strs("LiteralPath"); len(lp) > 0 {
 		paths = lp
 	}
 	if len(paths) == 0 {
-		for _, it := range c.input {
-			paths = append(paths, invariantString(it))
+		for _, it := range c.Input {
+			paths = append(paths, String(it))
 		}
 	}
 	var out []any
@@ -101,7 +101,7 @@ func cmdletTestPath(r *psRun, c *psCall) ([]any, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range paths {
-		if c.flag("IsValid") {
+		if c.Flag("IsValid") {
 			out = append(out, true)
 			continue
 		}
@@ -111,36 +111,36 @@ func cmdletTestPath(r *psRun, c *psCall) ([]any, error) {
 }
 
 // writeCheckLocked returns the error record writing to path gives, or nil.
-func (r *psRun) writeCheckLocked(c *psCall, path string) *errRecord {
+func (r *psRun) writeCheckLocked(c *Call, path string) *ErrorRecord {
 	h := r.h
 	pi := h.pathInfoLocked(path)
 	switch {
 	case pi.unc && (!pi.reachable || pi.share == nil):
-		return &errRecord{msg: r.t.psNetworkPath, category: "NotSpecified", exception: "IOException", fqid: "System.IO.IOException," + fqClass(c)}
+		return &ErrorRecord{Message: r.t.psNetworkPath, Category: "NotSpecified", Exception: "IOException", FQID: "System.IO.IOException," + fqClass(c)}
 	case pi.unc && !pi.share.writable:
-		return &errRecord{msg: fmt.Sprintf(r.t.psAccessDenied, path), category: "PermissionDenied", target: path, targetType: "String", exception: "UnauthorizedAccessException", fqid: "System.UnauthorizedAccessException," + fqClass(c)}
+		return &ErrorRecord{Message: fmt.Sprintf(r.t.psAccessDenied, path), Category: "PermissionDenied", Target: path, TargetType: "String", Exception: "UnauthorizedAccessException", FQID: "System.UnauthorizedAccessException," + fqClass(c)}
 	case !pi.unc && pi.drive == 0:
 		return nil
 	case !pi.unc && !pi.driveOK:
 		d := string(pi.drive)
-		return &errRecord{msg: fmt.Sprintf(r.t.psDriveNotFound, d), category: "ObjectNotFound", target: d, targetType: "String", exception: "DriveNotFoundException", fqid: "DriveNotFound," + fqClass(c)}
+		return &ErrorRecord{Message: fmt.Sprintf(r.t.psDriveNotFound, d), Category: "ObjectNotFound", Target: d, TargetType: "String", Exception: "DriveNotFoundException", FQID: "DriveNotFound," + fqClass(c)}
 	}
 	return nil
 }
 
-func cmdletSetContent(r *psRun, c *psCall) ([]any, error) {
-	path, ok := c.str("Path")
-	if lp, has := c.str("LiteralPath"); has {
+func cmdletSetContent(r *psRun, c *Call) ([]any, error) {
+	path, ok := c.Str("Path")
+	if lp, has := c.Str("LiteralPath"); has {
 		path, ok = lp, true
 	}
 	if !ok {
-		return nil, r.nonTerminating(c, &errRecord{msg: "Cannot bind argument to parameter 'Path' because it is null.", category: "InvalidData", exception: "ParameterBindingValidationException", fqid: "ParameterArgumentValidationErrorNullNotAllowed," + fqClass(c)})
+		return nil, r.nonTerminating(c, &ErrorRecord{Message: "Cannot bind argument to parameter 'Path' because it is null.", Category: "InvalidData", Exception: "ParameterBindingValidationException", FQID: "ParameterArgumentValidationErrorNullNotAllowed," + fqClass(c)})
 	}
-	vals := c.items("Value")
+	vals := c.Items("Value")
 	var b strings.Builder
 	for _, v := range vals {
-		b.WriteString(invariantString(v))
-		if !c.flag("NoNewline") {
+		b.WriteString(String(v))
+		if !c.Flag("NoNewline") {
 			b.WriteString("\r\n")
 		}
 	}
@@ -149,7 +149,7 @@ func cmdletSetContent(r *psRun, c *psCall) ([]any, error) {
 	rec := r.writeCheckLocked(c, path)
 	if rec == nil {
 		key := strings.ToLower(normPath(path))
-		if c.entry.name == "Add-Content" {
+		if c.entry.Name == "Add-Content" {
 			h.files[key] += b.String()
 		} else {
 			h.files[key] = b.String()
@@ -162,22 +162,22 @@ func cmdletSetContent(r *psRun, c *psCall) ([]any, error) {
 	return nil, nil
 }
 
-func cmdletGetContent(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetContent(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	var out []any
-	for _, path := range append(c.strs("Path"), c.strs("LiteralPath")...) {
+	for _, path := range append(c.Strs("Path"), c.Strs("LiteralPath")...) {
 		h.mu.Lock()
 		pi := h.pathInfoLocked(path)
 		content, ok := h.files[pi.key]
 		ok = ok && h.existsLocked(pi)
 		h.mu.Unlock()
 		if !ok {
-			if err := r.nonTerminating(c, &errRecord{msg: fmt.Sprintf(r.t.psPathNotFound, path), category: "ObjectNotFound", target: path, targetType: "String", exception: "ItemNotFoundException", fqid: "PathNotFound," + fqClass(c)}); err != nil {
+			if err := r.nonTerminating(c, &ErrorRecord{Message: fmt.Sprintf(r.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + fqClass(c)}); err != nil {
 				return out, err
 			}
 			continue
 		}
-		if c.flag("Raw") {
+		if c.Flag("Raw") {
 			out = append(out, content)
 			continue
 		}
@@ -188,9 +188,9 @@ func cmdletGetContent(r *psRun, c *psCall) ([]any, error) {
 	return out, nil
 }
 
-func cmdletRemoveItem(r *psRun, c *psCall) ([]any, error) {
+func cmdletRemoveItem(r *psRun, c *Call) ([]any, error) {
 	h := r.h
-	for _, path := range append(c.strs("Path"), c.strs("LiteralPath")...) {
+	for _, path := range append(c.Strs("Path"), c.Strs("LiteralPath")...) {
 		h.mu.Lock()
 		pi := h.pathInfoLocked(path)
 		rec := r.writeCheckLocked(c, path)
@@ -198,7 +198,7 @@ func cmdletRemoveItem(r *psRun, c *psCall) ([]any, error) {
 			if _, ok := h.files[pi.key]; ok {
 				delete(h.files, pi.key)
 			} else {
-				rec = &errRecord{msg: fmt.Sprintf(r.t.psPathNotFound, path), category: "ObjectNotFound", target: path, targetType: "String", exception: "ItemNotFoundException", fqid: "PathNotFound," + fqClass(c)}
+				rec = &ErrorRecord{Message: fmt.Sprintf(r.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + fqClass(c)}
 			}
 		}
 		h.mu.Unlock()
@@ -213,8 +213,8 @@ func cmdletRemoveItem(r *psRun, c *psCall) ([]any, error) {
 
 // lockedCmdlet makes a cmdlet that returns the one object build makes
 // under the host's lock (Get-WBSummary, Get-MpPreference, ...).
-func lockedCmdlet[T any](build func(*Host) T) func(*psRun, *psCall) ([]any, error) {
-	return func(r *psRun, _ *psCall) ([]any, error) {
+func lockedCmdlet[T any](build func(*Host) T) func(*psRun, *Call) ([]any, error) {
+	return func(r *psRun, _ *Call) ([]any, error) {
 		r.h.mu.Lock()
 		defer r.h.mu.Unlock()
 		return []any{build(r.h)}, nil
@@ -228,17 +228,17 @@ var cmdletWBSummary = lockedCmdlet((*Host).wbSummaryLocked)
 var cmdletWBPolicy = lockedCmdlet((*Host).wbPolicyLocked)
 
 // cmdletWBBareMetal reads BMR from -Policy or the host's policy.
-func cmdletWBBareMetal(r *psRun, c *psCall) ([]any, error) {
-	if o, ok := c.val("Policy").(*psObj); ok {
-		v, _ := o.get("BMR")
-		return []any{truthy(v)}, nil
+func cmdletWBBareMetal(r *psRun, c *Call) ([]any, error) {
+	if o, ok := c.Value("Policy").(*Object); ok {
+		v, _ := o.Get("BMR")
+		return []any{Truthy(v)}, nil
 	}
 	r.h.mu.Lock()
 	defer r.h.mu.Unlock()
 	return []any{r.h.policy.bmr}, nil
 }
 
-func cmdletWBTarget(r *psRun, _ *psCall) ([]any, error) {
+func cmdletWBTarget(r *psRun, _ *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -251,18 +251,18 @@ func cmdletWBTarget(r *psRun, _ *psCall) ([]any, error) {
 	return out, nil
 }
 
-func cmdletWBVolume(r *psRun, c *psCall) ([]any, error) {
+func cmdletWBVolume(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var vols []*volume
 	switch {
-	case c.flag("AllVolumes"):
+	case c.Flag("AllVolumes"):
 		vols = h.visibleVolumes()
-	case c.flag("CriticalVolumes"):
+	case c.Flag("CriticalVolumes"):
 		vols = []*volume{h.findVolume(RoleSystemReserved), h.findVolume(RoleSystem)}
-	case c.has("VolumePath"):
-		for _, vp := range c.strs("VolumePath") {
+	case c.Has("VolumePath"):
+		for _, vp := range c.Strs("VolumePath") {
 			if v := h.findVolume(vp); v != nil {
 				vols = append(vols, v)
 			}
@@ -277,11 +277,11 @@ func cmdletWBVolume(r *psRun, c *psCall) ([]any, error) {
 	return out, nil
 }
 
-func cmdletWBJob(r *psRun, c *psCall) ([]any, error) {
+func cmdletWBJob(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if n, ok := c.num("Previous"); ok {
+	if n, ok := c.Num("Previous"); ok {
 		var out []any
 		for i := len(h.history) - 1; i >= 0 && len(out) < int(n); i-- {
 			out = append(out, h.wbJobLocked(nil, &h.history[i]))
@@ -291,13 +291,13 @@ func cmdletWBJob(r *psRun, c *psCall) ([]any, error) {
 	return []any{h.wbJobLocked(h.job, nil)}, nil
 }
 
-func cmdletStartWBBackup(r *psRun, c *psCall) ([]any, error) {
+func cmdletStartWBBackup(r *psRun, c *Call) ([]any, error) {
 	h, t := r.h, r.t
 	h.mu.Lock()
 	j, err := h.startJobLocked()
 	h.mu.Unlock()
 	if err != nil {
-		return nil, r.nonTerminating(c, &errRecord{msg: t.psJobRunning, category: "InvalidOperation", exception: "InvalidOperationException", fqid: "System.InvalidOperationException,Microsoft.Windows.ServerBackup.Commands.StartWBBackup"})
+		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.psJobRunning, Category: "InvalidOperation", Exception: "InvalidOperationException", FQID: "System.InvalidOperationException,Microsoft.Windows.ServerBackup.Commands.StartWBBackup"})
 	}
 	r.write(t.progRetrieving + "\r\n" + fmt.Sprintf(t.progStarting, strings.Join(j.volumes, ", "), j.target, j.target) + "\r\n")
 	env := &execEnv{ctx: r.env.ctx, h: h, user: r.env.user, stdout: r.env.stdout, stderr: r.env.stderr}
@@ -307,9 +307,9 @@ func cmdletStartWBBackup(r *psRun, c *psCall) ([]any, error) {
 		finished := j.finished
 		h.mu.Unlock()
 		if !finished {
-			return nil, &psExitErr{code: 1}
+			return nil, &ExitError{Code: 1}
 		}
-		return nil, r.nonTerminating(c, &errRecord{msg: t.hrMessage(detOr(res.detailedHR, res.hr)), category: "NotSpecified", exception: "COMException", fqid: fmt.Sprintf("0x%08X,Microsoft.Windows.ServerBackup.Commands.StartWBBackup", res.hr)})
+		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.hrMessage(detOr(res.detailedHR, res.hr)), Category: "NotSpecified", Exception: "COMException", FQID: fmt.Sprintf("0x%08X,Microsoft.Windows.ServerBackup.Commands.StartWBBackup", res.hr)})
 	}
 	return nil, nil
 }
@@ -318,21 +318,21 @@ func cmdletStartWBBackup(r *psRun, c *psCall) ([]any, error) {
 
 // serviceTargetsLocked resolves -Name / -DisplayName / piped services,
 // reporting names that match nothing.
-func (r *psRun) serviceTargetsLocked(c *psCall, all bool) ([]*service, []*errRecord) {
+func (r *psRun) serviceTargetsLocked(c *Call, all bool) ([]*service, []*ErrorRecord) {
 	h := r.h
 	var out []*service
-	var errs []*errRecord
+	var errs []*ErrorRecord
 	add := func(s *service) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	names := c.strs("Name")
-	for _, it := range c.items("InputObject") {
+	names := c.Strs("Name")
+	for _, it := range c.Items("InputObject") {
 		switch x := it.(type) {
-		case *psObj:
-			if v, ok := x.get("Name"); ok {
-				names = append(names, invariantString(v))
+		case *Object:
+			if v, ok := x.Get("Name"); ok {
+				names = append(names, String(v))
 			}
 		case string:
 			names = append(names, x)
@@ -341,35 +341,35 @@ func (r *psRun) serviceTargetsLocked(c *psCall, all bool) ([]*service, []*errRec
 	for _, n := range names {
 		found := false
 		for _, s := range h.services {
-			if wildcardMatch(n, s.name) {
+			if Like(n, s.name) {
 				add(s)
 				found = true
 			}
 		}
 		if !found && !strings.ContainsAny(n, "*?") {
-			errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psServiceNotFound, n), category: "ObjectNotFound", target: n, targetType: "String", exception: "ServiceCommandException", fqid: "NoServiceFoundForGivenName," + fqClass(c)})
+			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psServiceNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenName," + fqClass(c)})
 		}
 	}
-	for _, dn := range c.strs("DisplayName") {
+	for _, dn := range c.Strs("DisplayName") {
 		found := false
 		for _, s := range h.services {
-			if wildcardMatch(dn, s.display) {
+			if Like(dn, s.display) {
 				add(s)
 				found = true
 			}
 		}
 		if !found && !strings.ContainsAny(dn, "*?") {
-			errs = append(errs, &errRecord{msg: fmt.Sprintf("Cannot find any service with display name '%s'.", dn), category: "ObjectNotFound", target: dn, targetType: "String", exception: "ServiceCommandException", fqid: "NoServiceFoundForGivenDisplayName," + fqClass(c)})
+			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf("Cannot find any service with display name '%s'.", dn), Category: "ObjectNotFound", Target: dn, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenDisplayName," + fqClass(c)})
 		}
 	}
-	if all && len(names) == 0 && !c.has("DisplayName") {
+	if all && len(names) == 0 && !c.Has("DisplayName") {
 		out = slices.Clone(h.services)
 		slices.SortFunc(out, func(a, b *service) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
 	}
 	return out, errs
 }
 
-func cmdletGetService(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetService(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	svcs, errs := r.serviceTargetsLocked(c, true)
@@ -381,22 +381,22 @@ func cmdletGetService(r *psRun, c *psCall) ([]any, error) {
 	return out, r.nonTerminatingAll(c, errs)
 }
 
-func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
+func cmdletServiceAction(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	svcs, errs := r.serviceTargetsLocked(c, false)
 	var out []any
-	action := c.entry.name
+	action := c.entry.Name
 	for _, s := range svcs {
 		stop := action == "Stop-Service" || action == "Restart-Service"
 		if stop && s.running {
 			if s.cannotStop {
-				errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psServiceCannotStop, s.display, s.name, s.name), category: "CloseError", target: "System.ServiceProcess.ServiceController", targetType: "ServiceController", exception: "ServiceCommandException", fqid: "CouldNotStopService," + fqClass(c)})
+				errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psServiceCannotStop, s.display, s.name, s.name), Category: "CloseError", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "CouldNotStopService," + fqClass(c)})
 				continue
 			}
 			deps := h.runningDependents(s)
-			if len(deps) > 0 && !c.flag("Force") {
-				errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psDependents, s.display, s.name), category: "InvalidOperation", target: "System.ServiceProcess.ServiceController", targetType: "ServiceController", exception: "ServiceCommandException", fqid: "ServiceHasDependentServices," + fqClass(c)})
+			if len(deps) > 0 && !c.Flag("Force") {
+				errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psDependents, s.display, s.name), Category: "InvalidOperation", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "ServiceHasDependentServices," + fqClass(c)})
 				continue
 			}
 			for _, d := range deps {
@@ -412,7 +412,7 @@ func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
 		} else if !s.running && (action == "Start-Service" || action == "Restart-Service") {
 			h.startServiceLocked(s)
 		}
-		if c.flag("PassThru") {
+		if c.Flag("PassThru") {
 			out = append(out, h.serviceObjLocked(s, false))
 		}
 	}
@@ -422,29 +422,29 @@ func cmdletServiceAction(r *psRun, c *psCall) ([]any, error) {
 
 // --- storage ---
 
-func (r *psRun) cimNotFound(c *psCall, msg, prop, val, typ string) *errRecord {
-	return &errRecord{msg: msg, category: "ObjectNotFound", target: val, targetType: typ, activity: c.entry.name, exception: "CimJobException", fqid: "CmdletizationQuery_NotFound_" + prop + "," + c.entry.name}
+func (r *psRun) cimNotFound(c *Call, msg, prop, val, typ string) *ErrorRecord {
+	return &ErrorRecord{Message: msg, Category: "ObjectNotFound", Target: val, TargetType: typ, Activity: c.entry.Name, Exception: "CimJobException", FQID: "CmdletizationQuery_NotFound_" + prop + "," + c.entry.Name}
 }
 
 // volumesFromInputLocked maps piped partitions / volumes to volumes.
 func (h *Host) volumesFromInputLocked(items []any) []*volume {
 	var out []*volume
 	for _, it := range items {
-		o, ok := it.(*psObj)
+		o, ok := it.(*Object)
 		if !ok {
 			continue
 		}
-		if pth, ok := o.get("Path"); ok {
-			if v := h.findVolume(invariantString(pth)); v != nil {
+		if pth, ok := o.Get("Path"); ok {
+			if v := h.findVolume(String(pth)); v != nil {
 				out = append(out, v)
 				continue
 			}
 		}
-		dn, ok1 := o.get("DiskNumber")
-		pn, ok2 := o.get("PartitionNumber")
+		dn, ok1 := o.Get("DiskNumber")
+		pn, ok2 := o.Get("PartitionNumber")
 		if ok1 && ok2 {
-			d, _ := toNumber(dn)
-			pp, _ := toNumber(pn)
+			d, _ := Number(dn)
+			pp, _ := Number(pn)
 			for _, v := range h.visibleVolumes() {
 				if v.disk == int(d) && v.part == int(pp) {
 					out = append(out, v)
@@ -455,14 +455,14 @@ func (h *Host) volumesFromInputLocked(items []any) []*volume {
 	return out
 }
 
-func cmdletGetVolume(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetVolume(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	var vols []*volume
-	var errs []*errRecord
+	var errs []*ErrorRecord
 	switch {
-	case c.has("DriveLetter"):
-		for _, l := range c.strs("DriveLetter") {
+	case c.Has("DriveLetter"):
+		for _, l := range c.Strs("DriveLetter") {
 			lt, ok := driveLetterOf(l)
 			v := h.volumeByLetter(lt)
 			if !ok || v == nil {
@@ -471,24 +471,24 @@ func cmdletGetVolume(r *psRun, c *psCall) ([]any, error) {
 			}
 			vols = append(vols, v)
 		}
-	case c.has("Path") || c.has("UniqueId") || c.has("ObjectId"):
-		for _, pth := range append(append(c.strs("Path"), c.strs("UniqueId")...), c.strs("ObjectId")...) {
+	case c.Has("Path") || c.Has("UniqueId") || c.Has("ObjectId"):
+		for _, pth := range append(append(c.Strs("Path"), c.Strs("UniqueId")...), c.Strs("ObjectId")...) {
 			if v := h.findVolume(pth); v != nil && h.diskPresent(v.disk) {
 				vols = append(vols, v)
 			} else {
 				errs = append(errs, r.cimNotFound(c, fmt.Sprintf("No MSFT_Volume objects found with property 'Path' equal to '%s'.  Verify the value of the property and retry.", pth), "Path", pth, "String"))
 			}
 		}
-	case c.has("FileSystemLabel"):
+	case c.Has("FileSystemLabel"):
 		for _, v := range h.visibleVolumes() {
-			for _, l := range c.strs("FileSystemLabel") {
-				if wildcardMatch(l, v.label) {
+			for _, l := range c.Strs("FileSystemLabel") {
+				if Like(l, v.label) {
 					vols = append(vols, v)
 				}
 			}
 		}
-	case c.hasInput && len(c.input) > 0:
-		vols = h.volumesFromInputLocked(c.input)
+	case c.HasInput && len(c.Input) > 0:
+		vols = h.volumesFromInputLocked(c.Input)
 	default:
 		vols = h.visibleVolumes()
 	}
@@ -500,14 +500,14 @@ func cmdletGetVolume(r *psRun, c *psCall) ([]any, error) {
 	return out, r.nonTerminatingAll(c, errs)
 }
 
-func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetPartition(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	vols := h.visibleVolumes()
-	var errs []*errRecord
-	if c.has("DriveLetter") {
+	var errs []*ErrorRecord
+	if c.Has("DriveLetter") {
 		var sel []*volume
-		for _, l := range c.strs("DriveLetter") {
+		for _, l := range c.Strs("DriveLetter") {
 			lt, _ := driveLetterOf(l)
 			if v := h.volumeByLetter(lt); v != nil {
 				sel = append(sel, v)
@@ -517,28 +517,28 @@ func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
 		}
 		vols = sel
 	}
-	if dn, ok := c.num("DiskNumber"); ok {
+	if dn, ok := c.Num("DiskNumber"); ok {
 		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.disk != int(dn) })
 		if len(vols) == 0 {
 			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DiskNumber", strconv.FormatInt(dn, 10)), "DiskNumber", strconv.FormatInt(dn, 10), "UInt32"))
 		}
 	}
-	if pn, ok := c.num("PartitionNumber"); ok {
+	if pn, ok := c.Num("PartitionNumber"); ok {
 		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.part != int(pn) })
 		if len(vols) == 0 && len(errs) == 0 {
 			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "PartitionNumber", strconv.FormatInt(pn, 10)), "PartitionNumber", strconv.FormatInt(pn, 10), "UInt32"))
 		}
 	}
-	if c.hasInput && len(c.input) > 0 && !c.has("DriveLetter") && !c.has("DiskNumber") {
+	if c.HasInput && len(c.Input) > 0 && !c.Has("DriveLetter") && !c.Has("DiskNumber") {
 		var sel []*volume
-		for _, it := range c.input {
-			o, ok := it.(*psObj)
+		for _, it := range c.Input {
+			o, ok := it.(*Object)
 			if !ok {
 				continue
 			}
-			if strings.HasSuffix(o.typeName, "MSFT_Disk") {
-				n, _ := o.get("Number")
-				f, _ := toNumber(n)
+			if strings.HasSuffix(o.TypeName, "MSFT_Disk") {
+				n, _ := o.Get("Number")
+				f, _ := Number(n)
 				for _, v := range h.visibleVolumes() {
 					if v.disk == int(f) {
 						sel = append(sel, v)
@@ -558,14 +558,14 @@ func cmdletGetPartition(r *psRun, c *psCall) ([]any, error) {
 	return out, r.nonTerminatingAll(c, errs)
 }
 
-func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetDisk(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	var disks []*disk
-	var errs []*errRecord
+	var errs []*ErrorRecord
 	switch {
-	case c.has("Number"):
-		for _, n := range c.strs("Number") {
+	case c.Has("Number"):
+		for _, n := range c.Strs("Number") {
 			f, _ := strconv.Atoi(n)
 			if d := h.diskByNumber(f); d != nil {
 				disks = append(disks, d)
@@ -573,8 +573,8 @@ func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
 				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoDisk, n), "Number", n, "UInt32"))
 			}
 		}
-	case c.hasInput && len(c.input) > 0:
-		for _, v := range h.volumesFromInputLocked(c.input) {
+	case c.HasInput && len(c.Input) > 0:
+		for _, v := range h.volumesFromInputLocked(c.Input) {
 			if d := h.diskByNumber(v.disk); d != nil && !slices.Contains(disks, d) {
 				disks = append(disks, d)
 			}
@@ -588,7 +588,7 @@ func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
 	}
 	var out []any
 	for _, d := range disks {
-		if fn, ok := c.str("FriendlyName"); ok && !wildcardMatch(fn, d.friendly) {
+		if fn, ok := c.Str("FriendlyName"); ok && !Like(fn, d.friendly) {
 			continue
 		}
 		out = append(out, h.diskObjLocked(d))
@@ -597,20 +597,20 @@ func cmdletGetDisk(r *psRun, c *psCall) ([]any, error) {
 	return out, r.nonTerminatingAll(c, errs)
 }
 
-func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetPSDrive(r *psRun, c *Call) ([]any, error) {
 	h := r.h
-	if pv, ok := c.str("PSProvider"); ok && !strings.EqualFold(pv, "FileSystem") && !strings.EqualFold(pv, `Microsoft.PowerShell.Core\FileSystem`) {
+	if pv, ok := c.Str("PSProvider"); ok && !strings.EqualFold(pv, "FileSystem") && !strings.EqualFold(pv, `Microsoft.PowerShell.Core\FileSystem`) {
 		return nil, nil
 	}
 	h.mu.Lock()
 	var out []any
-	var errs []*errRecord
-	names := c.strs("Name")
+	var errs []*ErrorRecord
+	names := c.Strs("Name")
 	for _, v := range h.visibleVolumes() {
 		if v.letter == 0 {
 			continue
 		}
-		if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return wildcardMatch(n, string(v.letter)) }) {
+		if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return Like(n, string(v.letter)) }) {
 			continue
 		}
 		out = append(out, h.psDriveObjLocked(v))
@@ -621,10 +621,10 @@ func cmdletGetPSDrive(r *psRun, c *psCall) ([]any, error) {
 		}
 		l, ok := driveLetterOf(n)
 		if !ok || h.volumeByLetter(l) == nil {
-			errs = append(errs, &errRecord{msg: fmt.Sprintf(r.t.psDriveNotFound, n), category: "ObjectNotFound", target: n, targetType: "String", exception: "DriveNotFoundException", fqid: "GetLocationNoMatchingDrive," + fqClass(c)})
+			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psDriveNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "DriveNotFoundException", FQID: "GetLocationNoMatchingDrive," + fqClass(c)})
 		}
 	}
-	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*psObj).str, b.(*psObj).str) })
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*Object).Str, b.(*Object).Str) })
 	h.mu.Unlock()
 	return out, r.nonTerminatingAll(c, errs)
 }
@@ -639,17 +639,17 @@ var cmdletMpStatus = lockedCmdlet((*Host).mpStatusLocked)
 
 const hostIP = hostIPBase + "11"
 
-func cmdletTestNetConnection(r *psRun, c *psCall) ([]any, error) {
+func cmdletTestNetConnection(r *psRun, c *Call) ([]any, error) {
 	h, t := r.h, r.t
 	target := "internetbeacon.msedge.net"
-	if s, ok := c.str("ComputerName"); ok {
+	if s, ok := c.Str("ComputerName"); ok {
 		target = s
 	}
 	port := int64(0)
-	if n, ok := c.num("Port"); ok {
+	if n, ok := c.Num("Port"); ok {
 		port = n
 	}
-	if cp, ok := c.str("CommonTCPPort"); ok {
+	if cp, ok := c.Str("CommonTCPPort"); ok {
 		port = map[string]int64{"smb": 445, "http": 80, "rdp": 3389, "winrm": 5985}[strings.ToLower(cp)]
 	}
 	h.mu.Lock()
@@ -681,40 +681,40 @@ func cmdletTestNetConnection(r *psRun, c *psCall) ([]any, error) {
 	} else if port == 0 && !reachable {
 		r.addWarning(fmt.Sprintf(t.psTestConnectionWarning, addr))
 	}
-	if lvl, ok := c.str("InformationLevel"); ok && strings.EqualFold(lvl, "Quiet") {
+	if lvl, ok := c.Str("InformationLevel"); ok && strings.EqualFold(lvl, "Quiet") {
 		if port != 0 {
 			return []any{tcpOK}, nil
 		}
 		return []any{resolved && reachable}, nil
 	}
-	src := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress", p("IPAddress", hostIP))
-	src.str = hostIP
+	src := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress", P("IPAddress", hostIP))
+	src.Str = hostIP
 	var remote any
 	if resolved {
 		remote = addr
 	}
-	o := newObj("TestNetConnectionResult",
-		p("ComputerName", target),
-		p("RemoteAddress", remote),
-		p("RemotePort", port),
-		p("NameResolutionSucceeded", resolved),
-		p("InterfaceAlias", "Ethernet"),
-		p("SourceAddress", src),
-		p("NetRoute (NextHop)", "0.0.0.0"),
-		p("PingSucceeded", resolved && reachable),
-		p("PingReplyDetails (RTT)", "0 ms"),
-		p("TcpTestSucceeded", tcpOK),
+	o := NewObject("TestNetConnectionResult",
+		P("ComputerName", target),
+		P("RemoteAddress", remote),
+		P("RemotePort", port),
+		P("NameResolutionSucceeded", resolved),
+		P("InterfaceAlias", "Ethernet"),
+		P("SourceAddress", src),
+		P("NetRoute (NextHop)", "0.0.0.0"),
+		P("PingSucceeded", resolved && reachable),
+		P("PingReplyDetails (RTT)", "0 ms"),
+		P("TcpTestSucceeded", tcpOK),
 	)
-	o.view = viewList
+	o.View = ViewList
 	if port != 0 {
-		o.list = []string{"ComputerName", "RemoteAddress", "RemotePort", "InterfaceAlias", "SourceAddress", "TcpTestSucceeded"}
+		o.List = []string{"ComputerName", "RemoteAddress", "RemotePort", "InterfaceAlias", "SourceAddress", "TcpTestSucceeded"}
 	} else {
-		o.list = []string{"ComputerName", "RemoteAddress", "InterfaceAlias", "SourceAddress", "PingSucceeded", "PingReplyDetails (RTT)"}
+		o.List = []string{"ComputerName", "RemoteAddress", "InterfaceAlias", "SourceAddress", "PingSucceeded", "PingReplyDetails (RTT)"}
 	}
 	return []any{o}, nil
 }
 
-func cmdletSmbConnection(r *psRun, c *psCall) ([]any, error) {
+func cmdletSmbConnection(r *psRun, c *Call) ([]any, error) {
 	h := r.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -724,28 +724,28 @@ func cmdletSmbConnection(r *psRun, c *psCall) ([]any, error) {
 		if !s.connected {
 			continue
 		}
-		if sn, ok := c.str("ServerName"); ok && !strings.EqualFold(sn, s.server) && !strings.EqualFold(sn, h.nas.fqdn) {
+		if sn, ok := c.Str("ServerName"); ok && !strings.EqualFold(sn, s.server) && !strings.EqualFold(sn, h.nas.fqdn) {
 			continue
 		}
-		if sh, ok := c.str("ShareName"); ok && !wildcardMatch(sh, s.name) {
+		if sh, ok := c.Str("ShareName"); ok && !Like(sh, s.name) {
 			continue
 		}
-		o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/SMB/MSFT_SmbConnection",
-			p("ContinuouslyAvailable", false),
-			p("Credential", user),
-			p("Dialect", s.dialect),
-			p("Encrypted", false),
-			p("NumOpens", uint32(1)),
-			p("Redirected", false),
-			p("ServerName", s.server),
-			p("ShareName", s.name),
-			p("Signed", s.dialect != "2.0.2"),
-			p("UserName", user),
-			p("PSComputerName", nil),
+		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/SMB/MSFT_SmbConnection",
+			P("ContinuouslyAvailable", false),
+			P("Credential", user),
+			P("Dialect", s.dialect),
+			P("Encrypted", false),
+			P("NumOpens", uint32(1)),
+			P("Redirected", false),
+			P("ServerName", s.server),
+			P("ShareName", s.name),
+			P("Signed", s.dialect != "2.0.2"),
+			P("UserName", user),
+			P("PSComputerName", nil),
 		)
-		o.view = viewTable
+		o.View = ViewTable
 		t := r.t
-		o.cols = []tableCol{strCol("ServerName", "ServerName", t), strCol("ShareName", "ShareName", t), strCol("UserName", "UserName", t), strCol("Credential", "Credential", t), strCol("Dialect", "Dialect", t), {header: "NumOpens", right: true, value: func(o *psObj) string { v, _ := o.get("NumOpens"); return invariantString(v) }}}
+		o.Cols = []Column{strCol("ServerName", "ServerName", t), strCol("ShareName", "ShareName", t), strCol("UserName", "UserName", t), strCol("Credential", "Credential", t), strCol("Dialect", "Dialect", t), {Header: "NumOpens", Right: true, Value: func(o *Object) string { v, _ := o.Get("NumOpens"); return String(v) }}}
 		out = append(out, o)
 	}
 	return out, nil
@@ -753,30 +753,30 @@ func cmdletSmbConnection(r *psRun, c *psCall) ([]any, error) {
 
 // --- events ---
 
-func cmdletGetWinEvent(r *psRun, c *psCall) ([]any, error) {
+func cmdletGetWinEvent(r *psRun, c *Call) ([]any, error) {
 	h, t := r.h, r.t
-	logs := c.strs("LogName")
-	logs = append(logs, c.strs("ProviderName")...)
+	logs := c.Strs("LogName")
+	logs = append(logs, c.Strs("ProviderName")...)
 	var ids []int64
 	var levels []int64
 	var start, end time.Time
-	if hs, ok := c.val("FilterHashtable").(*psHash); ok {
-		for _, k := range hs.keys {
-			v := hs.vals[strings.ToLower(k)]
+	if hs, ok := c.Value("FilterHashtable").(*Hash); ok {
+		for _, k := range hs.Keys {
+			v := hs.Vals[strings.ToLower(k)]
 			switch strings.ToLower(k) {
 			case "logname", "providername":
-				for _, x := range enumerate(v) {
-					logs = append(logs, invariantString(x))
+				for _, x := range Enumerate(v) {
+					logs = append(logs, String(x))
 				}
 			case "id":
-				for _, x := range enumerate(v) {
-					if n, ok := toNumber(x); ok {
+				for _, x := range Enumerate(v) {
+					if n, ok := Number(x); ok {
 						ids = append(ids, int64(n))
 					}
 				}
 			case "level":
-				for _, x := range enumerate(v) {
-					if n, ok := toNumber(x); ok {
+				for _, x := range Enumerate(v) {
+					if n, ok := Number(x); ok {
 						levels = append(levels, int64(n))
 					}
 				}
@@ -789,16 +789,16 @@ func cmdletGetWinEvent(r *psRun, c *psCall) ([]any, error) {
 	}
 	for _, l := range logs {
 		if !strings.EqualFold(l, "Microsoft-Windows-Backup") && !strings.EqualFold(l, "Application") && !strings.EqualFold(l, "System") {
-			return nil, r.nonTerminating(c, &errRecord{msg: fmt.Sprintf(t.psNoLog, l), category: "ObjectNotFound", target: l, targetType: "String", exception: "Exception", fqid: "NoMatchingLogsFound," + fqClass(c)})
+			return nil, r.nonTerminating(c, &ErrorRecord{Message: fmt.Sprintf(t.psNoLog, l), Category: "ObjectNotFound", Target: l, TargetType: "String", Exception: "Exception", FQID: "NoMatchingLogsFound," + fqClass(c)})
 		}
 	}
 	backup := len(logs) == 0 || slices.ContainsFunc(logs, func(l string) bool { return strings.EqualFold(l, "Microsoft-Windows-Backup") })
 	var out []any
 	h.mu.Lock()
 	if backup {
-		max, hasMax := c.num("MaxEvents")
+		max, hasMax := c.Num("MaxEvents")
 		evs := slices.Clone(h.events)
-		if !c.flag("Oldest") {
+		if !c.Flag("Oldest") {
 			slices.Reverse(evs)
 		}
 		for _, ev := range evs {
@@ -822,7 +822,7 @@ func cmdletGetWinEvent(r *psRun, c *psCall) ([]any, error) {
 	}
 	h.mu.Unlock()
 	if len(out) == 0 {
-		return nil, r.nonTerminating(c, &errRecord{msg: t.psNoEvents, category: "ObjectNotFound", exception: "Exception", fqid: "NoMatchingEventsFound," + fqClass(c)})
+		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.psNoEvents, Category: "ObjectNotFound", Exception: "Exception", FQID: "NoMatchingEventsFound," + fqClass(c)})
 	}
 	return out, nil
 }
@@ -870,7 +870,7 @@ func parseWQL(filter string) (class string, conds []wqlCond, ok bool) {
 				case strings.EqualFold(raw, "true"), strings.EqualFold(raw, "false"):
 					c.val = strings.EqualFold(raw, "true")
 				default:
-					n, ok := parseNumber(raw)
+					n, ok := ParseNumber(raw)
 					if !ok {
 						return "", nil, false
 					}
@@ -900,46 +900,46 @@ func splitFold(s, sep string) []string {
 	}
 }
 
-func (cd wqlCond) match(o *psObj) bool {
-	v, _ := o.get(cd.prop)
+func (cd wqlCond) match(o *Object) bool {
+	v, _ := o.Get(cd.prop)
 	switch cd.op {
 	case "=":
-		return v != nil && looseEqual(v, cd.val)
+		return v != nil && Equal(v, cd.val)
 	case "<>", "!=":
-		return !looseEqual(v, cd.val)
+		return !Equal(v, cd.val)
 	case "like":
-		pat := strings.NewReplacer("%", "*", "_", "?").Replace(invariantString(cd.val))
-		return wildcardMatch(pat, invariantString(v))
+		pat := strings.NewReplacer("%", "*", "_", "?").Replace(String(cd.val))
+		return Like(pat, String(v))
 	case ">":
-		return looseCompare(v, cd.val) > 0
+		return Compare(v, cd.val) > 0
 	case "<":
-		return looseCompare(v, cd.val) < 0
+		return Compare(v, cd.val) < 0
 	case ">=":
-		return looseCompare(v, cd.val) >= 0
+		return Compare(v, cd.val) >= 0
 	case "<=":
-		return looseCompare(v, cd.val) <= 0
+		return Compare(v, cd.val) <= 0
 	}
 	return false
 }
 
-func cmdletCim(r *psRun, c *psCall) ([]any, error) {
+func cmdletCim(r *psRun, c *Call) ([]any, error) {
 	h := r.h
-	class, _ := c.str("ClassName")
-	if cl, ok := c.str("Class"); ok {
+	class, _ := c.Str("ClassName")
+	if cl, ok := c.Str("Class"); ok {
 		class = cl
 	}
 	var conds []wqlCond
-	if q, ok := c.str("Query"); ok {
+	if q, ok := c.Str("Query"); ok {
 		qc, qconds, ok := parseWQL(q)
 		if !ok {
-			return nil, r.nonTerminating(c, &errRecord{msg: "Invalid query ", category: "InvalidArgument", exception: "CimException", fqid: "HRESULT 0x80041017," + cimClass(c)})
+			return nil, r.nonTerminating(c, &ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
 		}
 		class, conds = qc, qconds
 	}
-	if f, ok := c.str("Filter"); ok {
+	if f, ok := c.Str("Filter"); ok {
 		_, fc, ok := parseWQL(f)
 		if !ok {
-			return nil, r.nonTerminating(c, &errRecord{msg: "Invalid query ", category: "InvalidArgument", exception: "CimException", fqid: "HRESULT 0x80041017," + cimClass(c)})
+			return nil, r.nonTerminating(c, &ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
 		}
 		conds = append(conds, fc...)
 	}
@@ -947,7 +947,7 @@ func cmdletCim(r *psRun, c *psCall) ([]any, error) {
 	objs, ok := h.cimObjectsLocked(class, r.user())
 	h.mu.Unlock()
 	if !ok {
-		return nil, r.nonTerminating(c, &errRecord{msg: r.t.psInvalidClass, category: "MetadataError", target: "root\\cimv2:" + class, targetType: "String", exception: "CimException", fqid: "HRESULT 0x80041010," + cimClass(c)})
+		return nil, r.nonTerminating(c, &ErrorRecord{Message: r.t.psInvalidClass, Category: "MetadataError", Target: "root\\cimv2:" + class, TargetType: "String", Exception: "CimException", FQID: "HRESULT 0x80041010," + cimClass(c)})
 	}
 	var out []any
 	for _, o := range objs {
@@ -964,16 +964,16 @@ func cmdletCim(r *psRun, c *psCall) ([]any, error) {
 	return out, nil
 }
 
-func cimClass(c *psCall) string {
-	if c.entry.name == "Get-WmiObject" {
+func cimClass(c *Call) string {
+	if c.entry.Name == "Get-WmiObject" {
 		return "Microsoft.PowerShell.Commands.GetWmiObjectCommand"
 	}
 	return "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand"
 }
 
-func (h *Host) cimObjectsLocked(class, user string) ([]*psObj, bool) {
+func (h *Host) cimObjectsLocked(class, user string) ([]*Object, bool) {
 	t := h.t
-	var out []*psObj
+	var out []*Object
 	switch strings.ToLower(class) {
 	case "win32_volume":
 		for _, v := range h.visibleVolumes() {
@@ -984,11 +984,11 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*psObj, bool) {
 			if v.letter == 0 {
 				continue
 			}
-			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk",
-				p("DeviceID", string(v.letter)+":"), p("DriveType", uint32(3)), p("ProviderName", nil),
-				p("FreeSpace", uint64(v.free())), p("Size", uint64(v.size)), p("VolumeName", v.label), p("FileSystem", v.fs))
-			o.view = viewTable
-			o.cols = []tableCol{strCol("DeviceID", "DeviceID", t), strCol("DriveType", "DriveType", t), strCol("ProviderName", "ProviderName", t), strCol("VolumeName", "VolumeName", t), {header: "Size", right: true, value: func(o *psObj) string { x, _ := o.get("Size"); return invariantString(x) }}, {header: "FreeSpace", right: true, value: func(o *psObj) string { x, _ := o.get("FreeSpace"); return invariantString(x) }}}
+			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk",
+				P("DeviceID", string(v.letter)+":"), P("DriveType", uint32(3)), P("ProviderName", nil),
+				P("FreeSpace", uint64(v.free())), P("Size", uint64(v.size)), P("VolumeName", v.label), P("FileSystem", v.fs))
+			o.View = ViewTable
+			o.Cols = []Column{strCol("DeviceID", "DeviceID", t), strCol("DriveType", "DriveType", t), strCol("ProviderName", "ProviderName", t), strCol("VolumeName", "VolumeName", t), {Header: "Size", Right: true, Value: func(o *Object) string { x, _ := o.Get("Size"); return String(x) }}, {Header: "FreeSpace", Right: true, Value: func(o *Object) string { x, _ := o.Get("FreeSpace"); return String(x) }}}
 			out = append(out, o)
 		}
 	case "win32_operatingsystem":
@@ -996,28 +996,28 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*psObj, bool) {
 		if h.lang == LangJapanese {
 			lang = 1041
 		}
-		o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem",
-			p("Caption", "Microsoft Windows Server 2019 Standard"), p("Version", "10.0.17763"), p("BuildNumber", "17763"),
-			p("OSLanguage", lang), p("CSName", strings.ToUpper(h.name)), p("LastBootUpTime", h.created.Add(-9*24*time.Hour)),
-			p("LocalDateTime", h.now()), p("SystemDirectory", `C:\Windows\system32`), p("Organization", ""),
-			p("RegisteredUser", "Windows User"), p("SerialNumber", "00429-70000-00000-AA000"))
-		o.view = viewTable
-		o.cols = []tableCol{strCol("SystemDirectory", "SystemDirectory", t), strCol("Organization", "Organization", t), strCol("BuildNumber", "BuildNumber", t), strCol("RegisteredUser", "RegisteredUser", t), strCol("SerialNumber", "SerialNumber", t), strCol("Version", "Version", t)}
+		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem",
+			P("Caption", "Microsoft Windows Server 2019 Standard"), P("Version", "10.0.17763"), P("BuildNumber", "17763"),
+			P("OSLanguage", lang), P("CSName", strings.ToUpper(h.name)), P("LastBootUpTime", h.created.Add(-9*24*time.Hour)),
+			P("LocalDateTime", h.now()), P("SystemDirectory", `C:\Windows\system32`), P("Organization", ""),
+			P("RegisteredUser", "Windows User"), P("SerialNumber", "00429-70000-00000-AA000"))
+		o.View = ViewTable
+		o.Cols = []Column{strCol("SystemDirectory", "SystemDirectory", t), strCol("Organization", "Organization", t), strCol("BuildNumber", "BuildNumber", t), strCol("RegisteredUser", "RegisteredUser", t), strCol("SerialNumber", "SerialNumber", t), strCol("Version", "Version", t)}
 		out = append(out, o)
 	case "win32_computersystem":
-		o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem",
-			p("Name", strings.ToUpper(h.name)), p("PrimaryOwnerName", "Windows User"), p("Domain", h.domain),
-			p("TotalPhysicalMemory", uint64(16*gib)), p("Model", "Virtual Machine"), p("Manufacturer", "Microsoft Corporation"), p("PartOfDomain", true))
-		o.view = viewTable
-		o.cols = []tableCol{strCol("Name", "Name", t), strCol("PrimaryOwnerName", "PrimaryOwnerName", t), strCol("Domain", "Domain", t), strCol("TotalPhysicalMemory", "TotalPhysicalMemory", t), strCol("Model", "Model", t), strCol("Manufacturer", "Manufacturer", t)}
+		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem",
+			P("Name", strings.ToUpper(h.name)), P("PrimaryOwnerName", "Windows User"), P("Domain", h.domain),
+			P("TotalPhysicalMemory", uint64(16*gib)), P("Model", "Virtual Machine"), P("Manufacturer", "Microsoft Corporation"), P("PartOfDomain", true))
+		o.View = ViewTable
+		o.Cols = []Column{strCol("Name", "Name", t), strCol("PrimaryOwnerName", "PrimaryOwnerName", t), strCol("Domain", "Domain", t), strCol("TotalPhysicalMemory", "TotalPhysicalMemory", t), strCol("Model", "Model", t), strCol("Manufacturer", "Manufacturer", t)}
 		out = append(out, o)
 	case "win32_shadowcopy":
 		for _, s := range h.shadows {
-			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ShadowCopy",
-				p("ID", braced(s.id)), p("SetID", braced(s.setID)), p("VolumeName", volumeName(s.vol)), p("InstallDate", s.created),
-				p("DeviceObject", fmt.Sprintf(`\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy%d`, s.index)),
-				p("ClientAccessible", false), p("Persistent", true), p("ProviderID", "{b5946137-7b9f-4925-af80-51abd60b20d5}"))
-			o.view = viewList
+			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ShadowCopy",
+				P("ID", braced(s.id)), P("SetID", braced(s.setID)), P("VolumeName", volumeName(s.vol)), P("InstallDate", s.created),
+				P("DeviceObject", fmt.Sprintf(`\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy%d`, s.index)),
+				P("ClientAccessible", false), P("Persistent", true), P("ProviderID", "{b5946137-7b9f-4925-af80-51abd60b20d5}"))
+			o.View = ViewList
 			out = append(out, o)
 		}
 	case "win32_service":
@@ -1029,10 +1029,10 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*psObj, bool) {
 			if s.startType == "Automatic" {
 				mode = "Auto"
 			}
-			o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",
-				p("ExitCode", uint32(0)), p("Name", s.name), p("ProcessId", uint32(0)), p("StartMode", mode), p("State", state), p("Status", "OK"), p("DisplayName", s.display))
-			o.view = viewTable
-			o.cols = []tableCol{strCol("ExitCode", "ExitCode", t), strCol("Name", "Name", t), strCol("ProcessId", "ProcessId", t), strCol("StartMode", "StartMode", t), strCol("State", "State", t), strCol("Status", "Status", t)}
+			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",
+				P("ExitCode", uint32(0)), P("Name", s.name), P("ProcessId", uint32(0)), P("StartMode", mode), P("State", state), P("Status", "OK"), P("DisplayName", s.display))
+			o.View = ViewTable
+			o.Cols = []Column{strCol("ExitCode", "ExitCode", t), strCol("Name", "Name", t), strCol("ProcessId", "ProcessId", t), strCol("StartMode", "StartMode", t), strCol("State", "State", t), strCol("Status", "Status", t)}
 			out = append(out, o)
 		}
 	default:

@@ -206,7 +206,7 @@ func cmdVssShadows(e *execEnv, _ cmdArgs) int {
 			j++
 		}
 		b.WriteString(t.shSet + braced(set) + "\r\n")
-		fmt.Fprintf(&b, t.shContained+"%s\r\n", j-i, t.dateTime(h.shadows[i].created))
+		fmt.Fprintf(&b, t.shContained+"%s\r\n", j-i, t.DateTime(h.shadows[i].created))
 		for _, s := range h.shadows[i:j] {
 			v := h.findVolume(s.vol)
 			if v == nil {
@@ -234,7 +234,7 @@ func cmdVssShadows(e *execEnv, _ cmdArgs) int {
 func cmdVssProviders(e *execEnv, _ cmdArgs) int {
 	t := e.h.t
 	name, typ, id, ver := "Provider name: ", "   Provider type: System", "   Provider Id: ", "   Version: "
-	if t.lang == LangJapanese {
+	if t.Lang == LangJapanese {
 		name, typ, id, ver = "プロバイダー名: ", "   プロバイダーの種類: システム", "   プロバイダー ID: ", "   バージョン: "
 	}
 	e.out(t.vssBanner + "\r\n" + name + t.quoteL + "Microsoft Software Shadow Copy provider 1.0" + t.quoteR + "\r\n" +
@@ -272,7 +272,7 @@ func cmdWbVersions(e *execEnv, a cmdArgs) int {
 	h.mu.Lock()
 	n := 0
 	trail := ""
-	if t.lang == LangEnglish {
+	if t.Lang == LangEnglish {
 		trail = " "
 	}
 	for _, v := range h.versions {
@@ -284,7 +284,7 @@ func cmdWbVersions(e *execEnv, a cmdArgs) int {
 		if v.network {
 			tg = fmt.Sprintf(t.targetNetwork, v.targetLabel)
 		}
-		b.WriteString(t.verTime + t.dateTimeNoSeconds(v.when) + trail + "\r\n")
+		b.WriteString(t.verTime + t.DateTimeNoSeconds(v.when) + trail + "\r\n")
 		b.WriteString(t.verTarget + tg + "\r\n")
 		b.WriteString(t.verID + v.when.UTC().Format("01/02/2006-15:04") + "\r\n")
 		b.WriteString(t.verRecover + t.recoverList(v.bmr, v.system) + "\r\n")

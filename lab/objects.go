@@ -8,24 +8,24 @@ import (
 
 // This file builds the objects the host's cmdlets return. Callers hold h.mu.
 
-func enum(name string, val int64) psEnum { return psEnum{name: name, val: val} }
+func enum(name string, val int64) Enum { return Enum{Name: name, Val: val} }
 
-func strCol(header, prop string, t *texts) tableCol {
-	return tableCol{header: header, value: func(o *psObj) string {
-		v, _ := o.get(prop)
-		return t.displayString(v)
+func strCol(header, prop string, t *texts) Column {
+	return Column{Header: header, Value: func(o *Object) string {
+		v, _ := o.Get(prop)
+		return t.Display(v)
 	}}
 }
 
-func sizeCol(header, prop string) tableCol {
-	return tableCol{header: header, right: true, value: func(o *psObj) string {
-		v, _ := o.get(prop)
-		n, _ := toNumber(v)
-		return sizeString(int64(n))
+func sizeCol(header, prop string) Column {
+	return Column{Header: header, Right: true, Value: func(o *Object) string {
+		v, _ := o.Get(prop)
+		n, _ := Number(v)
+		return SizeString(int64(n))
 	}}
 }
 
-func (h *Host) wbSummaryLocked() *psObj {
+func (h *Host) wbSummaryLocked() *Object {
 	msg := ""
 	if h.result.hr != 0 {
 		msg = h.t.hrMessage(detOr(h.result.detailedHR, h.result.hr))
@@ -34,24 +34,24 @@ func (h *Host) wbSummaryLocked() *psObj {
 	if h.job != nil && !h.job.finished {
 		status = enum("BackupInProgress", 1)
 	}
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBSummary",
-		p("NextBackupTime", h.nextBackupTime()),
-		p("NumberOfVersions", uint32(len(h.versions))),
-		p("LastSuccessfulBackupTime", h.result.successTime),
-		p("LastSuccessfulBackupTargetPath", h.result.successPath),
-		p("LastSuccessfulBackupTargetLabel", h.result.successLabel),
-		p("LastBackupTime", h.result.lastTime),
-		p("LastBackupTarget", h.result.lastTarget),
-		p("DetailedMessage", msg),
-		p("LastBackupResultHR", h.result.hr),
-		p("LastBackupResultDetailedHR", h.result.detailedHR),
-		p("CurrentOperationStatus", status),
+	o := NewObject("Microsoft.Windows.ServerBackup.Commands.WBSummary",
+		P("NextBackupTime", h.nextBackupTime()),
+		P("NumberOfVersions", uint32(len(h.versions))),
+		P("LastSuccessfulBackupTime", h.result.successTime),
+		P("LastSuccessfulBackupTargetPath", h.result.successPath),
+		P("LastSuccessfulBackupTargetLabel", h.result.successLabel),
+		P("LastBackupTime", h.result.lastTime),
+		P("LastBackupTarget", h.result.lastTarget),
+		P("DetailedMessage", msg),
+		P("LastBackupResultHR", h.result.hr),
+		P("LastBackupResultDetailedHR", h.result.detailedHR),
+		P("CurrentOperationStatus", status),
 	)
-	o.view = viewList
+	o.View = ViewList
 	return o
 }
 
-func (h *Host) wbVolumeLocked(v *volume) *psObj {
+func (h *Host) wbVolumeLocked(v *volume) *Object {
 	mount := ""
 	if v.letter != 0 {
 		mount = string(v.letter) + ":"
@@ -60,23 +60,23 @@ func (h *Host) wbVolumeLocked(v *volume) *psObj {
 	if v.role == RoleSystemReserved || v.role == RoleSystem {
 		prop = "Critical, ValidSource"
 	}
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBVolume",
-		p("VolumeLabel", v.label),
-		p("MountPath", mount),
-		p("MountPoints", nil),
-		p("FileSystem", v.fs),
-		p("Property", enum(prop, 3)),
-		p("FreeSpace", uint64(v.free())),
-		p("TotalSpace", uint64(v.size)),
-		p("Category", enum("None", 0)),
-		p("VolumeID", braced(v.guid)),
+	o := NewObject("Microsoft.Windows.ServerBackup.Commands.WBVolume",
+		P("VolumeLabel", v.label),
+		P("MountPath", mount),
+		P("MountPoints", nil),
+		P("FileSystem", v.fs),
+		P("Property", enum(prop, 3)),
+		P("FreeSpace", uint64(v.free())),
+		P("TotalSpace", uint64(v.size)),
+		P("Category", enum("None", 0)),
+		P("VolumeID", braced(v.guid)),
 	)
-	o.str = h.friendlyName(v)
-	o.view = viewList
+	o.Str = h.friendlyName(v)
+	o.View = ViewList
 	return o
 }
 
-func (h *Host) wbDiskLocked(d *disk) *psObj {
+func (h *Host) wbDiskLocked(d *disk) *Object {
 	var vols []any
 	var free int64
 	for _, v := range h.volumes {
@@ -89,29 +89,29 @@ func (h *Host) wbDiskLocked(d *disk) *psObj {
 	if d.boot {
 		props = "Fixed"
 	}
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBDisk",
-		p("Name", d.friendly),
-		p("DiskNumber", uint32(d.number)),
-		p("DiskId", braced(guid(h.name, fmt.Sprintf("wbdisk-%d", d.number)))),
-		p("TotalSpace", uint64(d.size)),
-		p("FreeSpace", uint64(free)),
-		p("Volumes", vols),
-		p("Properties", enum(props, 5)),
+	o := NewObject("Microsoft.Windows.ServerBackup.Commands.WBDisk",
+		P("Name", d.friendly),
+		P("DiskNumber", uint32(d.number)),
+		P("DiskId", braced(guid(h.name, fmt.Sprintf("wbdisk-%d", d.number)))),
+		P("TotalSpace", uint64(d.size)),
+		P("FreeSpace", uint64(free)),
+		P("Volumes", vols),
+		P("Properties", enum(props, 5)),
 	)
-	o.str = d.friendly
-	o.view = viewList
+	o.Str = d.friendly
+	o.View = ViewList
 	return o
 }
 
 // wbTargetLocked returns the WBBackupTarget, or nil when the target cannot
 // be resolved (its disk is gone).
-func (h *Host) wbTargetLocked(tg target) *psObj {
-	var o *psObj
+func (h *Host) wbTargetLocked(tg target) *Object {
+	var o *Object
 	switch tg.kind {
 	case "Network":
-		o = newObj("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
-			p("Label", tg.label), p("WBDisk", nil), p("WBVolume", nil), p("Path", tg.path),
-			p("TargetType", enum("Network", 2)), p("InheritAcl", false), p("PreserveExistingBackup", false))
+		o = NewObject("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
+			P("Label", tg.label), P("WBDisk", nil), P("WBVolume", nil), P("Path", tg.path),
+			P("TargetType", enum("Network", 2)), P("InheritAcl", false), P("PreserveExistingBackup", false))
 	case "Disk":
 		d := h.diskByNumber(tg.disk)
 		v := h.findVolume(tg.vol)
@@ -119,9 +119,9 @@ func (h *Host) wbTargetLocked(tg target) *psObj {
 			return nil
 		}
 		path := strings.TrimSuffix(volumeName(v.guid), `\`)
-		o = newObj("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
-			p("Label", tg.label), p("WBDisk", h.wbDiskLocked(d)), p("WBVolume", nil), p("Path", path),
-			p("TargetType", enum("Disk", 1)), p("InheritAcl", false), p("PreserveExistingBackup", false))
+		o = NewObject("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
+			P("Label", tg.label), P("WBDisk", h.wbDiskLocked(d)), P("WBVolume", nil), P("Path", path),
+			P("TargetType", enum("Disk", 1)), P("InheritAcl", false), P("PreserveExistingBackup", false))
 	default:
 		v := h.findVolume(tg.vol)
 		if v == nil || !h.diskPresent(v.disk) {
@@ -131,16 +131,16 @@ func (h *Host) wbTargetLocked(tg target) *psObj {
 		if v.letter != 0 {
 			path = string(v.letter) + ":"
 		}
-		o = newObj("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
-			p("Label", tg.label), p("WBDisk", nil), p("WBVolume", h.wbVolumeLocked(v)), p("Path", path),
-			p("TargetType", enum("Volume", 0)), p("InheritAcl", false), p("PreserveExistingBackup", false))
+		o = NewObject("Microsoft.Windows.ServerBackup.Commands.WBBackupTarget",
+			P("Label", tg.label), P("WBDisk", nil), P("WBVolume", h.wbVolumeLocked(v)), P("Path", path),
+			P("TargetType", enum("Volume", 0)), P("InheritAcl", false), P("PreserveExistingBackup", false))
 	}
-	o.str = tg.label
-	o.view = viewList
+	o.Str = tg.label
+	o.View = ViewList
 	return o
 }
 
-func (h *Host) wbPolicyLocked() *psObj {
+func (h *Host) wbPolicyLocked() *Object {
 	var sched []any
 	now := h.now()
 	for _, at := range h.policy.schedule {
@@ -156,24 +156,24 @@ func (h *Host) wbPolicyLocked() *psObj {
 	for _, v := range h.sourceVolumes() {
 		vols = append(vols, h.wbVolumeLocked(v))
 	}
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBPolicy",
-		p("Schedule", sched),
-		p("BackupTargets", targets),
-		p("VolumesToBackup", vols),
-		p("FilesSpecsToBackup", nil),
-		p("FilesSpecsToExclude", nil),
-		p("ComponentsToBackup", nil),
-		p("BMR", h.policy.bmr),
-		p("SystemState", h.policy.systemState),
-		p("OverwriteOldFormatVhd", false),
-		p("VssBackupOptions", enum("VssCopyBackup", 2)),
-		p("PolicyState", enum("Existing", 1)),
+	o := NewObject("Microsoft.Windows.ServerBackup.Commands.WBPolicy",
+		P("Schedule", sched),
+		P("BackupTargets", targets),
+		P("VolumesToBackup", vols),
+		P("FilesSpecsToBackup", nil),
+		P("FilesSpecsToExclude", nil),
+		P("ComponentsToBackup", nil),
+		P("BMR", h.policy.bmr),
+		P("SystemState", h.policy.systemState),
+		P("OverwriteOldFormatVhd", false),
+		P("VssBackupOptions", enum("VssCopyBackup", 2)),
+		P("PolicyState", enum("Existing", 1)),
 	)
-	o.view = viewList
+	o.View = ViewList
 	return o
 }
 
-func (h *Host) wbJobLocked(j *job, past *pastJob) *psObj {
+func (h *Host) wbJobLocked(j *job, past *pastJob) *Object {
 	jobType, state := enum("None", 0), enum("Unknown", 0)
 	var start, end any
 	var hr, det int64
@@ -192,25 +192,25 @@ func (h *Host) wbJobLocked(j *job, past *pastJob) *psObj {
 			errDesc = h.t.hrMessage(detOr(past.detailedHR, past.hr))
 		}
 	}
-	o := newObj("Microsoft.Windows.ServerBackup.Commands.WBJob",
-		p("JobType", jobType),
-		p("StartTime", start),
-		p("EndTime", end),
-		p("JobState", state),
-		p("HResult", hr),
-		p("DetailedHResult", det),
-		p("ErrorDescription", errDesc),
-		p("JobItems", nil),
-		p("VersionId", vid),
-		p("SuccessLogPath", nil),
-		p("FailureLogPath", nil),
-		p("CurrentOperation", cur),
+	o := NewObject("Microsoft.Windows.ServerBackup.Commands.WBJob",
+		P("JobType", jobType),
+		P("StartTime", start),
+		P("EndTime", end),
+		P("JobState", state),
+		P("HResult", hr),
+		P("DetailedHResult", det),
+		P("ErrorDescription", errDesc),
+		P("JobItems", nil),
+		P("VersionId", vid),
+		P("SuccessLogPath", nil),
+		P("FailureLogPath", nil),
+		P("CurrentOperation", cur),
 	)
-	o.view = viewList
+	o.View = ViewList
 	return o
 }
 
-func (h *Host) serviceObjLocked(s *service, nested bool) *psObj {
+func (h *Host) serviceObjLocked(s *service, nested bool) *Object {
 	status := enum("Stopped", 1)
 	if s.running {
 		status = enum("Running", 4)
@@ -228,60 +228,60 @@ func (h *Host) serviceObjLocked(s *service, nested bool) *psObj {
 			}
 		}
 	}
-	o := newObj("System.ServiceProcess.ServiceController",
-		p("Name", s.name),
-		p("RequiredServices", []any{}),
-		p("CanPauseAndContinue", false),
-		p("CanShutdown", false),
-		p("CanStop", s.running && !s.cannotStop),
-		p("DisplayName", s.display),
-		p("DependentServices", deps),
-		p("MachineName", "."),
-		p("ServiceName", s.name),
-		p("ServicesDependedOn", []any{}),
-		p("ServiceHandle", "SafeServiceHandle"),
-		p("Status", status),
-		p("ServiceType", stype),
-		p("StartType", enum(s.startType, start)),
-		p("Site", nil),
-		p("Container", nil),
+	o := NewObject("System.ServiceProcess.ServiceController",
+		P("Name", s.name),
+		P("RequiredServices", []any{}),
+		P("CanPauseAndContinue", false),
+		P("CanShutdown", false),
+		P("CanStop", s.running && !s.cannotStop),
+		P("DisplayName", s.display),
+		P("DependentServices", deps),
+		P("MachineName", "."),
+		P("ServiceName", s.name),
+		P("ServicesDependedOn", []any{}),
+		P("ServiceHandle", "SafeServiceHandle"),
+		P("Status", status),
+		P("ServiceType", stype),
+		P("StartType", enum(s.startType, start)),
+		P("Site", nil),
+		P("Container", nil),
 	)
-	o.str = "System.ServiceProcess.ServiceController"
-	o.view = viewTable
-	o.cols = []tableCol{strCol("Status", "Status", h.t), strCol("Name", "Name", h.t), strCol("DisplayName", "DisplayName", h.t)}
+	o.Str = "System.ServiceProcess.ServiceController"
+	o.View = ViewTable
+	o.Cols = []Column{strCol("Status", "Status", h.t), strCol("Name", "Name", h.t), strCol("DisplayName", "DisplayName", h.t)}
 	return o
 }
 
-func (h *Host) volumeObjLocked(v *volume) *psObj {
+func (h *Host) volumeObjLocked(v *volume) *Object {
 	var letter any
 	if v.letter != 0 {
 		letter = string(v.letter)
 	}
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Volume",
-		p("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Volume.ObjectId="{%s}:VO:%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), volumeName(v.guid))),
-		p("PassThroughClass", nil),
-		p("PassThroughIds", nil),
-		p("PassThroughNamespace", nil),
-		p("PassThroughServer", nil),
-		p("UniqueId", volumeName(v.guid)),
-		p("AllocationUnitSize", uint32(4096)),
-		p("DedupMode", enum("NotAvailable", 4)),
-		p("DriveLetter", letter),
-		p("DriveType", enum("Fixed", 3)),
-		p("FileSystem", v.fs),
-		p("FileSystemLabel", v.label),
-		p("FileSystemType", enum("NTFS", 14)),
-		p("HealthStatus", enum("Healthy", 0)),
-		p("OperationalStatus", enum("OK", 2)),
-		p("Path", volumeName(v.guid)),
-		p("Size", uint64(v.size)),
-		p("SizeRemaining", uint64(v.free())),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Volume",
+		P("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Volume.ObjectId="{%s}:VO:%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), volumeName(v.guid))),
+		P("PassThroughClass", nil),
+		P("PassThroughIds", nil),
+		P("PassThroughNamespace", nil),
+		P("PassThroughServer", nil),
+		P("UniqueId", volumeName(v.guid)),
+		P("AllocationUnitSize", uint32(4096)),
+		P("DedupMode", enum("NotAvailable", 4)),
+		P("DriveLetter", letter),
+		P("DriveType", enum("Fixed", 3)),
+		P("FileSystem", v.fs),
+		P("FileSystemLabel", v.label),
+		P("FileSystemType", enum("NTFS", 14)),
+		P("HealthStatus", enum("Healthy", 0)),
+		P("OperationalStatus", enum("OK", 2)),
+		P("Path", volumeName(v.guid)),
+		P("Size", uint64(v.size)),
+		P("SizeRemaining", uint64(v.free())),
+		P("PSComputerName", nil),
 	)
-	o.str = fmt.Sprintf(`MSFT_Volume (ObjectId = "%s")`, volumeName(v.guid))
-	o.view = viewTable
+	o.Str = fmt.Sprintf(`MSFT_Volume (ObjectId = "%s")`, volumeName(v.guid))
+	o.View = ViewTable
 	t := h.t
-	o.cols = []tableCol{
+	o.Cols = []Column{
 		strCol("DriveLetter", "DriveLetter", t), strCol("FriendlyName", "FileSystemLabel", t), strCol("FileSystemType", "FileSystemType", t),
 		strCol("DriveType", "DriveType", t), strCol("HealthStatus", "HealthStatus", t), strCol("OperationalStatus", "OperationalStatus", t),
 		sizeCol("SizeRemaining", "SizeRemaining"), sizeCol("Size", "Size"),
@@ -293,7 +293,7 @@ func (h *Host) diskPath(d *disk) string {
 	return fmt.Sprintf(`\\?\scsi#disk&ven_msft&prod_virtual_disk#5&%08x&0&%06d#{53f56307-b6bf-11d0-94f2-00a0c91efb8b}`, d.mbrSignature|uint32(d.number+1)*0x1000, d.number)
 }
 
-func (h *Host) partitionObjLocked(v *volume) *psObj {
+func (h *Host) partitionObjLocked(v *volume) *Object {
 	d := h.diskByNumber(v.disk)
 	letter := "\x00"
 	paths := []any{}
@@ -315,51 +315,51 @@ func (h *Host) partitionObjLocked(v *volume) *psObj {
 	} else {
 		gpt = v.gptType
 	}
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Partition",
-		p("OperationalStatus", "Online"),
-		p("Type", typ),
-		p("DiskPath", h.diskPath(d)),
-		p("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Partition.ObjectId="{%s}:PR:{00000000-0000-0000-0000-%012x}%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), v.offset, h.diskPath(d))),
-		p("PassThroughClass", nil),
-		p("AccessPaths", paths),
-		p("DiskId", h.diskPath(d)),
-		p("DiskNumber", uint32(v.disk)),
-		p("DriveLetter", letter),
-		p("GptType", gpt),
-		p("Guid", nil),
-		p("IsActive", v.active),
-		p("IsBoot", v.boot),
-		p("IsDAX", false),
-		p("IsHidden", v.hidden),
-		p("IsOffline", false),
-		p("IsReadOnly", false),
-		p("IsShadowCopy", false),
-		p("IsSystem", v.system),
-		p("MbrType", mbr),
-		p("NoDefaultDriveLetter", v.letter == 0 && v.role != RoleSystemReserved),
-		p("Offset", uint64(v.offset)),
-		p("PartitionNumber", uint32(v.part)),
-		p("Size", uint64(v.size)),
-		p("TransitionState", int64(1)),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Partition",
+		P("OperationalStatus", "Online"),
+		P("Type", typ),
+		P("DiskPath", h.diskPath(d)),
+		P("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Partition.ObjectId="{%s}:PR:{00000000-0000-0000-0000-%012x}%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), v.offset, h.diskPath(d))),
+		P("PassThroughClass", nil),
+		P("AccessPaths", paths),
+		P("DiskId", h.diskPath(d)),
+		P("DiskNumber", uint32(v.disk)),
+		P("DriveLetter", letter),
+		P("GptType", gpt),
+		P("Guid", nil),
+		P("IsActive", v.active),
+		P("IsBoot", v.boot),
+		P("IsDAX", false),
+		P("IsHidden", v.hidden),
+		P("IsOffline", false),
+		P("IsReadOnly", false),
+		P("IsShadowCopy", false),
+		P("IsSystem", v.system),
+		P("MbrType", mbr),
+		P("NoDefaultDriveLetter", v.letter == 0 && v.role != RoleSystemReserved),
+		P("Offset", uint64(v.offset)),
+		P("PartitionNumber", uint32(v.part)),
+		P("Size", uint64(v.size)),
+		P("TransitionState", int64(1)),
+		P("PSComputerName", nil),
 	)
-	o.str = "MSFT_Partition"
-	o.view = viewTable
-	o.groupBy = "DiskPath"
+	o.Str = "MSFT_Partition"
+	o.View = ViewTable
+	o.GroupBy = "DiskPath"
 	t := h.t
-	o.cols = []tableCol{
+	o.Cols = []Column{
 		strCol("PartitionNumber", "PartitionNumber", t),
-		{header: "DriveLetter", value: func(o *psObj) string {
-			v, _ := o.get("DriveLetter")
-			return strings.Trim(invariantString(v), "\x00")
+		{Header: "DriveLetter", Value: func(o *Object) string {
+			v, _ := o.Get("DriveLetter")
+			return strings.Trim(String(v), "\x00")
 		}},
-		{header: "Offset", right: true, value: func(o *psObj) string { v, _ := o.get("Offset"); return invariantString(v) }},
+		{Header: "Offset", Right: true, Value: func(o *Object) string { v, _ := o.Get("Offset"); return String(v) }},
 		sizeCol("Size", "Size"), strCol("Type", "Type", t),
 	}
 	return o
 }
 
-func (h *Host) diskObjLocked(d *disk) *psObj {
+func (h *Host) diskObjLocked(d *disk) *Object {
 	n := 0
 	var alloc int64
 	for _, v := range h.volumes {
@@ -380,47 +380,47 @@ func (h *Host) diskObjLocked(d *disk) *psObj {
 	if strings.Contains(d.friendly, "USB") {
 		bus = enum("USB", 7)
 	}
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Disk",
-		p("DiskNumber", uint32(d.number)),
-		p("PartitionStyle", style),
-		p("ProvisioningType", enum("Fixed", 2)),
-		p("OperationalStatus", "Online"),
-		p("HealthStatus", enum("Healthy", 0)),
-		p("BusType", bus),
-		p("UniqueIdFormat", enum("Vendor Specific", 0)),
-		p("OfflineReason", nil),
-		p("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Disk.ObjectId="{%s}:DI:%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), h.diskPath(d))),
-		p("UniqueId", d.uniqueID),
-		p("AllocatedSize", uint64(alloc)),
-		p("BootFromDisk", d.boot),
-		p("FirmwareVersion", "1.0"),
-		p("FriendlyName", d.friendly),
-		p("Guid", g),
-		p("IsBoot", d.boot),
-		p("IsClustered", false),
-		p("IsHighlyAvailable", false),
-		p("IsOffline", false),
-		p("IsReadOnly", false),
-		p("IsScaleOut", false),
-		p("IsSystem", d.boot),
-		p("LargestFreeExtent", uint64(0)),
-		p("Location", d.location),
-		p("LogicalSectorSize", uint32(512)),
-		p("Model", strings.TrimSuffix(d.friendly, " USB Device")),
-		p("Number", uint32(d.number)),
-		p("NumberOfPartitions", uint32(n)),
-		p("Path", h.diskPath(d)),
-		p("PhysicalSectorSize", uint32(d.physicalSector)),
-		p("SerialNumber", d.serial),
-		p("Signature", sig),
-		p("Size", uint64(d.size)),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Disk",
+		P("DiskNumber", uint32(d.number)),
+		P("PartitionStyle", style),
+		P("ProvisioningType", enum("Fixed", 2)),
+		P("OperationalStatus", "Online"),
+		P("HealthStatus", enum("Healthy", 0)),
+		P("BusType", bus),
+		P("UniqueIdFormat", enum("Vendor Specific", 0)),
+		P("OfflineReason", nil),
+		P("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Disk.ObjectId="{%s}:DI:%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), h.diskPath(d))),
+		P("UniqueId", d.uniqueID),
+		P("AllocatedSize", uint64(alloc)),
+		P("BootFromDisk", d.boot),
+		P("FirmwareVersion", "1.0"),
+		P("FriendlyName", d.friendly),
+		P("Guid", g),
+		P("IsBoot", d.boot),
+		P("IsClustered", false),
+		P("IsHighlyAvailable", false),
+		P("IsOffline", false),
+		P("IsReadOnly", false),
+		P("IsScaleOut", false),
+		P("IsSystem", d.boot),
+		P("LargestFreeExtent", uint64(0)),
+		P("Location", d.location),
+		P("LogicalSectorSize", uint32(512)),
+		P("Model", strings.TrimSuffix(d.friendly, " USB Device")),
+		P("Number", uint32(d.number)),
+		P("NumberOfPartitions", uint32(n)),
+		P("Path", h.diskPath(d)),
+		P("PhysicalSectorSize", uint32(d.physicalSector)),
+		P("SerialNumber", d.serial),
+		P("Signature", sig),
+		P("Size", uint64(d.size)),
+		P("PSComputerName", nil),
 	)
-	o.str = "MSFT_Disk"
-	o.view = viewTable
+	o.Str = "MSFT_Disk"
+	o.View = ViewTable
 	t := h.t
-	o.cols = []tableCol{
-		{header: "Number", right: true, value: func(o *psObj) string { v, _ := o.get("Number"); return invariantString(v) }},
+	o.Cols = []Column{
+		{Header: "Number", Right: true, Value: func(o *Object) string { v, _ := o.Get("Number"); return String(v) }},
 		strCol("Friendly Name", "FriendlyName", t), strCol("Serial Number", "SerialNumber", t),
 		strCol("HealthStatus", "HealthStatus", t), strCol("OperationalStatus", "OperationalStatus", t),
 		sizeCol("Total Size", "Size"), strCol("Partition Style", "PartitionStyle", t),
@@ -428,38 +428,38 @@ func (h *Host) diskObjLocked(d *disk) *psObj {
 	return o
 }
 
-func (h *Host) psDriveObjLocked(v *volume) *psObj {
-	prov := newObj("System.Management.Automation.ProviderInfo", p("Name", "FileSystem"))
-	prov.str = `Microsoft.PowerShell.Core\FileSystem`
+func (h *Host) psDriveObjLocked(v *volume) *Object {
+	prov := NewObject("System.Management.Automation.ProviderInfo", P("Name", "FileSystem"))
+	prov.Str = `Microsoft.PowerShell.Core\FileSystem`
 	cur := ""
 	if v.role == RoleSystem {
 		cur = `Windows\system32`
 	}
-	o := newObj("System.Management.Automation.PSDriveInfo",
-		p("Used", uint64(v.used+v.usn)),
-		p("Free", uint64(v.free())),
-		p("CurrentLocation", cur),
-		p("Name", string(v.letter)),
-		p("Provider", prov),
-		p("Root", string(v.letter)+`:\`),
-		p("Description", v.label),
-		p("MaximumSize", nil),
-		p("Credential", "System.Management.Automation.PSCredential"),
-		p("DisplayRoot", nil),
+	o := NewObject("System.Management.Automation.PSDriveInfo",
+		P("Used", uint64(v.used+v.usn)),
+		P("Free", uint64(v.free())),
+		P("CurrentLocation", cur),
+		P("Name", string(v.letter)),
+		P("Provider", prov),
+		P("Root", string(v.letter)+`:\`),
+		P("Description", v.label),
+		P("MaximumSize", nil),
+		P("Credential", "System.Management.Automation.PSCredential"),
+		P("DisplayRoot", nil),
 	)
-	o.str = string(v.letter)
-	o.view = viewTable
-	gb := func(prop string) func(o *psObj) string {
-		return func(o *psObj) string {
-			x, _ := o.get(prop)
-			n, _ := toNumber(x)
+	o.Str = string(v.letter)
+	o.View = ViewTable
+	gb := func(prop string) func(o *Object) string {
+		return func(o *Object) string {
+			x, _ := o.Get(prop)
+			n, _ := Number(x)
 			return fmt.Sprintf("%.2f", n/float64(gib))
 		}
 	}
 	t := h.t
-	o.cols = []tableCol{
-		strCol("Name", "Name", t), {header: "Used (GB)", right: true, value: gb("Used")}, {header: "Free (GB)", right: true, value: gb("Free")},
-		{header: "Provider", value: func(*psObj) string { return "FileSystem" }}, strCol("Root", "Root", t), strCol("CurrentLocation", "CurrentLocation", t),
+	o.Cols = []Column{
+		strCol("Name", "Name", t), {Header: "Used (GB)", Right: true, Value: gb("Used")}, {Header: "Free (GB)", Right: true, Value: gb("Free")},
+		{Header: "Provider", Value: func(*Object) string { return "FileSystem" }}, strCol("Root", "Root", t), strCol("CurrentLocation", "CurrentLocation", t),
 	}
 	return o
 }
@@ -468,133 +468,133 @@ func listOrNil(ss []string) any {
 	if len(ss) == 0 {
 		return nil
 	}
-	return stringsToAny(ss)
+	return FromStrings(ss)
 }
 
-func (h *Host) mpPreferenceLocked() *psObj {
+func (h *Host) mpPreferenceLocked() *Object {
 	d := h.defender
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Defender/MSFT_MpPreference",
-		p("AttackSurfaceReductionOnlyExclusions", nil),
-		p("AttackSurfaceReductionRules_Actions", nil),
-		p("AttackSurfaceReductionRules_Ids", nil),
-		p("CheckForSignaturesBeforeRunningScan", false),
-		p("CloudBlockLevel", uint32(0)),
-		p("CloudExtendedTimeout", uint32(0)),
-		p("ComputerID", strings.ToUpper(guid(h.name, "defender-computer-id"))),
-		p("ControlledFolderAccessAllowedApplications", nil),
-		p("ControlledFolderAccessProtectedFolders", nil),
-		p("DisableArchiveScanning", false),
-		p("DisableAutoExclusions", false),
-		p("DisableBehaviorMonitoring", false),
-		p("DisableBlockAtFirstSeen", false),
-		p("DisableCatchupFullScan", true),
-		p("DisableCatchupQuickScan", true),
-		p("DisableEmailScanning", true),
-		p("DisableIntrusionPreventionSystem", nil),
-		p("DisableIOAVProtection", false),
-		p("DisablePrivacyMode", false),
-		p("DisableRealtimeMonitoring", !d.realtime),
-		p("DisableRemovableDriveScanning", true),
-		p("DisableRestorePoint", true),
-		p("DisableScanningMappedNetworkDrivesForFullScan", true),
-		p("DisableScanningNetworkFiles", false),
-		p("DisableScriptScanning", false),
-		p("EnableControlledFolderAccess", uint32(0)),
-		p("EnableFileHashComputation", false),
-		p("EnableLowCpuPriority", false),
-		p("EnableNetworkProtection", uint32(0)),
-		p("ExclusionExtension", listOrNil(d.exclusionExtension)),
-		p("ExclusionPath", listOrNil(d.exclusionPath)),
-		p("ExclusionProcess", listOrNil(d.exclusionProcess)),
-		p("HighThreatDefaultAction", uint32(0)),
-		p("LowThreatDefaultAction", uint32(0)),
-		p("MAPSReporting", uint32(2)),
-		p("MeteredConnectionUpdates", false),
-		p("ModerateThreatDefaultAction", uint32(0)),
-		p("PUAProtection", uint32(0)),
-		p("QuarantinePurgeItemsAfterDelay", uint32(90)),
-		p("RandomizeScheduleTaskTimes", true),
-		p("RealTimeScanDirection", uint32(0)),
-		p("RemediationScheduleDay", uint32(0)),
-		p("RemediationScheduleTime", "02:00:00"),
-		p("ReportingAdditionalActionTimeOut", uint32(10080)),
-		p("ReportingCriticalFailureTimeOut", uint32(10080)),
-		p("ReportingNonCriticalTimeOut", uint32(1440)),
-		p("ScanAvgCPULoadFactor", uint32(50)),
-		p("ScanOnlyIfIdleEnabled", true),
-		p("ScanParameters", uint32(1)),
-		p("ScanPurgeItemsAfterDelay", uint32(15)),
-		p("ScanScheduleDay", uint32(7)),
-		p("ScanScheduleQuickScanTime", "00:00:00"),
-		p("ScanScheduleTime", "02:00:00"),
-		p("SevereThreatDefaultAction", uint32(0)),
-		p("SharedSignaturesPath", nil),
-		p("SignatureAuGracePeriod", uint32(0)),
-		p("SignatureDefinitionUpdateFileSharesSources", nil),
-		p("SignatureDisableUpdateOnStartupWithoutEngine", false),
-		p("SignatureFallbackOrder", "MicrosoftUpdateServer|MMPC"),
-		p("SignatureFirstAuGracePeriod", uint32(120)),
-		p("SignatureScheduleDay", uint32(8)),
-		p("SignatureScheduleTime", "01:45:00"),
-		p("SignatureUpdateCatchupInterval", uint32(1)),
-		p("SignatureUpdateInterval", uint32(0)),
-		p("SubmitSamplesConsent", uint32(1)),
-		p("ThreatIDDefaultAction_Actions", nil),
-		p("ThreatIDDefaultAction_Ids", nil),
-		p("UILockdown", false),
-		p("UnknownThreatDefaultAction", uint32(0)),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Defender/MSFT_MpPreference",
+		P("AttackSurfaceReductionOnlyExclusions", nil),
+		P("AttackSurfaceReductionRules_Actions", nil),
+		P("AttackSurfaceReductionRules_Ids", nil),
+		P("CheckForSignaturesBeforeRunningScan", false),
+		P("CloudBlockLevel", uint32(0)),
+		P("CloudExtendedTimeout", uint32(0)),
+		P("ComputerID", strings.ToUpper(guid(h.name, "defender-computer-id"))),
+		P("ControlledFolderAccessAllowedApplications", nil),
+		P("ControlledFolderAccessProtectedFolders", nil),
+		P("DisableArchiveScanning", false),
+		P("DisableAutoExclusions", false),
+		P("DisableBehaviorMonitoring", false),
+		P("DisableBlockAtFirstSeen", false),
+		P("DisableCatchupFullScan", true),
+		P("DisableCatchupQuickScan", true),
+		P("DisableEmailScanning", true),
+		P("DisableIntrusionPreventionSystem", nil),
+		P("DisableIOAVProtection", false),
+		P("DisablePrivacyMode", false),
+		P("DisableRealtimeMonitoring", !d.realtime),
+		P("DisableRemovableDriveScanning", true),
+		P("DisableRestorePoint", true),
+		P("DisableScanningMappedNetworkDrivesForFullScan", true),
+		P("DisableScanningNetworkFiles", false),
+		P("DisableScriptScanning", false),
+		P("EnableControlledFolderAccess", uint32(0)),
+		P("EnableFileHashComputation", false),
+		P("EnableLowCpuPriority", false),
+		P("EnableNetworkProtection", uint32(0)),
+		P("ExclusionExtension", listOrNil(d.exclusionExtension)),
+		P("ExclusionPath", listOrNil(d.exclusionPath)),
+		P("ExclusionProcess", listOrNil(d.exclusionProcess)),
+		P("HighThreatDefaultAction", uint32(0)),
+		P("LowThreatDefaultAction", uint32(0)),
+		P("MAPSReporting", uint32(2)),
+		P("MeteredConnectionUpdates", false),
+		P("ModerateThreatDefaultAction", uint32(0)),
+		P("PUAProtection", uint32(0)),
+		P("QuarantinePurgeItemsAfterDelay", uint32(90)),
+		P("RandomizeScheduleTaskTimes", true),
+		P("RealTimeScanDirection", uint32(0)),
+		P("RemediationScheduleDay", uint32(0)),
+		P("RemediationScheduleTime", "02:00:00"),
+		P("ReportingAdditionalActionTimeOut", uint32(10080)),
+		P("ReportingCriticalFailureTimeOut", uint32(10080)),
+		P("ReportingNonCriticalTimeOut", uint32(1440)),
+		P("ScanAvgCPULoadFactor", uint32(50)),
+		P("ScanOnlyIfIdleEnabled", true),
+		P("ScanParameters", uint32(1)),
+		P("ScanPurgeItemsAfterDelay", uint32(15)),
+		P("ScanScheduleDay", uint32(7)),
+		P("ScanScheduleQuickScanTime", "00:00:00"),
+		P("ScanScheduleTime", "02:00:00"),
+		P("SevereThreatDefaultAction", uint32(0)),
+		P("SharedSignaturesPath", nil),
+		P("SignatureAuGracePeriod", uint32(0)),
+		P("SignatureDefinitionUpdateFileSharesSources", nil),
+		P("SignatureDisableUpdateOnStartupWithoutEngine", false),
+		P("SignatureFallbackOrder", "MicrosoftUpdateServer|MMPC"),
+		P("SignatureFirstAuGracePeriod", uint32(120)),
+		P("SignatureScheduleDay", uint32(8)),
+		P("SignatureScheduleTime", "01:45:00"),
+		P("SignatureUpdateCatchupInterval", uint32(1)),
+		P("SignatureUpdateInterval", uint32(0)),
+		P("SubmitSamplesConsent", uint32(1)),
+		P("ThreatIDDefaultAction_Actions", nil),
+		P("ThreatIDDefaultAction_Ids", nil),
+		P("UILockdown", false),
+		P("UnknownThreatDefaultAction", uint32(0)),
+		P("PSComputerName", nil),
 	)
-	o.view = viewList
-	o.str = "MSFT_MpPreference"
+	o.View = ViewList
+	o.Str = "MSFT_MpPreference"
 	return o
 }
 
-func (h *Host) mpStatusLocked() *psObj {
+func (h *Host) mpStatusLocked() *Object {
 	d := h.defender
 	updated := h.created.Add(-5 * time.Hour)
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Defender/MSFT_MpComputerStatus",
-		p("AMEngineVersion", "1.1.24030.4"),
-		p("AMProductVersion", "4.18.24030.9"),
-		p("AMRunningMode", "Normal"),
-		p("AMServiceEnabled", d.serviceEnabled),
-		p("AMServiceVersion", "4.18.24030.9"),
-		p("AntispywareEnabled", d.serviceEnabled),
-		p("AntispywareSignatureAge", uint32(0)),
-		p("AntispywareSignatureLastUpdated", updated),
-		p("AntispywareSignatureVersion", "1.409.318.0"),
-		p("AntivirusEnabled", d.serviceEnabled),
-		p("AntivirusSignatureAge", uint32(0)),
-		p("AntivirusSignatureLastUpdated", updated),
-		p("AntivirusSignatureVersion", "1.409.318.0"),
-		p("BehaviorMonitorEnabled", d.realtime),
-		p("ComputerID", strings.ToUpper(guid(h.name, "defender-computer-id"))),
-		p("ComputerState", uint32(0)),
-		p("FullScanAge", uint32(4294967295)),
-		p("FullScanEndTime", nil),
-		p("FullScanStartTime", nil),
-		p("IoavProtectionEnabled", d.realtime),
-		p("IsTamperProtected", false),
-		p("IsVirtualMachine", true),
-		p("NISEnabled", d.realtime),
-		p("NISEngineVersion", "1.1.24030.4"),
-		p("NISSignatureAge", uint32(0)),
-		p("NISSignatureLastUpdated", updated),
-		p("NISSignatureVersion", "1.409.318.0"),
-		p("OnAccessProtectionEnabled", d.realtime),
-		p("QuickScanAge", uint32(1)),
-		p("QuickScanEndTime", h.created.Add(-22*time.Hour)),
-		p("QuickScanStartTime", h.created.Add(-22*time.Hour-4*time.Minute)),
-		p("RealTimeProtectionEnabled", d.realtime),
-		p("RealTimeScanDirection", uint32(0)),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Defender/MSFT_MpComputerStatus",
+		P("AMEngineVersion", "1.1.24030.4"),
+		P("AMProductVersion", "4.18.24030.9"),
+		P("AMRunningMode", "Normal"),
+		P("AMServiceEnabled", d.serviceEnabled),
+		P("AMServiceVersion", "4.18.24030.9"),
+		P("AntispywareEnabled", d.serviceEnabled),
+		P("AntispywareSignatureAge", uint32(0)),
+		P("AntispywareSignatureLastUpdated", updated),
+		P("AntispywareSignatureVersion", "1.409.318.0"),
+		P("AntivirusEnabled", d.serviceEnabled),
+		P("AntivirusSignatureAge", uint32(0)),
+		P("AntivirusSignatureLastUpdated", updated),
+		P("AntivirusSignatureVersion", "1.409.318.0"),
+		P("BehaviorMonitorEnabled", d.realtime),
+		P("ComputerID", strings.ToUpper(guid(h.name, "defender-computer-id"))),
+		P("ComputerState", uint32(0)),
+		P("FullScanAge", uint32(4294967295)),
+		P("FullScanEndTime", nil),
+		P("FullScanStartTime", nil),
+		P("IoavProtectionEnabled", d.realtime),
+		P("IsTamperProtected", false),
+		P("IsVirtualMachine", true),
+		P("NISEnabled", d.realtime),
+		P("NISEngineVersion", "1.1.24030.4"),
+		P("NISSignatureAge", uint32(0)),
+		P("NISSignatureLastUpdated", updated),
+		P("NISSignatureVersion", "1.409.318.0"),
+		P("OnAccessProtectionEnabled", d.realtime),
+		P("QuickScanAge", uint32(1)),
+		P("QuickScanEndTime", h.created.Add(-22*time.Hour)),
+		P("QuickScanStartTime", h.created.Add(-22*time.Hour-4*time.Minute)),
+		P("RealTimeProtectionEnabled", d.realtime),
+		P("RealTimeScanDirection", uint32(0)),
+		P("PSComputerName", nil),
 	)
-	o.view = viewList
-	o.str = "MSFT_MpComputerStatus"
+	o.View = ViewList
+	o.Str = "MSFT_MpComputerStatus"
 	return o
 }
 
-func (h *Host) eventObj(ev event) *psObj {
+func (h *Host) eventObj(ev event) *Object {
 	level := "Information"
 	if ev.level == 2 {
 		level = "Error"
@@ -606,55 +606,55 @@ func (h *Host) eventObj(ev event) *psObj {
 	}
 	var props []any
 	for _, v := range ev.props {
-		ep := newObj("System.Diagnostics.Eventing.Reader.EventProperty", p("Value", v))
-		ep.str = "System.Diagnostics.Eventing.Reader.EventProperty"
+		ep := NewObject("System.Diagnostics.Eventing.Reader.EventProperty", P("Value", v))
+		ep.Str = "System.Diagnostics.Eventing.Reader.EventProperty"
 		props = append(props, ep)
 	}
 	if props == nil {
 		props = []any{}
 	}
-	o := newObj("System.Diagnostics.Eventing.Reader.EventLogRecord",
-		p("Message", ev.message),
-		p("Id", int64(ev.id)),
-		p("Version", int64(0)),
-		p("Qualifiers", nil),
-		p("Level", int64(ev.level)),
-		p("Task", int64(0)),
-		p("Opcode", int64(0)),
-		p("Keywords", int64(-9223372036854775808)),
-		p("RecordId", ev.recordID),
-		p("ProviderName", "Microsoft-Windows-Backup"),
-		p("ProviderId", guid("microsoft-windows-backup", "provider")),
-		p("LogName", "Microsoft-Windows-Backup"),
-		p("ProcessId", int64(2412)),
-		p("ThreadId", int64(3304)),
-		p("MachineName", strings.ToUpper(h.name)+"."+h.domain),
-		p("UserId", "S-1-5-18"),
-		p("TimeCreated", ev.when),
-		p("ActivityId", nil),
-		p("RelatedActivityId", nil),
-		p("ContainerLog", "Microsoft-Windows-Backup"),
-		p("MatchedQueryIds", []any{}),
-		p("Bookmark", "System.Diagnostics.Eventing.Reader.EventBookmark"),
-		p("LevelDisplayName", level),
-		p("OpcodeDisplayName", "Info"),
-		p("TaskDisplayName", nil),
-		p("KeywordsDisplayNames", []any{}),
-		p("Properties", props),
+	o := NewObject("System.Diagnostics.Eventing.Reader.EventLogRecord",
+		P("Message", ev.message),
+		P("Id", int64(ev.id)),
+		P("Version", int64(0)),
+		P("Qualifiers", nil),
+		P("Level", int64(ev.level)),
+		P("Task", int64(0)),
+		P("Opcode", int64(0)),
+		P("Keywords", int64(-9223372036854775808)),
+		P("RecordId", ev.recordID),
+		P("ProviderName", "Microsoft-Windows-Backup"),
+		P("ProviderId", guid("microsoft-windows-backup", "provider")),
+		P("LogName", "Microsoft-Windows-Backup"),
+		P("ProcessId", int64(2412)),
+		P("ThreadId", int64(3304)),
+		P("MachineName", strings.ToUpper(h.name)+"."+h.domain),
+		P("UserId", "S-1-5-18"),
+		P("TimeCreated", ev.when),
+		P("ActivityId", nil),
+		P("RelatedActivityId", nil),
+		P("ContainerLog", "Microsoft-Windows-Backup"),
+		P("MatchedQueryIds", []any{}),
+		P("Bookmark", "System.Diagnostics.Eventing.Reader.EventBookmark"),
+		P("LevelDisplayName", level),
+		P("OpcodeDisplayName", "Info"),
+		P("TaskDisplayName", nil),
+		P("KeywordsDisplayNames", []any{}),
+		P("Properties", props),
 	)
-	o.str = "System.Diagnostics.Eventing.Reader.EventLogRecord"
-	o.view = viewTable
-	o.groupBy = "ProviderName"
+	o.Str = "System.Diagnostics.Eventing.Reader.EventLogRecord"
+	o.View = ViewTable
+	o.GroupBy = "ProviderName"
 	t := h.t
-	o.cols = []tableCol{
+	o.Cols = []Column{
 		strCol("TimeCreated", "TimeCreated", t),
-		{header: "Id", right: true, value: func(o *psObj) string { v, _ := o.get("Id"); return invariantString(v) }},
+		{Header: "Id", Right: true, Value: func(o *Object) string { v, _ := o.Get("Id"); return String(v) }},
 		strCol("LevelDisplayName", "LevelDisplayName", t), strCol("Message", "Message", t),
 	}
 	return o
 }
 
-func (h *Host) win32VolumeLocked(v *volume) *psObj {
+func (h *Host) win32VolumeLocked(v *volume) *Object {
 	var letter any
 	name := volumeName(v.guid)
 	if v.letter != 0 {
@@ -665,33 +665,33 @@ func (h *Host) win32VolumeLocked(v *volume) *psObj {
 	if v.label != "" {
 		label = v.label
 	}
-	o := newObj("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Volume",
-		p("Caption", name),
-		p("Description", nil),
-		p("Name", name),
-		p("Status", nil),
-		p("Availability", nil),
-		p("DeviceID", volumeName(v.guid)),
-		p("Access", nil),
-		p("BlockSize", uint64(4096)),
-		p("Capacity", uint64(v.size)),
-		p("FreeSpace", uint64(v.free())),
-		p("Automount", true),
-		p("BootVolume", v.boot),
-		p("Compressed", false),
-		p("DirtyBitSet", false),
-		p("DriveLetter", letter),
-		p("DriveType", uint32(3)),
-		p("FileSystem", v.fs),
-		p("IndexingEnabled", v.role != RoleSystemReserved && v.role != RoleRecovery),
-		p("Label", label),
-		p("MaximumFileNameLength", uint32(255)),
-		p("PageFilePresent", v.role == RoleSystem),
-		p("SerialNumber", uint32(v.usnID)),
-		p("SystemVolume", v.system),
-		p("PSComputerName", nil),
+	o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Volume",
+		P("Caption", name),
+		P("Description", nil),
+		P("Name", name),
+		P("Status", nil),
+		P("Availability", nil),
+		P("DeviceID", volumeName(v.guid)),
+		P("Access", nil),
+		P("BlockSize", uint64(4096)),
+		P("Capacity", uint64(v.size)),
+		P("FreeSpace", uint64(v.free())),
+		P("Automount", true),
+		P("BootVolume", v.boot),
+		P("Compressed", false),
+		P("DirtyBitSet", false),
+		P("DriveLetter", letter),
+		P("DriveType", uint32(3)),
+		P("FileSystem", v.fs),
+		P("IndexingEnabled", v.role != RoleSystemReserved && v.role != RoleRecovery),
+		P("Label", label),
+		P("MaximumFileNameLength", uint32(255)),
+		P("PageFilePresent", v.role == RoleSystem),
+		P("SerialNumber", uint32(v.usnID)),
+		P("SystemVolume", v.system),
+		P("PSComputerName", nil),
 	)
-	o.view = viewList
-	o.str = fmt.Sprintf(`Win32_Volume (DeviceID = "%s")`, volumeName(v.guid))
+	o.View = ViewList
+	o.Str = fmt.Sprintf(`Win32_Volume (DeviceID = "%s")`, volumeName(v.guid))
 	return o
 }

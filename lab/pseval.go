@@ -41,18 +41,18 @@ type psRun struct {
 
 // Control flow.
 type (
-	psExitErr   struct{ code int }
+	ExitError   struct{ Code int }
 	psReturnErr struct{}
 	// psTermErr is a terminating error; stop means it ends the script.
 	psTermErr struct {
-		rec  *errRecord
+		rec  *ErrorRecord
 		stop bool
 	}
 )
 
-func (e *psExitErr) Error() string   { return fmt.Sprintf("exit %d", e.code) }
+func (e *ExitError) Error() string   { return fmt.Sprintf("exit %d", e.Code) }
 func (e *psReturnErr) Error() string { return "return" }
-func (e *psTermErr) Error() string   { return e.rec.msg }
+func (e *psTermErr) Error() string   { return e.rec.Message }
 
 func newPSRun(env *execEnv) *psRun {
 	return &psRun{env: env, h: env.h, t: env.h.t, vars: map[string]any{}, eap: "Continue", lastOK: true}
@@ -81,7 +81,7 @@ func (r *psRun) runText(text string) int {
 }
 
 func (r *psRun) exitCode(err error) int {
-	var ex *psExitErr
+	var ex *ExitError
 	var te *psTermErr
 	var re *psReturnErr
 	switch {
@@ -91,7 +91,7 @@ func (r *psRun) exitCode(err error) int {
 		}
 		return 1
 	case errors.As(err, &ex):
-		return ex.code
+		return ex.Code
 	case errors.As(err, &te):
 		return 1
 	}
@@ -102,7 +102,7 @@ func (r *psRun) exitCode(err error) int {
 func (r *psRun) execTop(stmts []*stmt, src *source) error {
 	for _, st := range stmts {
 		if err := r.env.ctx.Err(); err != nil {
-			return &psExitErr{code: 1}
+			return &ExitError{Code: 1}
 		}
 		out, err := r.execStmt(st, src, true)
 		if len(out) > 0 {
@@ -114,7 +114,7 @@ func (r *psRun) execTop(stmts []*stmt, src *source) error {
 				r.addError(te.rec)
 				r.lastOK = false
 				if te.stop || r.eap == "Stop" {
-					return &psExitErr{code: 1}
+					return &ExitError{Code: 1}
 				}
 				continue
 			}
@@ -170,11 +170,11 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if n, ok := toNumber(unwrap(out)); ok {
+			if n, ok := Number(unwrap(out)); ok {
 				code = int(int32(int64(n)))
 			}
 		}
-		return nil, &psExitErr{code: code}
+		return nil, &ExitError{Code: code}
 	case sReturn:
 		var out []any
 		if st.pipe != nil {
@@ -192,9 +192,9 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			msg = invariantString(unwrap(out))
+			msg = String(unwrap(out))
 		}
-		rec := &errRecord{msg: msg, category: "OperationStopped", target: msg, targetType: "String", exception: "RuntimeException", fqid: msg, src: src, pos: st.start, length: st.end - st.start}
+		rec := &ErrorRecord{Message: msg, Category: "OperationStopped", Target: msg, TargetType: "String", Exception: "RuntimeException", FQID: msg, src: src, pos: st.start, length: st.end - st.start}
 		return nil, &psTermErr{rec: rec, stop: true}
 	}
 	// A lone `& {script block}` statement streams like the top level.
@@ -203,7 +203,7 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if b, ok := v.(*psBlock); ok {
+		if b, ok := v.(*Block); ok {
 			err := r.execTop(b.stmts, b.src)
 			var re *psReturnErr
 			if errors.As(err, &re) {
@@ -243,7 +243,7 @@ func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error)
 		case el.x != nil:
 			var v any
 			v, err = r.eval(el.x, src)
-			out = enumerate(v)
+			out = Enumerate(v)
 		default:
 			out, err = r.invoke(el, input, hasInput || i > 0, src)
 		}
@@ -260,14 +260,14 @@ func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error)
 
 // enumerate turns a value into pipeline items: arrays unroll, $null is no
 // item.
-func enumerate(v any) []any {
+func Enumerate(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		return x
 	case []string:
-		return stringsToAny(x)
+		return FromStrings(x)
 	}
 	return []any{v}
 }
@@ -296,7 +296,7 @@ func (r *psRun) setVar(name string, v any) {
 	ln := strings.ToLower(name)
 	switch ln {
 	case "erroractionpreference":
-		s := invariantString(v)
+		s := String(v)
 		for _, ok := range []string{"Continue", "Stop", "SilentlyContinue", "Ignore", "Inquire"} {
 			if strings.EqualFold(s, ok) {
 				r.eap = ok
@@ -329,14 +329,14 @@ func (r *psRun) getVar(name string) any {
 	case "pid":
 		return int64(4242)
 	case "psversiontable":
-		hs := newHash()
-		hs.set("PSVersion", "5.1."+strings.TrimPrefix(r.h.build, "10.0."))
-		hs.set("PSEdition", "Desktop")
-		hs.set("BuildVersion", r.h.build)
-		hs.set("CLRVersion", "4.0.30319.42000")
-		hs.set("WSManStackVersion", "3.0")
-		hs.set("PSRemotingProtocolVersion", "2.3")
-		hs.set("SerializationVersion", "1.1.0.1")
+		hs := NewHash()
+		hs.Set("PSVersion", "5.1."+strings.TrimPrefix(r.h.build, "10.0."))
+		hs.Set("PSEdition", "Desktop")
+		hs.Set("BuildVersion", r.h.build)
+		hs.Set("CLRVersion", "4.0.30319.42000")
+		hs.Set("WSManStackVersion", "3.0")
+		hs.Set("PSRemotingProtocolVersion", "2.3")
+		hs.Set("SerializationVersion", "1.1.0.1")
 		return hs
 	case "home":
 		return `C:\Users\` + r.user()
@@ -473,13 +473,13 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 		}
 		return out, nil
 	case hashExpr:
-		hs := newHash()
+		hs := NewHash()
 		for i, k := range e.keys {
 			v, err := r.eval(e.vals[i], src)
 			if err != nil {
 				return nil, err
 			}
-			hs.set(k, v)
+			hs.Set(k, v)
 		}
 		return hs, nil
 	case binExpr:
@@ -490,11 +490,11 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 			return nil, err
 		}
 		if e.op == "!" {
-			return !truthy(v), nil
+			return !Truthy(v), nil
 		}
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(v), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(v), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		return numberResult(-n, isFloat(v)), nil
 	case castExpr:
@@ -525,7 +525,7 @@ func (r *psRun) evalArgs(args []expr, src *source) ([]any, error) {
 
 // runtimeErr is a statement-terminating RuntimeException.
 func (r *psRun) runtimeErr(msg, category, fqid string) error {
-	return &psTermErr{rec: &errRecord{msg: msg, category: category, exception: "RuntimeException", fqid: fqid}}
+	return &psTermErr{rec: &ErrorRecord{Message: msg, Category: category, Exception: "RuntimeException", FQID: fqid}}
 }
 
 // expand resolves escapes and $var / $(...) in a double-quoted string.
@@ -583,7 +583,7 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			b.WriteString(invariantString(unwrapJoin(out)))
+			b.WriteString(String(unwrapJoin(out)))
 			i = j
 		case c == '$' && i+1 < len(raw) && raw[i+1] == '{':
 			end := strings.IndexByte(raw[i+2:], '}')
@@ -591,7 +591,7 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 				b.WriteString(raw[i:])
 				return b.String(), nil
 			}
-			b.WriteString(invariantString(r.getVar(raw[i+2 : i+2+end])))
+			b.WriteString(String(r.getVar(raw[i+2 : i+2+end])))
 			i += 2 + end
 		case c == '$' && i+1 < len(raw) && (isIdentStart(rune(raw[i+1])) || raw[i+1] == '_' || raw[i+1] == '?'):
 			j := i + 1
@@ -608,16 +608,16 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 							j++
 						}
 					} else {
-						return "", &psTermErr{rec: &errRecord{
-							msg:       "Variable reference is not valid. ':' was not followed by a valid variable name character. Consider using ${} to delimit the name.",
-							category:  "ParserError",
-							exception: "ParentContainsErrorRecordException",
-							fqid:      "InvalidVariableReferenceWithDrive",
+						return "", &psTermErr{rec: &ErrorRecord{
+							Message:   "Variable reference is not valid. ':' was not followed by a valid variable name character. Consider using ${} to delimit the name.",
+							Category:  "ParserError",
+							Exception: "ParentContainsErrorRecordException",
+							FQID:      "InvalidVariableReferenceWithDrive",
 						}, stop: true}
 					}
 				}
 			}
-			b.WriteString(invariantString(r.getVar(raw[i+1 : j])))
+			b.WriteString(String(r.getVar(raw[i+1 : j])))
 			i = j - 1
 		default:
 			b.WriteByte(c)
@@ -641,28 +641,28 @@ func (r *psRun) member(v any, name string) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case *psObj:
-		if val, ok := x.get(name); ok {
+	case *Object:
+		if val, ok := x.Get(name); ok {
 			return val
 		}
 		if ln == "count" || ln == "length" {
 			return int64(1)
 		}
 		return nil
-	case *psHash:
+	case *Hash:
 		switch ln {
 		case "count":
-			return int64(len(x.keys))
+			return int64(len(x.Keys))
 		case "keys":
-			return stringsToAny(x.keys)
+			return FromStrings(x.Keys)
 		case "values":
-			out := make([]any, 0, len(x.keys))
-			for _, k := range x.keys {
-				out = append(out, x.vals[strings.ToLower(k)])
+			out := make([]any, 0, len(x.Keys))
+			for _, k := range x.Keys {
+				out = append(out, x.Vals[strings.ToLower(k)])
 			}
 			return out
 		}
-		val, _ := x.get(name)
+		val, _ := x.Get(name)
 		return val
 	case []any:
 		if ln == "count" || ln == "length" {
@@ -671,7 +671,7 @@ func (r *psRun) member(v any, name string) any {
 		var out []any
 		for _, e := range x {
 			if m := r.member(e, name); m != nil {
-				out = append(out, enumerate(m)...)
+				out = append(out, Enumerate(m)...)
 			}
 		}
 		return unwrap(out)
@@ -703,15 +703,15 @@ func (r *psRun) member(v any, name string) any {
 		case "date":
 			return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, x.Location())
 		case "dayofweek":
-			return psEnum{name: x.Weekday().String(), val: int64(x.Weekday())}
+			return Enum{Name: x.Weekday().String(), Val: int64(x.Weekday())}
 		case "ticks":
 			return x.UnixNano()/100 + 621355968000000000
 		}
-	case psEnum:
+	case Enum:
 		if ln == "value__" {
-			return x.val
+			return x.Val
 		}
-	case *psBlock:
+	case *Block:
 		if ln == "ast" {
 			return x.text
 		}
@@ -736,17 +736,17 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		switch ln {
 		case "trim":
 			if len(args) > 0 {
-				return strings.Trim(x, invariantString(arg(0))), nil
+				return strings.Trim(x, String(arg(0))), nil
 			}
 			return strings.TrimSpace(x), nil
 		case "trimend":
 			if len(args) > 0 {
-				return strings.TrimRight(x, invariantString(arg(0))), nil
+				return strings.TrimRight(x, String(arg(0))), nil
 			}
 			return strings.TrimRight(x, " \t\r\n"), nil
 		case "trimstart":
 			if len(args) > 0 {
-				return strings.TrimLeft(x, invariantString(arg(0))), nil
+				return strings.TrimLeft(x, String(arg(0))), nil
 			}
 			return strings.TrimLeft(x, " \t\r\n"), nil
 		case "toupper", "toupperinvariant":
@@ -754,15 +754,15 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		case "tolower", "tolowerinvariant":
 			return strings.ToLower(x), nil
 		case "contains":
-			return strings.Contains(x, invariantString(arg(0))), nil
+			return strings.Contains(x, String(arg(0))), nil
 		case "startswith":
-			return strings.HasPrefix(x, invariantString(arg(0))), nil
+			return strings.HasPrefix(x, String(arg(0))), nil
 		case "endswith":
-			return strings.HasSuffix(x, invariantString(arg(0))), nil
+			return strings.HasSuffix(x, String(arg(0))), nil
 		case "replace":
-			return strings.ReplaceAll(x, invariantString(arg(0)), invariantString(arg(1))), nil
+			return strings.ReplaceAll(x, String(arg(0)), String(arg(1))), nil
 		case "split":
-			seps := invariantString(arg(0))
+			seps := String(arg(0))
 			if seps == "" {
 				seps = " "
 			}
@@ -770,15 +770,15 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			if !strings.ContainsAny(x, seps) {
 				parts = []string{x}
 			}
-			return stringsToAny(parts), nil
+			return FromStrings(parts), nil
 		case "substring":
 			rs := []rune(x)
-			st, _ := toNumber(arg(0))
+			st, _ := Number(arg(0))
 			if int(st) > len(rs) || st < 0 {
 				break
 			}
 			if len(args) > 1 {
-				n, _ := toNumber(arg(1))
+				n, _ := Number(arg(1))
 				if int(st)+int(n) > len(rs) {
 					break
 				}
@@ -786,18 +786,18 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return string(rs[int(st):]), nil
 		case "indexof":
-			return int64(strings.Index(x, invariantString(arg(0)))), nil
+			return int64(strings.Index(x, String(arg(0)))), nil
 		case "tostring":
 			return x, nil
 		case "padleft":
-			n, _ := toNumber(arg(0))
+			n, _ := Number(arg(0))
 			return padLeft(x, int(n)), nil
 		case "padright":
-			n, _ := toNumber(arg(0))
+			n, _ := Number(arg(0))
 			return padRight(x, int(n)), nil
 		}
 	case time.Time:
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		switch ln {
 		case "adddays":
 			return x.Add(time.Duration(f * float64(24*time.Hour))), nil
@@ -816,19 +816,19 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		case "tolocaltime":
 			return x.In(r.h.loc), nil
 		case "toshortdatestring":
-			return x.Format(r.t.shortDate), nil
+			return x.Format(r.t.ShortDate), nil
 		case "tostring":
 			if len(args) == 0 {
-				return r.t.dateTime(x), nil
+				return r.t.DateTime(x), nil
 			}
-			return dotnetDateFormat(x, invariantString(arg(0))), nil
+			return dotnetDateFormat(x, String(arg(0))), nil
 		}
 	case psEncoding:
 		switch ln {
 		case "getstring":
 			b, ok := arg(0).([]byte)
 			if !ok {
-				return nil, r.methodException(name, len(args), fmt.Sprintf("Cannot convert argument \"bytes\", with value: \"%s\", for \"GetString\" to type \"System.Byte[]\".", invariantString(arg(0))))
+				return nil, r.methodException(name, len(args), fmt.Sprintf("Cannot convert argument \"bytes\", with value: \"%s\", for \"GetString\" to type \"System.Byte[]\".", String(arg(0))))
 			}
 			if x.utf16 {
 				u := make([]uint16, len(b)/2)
@@ -839,7 +839,7 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 		case "getbytes":
-			s := invariantString(arg(0))
+			s := String(arg(0))
 			if x.utf16 {
 				var b []byte
 				for _, u := range utf16.Encode([]rune(s)) {
@@ -859,7 +859,7 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			*r.stdin = rest
 			return strings.TrimSuffix(line, "\r"), nil
 		}
-	case *psBlock:
+	case *Block:
 		if ln == "invoke" || ln == "invokereturnasis" {
 			out, err := r.execCollect(x.stmts, x.src)
 			var re *psReturnErr
@@ -868,23 +868,23 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return unwrap(out), nil
 		}
-	case *psObj:
+	case *Object:
 		if ln == "tostring" {
-			return x.toString(), nil
+			return x.String(), nil
 		}
-	case *psHash:
+	case *Hash:
 		switch ln {
 		case "containskey":
-			_, ok := x.get(invariantString(arg(0)))
+			_, ok := x.Get(String(arg(0)))
 			return ok, nil
 		case "add":
-			x.set(invariantString(arg(0)), arg(1))
+			x.Set(String(arg(0)), arg(1))
 			return nil, nil
 		}
 	case []any:
 		if ln == "contains" {
 			for _, e := range x {
-				if looseEqual(e, arg(0)) {
+				if Equal(e, arg(0)) {
 					return true, nil
 				}
 			}
@@ -893,27 +893,27 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 	case int64, uint32, uint64, float64, int:
 		if ln == "tostring" {
 			if len(args) == 0 {
-				return invariantString(x), nil
+				return String(x), nil
 			}
-			return dotnetNumberFormat(x, invariantString(arg(0))), nil
+			return dotnetNumberFormat(x, String(arg(0))), nil
 		}
 	}
 	if ln == "tostring" && len(args) == 0 {
-		return invariantString(v), nil
+		return String(v), nil
 	}
 	if ln == "gettype" {
 		return typeNameOf(v), nil
 	}
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf(r.t.psMethodNotFound, typeNameOf(v), name), category: "InvalidOperation",
-		target: "", targetType: "", exception: "RuntimeException", fqid: "MethodNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf(r.t.MethodNotFound, typeNameOf(v), name), Category: "InvalidOperation",
+		Target: "", TargetType: "", Exception: "RuntimeException", FQID: "MethodNotFound",
 	}}
 }
 
 func (r *psRun) methodException(name string, n int, msg string) error {
-	return &psTermErr{rec: &errRecord{
-		msg:      fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, n, msg),
-		category: "NotSpecified", exception: "MethodInvocationException", fqid: "MethodArgumentConversionInvalidCastArgument",
+	return &psTermErr{rec: &ErrorRecord{
+		Message:  fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, n, msg),
+		Category: "NotSpecified", Exception: "MethodInvocationException", FQID: "MethodArgumentConversionInvalidCastArgument",
 	}}
 }
 
@@ -953,17 +953,17 @@ func typeNameOf(v any) string {
 		return "System.Object[]"
 	case []byte:
 		return "System.Byte[]"
-	case *psObj:
-		return x.typeName
-	case *psHash:
+	case *Object:
+		return x.TypeName
+	case *Hash:
 		return "System.Collections.Hashtable"
-	case *psBlock:
+	case *Block:
 		return "System.Management.Automation.ScriptBlock"
 	case psEncoding:
 		return "System.Text.UTF8Encoding"
 	case psTextReader:
 		return "System.IO.SyncTextReader"
-	case psEnum:
+	case Enum:
 		return "System.Enum"
 	}
 	return fmt.Sprintf("%T", v)
@@ -981,7 +981,7 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 	}
 	switch lt + "::" + ln {
 	case "convert::frombase64string":
-		s := invariantString(arg(0))
+		s := String(arg(0))
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 		if err != nil {
 			return nil, r.methodException(name, len(args), "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters. ")
@@ -997,7 +997,7 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 	case "console::in":
 		return psTextReader{}, nil
 	case "scriptblock::create":
-		text := invariantString(arg(0))
+		text := String(arg(0))
 		src := newSource(text)
 		stmts, err := parseScript(src)
 		if err != nil {
@@ -1007,25 +1007,25 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 			}
 			return nil, err
 		}
-		return &psBlock{text: text, stmts: stmts, src: src}, nil
+		return &Block{text: text, stmts: stmts, src: src}, nil
 	case "math::round":
-		f, _ := toNumber(arg(0))
-		d, _ := toNumber(arg(1))
+		f, _ := Number(arg(0))
+		d, _ := Number(arg(1))
 		m := math.Pow(10, d)
 		return math.RoundToEven(f*m) / m, nil
 	case "math::floor":
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		return math.Floor(f), nil
 	case "math::ceiling":
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		return math.Ceil(f), nil
 	case "math::max":
-		a, _ := toNumber(arg(0))
-		b, _ := toNumber(arg(1))
+		a, _ := Number(arg(0))
+		b, _ := Number(arg(1))
 		return numberResult(math.Max(a, b), isFloat(arg(0)) || isFloat(arg(1))), nil
 	case "math::min":
-		a, _ := toNumber(arg(0))
-		b, _ := toNumber(arg(1))
+		a, _ := Number(arg(0))
+		b, _ := Number(arg(1))
 		return numberResult(math.Min(a, b), isFloat(arg(0)) || isFloat(arg(1))), nil
 	case "datetime::now":
 		return r.h.now(), nil
@@ -1039,26 +1039,26 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 	case "environment::newline":
 		return "\r\n", nil
 	case "string::isnullorempty":
-		return invariantString(arg(0)) == "", nil
+		return String(arg(0)) == "", nil
 	case "string::isnullorwhitespace":
-		return strings.TrimSpace(invariantString(arg(0))) == "", nil
+		return strings.TrimSpace(String(arg(0))) == "", nil
 	case "string::join":
-		parts := enumerate(arg(1))
+		parts := Enumerate(arg(1))
 		ss := make([]string, len(parts))
 		for i, p := range parts {
-			ss[i] = invariantString(p)
+			ss[i] = String(p)
 		}
-		return strings.Join(ss, invariantString(arg(0))), nil
+		return strings.Join(ss, String(arg(0))), nil
 	}
 	_ = call
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf("Unable to find type [%s].", typ), category: "InvalidOperation",
-		target: typ, targetType: "TypeName", exception: "RuntimeException", fqid: "TypeNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf("Unable to find type [%s].", typ), Category: "InvalidOperation",
+		Target: typ, TargetType: "TypeName", Exception: "RuntimeException", FQID: "TypeNotFound",
 	}, stop: true}
 }
 
 func index(v, iv any) any {
-	n, ok := toNumber(iv)
+	n, ok := Number(iv)
 	switch x := v.(type) {
 	case []any:
 		if !ok {
@@ -1088,12 +1088,12 @@ func index(v, iv any) any {
 			return nil
 		}
 		return string(rs[i])
-	case *psHash:
-		val, _ := x.get(invariantString(iv))
+	case *Hash:
+		val, _ := x.Get(String(iv))
 		return val
-	case *psObj:
+	case *Object:
 		if s, isStr := iv.(string); isStr {
-			val, _ := x.get(s)
+			val, _ := x.Get(s)
 			return val
 		}
 		if ok && n == 0 {
@@ -1126,10 +1126,10 @@ func (r *psRun) binary(e binExpr, src *source) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.op == "and" && !truthy(l) {
+	if e.op == "and" && !Truthy(l) {
 		return false, nil
 	}
-	if e.op == "or" && truthy(l) {
+	if e.op == "or" && Truthy(l) {
 		return true, nil
 	}
 	rv, err := r.eval(e.r, src)
@@ -1138,35 +1138,35 @@ func (r *psRun) binary(e binExpr, src *source) (any, error) {
 	}
 	switch e.op {
 	case "and", "or":
-		return truthy(rv), nil
+		return Truthy(rv), nil
 	case "xor":
-		return truthy(l) != truthy(rv), nil
+		return Truthy(l) != Truthy(rv), nil
 	case "+":
 		switch x := l.(type) {
 		case string:
-			return x + invariantString(rv), nil
+			return x + String(rv), nil
 		case []any:
-			return append(slices.Clone(x), enumerate(rv)...), nil
+			return append(slices.Clone(x), Enumerate(rv)...), nil
 		case time.Time:
 			return x, nil
 		}
-		a, ok1 := toNumber(l)
-		b, ok2 := toNumber(rv)
+		a, ok1 := Number(l)
+		b, ok2 := Number(rv)
 		if !ok1 || !ok2 {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		return numberResult(a+b, isFloat(l) || isFloat(rv)), nil
 	case "-", "*", "/", "%":
 		if lt, ok := l.(time.Time); ok && e.op == "-" {
 			if rt, ok := rv.(time.Time); ok {
 				d := lt.Sub(rt)
-				return newObj("System.TimeSpan", p("Days", int64(d.Hours()/24)), p("Hours", int64(d.Hours())%24), p("TotalDays", d.Hours()/24), p("TotalHours", d.Hours()), p("TotalMinutes", d.Minutes()), p("TotalSeconds", d.Seconds())), nil
+				return NewObject("System.TimeSpan", P("Days", int64(d.Hours()/24)), P("Hours", int64(d.Hours())%24), P("TotalDays", d.Hours()/24), P("TotalHours", d.Hours()), P("TotalMinutes", d.Minutes()), P("TotalSeconds", d.Seconds())), nil
 			}
 		}
-		a, ok1 := toNumber(l)
-		b, ok2 := toNumber(rv)
+		a, ok1 := Number(l)
+		b, ok2 := Number(rv)
 		if !ok1 || !ok2 {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		fl := isFloat(l) || isFloat(rv)
 		switch e.op {
@@ -1187,7 +1187,7 @@ func (r *psRun) binary(e binExpr, src *source) (any, error) {
 			return numberResult(math.Mod(a, b), fl), nil
 		}
 	case "f":
-		return dotnetFormat(invariantString(l), enumerate(rv)), nil
+		return dotnetFormat(String(l), Enumerate(rv)), nil
 	}
 	return compareOp(e.op, l, rv)
 }
@@ -1205,7 +1205,7 @@ func compareOp(op string, l, rv any) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				if truthy(m) {
+				if Truthy(m) {
 					out = append(out, e)
 				}
 			}
@@ -1217,11 +1217,11 @@ func compareOp(op string, l, rv any) (any, error) {
 	}
 	switch op {
 	case "eq":
-		return looseEqual(l, rv), nil
+		return Equal(l, rv), nil
 	case "ne":
-		return !looseEqual(l, rv), nil
+		return !Equal(l, rv), nil
 	case "gt", "ge", "lt", "le":
-		c := looseCompare(l, rv)
+		c := Compare(l, rv)
 		switch op {
 		case "gt":
 			return c > 0, nil
@@ -1232,23 +1232,23 @@ func compareOp(op string, l, rv any) (any, error) {
 		}
 		return c <= 0, nil
 	case "like":
-		return wildcardMatch(invariantString(rv), invariantString(l)), nil
+		return Like(String(rv), String(l)), nil
 	case "notlike":
-		return !wildcardMatch(invariantString(rv), invariantString(l)), nil
+		return !Like(String(rv), String(l)), nil
 	case "match", "notmatch":
-		re, err := regexp.Compile("(?i)" + invariantString(rv))
+		re, err := regexp.Compile("(?i)" + String(rv))
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern " + invariantString(rv) + " is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern " + String(rv) + " is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		m := re.MatchString(invariantString(l))
+		m := re.MatchString(String(l))
 		if op == "notmatch" {
 			return !m, nil
 		}
 		return m, nil
 	case "contains", "notcontains":
 		found := false
-		for _, e := range enumerate(l) {
-			if looseEqual(e, rv) {
+		for _, e := range Enumerate(l) {
+			if Equal(e, rv) {
 				found = true
 			}
 		}
@@ -1258,8 +1258,8 @@ func compareOp(op string, l, rv any) (any, error) {
 		return found, nil
 	case "in", "notin":
 		found := false
-		for _, e := range enumerate(rv) {
-			if looseEqual(l, e) {
+		for _, e := range Enumerate(rv) {
+			if Equal(l, e) {
 				found = true
 			}
 		}
@@ -1268,35 +1268,35 @@ func compareOp(op string, l, rv any) (any, error) {
 		}
 		return found, nil
 	case "replace":
-		args := enumerate(rv)
+		args := Enumerate(rv)
 		pat, repl := "", ""
 		if len(args) > 0 {
-			pat = invariantString(args[0])
+			pat = String(args[0])
 		}
 		if len(args) > 1 {
-			repl = invariantString(args[1])
+			repl = String(args[1])
 		}
 		re, err := regexp.Compile("(?i)" + pat)
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern " + pat + " is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern " + pat + " is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		return re.ReplaceAllString(invariantString(l), strings.ReplaceAll(repl, "$", "$$")), nil
+		return re.ReplaceAllString(String(l), strings.ReplaceAll(repl, "$", "$$")), nil
 	case "split":
-		re, err := regexp.Compile("(?i)" + invariantString(rv))
+		re, err := regexp.Compile("(?i)" + String(rv))
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		return stringsToAny(re.Split(invariantString(l), -1)), nil
+		return FromStrings(re.Split(String(l), -1)), nil
 	case "join":
-		parts := enumerate(l)
+		parts := Enumerate(l)
 		ss := make([]string, len(parts))
 		for i, p := range parts {
-			ss[i] = invariantString(p)
+			ss[i] = String(p)
 		}
-		return strings.Join(ss, invariantString(rv)), nil
+		return strings.Join(ss, String(rv)), nil
 	case "is", "isnot":
-		ok := strings.EqualFold(typeNameOf(l), "System."+strings.TrimPrefix(strings.ToLower(invariantString(rv)), "system.")) ||
-			strings.EqualFold(typeNameOf(l), invariantString(rv))
+		ok := strings.EqualFold(typeNameOf(l), "System."+strings.TrimPrefix(strings.ToLower(String(rv)), "system.")) ||
+			strings.EqualFold(typeNameOf(l), String(rv))
 		if op == "isnot" {
 			return !ok, nil
 		}
@@ -1316,7 +1316,7 @@ func isBaseOp(op string) bool {
 
 // looseEqual compares like PowerShell: the right side converts to the left
 // side's type; strings compare case-insensitively.
-func looseEqual(l, rv any) bool {
+func Equal(l, rv any) bool {
 	switch x := l.(type) {
 	case nil:
 		return rv == nil
@@ -1324,31 +1324,31 @@ func looseEqual(l, rv any) bool {
 		if rv == nil {
 			return false
 		}
-		return strings.EqualFold(x, invariantString(rv))
+		return strings.EqualFold(x, String(rv))
 	case bool:
-		return x == truthy(rv)
+		return x == Truthy(rv)
 	case time.Time:
 		if t, ok := rv.(time.Time); ok {
 			return x.Equal(t)
 		}
 		return false
-	case psEnum:
+	case Enum:
 		if s, ok := rv.(string); ok {
-			return strings.EqualFold(x.name, s)
+			return strings.EqualFold(x.Name, s)
 		}
 	}
-	a, ok1 := toNumber(l)
-	b, ok2 := toNumber(rv)
+	a, ok1 := Number(l)
+	b, ok2 := Number(rv)
 	if ok1 && ok2 && rv != nil {
 		return a == b
 	}
-	return strings.EqualFold(invariantString(l), invariantString(rv))
+	return strings.EqualFold(String(l), String(rv))
 }
 
-func looseCompare(l, rv any) int {
+func Compare(l, rv any) int {
 	switch x := l.(type) {
 	case string:
-		return strings.Compare(strings.ToLower(x), strings.ToLower(invariantString(rv)))
+		return strings.Compare(strings.ToLower(x), strings.ToLower(String(rv)))
 	case time.Time:
 		if t, ok := rv.(time.Time); ok {
 			return x.Compare(t)
@@ -1360,8 +1360,8 @@ func looseCompare(l, rv any) int {
 		}
 		return 0
 	}
-	a, _ := toNumber(l)
-	b, _ := toNumber(rv)
+	a, _ := Number(l)
+	b, _ := Number(rv)
 	switch {
 	case a < b:
 		return -1
@@ -1375,11 +1375,11 @@ func looseCompare(l, rv any) int {
 func (r *psRun) cast(typ string, v any) (any, error) {
 	lt := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "system."))
 	bad := func(target string) error {
-		return r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(v), target), "InvalidArgument", "InvalidCastFromStringToInteger")
+		return r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(v), target), "InvalidArgument", "InvalidCastFromStringToInteger")
 	}
 	switch lt {
 	case "int", "int32", "long", "int64", "uint32", "uint64", "byte", "int16":
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
 			return nil, bad("System.Int32")
 		}
@@ -1399,7 +1399,7 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		}
 		return int64(n), nil
 	case "double", "float", "single", "decimal":
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
 			return nil, bad("System.Double")
 		}
@@ -1408,14 +1408,14 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		if v == nil {
 			return "", nil
 		}
-		return invariantString(v), nil
+		return String(v), nil
 	case "bool", "boolean":
-		return truthy(v), nil
+		return Truthy(v), nil
 	case "datetime":
 		if t, ok := v.(time.Time); ok {
 			return t, nil
 		}
-		s := invariantString(v)
+		s := String(v)
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", "01/02/2006 15:04:05", "01/02/2006"} {
 			if t, err := time.ParseInLocation(layout, s, r.h.loc); err == nil {
 				return t, nil
@@ -1423,12 +1423,12 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		}
 		return nil, bad("System.DateTime")
 	case "array", "object[]", "string[]":
-		return enumerate(v), nil
+		return Enumerate(v), nil
 	case "pscustomobject", "psobject":
-		if hs, ok := v.(*psHash); ok {
-			o := &psObj{typeName: "System.Management.Automation.PSCustomObject", custom: true}
-			for _, k := range hs.keys {
-				o.props = append(o.props, p(k, hs.vals[strings.ToLower(k)]))
+		if hs, ok := v.(*Hash); ok {
+			o := &Object{TypeName: "System.Management.Automation.PSCustomObject", Custom: true}
+			for _, k := range hs.Keys {
+				o.Props = append(o.Props, P(k, hs.Vals[strings.ToLower(k)]))
 			}
 			return o, nil
 		}
@@ -1440,18 +1440,18 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 	case "char":
 		switch v.(type) {
 		case int64, int, uint32, uint64, float64:
-			n, _ := toNumber(v)
+			n, _ := Number(v)
 			return string(rune(int64(n))), nil
 		}
-		s := invariantString(v)
+		s := String(v)
 		if len([]rune(s)) != 1 {
 			return nil, bad("System.Char")
 		}
 		return s, nil
 	}
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf("Unable to find type [%s].", typ), category: "InvalidOperation",
-		target: typ, targetType: "TypeName", exception: "RuntimeException", fqid: "TypeNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf("Unable to find type [%s].", typ), Category: "InvalidOperation",
+		Target: typ, TargetType: "TypeName", Exception: "RuntimeException", FQID: "TypeNotFound",
 	}, stop: true}
 }
 
@@ -1491,14 +1491,14 @@ func dotnetFormat(f string, args []any) string {
 		var s string
 		if t, ok := args[n].(time.Time); ok {
 			if format == "" {
-				s = invariantString(t)
+				s = String(t)
 			} else {
 				s = dotnetDateFormat(t, format)
 			}
 		} else if format != "" {
 			s = dotnetNumberFormat(args[n], format)
 		} else {
-			s = invariantString(args[n])
+			s = String(args[n])
 		}
 		if w, err := strconv.Atoi(strings.TrimSpace(align)); err == nil {
 			if w < 0 {
@@ -1514,12 +1514,12 @@ func dotnetFormat(f string, args []any) string {
 
 // dotnetNumberFormat formats N2, F1, D, X8, P, G and plain 0.00 patterns.
 func dotnetNumberFormat(v any, format string) string {
-	f, ok := toNumber(v)
+	f, ok := Number(v)
 	if !ok {
-		return invariantString(v)
+		return String(v)
 	}
 	if format == "" {
-		return invariantString(v)
+		return String(v)
 	}
 	kind := strings.ToUpper(format[:1])
 	prec := -1
@@ -1586,7 +1586,7 @@ func dotnetNumberFormat(v any, format string) string {
 		_, frac, _ := strings.Cut(format, ".")
 		return strconv.FormatFloat(f, 'f', len(frac), 64)
 	}
-	return invariantString(v)
+	return String(v)
 }
 
 // dotnetDateFormat formats a date with a .NET custom or standard format.

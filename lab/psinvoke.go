@@ -9,12 +9,12 @@ import (
 
 // cmdletEntry is one cmdlet of the lab's table.
 type cmdletEntry struct {
-	name       string
+	Name       string
 	named      []string // parameters that take a value
 	switches   []string // switch parameters
 	positional []string // parameters bound from positional arguments, in order
 	varargs    bool     // extra positional arguments go to the last positional parameter
-	run        func(r *psRun, c *psCall) ([]any, error)
+	run        func(r *psRun, c *Call) ([]any, error)
 }
 
 // commonParams are accepted by every cmdlet.
@@ -36,62 +36,62 @@ func commonParam(name string) (canonical string, isSwitch bool, ok bool) {
 }
 
 // psCall is a bound cmdlet invocation.
-type psCall struct {
+type Call struct {
 	entry    *cmdletEntry
-	name     string // as typed
+	Name     string // as typed
 	args     map[string]any
-	input    []any
-	hasInput bool
+	Input    []any
+	HasInput bool
 	el       *pipeElem
 	src      *source
 }
 
-func (c *psCall) has(name string) bool {
+func (c *Call) Has(name string) bool {
 	_, ok := c.args[strings.ToLower(name)]
 	return ok
 }
 
-func (c *psCall) val(name string) any { return c.args[strings.ToLower(name)] }
+func (c *Call) Value(name string) any { return c.args[strings.ToLower(name)] }
 
-func (c *psCall) str(name string) (string, bool) {
+func (c *Call) Str(name string) (string, bool) {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return "", false
 	}
-	return invariantString(v), true
+	return String(v), true
 }
 
 // strs returns a parameter's value as strings (arrays unrolled).
-func (c *psCall) strs(name string) []string {
+func (c *Call) Strs(name string) []string {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return nil
 	}
 	var out []string
-	for _, e := range enumerate(v) {
-		out = append(out, invariantString(e))
+	for _, e := range Enumerate(v) {
+		out = append(out, String(e))
 	}
 	return out
 }
 
-func (c *psCall) num(name string) (int64, bool) {
+func (c *Call) Num(name string) (int64, bool) {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return 0, false
 	}
-	f, ok := toNumber(v)
+	f, ok := Number(v)
 	return int64(f), ok
 }
 
-func (c *psCall) flag(name string) bool {
+func (c *Call) Flag(name string) bool {
 	v, ok := c.args[strings.ToLower(name)]
-	return ok && truthy(v)
+	return ok && Truthy(v)
 }
 
 // errorAction is the effective -ErrorAction.
-func (r *psRun) errorAction(c *psCall) string {
+func (r *psRun) errorAction(c *Call) string {
 	if c != nil {
-		if ea, ok := c.str("ErrorAction"); ok {
+		if ea, ok := c.Str("ErrorAction"); ok {
 			for _, v := range []string{"Continue", "Stop", "SilentlyContinue", "Ignore", "Inquire"} {
 				if strings.EqualFold(ea, v) {
 					return v
@@ -106,7 +106,7 @@ func (r *psRun) errorAction(c *psCall) string {
 // suppressed by -ErrorAction), or turned into a terminating one by Stop.
 // nonTerminatingAll reports each record in turn, as a cmdlet does after
 // writing its output; it stops at the first that ends the statement.
-func (r *psRun) nonTerminatingAll(c *psCall, recs []*errRecord) error {
+func (r *psRun) nonTerminatingAll(c *Call, recs []*ErrorRecord) error {
 	for _, rec := range recs {
 		if err := r.nonTerminating(c, rec); err != nil {
 			return err
@@ -115,12 +115,12 @@ func (r *psRun) nonTerminatingAll(c *psCall, recs []*errRecord) error {
 	return nil
 }
 
-func (r *psRun) nonTerminating(c *psCall, rec *errRecord) error {
+func (r *psRun) nonTerminating(c *Call, rec *ErrorRecord) error {
 	if rec.cmd == "" {
-		rec.cmd = c.name
+		rec.cmd = c.Name
 	}
-	if rec.activity == "" {
-		rec.activity = c.entry.name
+	if rec.Activity == "" {
+		rec.Activity = c.entry.Name
 	}
 	if rec.src == nil && c.el != nil {
 		rec.src, rec.pos, rec.length = c.src, c.el.start, c.el.end-c.el.start
@@ -145,7 +145,7 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 		if err != nil {
 			return nil, err
 		}
-		if b, ok := v.(*psBlock); ok {
+		if b, ok := v.(*Block); ok {
 			r.curItem = append(r.curItem, unwrap(input))
 			defer func() { r.curItem = r.curItem[:len(r.curItem)-1] }()
 			out, err := r.execCollect(b.stmts, b.src)
@@ -155,7 +155,7 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 			}
 			return out, nil
 		}
-		name = invariantString(v)
+		name = String(v)
 	}
 	lname := strings.ToLower(name)
 	if e, ok := r.h.cmdlets[lname]; ok {
@@ -163,7 +163,7 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 		if err != nil {
 			return nil, err
 		}
-		c.input, c.hasInput = input, hasInput
+		c.Input, c.HasInput = input, hasInput
 		r.lastOK = true
 		out, err := e.run(r, c)
 		if err != nil {
@@ -182,12 +182,12 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 }
 
 // bind matches the element's arguments to the cmdlet's parameters.
-func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*psCall, error) {
-	c := &psCall{entry: e, name: name, args: map[string]any{}, el: el, src: src}
+func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*Call, error) {
+	c := &Call{entry: e, Name: name, args: map[string]any{}, el: el, src: src}
 	bindErr := func(msg, fqid string) error {
-		return &psTermErr{rec: &errRecord{
-			msg: msg, cmd: name, category: "InvalidArgument", activity: e.name,
-			exception: "ParameterBindingException", fqid: fqid + ",Microsoft.PowerShell.Commands." + strings.ReplaceAll(e.name, "-", "") + "Command",
+		return &psTermErr{rec: &ErrorRecord{
+			Message: msg, cmd: name, Category: "InvalidArgument", Activity: e.Name,
+			Exception: "ParameterBindingException", FQID: fqid + ",Microsoft.PowerShell.Commands." + strings.ReplaceAll(e.Name, "-", "") + "Command",
 			src: src, pos: el.start, length: el.end - el.start,
 		}}
 	}
@@ -211,7 +211,7 @@ func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*p
 		case 1:
 			return matches[0], sw[0], nil
 		case 0:
-			return "", false, bindErr(fmt.Sprintf(r.t.psParamNotFound, p), "NamedParameterNotFound")
+			return "", false, bindErr(fmt.Sprintf(r.t.ParamNotFound, p), "NamedParameterNotFound")
 		}
 		return "", false, bindErr(fmt.Sprintf("Parameter cannot be processed because the parameter name '%s' is ambiguous. Possible matches include: -%s.", p, strings.Join(matches, " -")), "AmbiguousParameter")
 	}
@@ -254,16 +254,16 @@ func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*p
 	}
 	pi := 0
 	for _, v := range positional {
-		for pi < len(e.positional) && c.has(e.positional[pi]) {
+		for pi < len(e.positional) && c.Has(e.positional[pi]) {
 			pi++
 		}
 		if pi >= len(e.positional) {
 			if e.varargs && len(e.positional) > 0 {
 				last := strings.ToLower(e.positional[len(e.positional)-1])
-				c.args[last] = append(enumerate(c.args[last]), v)
+				c.args[last] = append(Enumerate(c.args[last]), v)
 				continue
 			}
-			return nil, bindErr(fmt.Sprintf(r.t.psPositional, invariantString(v)), "PositionalParameterNotFound")
+			return nil, bindErr(fmt.Sprintf(r.t.Positional, String(v)), "PositionalParameterNotFound")
 		}
 		c.args[strings.ToLower(e.positional[pi])] = v
 		pi++
@@ -303,7 +303,7 @@ func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool,
 				if err != nil {
 					return nil, err
 				}
-				s += ":" + invariantString(v)
+				s += ":" + String(v)
 			}
 			args = append(args, s)
 			continue
@@ -312,8 +312,8 @@ func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool,
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range enumerate(v) {
-			args = append(args, invariantString(e))
+		for _, e := range Enumerate(v) {
+			args = append(args, String(e))
 		}
 	}
 	var stdin string

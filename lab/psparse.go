@@ -103,7 +103,7 @@ type (
 		x   expr
 	}
 	typeExpr  struct{ name string }
-	blockExpr struct{ b *psBlock }
+	blockExpr struct{ b *Block }
 )
 
 func (litExpr) isExpr()    {}
@@ -436,7 +436,7 @@ func (p *parser) argPrimary() (expr, error) {
 	switch t.kind {
 	case tWord:
 		p.next()
-		if n, ok := parseNumber(t.s); ok {
+		if n, ok := ParseNumber(t.s); ok {
 			return litExpr{v: n}, nil
 		}
 		return litExpr{v: t.s}, nil
@@ -448,7 +448,7 @@ func (p *parser) argPrimary() (expr, error) {
 }
 
 func isNumberWord(s string) bool {
-	_, ok := parseNumber(s)
+	_, ok := ParseNumber(s)
 	return ok
 }
 
@@ -706,7 +706,7 @@ func (p *parser) primary() (expr, error) {
 		p.next()
 		return strExpr{raw: t.s, expand: t.expand}, nil
 	case tWord:
-		if n, ok := parseNumber(t.s); ok {
+		if n, ok := ParseNumber(t.s); ok {
 			p.next()
 			return litExpr{v: n}, nil
 		}
@@ -836,5 +836,5 @@ func (p *parser) block() (expr, error) {
 		return nil, p.errAt(open, "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace")
 	}
 	cl := p.next()
-	return blockExpr{b: &psBlock{text: p.src.text[open.end:cl.pos], stmts: stmts, src: p.src}}, nil
+	return blockExpr{b: &Block{text: p.src.text[open.end:cl.pos], stmts: stmts, src: p.src}}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // --- file system ---
@@ -86,18 +88,18 @@ func (h *Host) existsLocked(pi pathInfo) bool {
 	return false
 }
 
-func cmdletTestPath(r *psRun, c *Call) ([]any, error) {
+func cmdletTestPath(e *execEnv, c *ps.Call) ([]any, error) {
 	paths := c.Strs("Path")
 	if lp := c.Strs("LiteralPath"); len(lp) > 0 {
 		paths = lp
 	}
 	if len(paths) == 0 {
 		for _, it := range c.Input {
-			paths = append(paths, String(it))
+			paths = append(paths, ps.String(it))
 		}
 	}
 	var out []any
-	h := r.h
+	h := e.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range paths {
@@ -111,45 +113,45 @@ func cmdletTestPath(r *psRun, c *Call) ([]any, error) {
 }
 
 // writeCheckLocked returns the error record writing to path gives, or nil.
-func (r *psRun) writeCheckLocked(c *Call, path string) *ErrorRecord {
-	h := r.h
+func (e *execEnv) writeCheckLocked(c *ps.Call, path string) *ps.ErrorRecord {
+	h := e.h
 	pi := h.pathInfoLocked(path)
 	switch {
 	case pi.unc && (!pi.reachable || pi.share == nil):
-		return &ErrorRecord{Message: r.t.psNetworkPath, Category: "NotSpecified", Exception: "IOException", FQID: "System.IO.IOException," + fqClass(c)}
+		return &ps.ErrorRecord{Message: e.h.t.psNetworkPath, Category: "NotSpecified", Exception: "IOException", FQID: "System.IO.IOException," + c.CommandClass()}
 	case pi.unc && !pi.share.writable:
-		return &ErrorRecord{Message: fmt.Sprintf(r.t.psAccessDenied, path), Category: "PermissionDenied", Target: path, TargetType: "String", Exception: "UnauthorizedAccessException", FQID: "System.UnauthorizedAccessException," + fqClass(c)}
+		return &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psAccessDenied, path), Category: "PermissionDenied", Target: path, TargetType: "String", Exception: "UnauthorizedAccessException", FQID: "System.UnauthorizedAccessException," + c.CommandClass()}
 	case !pi.unc && pi.drive == 0:
 		return nil
 	case !pi.unc && !pi.driveOK:
 		d := string(pi.drive)
-		return &ErrorRecord{Message: fmt.Sprintf(r.t.psDriveNotFound, d), Category: "ObjectNotFound", Target: d, TargetType: "String", Exception: "DriveNotFoundException", FQID: "DriveNotFound," + fqClass(c)}
+		return &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psDriveNotFound, d), Category: "ObjectNotFound", Target: d, TargetType: "String", Exception: "DriveNotFoundException", FQID: "DriveNotFound," + c.CommandClass()}
 	}
 	return nil
 }
 
-func cmdletSetContent(r *psRun, c *Call) ([]any, error) {
+func cmdletSetContent(e *execEnv, c *ps.Call) ([]any, error) {
 	path, ok := c.Str("Path")
 	if lp, has := c.Str("LiteralPath"); has {
 		path, ok = lp, true
 	}
 	if !ok {
-		return nil, r.nonTerminating(c, &ErrorRecord{Message: "Cannot bind argument to parameter 'Path' because it is null.", Category: "InvalidData", Exception: "ParameterBindingValidationException", FQID: "ParameterArgumentValidationErrorNullNotAllowed," + fqClass(c)})
+		return nil, c.Error(&ps.ErrorRecord{Message: "Cannot bind argument to parameter 'Path' because it is null.", Category: "InvalidData", Exception: "ParameterBindingValidationException", FQID: "ParameterArgumentValidationErrorNullNotAllowed," + c.CommandClass()})
 	}
 	vals := c.Items("Value")
 	var b strings.Builder
 	for _, v := range vals {
-		b.WriteString(String(v))
+		b.WriteString(ps.String(v))
 		if !c.Flag("NoNewline") {
 			b.WriteString("\r\n")
 		}
 	}
-	h := r.h
+	h := e.h
 	h.mu.Lock()
-	rec := r.writeCheckLocked(c, path)
+	rec := e.writeCheckLocked(c, path)
 	if rec == nil {
 		key := strings.ToLower(normPath(path))
-		if c.entry.Name == "Add-Content" {
+		if c.Cmd.Name == "Add-Content" {
 			h.files[key] += b.String()
 		} else {
 			h.files[key] = b.String()
@@ -157,13 +159,13 @@ func cmdletSetContent(r *psRun, c *Call) ([]any, error) {
 	}
 	h.mu.Unlock()
 	if rec != nil {
-		return nil, r.nonTerminating(c, rec)
+		return nil, c.Error(rec)
 	}
 	return nil, nil
 }
 
-func cmdletGetContent(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetContent(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	var out []any
 	for _, path := range append(c.Strs("Path"), c.Strs("LiteralPath")...) {
 		h.mu.Lock()
@@ -172,7 +174,7 @@ func cmdletGetContent(r *psRun, c *Call) ([]any, error) {
 		ok = ok && h.existsLocked(pi)
 		h.mu.Unlock()
 		if !ok {
-			if err := r.nonTerminating(c, &ErrorRecord{Message: fmt.Sprintf(r.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + fqClass(c)}); err != nil {
+			if err := c.Error(&ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + c.CommandClass()}); err != nil {
 				return out, err
 			}
 			continue
@@ -188,22 +190,22 @@ func cmdletGetContent(r *psRun, c *Call) ([]any, error) {
 	return out, nil
 }
 
-func cmdletRemoveItem(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletRemoveItem(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	for _, path := range append(c.Strs("Path"), c.Strs("LiteralPath")...) {
 		h.mu.Lock()
 		pi := h.pathInfoLocked(path)
-		rec := r.writeCheckLocked(c, path)
+		rec := e.writeCheckLocked(c, path)
 		if rec == nil {
 			if _, ok := h.files[pi.key]; ok {
 				delete(h.files, pi.key)
 			} else {
-				rec = &ErrorRecord{Message: fmt.Sprintf(r.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + fqClass(c)}
+				rec = &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psPathNotFound, path), Category: "ObjectNotFound", Target: path, TargetType: "String", Exception: "ItemNotFoundException", FQID: "PathNotFound," + c.CommandClass()}
 			}
 		}
 		h.mu.Unlock()
 		if rec != nil {
-			if err := r.nonTerminating(c, rec); err != nil {
+			if err := c.Error(rec); err != nil {
 				return nil, err
 			}
 		}
@@ -213,11 +215,11 @@ func cmdletRemoveItem(r *psRun, c *Call) ([]any, error) {
 
 // lockedCmdlet makes a cmdlet that returns the one object build makes
 // under the host's lock (Get-WBSummary, Get-MpPreference, ...).
-func lockedCmdlet[T any](build func(*Host) T) func(*psRun, *Call) ([]any, error) {
-	return func(r *psRun, _ *Call) ([]any, error) {
-		r.h.mu.Lock()
-		defer r.h.mu.Unlock()
-		return []any{build(r.h)}, nil
+func lockedCmdlet[T any](build func(*Host) T) func(*execEnv, *ps.Call) ([]any, error) {
+	return func(e *execEnv, _ *ps.Call) ([]any, error) {
+		e.h.mu.Lock()
+		defer e.h.mu.Unlock()
+		return []any{build(e.h)}, nil
 	}
 }
 
@@ -228,18 +230,18 @@ var cmdletWBSummary = lockedCmdlet((*Host).wbSummaryLocked)
 var cmdletWBPolicy = lockedCmdlet((*Host).wbPolicyLocked)
 
 // cmdletWBBareMetal reads BMR from -Policy or the host's policy.
-func cmdletWBBareMetal(r *psRun, c *Call) ([]any, error) {
-	if o, ok := c.Value("Policy").(*Object); ok {
+func cmdletWBBareMetal(e *execEnv, c *ps.Call) ([]any, error) {
+	if o, ok := c.Value("Policy").(*ps.Object); ok {
 		v, _ := o.Get("BMR")
-		return []any{Truthy(v)}, nil
+		return []any{ps.Truthy(v)}, nil
 	}
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	return []any{r.h.policy.bmr}, nil
+	e.h.mu.Lock()
+	defer e.h.mu.Unlock()
+	return []any{e.h.policy.bmr}, nil
 }
 
-func cmdletWBTarget(r *psRun, _ *Call) ([]any, error) {
-	h := r.h
+func cmdletWBTarget(e *execEnv, _ *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []any
@@ -251,8 +253,8 @@ func cmdletWBTarget(r *psRun, _ *Call) ([]any, error) {
 	return out, nil
 }
 
-func cmdletWBVolume(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletWBVolume(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var vols []*volume
@@ -277,8 +279,8 @@ func cmdletWBVolume(r *psRun, c *Call) ([]any, error) {
 	return out, nil
 }
 
-func cmdletWBJob(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletWBJob(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if n, ok := c.Num("Previous"); ok {
@@ -291,25 +293,25 @@ func cmdletWBJob(r *psRun, c *Call) ([]any, error) {
 	return []any{h.wbJobLocked(h.job, nil)}, nil
 }
 
-func cmdletStartWBBackup(r *psRun, c *Call) ([]any, error) {
-	h, t := r.h, r.t
+func cmdletStartWBBackup(e *execEnv, c *ps.Call) ([]any, error) {
+	h, t := e.h, e.h.t
 	h.mu.Lock()
 	j, err := h.startJobLocked()
 	h.mu.Unlock()
 	if err != nil {
-		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.psJobRunning, Category: "InvalidOperation", Exception: "InvalidOperationException", FQID: "System.InvalidOperationException,Microsoft.Windows.ServerBackup.Commands.StartWBBackup"})
+		return nil, c.Error(&ps.ErrorRecord{Message: t.psJobRunning, Category: "InvalidOperation", Exception: "InvalidOperationException", FQID: "System.InvalidOperationException,Microsoft.Windows.ServerBackup.Commands.StartWBBackup"})
 	}
-	r.write(t.progRetrieving + "\r\n" + fmt.Sprintf(t.progStarting, strings.Join(j.volumes, ", "), j.target, j.target) + "\r\n")
-	env := &execEnv{ctx: r.env.ctx, h: h, user: r.env.user, stdout: r.env.stdout, stderr: r.env.stderr}
+	c.Write(t.progRetrieving + "\r\n" + fmt.Sprintf(t.progStarting, strings.Join(j.volumes, ", "), j.target, j.target) + "\r\n")
+	env := &execEnv{ctx: e.ctx, h: h, user: e.user, stdout: e.stdout, stderr: e.stderr}
 	if code := env.followJob(j); code != 0 {
 		h.mu.Lock()
 		res := j.result
 		finished := j.finished
 		h.mu.Unlock()
 		if !finished {
-			return nil, &ExitError{Code: 1}
+			return nil, &ps.ExitError{Code: 1}
 		}
-		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.hrMessage(detOr(res.detailedHR, res.hr)), Category: "NotSpecified", Exception: "COMException", FQID: fmt.Sprintf("0x%08X,Microsoft.Windows.ServerBackup.Commands.StartWBBackup", res.hr)})
+		return nil, c.Error(&ps.ErrorRecord{Message: t.hrMessage(detOr(res.detailedHR, res.hr)), Category: "NotSpecified", Exception: "COMException", FQID: fmt.Sprintf("0x%08X,Microsoft.Windows.ServerBackup.Commands.StartWBBackup", res.hr)})
 	}
 	return nil, nil
 }
@@ -318,10 +320,10 @@ func cmdletStartWBBackup(r *psRun, c *Call) ([]any, error) {
 
 // serviceTargetsLocked resolves -Name / -DisplayName / piped services,
 // reporting names that match nothing.
-func (r *psRun) serviceTargetsLocked(c *Call, all bool) ([]*service, []*ErrorRecord) {
-	h := r.h
+func (e *execEnv) serviceTargetsLocked(c *ps.Call, all bool) ([]*service, []*ps.ErrorRecord) {
+	h := e.h
 	var out []*service
-	var errs []*ErrorRecord
+	var errs []*ps.ErrorRecord
 	add := func(s *service) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
@@ -330,9 +332,9 @@ func (r *psRun) serviceTargetsLocked(c *Call, all bool) ([]*service, []*ErrorRec
 	names := c.Strs("Name")
 	for _, it := range c.Items("InputObject") {
 		switch x := it.(type) {
-		case *Object:
+		case *ps.Object:
 			if v, ok := x.Get("Name"); ok {
-				names = append(names, String(v))
+				names = append(names, ps.String(v))
 			}
 		case string:
 			names = append(names, x)
@@ -341,25 +343,25 @@ func (r *psRun) serviceTargetsLocked(c *Call, all bool) ([]*service, []*ErrorRec
 	for _, n := range names {
 		found := false
 		for _, s := range h.services {
-			if Like(n, s.name) {
+			if ps.Like(n, s.name) {
 				add(s)
 				found = true
 			}
 		}
 		if !found && !strings.ContainsAny(n, "*?") {
-			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psServiceNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenName," + fqClass(c)})
+			errs = append(errs, &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psServiceNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenName," + c.CommandClass()})
 		}
 	}
 	for _, dn := range c.Strs("DisplayName") {
 		found := false
 		for _, s := range h.services {
-			if Like(dn, s.display) {
+			if ps.Like(dn, s.display) {
 				add(s)
 				found = true
 			}
 		}
 		if !found && !strings.ContainsAny(dn, "*?") {
-			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf("Cannot find any service with display name '%s'.", dn), Category: "ObjectNotFound", Target: dn, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenDisplayName," + fqClass(c)})
+			errs = append(errs, &ps.ErrorRecord{Message: fmt.Sprintf("Cannot find any service with display name '%s'.", dn), Category: "ObjectNotFound", Target: dn, TargetType: "String", Exception: "ServiceCommandException", FQID: "NoServiceFoundForGivenDisplayName," + c.CommandClass()})
 		}
 	}
 	if all && len(names) == 0 && !c.Has("DisplayName") {
@@ -369,34 +371,34 @@ func (r *psRun) serviceTargetsLocked(c *Call, all bool) ([]*service, []*ErrorRec
 	return out, errs
 }
 
-func cmdletGetService(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetService(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
-	svcs, errs := r.serviceTargetsLocked(c, true)
+	svcs, errs := e.serviceTargetsLocked(c, true)
 	var out []any
 	for _, s := range svcs {
 		out = append(out, h.serviceObjLocked(s, false))
 	}
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
-func cmdletServiceAction(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletServiceAction(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
-	svcs, errs := r.serviceTargetsLocked(c, false)
+	svcs, errs := e.serviceTargetsLocked(c, false)
 	var out []any
-	action := c.entry.Name
+	action := c.Cmd.Name
 	for _, s := range svcs {
 		stop := action == "Stop-Service" || action == "Restart-Service"
 		if stop && s.running {
 			if s.cannotStop {
-				errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psServiceCannotStop, s.display, s.name, s.name), Category: "CloseError", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "CouldNotStopService," + fqClass(c)})
+				errs = append(errs, &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psServiceCannotStop, s.display, s.name, s.name), Category: "CloseError", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "CouldNotStopService," + c.CommandClass()})
 				continue
 			}
 			deps := h.runningDependents(s)
 			if len(deps) > 0 && !c.Flag("Force") {
-				errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psDependents, s.display, s.name), Category: "InvalidOperation", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "ServiceHasDependentServices," + fqClass(c)})
+				errs = append(errs, &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psDependents, s.display, s.name), Category: "InvalidOperation", Target: "System.ServiceProcess.ServiceController", TargetType: "ServiceController", Exception: "ServiceCommandException", FQID: "ServiceHasDependentServices," + c.CommandClass()})
 				continue
 			}
 			for _, d := range deps {
@@ -417,25 +419,25 @@ func cmdletServiceAction(r *psRun, c *Call) ([]any, error) {
 		}
 	}
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
 // --- storage ---
 
-func (r *psRun) cimNotFound(c *Call, msg, prop, val, typ string) *ErrorRecord {
-	return &ErrorRecord{Message: msg, Category: "ObjectNotFound", Target: val, TargetType: typ, Activity: c.entry.Name, Exception: "CimJobException", FQID: "CmdletizationQuery_NotFound_" + prop + "," + c.entry.Name}
+func (e *execEnv) cimNotFound(c *ps.Call, msg, prop, val, typ string) *ps.ErrorRecord {
+	return &ps.ErrorRecord{Message: msg, Category: "ObjectNotFound", Target: val, TargetType: typ, Activity: c.Cmd.Name, Exception: "CimJobException", FQID: "CmdletizationQuery_NotFound_" + prop + "," + c.Cmd.Name}
 }
 
 // volumesFromInputLocked maps piped partitions / volumes to volumes.
 func (h *Host) volumesFromInputLocked(items []any) []*volume {
 	var out []*volume
 	for _, it := range items {
-		o, ok := it.(*Object)
+		o, ok := it.(*ps.Object)
 		if !ok {
 			continue
 		}
 		if pth, ok := o.Get("Path"); ok {
-			if v := h.findVolume(String(pth)); v != nil {
+			if v := h.findVolume(ps.String(pth)); v != nil {
 				out = append(out, v)
 				continue
 			}
@@ -443,8 +445,8 @@ func (h *Host) volumesFromInputLocked(items []any) []*volume {
 		dn, ok1 := o.Get("DiskNumber")
 		pn, ok2 := o.Get("PartitionNumber")
 		if ok1 && ok2 {
-			d, _ := Number(dn)
-			pp, _ := Number(pn)
+			d, _ := ps.Number(dn)
+			pp, _ := ps.Number(pn)
 			for _, v := range h.visibleVolumes() {
 				if v.disk == int(d) && v.part == int(pp) {
 					out = append(out, v)
@@ -455,18 +457,18 @@ func (h *Host) volumesFromInputLocked(items []any) []*volume {
 	return out
 }
 
-func cmdletGetVolume(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetVolume(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	var vols []*volume
-	var errs []*ErrorRecord
+	var errs []*ps.ErrorRecord
 	switch {
 	case c.Has("DriveLetter"):
 		for _, l := range c.Strs("DriveLetter") {
 			lt, ok := driveLetterOf(l)
 			v := h.volumeByLetter(lt)
 			if !ok || v == nil {
-				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoVolume, l), "DriveLetter", l, "Char"))
+				errs = append(errs, e.cimNotFound(c, fmt.Sprintf(e.h.t.psNoVolume, l), "DriveLetter", l, "Char"))
 				continue
 			}
 			vols = append(vols, v)
@@ -476,13 +478,13 @@ func cmdletGetVolume(r *psRun, c *Call) ([]any, error) {
 			if v := h.findVolume(pth); v != nil && h.diskPresent(v.disk) {
 				vols = append(vols, v)
 			} else {
-				errs = append(errs, r.cimNotFound(c, fmt.Sprintf("No MSFT_Volume objects found with property 'Path' equal to '%s'.  Verify the value of the property and retry.", pth), "Path", pth, "String"))
+				errs = append(errs, e.cimNotFound(c, fmt.Sprintf("No MSFT_Volume objects found with property 'Path' equal to '%s'.  Verify the value of the property and retry.", pth), "Path", pth, "String"))
 			}
 		}
 	case c.Has("FileSystemLabel"):
 		for _, v := range h.visibleVolumes() {
 			for _, l := range c.Strs("FileSystemLabel") {
-				if Like(l, v.label) {
+				if ps.Like(l, v.label) {
 					vols = append(vols, v)
 				}
 			}
@@ -497,14 +499,14 @@ func cmdletGetVolume(r *psRun, c *Call) ([]any, error) {
 		out = append(out, h.volumeObjLocked(v))
 	}
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
-func cmdletGetPartition(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetPartition(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	vols := h.visibleVolumes()
-	var errs []*ErrorRecord
+	var errs []*ps.ErrorRecord
 	if c.Has("DriveLetter") {
 		var sel []*volume
 		for _, l := range c.Strs("DriveLetter") {
@@ -512,7 +514,7 @@ func cmdletGetPartition(r *psRun, c *Call) ([]any, error) {
 			if v := h.volumeByLetter(lt); v != nil {
 				sel = append(sel, v)
 			} else {
-				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DriveLetter", l), "DriveLetter", l, "Char"))
+				errs = append(errs, e.cimNotFound(c, fmt.Sprintf(e.h.t.psNoPartition, "DriveLetter", l), "DriveLetter", l, "Char"))
 			}
 		}
 		vols = sel
@@ -520,25 +522,25 @@ func cmdletGetPartition(r *psRun, c *Call) ([]any, error) {
 	if dn, ok := c.Num("DiskNumber"); ok {
 		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.disk != int(dn) })
 		if len(vols) == 0 {
-			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "DiskNumber", strconv.FormatInt(dn, 10)), "DiskNumber", strconv.FormatInt(dn, 10), "UInt32"))
+			errs = append(errs, e.cimNotFound(c, fmt.Sprintf(e.h.t.psNoPartition, "DiskNumber", strconv.FormatInt(dn, 10)), "DiskNumber", strconv.FormatInt(dn, 10), "UInt32"))
 		}
 	}
 	if pn, ok := c.Num("PartitionNumber"); ok {
 		vols = slices.DeleteFunc(slices.Clone(vols), func(v *volume) bool { return v.part != int(pn) })
 		if len(vols) == 0 && len(errs) == 0 {
-			errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoPartition, "PartitionNumber", strconv.FormatInt(pn, 10)), "PartitionNumber", strconv.FormatInt(pn, 10), "UInt32"))
+			errs = append(errs, e.cimNotFound(c, fmt.Sprintf(e.h.t.psNoPartition, "PartitionNumber", strconv.FormatInt(pn, 10)), "PartitionNumber", strconv.FormatInt(pn, 10), "UInt32"))
 		}
 	}
 	if c.HasInput && len(c.Input) > 0 && !c.Has("DriveLetter") && !c.Has("DiskNumber") {
 		var sel []*volume
 		for _, it := range c.Input {
-			o, ok := it.(*Object)
+			o, ok := it.(*ps.Object)
 			if !ok {
 				continue
 			}
 			if strings.HasSuffix(o.TypeName, "MSFT_Disk") {
 				n, _ := o.Get("Number")
-				f, _ := Number(n)
+				f, _ := ps.Number(n)
 				for _, v := range h.visibleVolumes() {
 					if v.disk == int(f) {
 						sel = append(sel, v)
@@ -555,14 +557,14 @@ func cmdletGetPartition(r *psRun, c *Call) ([]any, error) {
 		out = append(out, h.partitionObjLocked(v))
 	}
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
-func cmdletGetDisk(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetDisk(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	var disks []*disk
-	var errs []*ErrorRecord
+	var errs []*ps.ErrorRecord
 	switch {
 	case c.Has("Number"):
 		for _, n := range c.Strs("Number") {
@@ -570,7 +572,7 @@ func cmdletGetDisk(r *psRun, c *Call) ([]any, error) {
 			if d := h.diskByNumber(f); d != nil {
 				disks = append(disks, d)
 			} else {
-				errs = append(errs, r.cimNotFound(c, fmt.Sprintf(r.t.psNoDisk, n), "Number", n, "UInt32"))
+				errs = append(errs, e.cimNotFound(c, fmt.Sprintf(e.h.t.psNoDisk, n), "Number", n, "UInt32"))
 			}
 		}
 	case c.HasInput && len(c.Input) > 0:
@@ -588,29 +590,29 @@ func cmdletGetDisk(r *psRun, c *Call) ([]any, error) {
 	}
 	var out []any
 	for _, d := range disks {
-		if fn, ok := c.Str("FriendlyName"); ok && !Like(fn, d.friendly) {
+		if fn, ok := c.Str("FriendlyName"); ok && !ps.Like(fn, d.friendly) {
 			continue
 		}
 		out = append(out, h.diskObjLocked(d))
 	}
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
-func cmdletGetPSDrive(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletGetPSDrive(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	if pv, ok := c.Str("PSProvider"); ok && !strings.EqualFold(pv, "FileSystem") && !strings.EqualFold(pv, `Microsoft.PowerShell.Core\FileSystem`) {
 		return nil, nil
 	}
 	h.mu.Lock()
 	var out []any
-	var errs []*ErrorRecord
+	var errs []*ps.ErrorRecord
 	names := c.Strs("Name")
 	for _, v := range h.visibleVolumes() {
 		if v.letter == 0 {
 			continue
 		}
-		if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return Like(n, string(v.letter)) }) {
+		if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return ps.Like(n, string(v.letter)) }) {
 			continue
 		}
 		out = append(out, h.psDriveObjLocked(v))
@@ -621,12 +623,12 @@ func cmdletGetPSDrive(r *psRun, c *Call) ([]any, error) {
 		}
 		l, ok := driveLetterOf(n)
 		if !ok || h.volumeByLetter(l) == nil {
-			errs = append(errs, &ErrorRecord{Message: fmt.Sprintf(r.t.psDriveNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "DriveNotFoundException", FQID: "GetLocationNoMatchingDrive," + fqClass(c)})
+			errs = append(errs, &ps.ErrorRecord{Message: fmt.Sprintf(e.h.t.psDriveNotFound, n), Category: "ObjectNotFound", Target: n, TargetType: "String", Exception: "DriveNotFoundException", FQID: "GetLocationNoMatchingDrive," + c.CommandClass()})
 		}
 	}
-	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*Object).Str, b.(*Object).Str) })
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(*ps.Object).Str, b.(*ps.Object).Str) })
 	h.mu.Unlock()
-	return out, r.nonTerminatingAll(c, errs)
+	return out, c.Errors(errs)
 }
 
 // --- Defender ---
@@ -639,8 +641,8 @@ var cmdletMpStatus = lockedCmdlet((*Host).mpStatusLocked)
 
 const hostIP = hostIPBase + "11"
 
-func cmdletTestNetConnection(r *psRun, c *Call) ([]any, error) {
-	h, t := r.h, r.t
+func cmdletTestNetConnection(e *execEnv, c *ps.Call) ([]any, error) {
+	h, t := e.h, e.h.t
 	target := "internetbeacon.msedge.net"
 	if s, ok := c.Str("ComputerName"); ok {
 		target = s
@@ -672,14 +674,14 @@ func cmdletTestNetConnection(r *psRun, c *Call) ([]any, error) {
 	resolved := addr != ""
 	tcpOK := resolved && reachable && open[port]
 	if !resolved {
-		r.addWarning(fmt.Sprintf(t.psNameResolution, target))
+		c.Warn(fmt.Sprintf(t.psNameResolution, target))
 	} else if port != 0 && !tcpOK {
-		r.addWarning(fmt.Sprintf(t.psTestConnectionFailed, addr, port))
+		c.Warn(fmt.Sprintf(t.psTestConnectionFailed, addr, port))
 		if !reachable {
-			r.addWarning(fmt.Sprintf(t.psTestConnectionWarning, addr))
+			c.Warn(fmt.Sprintf(t.psTestConnectionWarning, addr))
 		}
 	} else if port == 0 && !reachable {
-		r.addWarning(fmt.Sprintf(t.psTestConnectionWarning, addr))
+		c.Warn(fmt.Sprintf(t.psTestConnectionWarning, addr))
 	}
 	if lvl, ok := c.Str("InformationLevel"); ok && strings.EqualFold(lvl, "Quiet") {
 		if port != 0 {
@@ -687,25 +689,25 @@ func cmdletTestNetConnection(r *psRun, c *Call) ([]any, error) {
 		}
 		return []any{resolved && reachable}, nil
 	}
-	src := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress", P("IPAddress", hostIP))
+	src := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress", ps.P("IPAddress", hostIP))
 	src.Str = hostIP
 	var remote any
 	if resolved {
 		remote = addr
 	}
-	o := NewObject("TestNetConnectionResult",
-		P("ComputerName", target),
-		P("RemoteAddress", remote),
-		P("RemotePort", port),
-		P("NameResolutionSucceeded", resolved),
-		P("InterfaceAlias", "Ethernet"),
-		P("SourceAddress", src),
-		P("NetRoute (NextHop)", "0.0.0.0"),
-		P("PingSucceeded", resolved && reachable),
-		P("PingReplyDetails (RTT)", "0 ms"),
-		P("TcpTestSucceeded", tcpOK),
+	o := ps.NewObject("TestNetConnectionResult",
+		ps.P("ComputerName", target),
+		ps.P("RemoteAddress", remote),
+		ps.P("RemotePort", port),
+		ps.P("NameResolutionSucceeded", resolved),
+		ps.P("InterfaceAlias", "Ethernet"),
+		ps.P("SourceAddress", src),
+		ps.P("NetRoute (NextHop)", "0.0.0.0"),
+		ps.P("PingSucceeded", resolved && reachable),
+		ps.P("PingReplyDetails (RTT)", "0 ms"),
+		ps.P("TcpTestSucceeded", tcpOK),
 	)
-	o.View = ViewList
+	o.View = ps.ViewList
 	if port != 0 {
 		o.List = []string{"ComputerName", "RemoteAddress", "RemotePort", "InterfaceAlias", "SourceAddress", "TcpTestSucceeded"}
 	} else {
@@ -714,12 +716,12 @@ func cmdletTestNetConnection(r *psRun, c *Call) ([]any, error) {
 	return []any{o}, nil
 }
 
-func cmdletSmbConnection(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletSmbConnection(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []any
-	user := strings.ToUpper(strings.Split(h.domain, ".")[0]) + `\` + r.user()
+	user := strings.ToUpper(strings.Split(h.domain, ".")[0]) + `\` + e.userName()
 	for _, s := range h.shares {
 		if !s.connected {
 			continue
@@ -727,25 +729,25 @@ func cmdletSmbConnection(r *psRun, c *Call) ([]any, error) {
 		if sn, ok := c.Str("ServerName"); ok && !strings.EqualFold(sn, s.server) && !strings.EqualFold(sn, h.nas.fqdn) {
 			continue
 		}
-		if sh, ok := c.Str("ShareName"); ok && !Like(sh, s.name) {
+		if sh, ok := c.Str("ShareName"); ok && !ps.Like(sh, s.name) {
 			continue
 		}
-		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/SMB/MSFT_SmbConnection",
-			P("ContinuouslyAvailable", false),
-			P("Credential", user),
-			P("Dialect", s.dialect),
-			P("Encrypted", false),
-			P("NumOpens", uint32(1)),
-			P("Redirected", false),
-			P("ServerName", s.server),
-			P("ShareName", s.name),
-			P("Signed", s.dialect != "2.0.2"),
-			P("UserName", user),
-			P("PSComputerName", nil),
+		o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/SMB/MSFT_SmbConnection",
+			ps.P("ContinuouslyAvailable", false),
+			ps.P("Credential", user),
+			ps.P("Dialect", s.dialect),
+			ps.P("Encrypted", false),
+			ps.P("NumOpens", uint32(1)),
+			ps.P("Redirected", false),
+			ps.P("ServerName", s.server),
+			ps.P("ShareName", s.name),
+			ps.P("Signed", s.dialect != "2.0.2"),
+			ps.P("UserName", user),
+			ps.P("PSComputerName", nil),
 		)
-		o.View = ViewTable
-		t := r.t
-		o.Cols = []Column{strCol("ServerName", "ServerName", t), strCol("ShareName", "ShareName", t), strCol("UserName", "UserName", t), strCol("Credential", "Credential", t), strCol("Dialect", "Dialect", t), {Header: "NumOpens", Right: true, Value: func(o *Object) string { v, _ := o.Get("NumOpens"); return String(v) }}}
+		o.View = ps.ViewTable
+		t := e.h.t
+		o.Cols = []ps.Column{strCol("ServerName", "ServerName", t), strCol("ShareName", "ShareName", t), strCol("UserName", "UserName", t), strCol("Credential", "Credential", t), strCol("Dialect", "Dialect", t), {Header: "NumOpens", Right: true, Value: func(o *ps.Object) string { v, _ := o.Get("NumOpens"); return ps.String(v) }}}
 		out = append(out, o)
 	}
 	return out, nil
@@ -753,30 +755,30 @@ func cmdletSmbConnection(r *psRun, c *Call) ([]any, error) {
 
 // --- events ---
 
-func cmdletGetWinEvent(r *psRun, c *Call) ([]any, error) {
-	h, t := r.h, r.t
+func cmdletGetWinEvent(e *execEnv, c *ps.Call) ([]any, error) {
+	h, t := e.h, e.h.t
 	logs := c.Strs("LogName")
 	logs = append(logs, c.Strs("ProviderName")...)
 	var ids []int64
 	var levels []int64
 	var start, end time.Time
-	if hs, ok := c.Value("FilterHashtable").(*Hash); ok {
+	if hs, ok := c.Value("FilterHashtable").(*ps.Hash); ok {
 		for _, k := range hs.Keys {
 			v := hs.Vals[strings.ToLower(k)]
 			switch strings.ToLower(k) {
 			case "logname", "providername":
-				for _, x := range Enumerate(v) {
-					logs = append(logs, String(x))
+				for _, x := range ps.Enumerate(v) {
+					logs = append(logs, ps.String(x))
 				}
 			case "id":
-				for _, x := range Enumerate(v) {
-					if n, ok := Number(x); ok {
+				for _, x := range ps.Enumerate(v) {
+					if n, ok := ps.Number(x); ok {
 						ids = append(ids, int64(n))
 					}
 				}
 			case "level":
-				for _, x := range Enumerate(v) {
-					if n, ok := Number(x); ok {
+				for _, x := range ps.Enumerate(v) {
+					if n, ok := ps.Number(x); ok {
 						levels = append(levels, int64(n))
 					}
 				}
@@ -789,7 +791,7 @@ func cmdletGetWinEvent(r *psRun, c *Call) ([]any, error) {
 	}
 	for _, l := range logs {
 		if !strings.EqualFold(l, "Microsoft-Windows-Backup") && !strings.EqualFold(l, "Application") && !strings.EqualFold(l, "System") {
-			return nil, r.nonTerminating(c, &ErrorRecord{Message: fmt.Sprintf(t.psNoLog, l), Category: "ObjectNotFound", Target: l, TargetType: "String", Exception: "Exception", FQID: "NoMatchingLogsFound," + fqClass(c)})
+			return nil, c.Error(&ps.ErrorRecord{Message: fmt.Sprintf(t.psNoLog, l), Category: "ObjectNotFound", Target: l, TargetType: "String", Exception: "Exception", FQID: "NoMatchingLogsFound," + c.CommandClass()})
 		}
 	}
 	backup := len(logs) == 0 || slices.ContainsFunc(logs, func(l string) bool { return strings.EqualFold(l, "Microsoft-Windows-Backup") })
@@ -822,7 +824,7 @@ func cmdletGetWinEvent(r *psRun, c *Call) ([]any, error) {
 	}
 	h.mu.Unlock()
 	if len(out) == 0 {
-		return nil, r.nonTerminating(c, &ErrorRecord{Message: t.psNoEvents, Category: "ObjectNotFound", Exception: "Exception", FQID: "NoMatchingEventsFound," + fqClass(c)})
+		return nil, c.Error(&ps.ErrorRecord{Message: t.psNoEvents, Category: "ObjectNotFound", Exception: "Exception", FQID: "NoMatchingEventsFound," + c.CommandClass()})
 	}
 	return out, nil
 }
@@ -870,7 +872,7 @@ func parseWQL(filter string) (class string, conds []wqlCond, ok bool) {
 				case strings.EqualFold(raw, "true"), strings.EqualFold(raw, "false"):
 					c.val = strings.EqualFold(raw, "true")
 				default:
-					n, ok := ParseNumber(raw)
+					n, ok := ps.ParseNumber(raw)
 					if !ok {
 						return "", nil, false
 					}
@@ -900,30 +902,30 @@ func splitFold(s, sep string) []string {
 	}
 }
 
-func (cd wqlCond) match(o *Object) bool {
+func (cd wqlCond) match(o *ps.Object) bool {
 	v, _ := o.Get(cd.prop)
 	switch cd.op {
 	case "=":
-		return v != nil && Equal(v, cd.val)
+		return v != nil && ps.Equal(v, cd.val)
 	case "<>", "!=":
-		return !Equal(v, cd.val)
+		return !ps.Equal(v, cd.val)
 	case "like":
-		pat := strings.NewReplacer("%", "*", "_", "?").Replace(String(cd.val))
-		return Like(pat, String(v))
+		pat := strings.NewReplacer("%", "*", "_", "?").Replace(ps.String(cd.val))
+		return ps.Like(pat, ps.String(v))
 	case ">":
-		return Compare(v, cd.val) > 0
+		return ps.Compare(v, cd.val) > 0
 	case "<":
-		return Compare(v, cd.val) < 0
+		return ps.Compare(v, cd.val) < 0
 	case ">=":
-		return Compare(v, cd.val) >= 0
+		return ps.Compare(v, cd.val) >= 0
 	case "<=":
-		return Compare(v, cd.val) <= 0
+		return ps.Compare(v, cd.val) <= 0
 	}
 	return false
 }
 
-func cmdletCim(r *psRun, c *Call) ([]any, error) {
-	h := r.h
+func cmdletCim(e *execEnv, c *ps.Call) ([]any, error) {
+	h := e.h
 	class, _ := c.Str("ClassName")
 	if cl, ok := c.Str("Class"); ok {
 		class = cl
@@ -932,22 +934,22 @@ func cmdletCim(r *psRun, c *Call) ([]any, error) {
 	if q, ok := c.Str("Query"); ok {
 		qc, qconds, ok := parseWQL(q)
 		if !ok {
-			return nil, r.nonTerminating(c, &ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
+			return nil, c.Error(&ps.ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
 		}
 		class, conds = qc, qconds
 	}
 	if f, ok := c.Str("Filter"); ok {
 		_, fc, ok := parseWQL(f)
 		if !ok {
-			return nil, r.nonTerminating(c, &ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
+			return nil, c.Error(&ps.ErrorRecord{Message: "Invalid query ", Category: "InvalidArgument", Exception: "CimException", FQID: "HRESULT 0x80041017," + cimClass(c)})
 		}
 		conds = append(conds, fc...)
 	}
 	h.mu.Lock()
-	objs, ok := h.cimObjectsLocked(class, r.user())
+	objs, ok := h.cimObjectsLocked(class, e.userName())
 	h.mu.Unlock()
 	if !ok {
-		return nil, r.nonTerminating(c, &ErrorRecord{Message: r.t.psInvalidClass, Category: "MetadataError", Target: "root\\cimv2:" + class, TargetType: "String", Exception: "CimException", FQID: "HRESULT 0x80041010," + cimClass(c)})
+		return nil, c.Error(&ps.ErrorRecord{Message: e.h.t.psInvalidClass, Category: "MetadataError", Target: "root\\cimv2:" + class, TargetType: "String", Exception: "CimException", FQID: "HRESULT 0x80041010," + cimClass(c)})
 	}
 	var out []any
 	for _, o := range objs {
@@ -964,16 +966,16 @@ func cmdletCim(r *psRun, c *Call) ([]any, error) {
 	return out, nil
 }
 
-func cimClass(c *Call) string {
-	if c.entry.Name == "Get-WmiObject" {
+func cimClass(c *ps.Call) string {
+	if c.Cmd.Name == "Get-WmiObject" {
 		return "Microsoft.PowerShell.Commands.GetWmiObjectCommand"
 	}
 	return "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand"
 }
 
-func (h *Host) cimObjectsLocked(class, user string) ([]*Object, bool) {
+func (h *Host) cimObjectsLocked(class, user string) ([]*ps.Object, bool) {
 	t := h.t
-	var out []*Object
+	var out []*ps.Object
 	switch strings.ToLower(class) {
 	case "win32_volume":
 		for _, v := range h.visibleVolumes() {
@@ -984,11 +986,11 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*Object, bool) {
 			if v.letter == 0 {
 				continue
 			}
-			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk",
-				P("DeviceID", string(v.letter)+":"), P("DriveType", uint32(3)), P("ProviderName", nil),
-				P("FreeSpace", uint64(v.free())), P("Size", uint64(v.size)), P("VolumeName", v.label), P("FileSystem", v.fs))
-			o.View = ViewTable
-			o.Cols = []Column{strCol("DeviceID", "DeviceID", t), strCol("DriveType", "DriveType", t), strCol("ProviderName", "ProviderName", t), strCol("VolumeName", "VolumeName", t), {Header: "Size", Right: true, Value: func(o *Object) string { x, _ := o.Get("Size"); return String(x) }}, {Header: "FreeSpace", Right: true, Value: func(o *Object) string { x, _ := o.Get("FreeSpace"); return String(x) }}}
+			o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk",
+				ps.P("DeviceID", string(v.letter)+":"), ps.P("DriveType", uint32(3)), ps.P("ProviderName", nil),
+				ps.P("FreeSpace", uint64(v.free())), ps.P("Size", uint64(v.size)), ps.P("VolumeName", v.label), ps.P("FileSystem", v.fs))
+			o.View = ps.ViewTable
+			o.Cols = []ps.Column{strCol("DeviceID", "DeviceID", t), strCol("DriveType", "DriveType", t), strCol("ProviderName", "ProviderName", t), strCol("VolumeName", "VolumeName", t), {Header: "Size", Right: true, Value: func(o *ps.Object) string { x, _ := o.Get("Size"); return ps.String(x) }}, {Header: "FreeSpace", Right: true, Value: func(o *ps.Object) string { x, _ := o.Get("FreeSpace"); return ps.String(x) }}}
 			out = append(out, o)
 		}
 	case "win32_operatingsystem":
@@ -996,28 +998,28 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*Object, bool) {
 		if h.lang == LangJapanese {
 			lang = 1041
 		}
-		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem",
-			P("Caption", "Microsoft Windows Server 2019 Standard"), P("Version", "10.0.17763"), P("BuildNumber", "17763"),
-			P("OSLanguage", lang), P("CSName", strings.ToUpper(h.name)), P("LastBootUpTime", h.created.Add(-9*24*time.Hour)),
-			P("LocalDateTime", h.now()), P("SystemDirectory", `C:\Windows\system32`), P("Organization", ""),
-			P("RegisteredUser", "Windows User"), P("SerialNumber", "00429-70000-00000-AA000"))
-		o.View = ViewTable
-		o.Cols = []Column{strCol("SystemDirectory", "SystemDirectory", t), strCol("Organization", "Organization", t), strCol("BuildNumber", "BuildNumber", t), strCol("RegisteredUser", "RegisteredUser", t), strCol("SerialNumber", "SerialNumber", t), strCol("Version", "Version", t)}
+		o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem",
+			ps.P("Caption", "Microsoft Windows Server 2019 Standard"), ps.P("Version", "10.0.17763"), ps.P("BuildNumber", "17763"),
+			ps.P("OSLanguage", lang), ps.P("CSName", strings.ToUpper(h.name)), ps.P("LastBootUpTime", h.created.Add(-9*24*time.Hour)),
+			ps.P("LocalDateTime", h.now()), ps.P("SystemDirectory", `C:\Windows\system32`), ps.P("Organization", ""),
+			ps.P("RegisteredUser", "Windows User"), ps.P("SerialNumber", "00429-70000-00000-AA000"))
+		o.View = ps.ViewTable
+		o.Cols = []ps.Column{strCol("SystemDirectory", "SystemDirectory", t), strCol("Organization", "Organization", t), strCol("BuildNumber", "BuildNumber", t), strCol("RegisteredUser", "RegisteredUser", t), strCol("SerialNumber", "SerialNumber", t), strCol("Version", "Version", t)}
 		out = append(out, o)
 	case "win32_computersystem":
-		o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem",
-			P("Name", strings.ToUpper(h.name)), P("PrimaryOwnerName", "Windows User"), P("Domain", h.domain),
-			P("TotalPhysicalMemory", uint64(16*gib)), P("Model", "Virtual Machine"), P("Manufacturer", "Microsoft Corporation"), P("PartOfDomain", true))
-		o.View = ViewTable
-		o.Cols = []Column{strCol("Name", "Name", t), strCol("PrimaryOwnerName", "PrimaryOwnerName", t), strCol("Domain", "Domain", t), strCol("TotalPhysicalMemory", "TotalPhysicalMemory", t), strCol("Model", "Model", t), strCol("Manufacturer", "Manufacturer", t)}
+		o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ComputerSystem",
+			ps.P("Name", strings.ToUpper(h.name)), ps.P("PrimaryOwnerName", "Windows User"), ps.P("Domain", h.domain),
+			ps.P("TotalPhysicalMemory", uint64(16*gib)), ps.P("Model", "Virtual Machine"), ps.P("Manufacturer", "Microsoft Corporation"), ps.P("PartOfDomain", true))
+		o.View = ps.ViewTable
+		o.Cols = []ps.Column{strCol("Name", "Name", t), strCol("PrimaryOwnerName", "PrimaryOwnerName", t), strCol("Domain", "Domain", t), strCol("TotalPhysicalMemory", "TotalPhysicalMemory", t), strCol("Model", "Model", t), strCol("Manufacturer", "Manufacturer", t)}
 		out = append(out, o)
 	case "win32_shadowcopy":
 		for _, s := range h.shadows {
-			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ShadowCopy",
-				P("ID", braced(s.id)), P("SetID", braced(s.setID)), P("VolumeName", volumeName(s.vol)), P("InstallDate", s.created),
-				P("DeviceObject", fmt.Sprintf(`\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy%d`, s.index)),
-				P("ClientAccessible", false), P("Persistent", true), P("ProviderID", "{b5946137-7b9f-4925-af80-51abd60b20d5}"))
-			o.View = ViewList
+			o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_ShadowCopy",
+				ps.P("ID", braced(s.id)), ps.P("SetID", braced(s.setID)), ps.P("VolumeName", volumeName(s.vol)), ps.P("InstallDate", s.created),
+				ps.P("DeviceObject", fmt.Sprintf(`\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy%d`, s.index)),
+				ps.P("ClientAccessible", false), ps.P("Persistent", true), ps.P("ProviderID", "{b5946137-7b9f-4925-af80-51abd60b20d5}"))
+			o.View = ps.ViewList
 			out = append(out, o)
 		}
 	case "win32_service":
@@ -1029,10 +1031,10 @@ func (h *Host) cimObjectsLocked(class, user string) ([]*Object, bool) {
 			if s.startType == "Automatic" {
 				mode = "Auto"
 			}
-			o := NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",
-				P("ExitCode", uint32(0)), P("Name", s.name), P("ProcessId", uint32(0)), P("StartMode", mode), P("State", state), P("Status", "OK"), P("DisplayName", s.display))
-			o.View = ViewTable
-			o.Cols = []Column{strCol("ExitCode", "ExitCode", t), strCol("Name", "Name", t), strCol("ProcessId", "ProcessId", t), strCol("StartMode", "StartMode", t), strCol("State", "State", t), strCol("Status", "Status", t)}
+			o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",
+				ps.P("ExitCode", uint32(0)), ps.P("Name", s.name), ps.P("ProcessId", uint32(0)), ps.P("StartMode", mode), ps.P("State", state), ps.P("Status", "OK"), ps.P("DisplayName", s.display))
+			o.View = ps.ViewTable
+			o.Cols = []ps.Column{strCol("ExitCode", "ExitCode", t), strCol("Name", "Name", t), strCol("ProcessId", "ProcessId", t), strCol("StartMode", "StartMode", t), strCol("State", "State", t), strCol("Status", "Status", t)}
 			out = append(out, o)
 		}
 	default:

@@ -2,6 +2,8 @@ package lab
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -451,3 +453,25 @@ func cmdWbInvalid(e *execEnv, a cmdArgs) int {
 		"GET DISKS             -- Lists the disks that are currently online.\r\n")
 	return 1
 }
+
+// vssSize formats like vssadmin and wbadmin: three significant digits,
+// "2.06 GB", "11.8 GB", "500 MB".
+func vssSize(n int64) string {
+	units := []string{"B", "KB", "MB", "GB", "TB"}
+	f := float64(n)
+	u := 0
+	for f >= 1000 && u < len(units)-1 {
+		f /= 1024
+		u++
+	}
+	switch {
+	case f >= 100:
+		return strconv.FormatFloat(math.Floor(f), 'f', 0, 64) + " " + units[u]
+	case f >= 10:
+		return strconv.FormatFloat(math.Floor(f*10)/10, 'f', 1, 64) + " " + units[u]
+	}
+	return strconv.FormatFloat(math.Floor(f*100)/100, 'f', 2, 64) + " " + units[u]
+}
+
+// Like matches PowerShell -like patterns (* ? and [a-z]),
+// case-insensitively.

@@ -12,6 +12,7 @@ import (
 	"github.com/masterzen/winrm"
 
 	"github.com/wsbbot/wsbbot/internal/winout"
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 func TestPowerShellEncodings(t *testing.T) {
@@ -268,7 +269,7 @@ func TestUnknownCmdletCLIXML(t *testing.T) {
 				t.Errorf("error text:\n%s", text)
 			}
 			for _, l := range strings.Split(text, "\r\n") {
-				if cellWidth(l) >= 80 {
+				if ps.CellWidth(l) >= 80 {
 					t.Errorf("line wider than the console: %q", l)
 				}
 			}

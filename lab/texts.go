@@ -1,9 +1,9 @@
 package lab
 
 import (
-	"fmt"
 	"strings"
-	"time"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // Languages a host can speak.
@@ -18,7 +18,7 @@ const (
 // vssadmin writer block of ja-01, wbadmin get versions ja-01, "クエリを満たす
 // 項目が何もありませんでした") and Microsoft's usual ja-JP wording elsewhere.
 type texts struct {
-	Lang string
+	ps.Culture // what the interpreter itself prints
 
 	// cmd.exe
 	notRecognized func(name string) string
@@ -75,11 +75,11 @@ type texts struct {
 	scNoService                                      string
 
 	// PowerShell
-	NotRecognized, AtLine, psServiceNotFound        string
+	psServiceNotFound                               string
 	psAccessDenied, psPathNotFound, psNoEvents      string
-	psDependents, ParamNotFound, Positional         string
-	psNameResolution, MethodNotFound, Unsupported   string
-	psNetworkPath, psNoProperty, CannotConvert      string
+	psDependents                                    string
+	psNameResolution                                string
+	psNetworkPath, psNoProperty                     string
 	psNoVolume, psNoPartition, psNoDisk, psNoCim    string
 	psServiceCannotStart, psJobRunning, psNoWBJob   string
 	psInvalidClass, psServiceCannotStop             string
@@ -93,7 +93,6 @@ type texts struct {
 	hrText                                                   map[uint32]string
 
 	// dates
-	ShortDateTime, ShortDate, DateTimeNoSec, LongDate string
 }
 
 func textsFor(lang string) *texts {
@@ -105,7 +104,20 @@ func textsFor(lang string) *texts {
 
 func enTexts() *texts {
 	return &texts{
-		Lang: LangEnglish,
+		Culture: ps.Culture{
+			Lang:           LangEnglish,
+			NotRecognized:  "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+			AtLine:         "At line:%d char:%d",
+			ParamNotFound:  "A parameter cannot be found that matches parameter name '%s'.",
+			Positional:     "A positional parameter cannot be found that accepts argument '%s'.",
+			MethodNotFound: "Method invocation failed because [%s] does not contain a method named '%s'.",
+			Unsupported:    "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see lab/ps).",
+			CannotConvert:  "Cannot convert value \"%s\" to type \"%s\".",
+			ShortDateTime:  "1/2/2006 3:04:05 PM",
+			ShortDate:      "1/2/2006",
+			DateTimeNoSec:  "1/2/2006 3:04 PM",
+			LongDate:       "Monday, January 2, 2006 3:04:05 PM",
+		},
 		notRecognized: func(name string) string {
 			return "'" + name + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"
 		},
@@ -235,21 +247,14 @@ func enTexts() *texts {
 		netDone:           "The command completed successfully.",
 		scNoService:       "The specified service does not exist as an installed service.",
 
-		NotRecognized:           "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
-		AtLine:                  "At line:%d char:%d",
 		psServiceNotFound:       "Cannot find any service with service name '%s'.",
 		psAccessDenied:          "Access to the path '%s' is denied.",
 		psPathNotFound:          "Cannot find path '%s' because it does not exist.",
 		psNoEvents:              "No events were found that match the specified selection criteria.",
 		psDependents:            "Cannot stop service '%s (%s)' because it has dependent services. It can only be stopped if the Force flag is set.",
-		ParamNotFound:           "A parameter cannot be found that matches parameter name '%s'.",
-		Positional:              "A positional parameter cannot be found that accepts argument '%s'.",
 		psNameResolution:        "Name resolution of %s failed",
-		MethodNotFound:          "Method invocation failed because [%s] does not contain a method named '%s'.",
-		Unsupported:             "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see lab/ps).",
 		psNetworkPath:           "The network path was not found.",
 		psNoProperty:            "Property \"%s\" cannot be found on this object. Verify that the property exists.",
-		CannotConvert:           "Cannot convert value \"%s\" to type \"%s\".",
 		psNoVolume:              "No MSFT_Volume objects found with property 'DriveLetter' equal to '%s'.  Verify the value of the property and retry.",
 		psNoPartition:           "No MSFT_Partition objects found with property '%s' equal to '%s'.  Verify the value of the property and retry.",
 		psNoDisk:                "No MSFT_Disk objects found with property 'Number' equal to '%s'.  Verify the value of the property and retry.",
@@ -283,11 +288,6 @@ func enTexts() *texts {
 			0x80780166: "The backup storage location could not be found.",
 			0x807800C1: "The backup was cancelled.",
 		},
-
-		ShortDateTime: "1/2/2006 3:04:05 PM",
-		ShortDate:     "1/2/2006",
-		DateTimeNoSec: "1/2/2006 3:04 PM",
-		LongDate:      "Monday, January 2, 2006 3:04:05 PM",
 	}
 }
 
@@ -486,42 +486,6 @@ func (t *texts) stateWord(n int) string {
 // hrMessage is the text Windows shows for an HRESULT, or "" when the lab
 // has none.
 func (t *texts) hrMessage(hr uint32) string { return t.hrText[hr] }
-
-// dateTime formats like DateTime.ToString() in the host's culture: en-US
-// "3/15/2024 2:00:13 AM", ja-JP "2024/03/15 2:00:13".
-func (t *texts) DateTime(tm time.Time) string {
-	if t.Lang == LangJapanese {
-		return tm.Format("2006/01/02") + " " + tm.Format("15:04:05")[trimHour(tm):]
-	}
-	return tm.Format(t.ShortDateTime)
-}
-
-// dateTimeNoSeconds formats like wbadmin's "Backup time": en-US "6/30/2026
-// 12:26 PM", ja-JP "2023/03/01 18:13".
-func (t *texts) DateTimeNoSeconds(tm time.Time) string {
-	if t.Lang == LangJapanese {
-		return tm.Format("2006/01/02") + " " + tm.Format("15:04")[trimHour(tm):]
-	}
-	return tm.Format(t.DateTimeNoSec)
-}
-
-// longDateTime formats like PowerShell's default display of a DateTime: en-US
-// "Friday, March 15, 2024 2:00:13 AM", ja-JP "2024年3月15日 2:00:13".
-func (t *texts) LongDateTime(tm time.Time) string {
-	if t.Lang == LangJapanese {
-		return fmt.Sprintf("%d年%d月%d日 %s", tm.Year(), int(tm.Month()), tm.Day(), tm.Format("15:04:05")[trimHour(tm):])
-	}
-	return tm.Format(t.LongDate)
-}
-
-// trimHour is 1 when the 24-hour clock hour has one digit, so that
-// "02:00:13"[1:] gives ja-JP's "H:mm:ss" form.
-func trimHour(tm time.Time) int {
-	if tm.Hour() < 10 {
-		return 1
-	}
-	return 0
-}
 
 // recoverList joins the "Can recover" items.
 func (t *texts) recoverList(bmr, systemState bool) string {

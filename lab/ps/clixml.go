@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// errRecord is a PowerShell ErrorRecord as the console shows it.
+// ErrorRecord is a PowerShell ErrorRecord as the console shows it.
 type ErrorRecord struct {
 	Message    string
 	cmd        string // "Get-Service" → "Get-Service : msg"
@@ -31,7 +31,7 @@ const consoleWidth = 80
 // for an 80-column buffer: the message word-wrapped, the "+ CategoryInfo"
 // lines cut hard with a three-space hanging indent (see
 // shared/winrm-fixtures/13_*).
-func (e *ErrorRecord) lines(t *texts) []string {
+func (e *ErrorRecord) lines(t *Culture) []string {
 	var out []string
 	msg := e.Message
 	if e.cmd != "" && !e.parse {
@@ -81,14 +81,14 @@ func (e *ErrorRecord) lines(t *texts) []string {
 func wordWrap(text string) []string {
 	var out []string
 	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		if cellWidth(para) < consoleWidth {
+		if CellWidth(para) < consoleWidth {
 			out = append(out, para)
 			continue
 		}
 		words := strings.Split(para, " ")
 		cur := ""
 		for i, w := range words {
-			for cellWidth(w) >= consoleWidth {
+			for CellWidth(w) >= consoleWidth {
 				if cur != "" {
 					out = append(out, cur)
 					cur = ""
@@ -97,7 +97,7 @@ func wordWrap(text string) []string {
 				out = append(out, head)
 				w = rest
 			}
-			if cur != "" && cellWidth(cur+w) > consoleWidth-1 {
+			if cur != "" && CellWidth(cur+w) > consoleWidth-1 {
 				out = append(out, cur)
 				cur = ""
 			}
@@ -116,7 +116,7 @@ func wordWrap(text string) []string {
 // hardWrap cuts a line at 78 cells (plus a space) and continues it with a
 // three-space indent.
 func hardWrap(line string) []string {
-	if cellWidth(line) < consoleWidth {
+	if CellWidth(line) < consoleWidth {
 		return []string{line}
 	}
 	head, rest := cutCells(line, consoleWidth-2)
@@ -170,7 +170,7 @@ func clixmlString(s string) string {
 
 // addError queues an error record for the CLIXML stream (or, under 2>&1,
 // writes it to stdout as text).
-func (r *psRun) addError(rec *ErrorRecord) {
+func (r *runner) addError(rec *ErrorRecord) {
 	r.lastOK = false
 	if r.muteErr > 0 {
 		return
@@ -189,7 +189,7 @@ func (r *psRun) addError(rec *ErrorRecord) {
 }
 
 // addWarning queues a warning for the CLIXML stream.
-func (r *psRun) addWarning(msg string) {
+func (r *runner) addWarning(msg string) {
 	if r.muteErr > 0 {
 		return
 	}
@@ -197,7 +197,7 @@ func (r *psRun) addWarning(msg string) {
 }
 
 // flushErrors writes the queued records to stderr as one CLIXML document.
-func (r *psRun) flushErrors() {
+func (r *runner) flushErrors() {
 	if len(r.clixml) == 0 {
 		return
 	}
@@ -208,12 +208,12 @@ func (r *psRun) flushErrors() {
 		b.WriteString(s)
 	}
 	b.WriteString("</Objs>")
-	_, _ = io.WriteString(r.env.stderr, b.String())
+	_, _ = io.WriteString(r.sess.Stderr, b.String())
 	r.clixml = nil
 }
 
 // parseErrorRecord turns a syntax error into a ParserError record.
-func (r *psRun) parseErrorRecord(se *syntaxError, src *source) *ErrorRecord {
+func (r *runner) parseErrorRecord(se *syntaxError, src *source) *ErrorRecord {
 	msg := se.msg
 	if se.lab {
 		msg = fmt.Sprintf(r.t.Unsupported, se.msg)
@@ -225,7 +225,7 @@ func (r *psRun) parseErrorRecord(se *syntaxError, src *source) *ErrorRecord {
 }
 
 // notRecognizedRecord is PowerShell's CommandNotFoundException.
-func (r *psRun) notRecognizedRecord(name string, src *source, pos, length int) *ErrorRecord {
+func (r *runner) notRecognizedRecord(name string, src *source, pos, length int) *ErrorRecord {
 	return &ErrorRecord{
 		Message: fmt.Sprintf(r.t.NotRecognized, name), cmd: name,
 		Category: "ObjectNotFound", Target: name, TargetType: "String", Exception: "CommandNotFoundException",

@@ -1,6 +1,7 @@
-package lab
+package ps
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -164,6 +165,32 @@ type parser struct {
 	src  *source
 	toks []token
 	i    int
+}
+
+// Script is a parsed script. It is never changed after Parse, so one
+// Script may run on many hosts at once.
+type Script struct {
+	src   *source
+	stmts []*stmt
+}
+
+// Text is the script's source text.
+func (s *Script) Text() string { return s.src.text }
+
+// Parse parses a script. A syntax error (or a construct the interpreter
+// does not run) is returned as an error whose message names it; Run turns
+// it into PowerShell's ParserError.
+func Parse(text string) (*Script, error) {
+	src := newSource(text)
+	stmts, err := parseScript(src)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			se.src = src
+		}
+		return nil, err
+	}
+	return &Script{src: src, stmts: stmts}, nil
 }
 
 // parseScript parses a whole script.

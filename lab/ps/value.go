@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 //	*psObj (any .NET / CIM object or PSCustomObject), *psHash (hashtable),
 //	*psBlock (script block), []byte, psEncoding, psTextReader, *psFormatted.
 
-// psObj is an object with ordered properties.
+// Object is an object with ordered properties.
 type Object struct {
 	TypeName string
 	Props    []Prop
@@ -39,33 +39,33 @@ const (
 	ViewList
 )
 
-// tableCol is one column of a table view.
+// Column is one column of a table view.
 type Column struct {
 	Header string
 	Right  bool
 	Value  func(o *Object) string
 }
 
-// psEnum is a .NET enum value: its name when displayed, its number in JSON.
+// Enum is a .NET enum value: its name when displayed, its number in JSON.
 type Enum struct {
 	Name string
 	Val  int64
 }
 
-// psHash is a hashtable with insertion order kept for display.
+// Hash is a hashtable with insertion order kept for display.
 type Hash struct {
 	Keys []string
 	Vals map[string]any // lower-case keys
 }
 
-// psBlock is a script block.
+// Block is a script block.
 type Block struct {
 	text  string
 	stmts []*stmt
 	src   *source
 }
 
-// psFormatted is the text Format-List / Format-Table produce; Out-Default
+// Formatted is the text Format-List / Format-Table produce; Out-Default
 // writes it as is.
 type Formatted struct{ text string }
 
@@ -120,7 +120,7 @@ func (hs *Hash) Get(k string) (any, bool) {
 
 // --- scalar conversions ---
 
-// invariantString converts like PowerShell's string conversion with the
+// String converts like PowerShell's string conversion with the
 // invariant culture ("$x" expansion, string parameters).
 func String(v any) string {
 	switch x := v.(type) {
@@ -181,7 +181,7 @@ func formatFloat(f float64) string {
 
 // displayString converts a property value for a list or table cell in the
 // host's culture: dates short, collections as {a, b, c, d...}.
-func (t *texts) Display(v any) string {
+func (t *Culture) Display(v any) string {
 	switch x := v.(type) {
 	case time.Time:
 		if x.IsZero() {
@@ -214,7 +214,7 @@ func FromStrings(ss []string) []any {
 	return out
 }
 
-// truthy is PowerShell's conversion to bool.
+// Truthy is PowerShell's conversion to bool.
 func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
@@ -247,7 +247,7 @@ func Truthy(v any) bool {
 	return true
 }
 
-// toNumber converts to a float for arithmetic and comparison.
+// Number converts to a float for arithmetic and comparison.
 func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
@@ -281,7 +281,15 @@ func Number(v any) (float64, bool) {
 	return 0, false
 }
 
-// parseNumber parses a PowerShell numeric literal: 42, -1, 0x1F, 1.5, 10GB.
+// Multipliers of PowerShell's numeric suffixes (10GB).
+const (
+	kib = int64(1) << 10
+	mib = kib << 10
+	gib = mib << 10
+	tib = gib << 10
+)
+
+// ParseNumber parses a PowerShell numeric literal: 42, -1, 0x1F, 1.5, 10GB.
 func ParseNumber(s string) (any, bool) {
 	if s == "" {
 		return nil, false
@@ -605,9 +613,9 @@ func utf16Len(s string) int {
 
 // --- console formatting ---
 
-// cellWidth is the console width of s: East Asian wide characters take two
+// CellWidth is the console width of s: East Asian wide characters take two
 // cells.
-func cellWidth(s string) int {
+func CellWidth(s string) int {
 	w := 0
 	for _, r := range s {
 		w += runeCells(r)
@@ -631,21 +639,21 @@ func runeCells(r rune) int {
 }
 
 func padRight(s string, w int) string {
-	if d := w - cellWidth(s); d > 0 {
+	if d := w - CellWidth(s); d > 0 {
 		return s + strings.Repeat(" ", d)
 	}
 	return s
 }
 
 func padLeft(s string, w int) string {
-	if d := w - cellWidth(s); d > 0 {
+	if d := w - CellWidth(s); d > 0 {
 		return strings.Repeat(" ", d) + s
 	}
 	return s
 }
 
 // formatList renders objects as Format-List does.
-func (t *texts) formatList(objs []*Object, props []string) string {
+func (t *Culture) formatList(objs []*Object, props []string) string {
 	var b strings.Builder
 	b.WriteString("\r\n")
 	for _, o := range objs {
@@ -662,7 +670,7 @@ func (t *texts) formatList(objs []*Object, props []string) string {
 		names = expandWildcards(o, names)
 		w := 0
 		for _, n := range names {
-			if c := cellWidth(n); c > w {
+			if c := CellWidth(n); c > w {
 				w = c
 			}
 		}
@@ -708,7 +716,7 @@ func expandWildcards(o *Object, names []string) []string {
 
 // formatTable renders objects as Format-Table does: columns as wide as
 // their widest cell, numbers right-aligned, optional group headers.
-func (t *texts) formatTable(objs []*Object, props []string) string {
+func (t *Culture) formatTable(objs []*Object, props []string) string {
 	if len(objs) == 0 {
 		return ""
 	}
@@ -767,18 +775,18 @@ func (t *texts) formatTable(objs []*Object, props []string) string {
 	return b.String()
 }
 
-func (t *texts) tableBlock(objs []*Object, cols []Column) string {
+func (t *Culture) tableBlock(objs []*Object, cols []Column) string {
 	cells := make([][]string, len(objs))
 	widths := make([]int, len(cols))
 	for i, c := range cols {
-		widths[i] = cellWidth(c.Header)
+		widths[i] = CellWidth(c.Header)
 	}
 	for r, o := range objs {
 		cells[r] = make([]string, len(cols))
 		for i, c := range cols {
 			s := c.Value(o)
 			cells[r][i] = s
-			if w := cellWidth(s); w > widths[i] {
+			if w := CellWidth(s); w > widths[i] {
 				widths[i] = w
 			}
 		}
@@ -788,7 +796,7 @@ func (t *texts) tableBlock(objs []*Object, cols []Column) string {
 		for i, c := range cols {
 			v := vals[i]
 			if dashes {
-				v = strings.Repeat("-", cellWidth(c.Header))
+				v = strings.Repeat("-", CellWidth(c.Header))
 			}
 			last := i == len(cols)-1
 			switch {
@@ -831,7 +839,7 @@ func (o *Object) isList() bool {
 
 // outDefault renders pipeline output the way Out-Default does at the end of
 // a statement.
-func (t *texts) outDefault(items []any) string {
+func (t *Culture) outDefault(items []any) string {
 	var b strings.Builder
 	for i := 0; i < len(items); {
 		switch x := items[i].(type) {
@@ -880,7 +888,7 @@ func (t *texts) outDefault(items []any) string {
 	return b.String()
 }
 
-// sizeString formats a byte count the way the Storage module's views do:
+// SizeString formats a byte count the way the Storage module's views do:
 // "126.45 GB", "500 MB", "2 TB".
 func SizeString(n int64) string {
 	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
@@ -895,27 +903,6 @@ func SizeString(n int64) string {
 	return s + " " + units[u]
 }
 
-// vssSize formats like vssadmin and wbadmin: three significant digits,
-// "2.06 GB", "11.8 GB", "500 MB".
-func vssSize(n int64) string {
-	units := []string{"B", "KB", "MB", "GB", "TB"}
-	f := float64(n)
-	u := 0
-	for f >= 1000 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	switch {
-	case f >= 100:
-		return strconv.FormatFloat(math.Floor(f), 'f', 0, 64) + " " + units[u]
-	case f >= 10:
-		return strconv.FormatFloat(math.Floor(f*10)/10, 'f', 1, 64) + " " + units[u]
-	}
-	return strconv.FormatFloat(math.Floor(f*100)/100, 'f', 2, 64) + " " + units[u]
-}
-
-// wildcardMatch matches PowerShell -like patterns (* ? and [a-z]),
-// case-insensitively.
 func Like(pattern, s string) bool {
 	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
 	return wmatch([]rune(pattern), []rune(s))

@@ -1,6 +1,7 @@
-package lab
+package ps
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,11 +21,12 @@ type psEncoding struct{ utf16 bool }
 // psTextReader is [Console]::In.
 type psTextReader struct{}
 
-// psRun runs one PowerShell script on a host.
-type psRun struct {
-	env      *execEnv
-	h        *Host
-	t        *texts
+// runner runs one PowerShell script on a host.
+type runner struct {
+	ctx      context.Context
+	sess     Session
+	h        Host
+	t        *Culture
 	vars     map[string]any
 	clixml   []string // <S S="..."> elements for stderr
 	eap      string
@@ -39,9 +41,12 @@ type psRun struct {
 	curLen   int
 }
 
+// ExitError ends the script with an exit code, as `exit N` does; a Host's
+// command returns it to stop the script (a cancelled wait, for example).
+type ExitError struct{ Code int }
+
 // Control flow.
 type (
-	ExitError   struct{ Code int }
 	psReturnErr struct{}
 	// psTermErr is a terminating error; stop means it ends the script.
 	psTermErr struct {
@@ -54,33 +59,43 @@ func (e *ExitError) Error() string   { return fmt.Sprintf("exit %d", e.Code) }
 func (e *psReturnErr) Error() string { return "return" }
 func (e *psTermErr) Error() string   { return e.rec.Message }
 
-func newPSRun(env *execEnv) *psRun {
-	return &psRun{env: env, h: env.h, t: env.h.t, vars: map[string]any{}, eap: "Continue", lastOK: true}
+func newRunner(ctx context.Context, sess Session) *runner {
+	return &runner{ctx: ctx, sess: sess, h: sess.Host, t: sess.Culture, vars: map[string]any{}, eap: "Continue", lastOK: true}
 }
 
-// runScript parses and runs a script; it returns the exit code and writes
-// the CLIXML error stream to stderr at the end.
-func (r *psRun) runScript(text string) int {
+// Run parses (or takes from sess.Scripts) and runs a script; it returns
+// the exit code, having written output to sess.Stdout and the error stream
+// to sess.Stderr as one CLIXML document, the way powershell.exe does over
+// WinRM. A syntax error is a ParserError record and exit code 1.
+func Run(ctx context.Context, sess Session, text string) int {
+	r := newRunner(ctx, sess)
 	code := r.runText(text)
 	r.flushErrors()
 	return code
 }
 
-func (r *psRun) runText(text string) int {
-	src := newSource(text)
-	stmts, err := parseScript(src)
+// parse parses through the session's cache when it has one.
+func (r *runner) parse(text string) (*Script, error) {
+	if r.sess.Scripts != nil {
+		return r.sess.Scripts.Parse(text)
+	}
+	return Parse(text)
+}
+
+func (r *runner) runText(text string) int {
+	sc, err := r.parse(text)
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
-			r.addError(r.parseErrorRecord(se, src))
+			r.addError(r.parseErrorRecord(se, se.src))
 		}
 		return 1
 	}
-	err = r.execTop(stmts, src)
+	err = r.execTop(sc.stmts, sc.src)
 	return r.exitCode(err)
 }
 
-func (r *psRun) exitCode(err error) int {
+func (r *runner) exitCode(err error) int {
 	var ex *ExitError
 	var te *psTermErr
 	var re *psReturnErr
@@ -99,9 +114,9 @@ func (r *psRun) exitCode(err error) int {
 }
 
 // execTop runs statements writing each statement's output as it ends.
-func (r *psRun) execTop(stmts []*stmt, src *source) error {
+func (r *runner) execTop(stmts []*stmt, src *source) error {
 	for _, st := range stmts {
-		if err := r.env.ctx.Err(); err != nil {
+		if err := r.ctx.Err(); err != nil {
 			return &ExitError{Code: 1}
 		}
 		out, err := r.execStmt(st, src, true)
@@ -126,7 +141,7 @@ func (r *psRun) execTop(stmts []*stmt, src *source) error {
 
 // execCollect runs statements and returns their output (for $(...),
 // @(...) and script blocks inside pipelines).
-func (r *psRun) execCollect(stmts []*stmt, src *source) ([]any, error) {
+func (r *runner) execCollect(stmts []*stmt, src *source) ([]any, error) {
 	var all []any
 	for _, st := range stmts {
 		out, err := r.execStmt(st, src, false)
@@ -144,7 +159,7 @@ func (r *psRun) execCollect(stmts []*stmt, src *source) ([]any, error) {
 	return all, nil
 }
 
-func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
+func (r *runner) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 	switch st.kind {
 	case sAssign:
 		if pl := st.pipe; len(pl.elems) == 1 && pl.elems[0].x != nil && len(pl.redir) == 0 {
@@ -216,7 +231,7 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 }
 
 // evalPipeline runs a pipeline and returns what its last element outputs.
-func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error) {
+func (r *runner) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error) {
 	discardOut := false
 	for _, rd := range pl.redir {
 		switch {
@@ -258,7 +273,7 @@ func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error)
 	return input, nil
 }
 
-// enumerate turns a value into pipeline items: arrays unroll, $null is no
+// Enumerate turns a value into pipeline items: arrays unroll, $null is no
 // item.
 func Enumerate(v any) []any {
 	switch x := v.(type) {
@@ -284,15 +299,15 @@ func unwrap(items []any) any {
 }
 
 // write sends text to stdout now.
-func (r *psRun) write(s string) {
+func (r *runner) write(s string) {
 	if s != "" {
-		_, _ = io.WriteString(r.env.stdout, s)
+		_, _ = io.WriteString(r.sess.Stdout, s)
 	}
 }
 
 // --- variables ---
 
-func (r *psRun) setVar(name string, v any) {
+func (r *runner) setVar(name string, v any) {
 	ln := strings.ToLower(name)
 	switch ln {
 	case "erroractionpreference":
@@ -306,7 +321,7 @@ func (r *psRun) setVar(name string, v any) {
 	r.vars[ln] = v
 }
 
-func (r *psRun) getVar(name string) any {
+func (r *runner) getVar(name string) any {
 	ln := strings.ToLower(name)
 	switch ln {
 	case "true":
@@ -330,9 +345,9 @@ func (r *psRun) getVar(name string) any {
 		return int64(4242)
 	case "psversiontable":
 		hs := NewHash()
-		hs.Set("PSVersion", "5.1."+strings.TrimPrefix(r.h.build, "10.0."))
+		hs.Set("PSVersion", "5.1."+strings.TrimPrefix(r.sess.Build, "10.0."))
 		hs.Set("PSEdition", "Desktop")
-		hs.Set("BuildVersion", r.h.build)
+		hs.Set("BuildVersion", r.sess.Build)
 		hs.Set("CLRVersion", "4.0.30319.42000")
 		hs.Set("WSManStackVersion", "3.0")
 		hs.Set("PSRemotingProtocolVersion", "2.3")
@@ -344,7 +359,7 @@ func (r *psRun) getVar(name string) any {
 		return `C:\Users\` + r.user() + `\Documents`
 	}
 	if strings.HasPrefix(ln, "env:") {
-		v, ok := r.h.envVar(strings.TrimPrefix(ln, "env:"), r.user())
+		v, ok := r.h.Env(strings.TrimPrefix(ln, "env:"))
 		if !ok {
 			return nil
 		}
@@ -353,51 +368,16 @@ func (r *psRun) getVar(name string) any {
 	return r.vars[ln]
 }
 
-func (r *psRun) user() string {
-	if r.env.user == "" {
+func (r *runner) user() string {
+	if r.sess.User == "" {
 		return "Administrator"
 	}
-	return r.env.user
-}
-
-// envVar returns an environment variable of the simulated server.
-func (h *Host) envVar(name, user string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "computername":
-		return strings.ToUpper(h.name), true
-	case "username":
-		return user, true
-	case "userdomain":
-		return strings.ToUpper(h.name), true
-	case "userdnsdomain":
-		return strings.ToUpper(h.domain), true
-	case "systemroot", "windir":
-		return `C:\Windows`, true
-	case "systemdrive":
-		return "C:", true
-	case "programfiles":
-		return `C:\Program Files`, true
-	case "programdata":
-		return `C:\ProgramData`, true
-	case "userprofile":
-		return `C:\Users\` + user, true
-	case "temp", "tmp":
-		return `C:\Users\` + user + `\AppData\Local\Temp`, true
-	case "processor_architecture":
-		return "AMD64", true
-	case "os":
-		return "Windows_NT", true
-	case "number_of_processors":
-		return "4", true
-	case "comspec":
-		return `C:\Windows\system32\cmd.exe`, true
-	}
-	return "", false
+	return r.sess.User
 }
 
 // --- expressions ---
 
-func (r *psRun) eval(x expr, src *source) (any, error) {
+func (r *runner) eval(x expr, src *source) (any, error) {
 	switch e := x.(type) {
 	case litExpr:
 		return e.v, nil
@@ -511,7 +491,7 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 	return nil, fmt.Errorf("eval: unknown expression %T", x)
 }
 
-func (r *psRun) evalArgs(args []expr, src *source) ([]any, error) {
+func (r *runner) evalArgs(args []expr, src *source) ([]any, error) {
 	out := make([]any, 0, len(args))
 	for _, a := range args {
 		v, err := r.eval(a, src)
@@ -524,12 +504,12 @@ func (r *psRun) evalArgs(args []expr, src *source) ([]any, error) {
 }
 
 // runtimeErr is a statement-terminating RuntimeException.
-func (r *psRun) runtimeErr(msg, category, fqid string) error {
+func (r *runner) runtimeErr(msg, category, fqid string) error {
 	return &psTermErr{rec: &ErrorRecord{Message: msg, Category: category, Exception: "RuntimeException", FQID: fqid}}
 }
 
 // expand resolves escapes and $var / $(...) in a double-quoted string.
-func (r *psRun) expand(raw string, src *source) (string, error) {
+func (r *runner) expand(raw string, src *source) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
@@ -570,16 +550,15 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 				}
 			}
 			inner := raw[i+2 : min(j, len(raw))]
-			sub := newSource(inner)
-			stmts, err := parseScript(sub)
+			sub, err := r.parse(inner)
 			if err != nil {
 				var se *syntaxError
 				if errors.As(err, &se) {
-					return "", &psTermErr{rec: r.parseErrorRecord(se, sub), stop: true}
+					return "", &psTermErr{rec: r.parseErrorRecord(se, se.src), stop: true}
 				}
 				return "", err
 			}
-			out, err := r.execCollect(stmts, sub)
+			out, err := r.execCollect(sub.stmts, sub.src)
 			if err != nil {
 				return "", err
 			}
@@ -636,7 +615,7 @@ func unwrapJoin(items []any) any {
 }
 
 // member returns a property (or member-enumerates an array).
-func (r *psRun) member(v any, name string) any {
+func (r *runner) member(v any, name string) any {
 	ln := strings.ToLower(name)
 	switch x := v.(type) {
 	case nil:
@@ -723,7 +702,7 @@ func (r *psRun) member(v any, name string) any {
 }
 
 // method calls a .NET method the lab knows.
-func (r *psRun) method(v any, name string, args []any) (any, error) {
+func (r *runner) method(v any, name string, args []any) (any, error) {
 	ln := strings.ToLower(name)
 	arg := func(i int) any {
 		if i < len(args) {
@@ -814,7 +793,7 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		case "touniversaltime":
 			return x.UTC(), nil
 		case "tolocaltime":
-			return x.In(r.h.loc), nil
+			return x.In(r.h.Now().Location()), nil
 		case "toshortdatestring":
 			return x.Format(r.t.ShortDate), nil
 		case "tostring":
@@ -910,18 +889,18 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 	}}
 }
 
-func (r *psRun) methodException(name string, n int, msg string) error {
+func (r *runner) methodException(name string, n int, msg string) error {
 	return &psTermErr{rec: &ErrorRecord{
 		Message:  fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, n, msg),
 		Category: "NotSpecified", Exception: "MethodInvocationException", FQID: "MethodArgumentConversionInvalidCastArgument",
 	}}
 }
 
-func (r *psRun) readStdin() string {
+func (r *runner) readStdin() string {
 	if r.stdin == nil {
 		var s string
-		if r.env.stdin != nil {
-			b, _ := readAllCtx(r.env.ctx, r.env.stdin)
+		if r.sess.Stdin != nil {
+			b, _ := readAllCtx(r.ctx, r.sess.Stdin)
 			s = string(b)
 		}
 		r.stdin = &s
@@ -970,7 +949,7 @@ func typeNameOf(v any) string {
 }
 
 // static evaluates [Type]::Member and [Type]::Method(args).
-func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
+func (r *runner) static(typ, name string, call bool, args []any) (any, error) {
 	lt := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "system."))
 	ln := strings.ToLower(name)
 	arg := func(i int) any {
@@ -998,16 +977,15 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 		return psTextReader{}, nil
 	case "scriptblock::create":
 		text := String(arg(0))
-		src := newSource(text)
-		stmts, err := parseScript(src)
+		sc, err := r.parse(text)
 		if err != nil {
 			var se *syntaxError
 			if errors.As(err, &se) {
-				return nil, &psTermErr{rec: r.parseErrorRecord(se, src), stop: true}
+				return nil, &psTermErr{rec: r.parseErrorRecord(se, se.src), stop: true}
 			}
 			return nil, err
 		}
-		return &Block{text: text, stmts: stmts, src: src}, nil
+		return &Block{text: text, stmts: sc.stmts, src: sc.src}, nil
 	case "math::round":
 		f, _ := Number(arg(0))
 		d, _ := Number(arg(1))
@@ -1028,14 +1006,15 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 		b, _ := Number(arg(1))
 		return numberResult(math.Min(a, b), isFloat(arg(0)) || isFloat(arg(1))), nil
 	case "datetime::now":
-		return r.h.now(), nil
+		return r.h.Now(), nil
 	case "datetime::utcnow":
 		return time.Now().UTC(), nil
 	case "datetime::today":
-		n := r.h.now()
+		n := r.h.Now()
 		return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, n.Location()), nil
 	case "environment::machinename":
-		return strings.ToUpper(r.h.name), nil
+		name, _ := r.h.Env("COMPUTERNAME")
+		return name, nil
 	case "environment::newline":
 		return "\r\n", nil
 	case "string::isnullorempty":
@@ -1121,7 +1100,7 @@ func numberResult(f float64, float bool) any {
 }
 
 // binary evaluates operators.
-func (r *psRun) binary(e binExpr, src *source) (any, error) {
+func (r *runner) binary(e binExpr, src *source) (any, error) {
 	l, err := r.eval(e.l, src)
 	if err != nil {
 		return nil, err
@@ -1314,7 +1293,7 @@ func isBaseOp(op string) bool {
 	return false
 }
 
-// looseEqual compares like PowerShell: the right side converts to the left
+// Equal compares like PowerShell: the right side converts to the left
 // side's type; strings compare case-insensitively.
 func Equal(l, rv any) bool {
 	switch x := l.(type) {
@@ -1372,7 +1351,7 @@ func Compare(l, rv any) int {
 }
 
 // cast converts for [type]value.
-func (r *psRun) cast(typ string, v any) (any, error) {
+func (r *runner) cast(typ string, v any) (any, error) {
 	lt := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "system."))
 	bad := func(target string) error {
 		return r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(v), target), "InvalidArgument", "InvalidCastFromStringToInteger")
@@ -1417,7 +1396,7 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		}
 		s := String(v)
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", "01/02/2006 15:04:05", "01/02/2006"} {
-			if t, err := time.ParseInLocation(layout, s, r.h.loc); err == nil {
+			if t, err := time.ParseInLocation(layout, s, r.h.Now().Location()); err == nil {
 				return t, nil
 			}
 		}

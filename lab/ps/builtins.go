@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"encoding/json"
@@ -10,37 +10,56 @@ import (
 	"time"
 )
 
-// builtinEntries are the cmdlets of the PowerShell language itself.
-func builtinEntries() []tableEntry {
-	return []tableEntry{
-		{cmdletEntry{Name: "Write-Output", named: []string{"InputObject"}, switches: []string{"NoEnumerate"}, positional: []string{"InputObject"}, varargs: true, run: cmdletWriteOutput}, []string{"echo", "write"}},
-		{cmdletEntry{Name: "Write-Host", named: []string{"Object", "ForegroundColor", "BackgroundColor", "Separator"}, switches: []string{"NoNewline"}, positional: []string{"Object"}, varargs: true, run: cmdletWriteHost}, nil},
-		{cmdletEntry{Name: "Write-Error", named: []string{"Message", "Category", "ErrorId", "TargetObject", "Exception", "RecommendedAction"}, positional: []string{"Message"}, varargs: true, run: cmdletWriteError}, nil},
-		{cmdletEntry{Name: "Write-Warning", named: []string{"Message"}, positional: []string{"Message"}, varargs: true, run: cmdletWriteWarning}, nil},
-		{cmdletEntry{Name: "Write-Verbose", named: []string{"Message"}, positional: []string{"Message"}, varargs: true, run: cmdletNoop}, nil},
-		{cmdletEntry{Name: "Write-Debug", named: []string{"Message"}, positional: []string{"Message"}, varargs: true, run: cmdletNoop}, nil},
-		{cmdletEntry{Name: "Write-Information", named: []string{"MessageData", "Tags"}, positional: []string{"MessageData"}, varargs: true, run: cmdletNoop}, nil},
-		{cmdletEntry{Name: "Write-Progress", named: []string{"Activity", "Status", "PercentComplete", "Id", "CurrentOperation"}, switches: []string{"Completed"}, positional: []string{"Activity", "Status"}, run: cmdletNoop}, nil},
-		{cmdletEntry{Name: "Out-Null", named: []string{"InputObject"}, run: cmdletOutNull}, nil},
-		{cmdletEntry{Name: "Out-String", named: []string{"InputObject", "Width"}, switches: []string{"Stream"}, run: cmdletOutString}, nil},
-		{cmdletEntry{Name: "Out-Default", named: []string{"InputObject"}, run: cmdletOutDefault}, []string{"out-host", "oh"}},
-		{cmdletEntry{Name: "Format-List", named: []string{"Property", "InputObject", "GroupBy"}, switches: []string{"Force"}, positional: []string{"Property"}, varargs: true, run: cmdletFormatList}, []string{"fl"}},
-		{cmdletEntry{Name: "Format-Table", named: []string{"Property", "InputObject", "GroupBy"}, switches: []string{"AutoSize", "Wrap", "HideTableHeaders", "Force"}, positional: []string{"Property"}, varargs: true, run: cmdletFormatTable}, []string{"ft"}},
-		{cmdletEntry{Name: "ConvertTo-Json", named: []string{"InputObject", "Depth"}, switches: []string{"Compress"}, positional: []string{"InputObject"}, run: cmdletToJSON}, nil},
-		{cmdletEntry{Name: "ConvertFrom-Json", named: []string{"InputObject"}, positional: []string{"InputObject"}, run: cmdletFromJSON}, nil},
-		{cmdletEntry{Name: "Select-Object", named: []string{"Property", "ExpandProperty", "First", "Last", "Skip", "ExcludeProperty", "InputObject"}, switches: []string{"Unique"}, positional: []string{"Property"}, varargs: true, run: cmdletSelect}, []string{"select"}},
-		{cmdletEntry{Name: "Where-Object", named: []string{"FilterScript", "Property", "Value", "InputObject"}, switches: []string{"EQ", "NE", "GT", "GE", "LT", "LE", "Like", "NotLike", "Match", "NotMatch", "Contains", "NotContains", "In", "NotIn", "Not"}, positional: []string{"FilterScript", "Value"}, run: cmdletWhere}, []string{"where", "?"}},
-		{cmdletEntry{Name: "ForEach-Object", named: []string{"Process", "MemberName", "Begin", "End", "InputObject"}, positional: []string{"Process"}, run: cmdletForEach}, []string{"foreach", "%"}},
-		{cmdletEntry{Name: "Sort-Object", named: []string{"Property", "InputObject"}, switches: []string{"Descending", "Unique"}, positional: []string{"Property"}, varargs: true, run: cmdletSort}, []string{"sort"}},
-		{cmdletEntry{Name: "Measure-Object", named: []string{"Property", "InputObject"}, switches: []string{"Sum", "Average", "Maximum", "Minimum"}, positional: []string{"Property"}, run: cmdletMeasure}, []string{"measure"}},
-		{cmdletEntry{Name: "Get-Date", named: []string{"Format", "UFormat", "Date"}, positional: []string{"Date"}, run: cmdletGetDate}, nil},
-		{cmdletEntry{Name: "Start-Sleep", named: []string{"Seconds", "Milliseconds"}, positional: []string{"Seconds"}, run: cmdletSleep}, []string{"sleep"}},
+// Builtin returns the language's own cmdlet of that name or alias (any
+// case): the output, formatting, JSON and object cmdlets every script uses.
+func Builtin(name string) (*Command, bool) {
+	switch strings.ToLower(name) {
+	case "write-output", "echo", "write":
+		return &Command{Name: "Write-Output", Named: []string{"InputObject"}, Switches: []string{"NoEnumerate"}, Positional: []string{"InputObject"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletWriteOutput(c.r, c) }}, true
+	case "write-host":
+		return &Command{Name: "Write-Host", Named: []string{"Object", "ForegroundColor", "BackgroundColor", "Separator"}, Switches: []string{"NoNewline"}, Positional: []string{"Object"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletWriteHost(c.r, c) }}, true
+	case "write-error":
+		return &Command{Name: "Write-Error", Named: []string{"Message", "Category", "ErrorId", "TargetObject", "Exception", "RecommendedAction"}, Positional: []string{"Message"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletWriteError(c.r, c) }}, true
+	case "write-warning":
+		return &Command{Name: "Write-Warning", Named: []string{"Message"}, Positional: []string{"Message"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletWriteWarning(c.r, c) }}, true
+	case "write-verbose":
+		return &Command{Name: "Write-Verbose", Named: []string{"Message"}, Positional: []string{"Message"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletNoop(c.r, c) }}, true
+	case "write-debug":
+		return &Command{Name: "Write-Debug", Named: []string{"Message"}, Positional: []string{"Message"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletNoop(c.r, c) }}, true
+	case "write-information":
+		return &Command{Name: "Write-Information", Named: []string{"MessageData", "Tags"}, Positional: []string{"MessageData"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletNoop(c.r, c) }}, true
+	case "write-progress":
+		return &Command{Name: "Write-Progress", Named: []string{"Activity", "Status", "PercentComplete", "Id", "CurrentOperation"}, Switches: []string{"Completed"}, Positional: []string{"Activity", "Status"}, Run: func(c *Call) ([]any, error) { return cmdletNoop(c.r, c) }}, true
+	case "out-null":
+		return &Command{Name: "Out-Null", Named: []string{"InputObject"}, Run: func(c *Call) ([]any, error) { return cmdletOutNull(c.r, c) }}, true
+	case "out-string":
+		return &Command{Name: "Out-String", Named: []string{"InputObject", "Width"}, Switches: []string{"Stream"}, Run: func(c *Call) ([]any, error) { return cmdletOutString(c.r, c) }}, true
+	case "out-default", "out-host", "oh":
+		return &Command{Name: "Out-Default", Named: []string{"InputObject"}, Run: func(c *Call) ([]any, error) { return cmdletOutDefault(c.r, c) }}, true
+	case "format-list", "fl":
+		return &Command{Name: "Format-List", Named: []string{"Property", "InputObject", "GroupBy"}, Switches: []string{"Force"}, Positional: []string{"Property"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletFormatList(c.r, c) }}, true
+	case "format-table", "ft":
+		return &Command{Name: "Format-Table", Named: []string{"Property", "InputObject", "GroupBy"}, Switches: []string{"AutoSize", "Wrap", "HideTableHeaders", "Force"}, Positional: []string{"Property"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletFormatTable(c.r, c) }}, true
+	case "convertto-json":
+		return &Command{Name: "ConvertTo-Json", Named: []string{"InputObject", "Depth"}, Switches: []string{"Compress"}, Positional: []string{"InputObject"}, Run: func(c *Call) ([]any, error) { return cmdletToJSON(c.r, c) }}, true
+	case "convertfrom-json":
+		return &Command{Name: "ConvertFrom-Json", Named: []string{"InputObject"}, Positional: []string{"InputObject"}, Run: func(c *Call) ([]any, error) { return cmdletFromJSON(c.r, c) }}, true
+	case "select-object", "select":
+		return &Command{Name: "Select-Object", Named: []string{"Property", "ExpandProperty", "First", "Last", "Skip", "ExcludeProperty", "InputObject"}, Switches: []string{"Unique"}, Positional: []string{"Property"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletSelect(c.r, c) }}, true
+	case "where-object", "where", "?":
+		return &Command{Name: "Where-Object", Named: []string{"FilterScript", "Property", "Value", "InputObject"}, Switches: []string{"EQ", "NE", "GT", "GE", "LT", "LE", "Like", "NotLike", "Match", "NotMatch", "Contains", "NotContains", "In", "NotIn", "Not"}, Positional: []string{"FilterScript", "Value"}, Run: func(c *Call) ([]any, error) { return cmdletWhere(c.r, c) }}, true
+	case "foreach-object", "foreach", "%":
+		return &Command{Name: "ForEach-Object", Named: []string{"Process", "MemberName", "Begin", "End", "InputObject"}, Positional: []string{"Process"}, Run: func(c *Call) ([]any, error) { return cmdletForEach(c.r, c) }}, true
+	case "sort-object", "sort":
+		return &Command{Name: "Sort-Object", Named: []string{"Property", "InputObject"}, Switches: []string{"Descending", "Unique"}, Positional: []string{"Property"}, Varargs: true, Run: func(c *Call) ([]any, error) { return cmdletSort(c.r, c) }}, true
+	case "measure-object", "measure":
+		return &Command{Name: "Measure-Object", Named: []string{"Property", "InputObject"}, Switches: []string{"Sum", "Average", "Maximum", "Minimum"}, Positional: []string{"Property"}, Run: func(c *Call) ([]any, error) { return cmdletMeasure(c.r, c) }}, true
+	case "get-date":
+		return &Command{Name: "Get-Date", Named: []string{"Format", "UFormat", "Date"}, Positional: []string{"Date"}, Run: func(c *Call) ([]any, error) { return cmdletGetDate(c.r, c) }}, true
+	case "start-sleep", "sleep":
+		return &Command{Name: "Start-Sleep", Named: []string{"Seconds", "Milliseconds"}, Positional: []string{"Seconds"}, Run: func(c *Call) ([]any, error) { return cmdletSleep(c.r, c) }}, true
 	}
-}
-
-// fqClass is the .NET command class in FullyQualifiedErrorIds.
-func fqClass(c *Call) string {
-	return "Microsoft.PowerShell.Commands." + strings.ReplaceAll(c.entry.Name, "-", "") + "Command"
+	return nil, false
 }
 
 // items is the cmdlet's input: -InputObject or the pipeline.
@@ -51,9 +70,9 @@ func (c *Call) Items(param string) []any {
 	return c.Input
 }
 
-func cmdletNoop(*psRun, *Call) ([]any, error) { return nil, nil }
+func cmdletNoop(*runner, *Call) ([]any, error) { return nil, nil }
 
-func cmdletWriteOutput(_ *psRun, c *Call) ([]any, error) {
+func cmdletWriteOutput(_ *runner, c *Call) ([]any, error) {
 	if c.Has("InputObject") {
 		if c.Flag("NoEnumerate") {
 			return []any{c.Value("InputObject")}, nil
@@ -63,7 +82,7 @@ func cmdletWriteOutput(_ *psRun, c *Call) ([]any, error) {
 	return c.Input, nil
 }
 
-func cmdletWriteHost(r *psRun, c *Call) ([]any, error) {
+func cmdletWriteHost(r *runner, c *Call) ([]any, error) {
 	sep := " "
 	if s, ok := c.Str("Separator"); ok {
 		sep = s
@@ -80,7 +99,7 @@ func cmdletWriteHost(r *psRun, c *Call) ([]any, error) {
 	return nil, nil
 }
 
-func cmdletWriteError(r *psRun, c *Call) ([]any, error) {
+func cmdletWriteError(r *runner, c *Call) ([]any, error) {
 	msg := String(unwrap(c.Items("Message")))
 	text := ""
 	if c.src != nil && c.el != nil {
@@ -97,14 +116,14 @@ func cmdletWriteError(r *psRun, c *Call) ([]any, error) {
 	return nil, r.nonTerminating(c, &ErrorRecord{Message: msg, cmd: text, Category: cat, Activity: "Write-Error", Exception: "WriteErrorException", FQID: id, noPos: true})
 }
 
-func cmdletWriteWarning(r *psRun, c *Call) ([]any, error) {
+func cmdletWriteWarning(r *runner, c *Call) ([]any, error) {
 	r.addWarning(String(unwrap(c.Items("Message"))))
 	return nil, nil
 }
 
-func cmdletOutNull(*psRun, *Call) ([]any, error) { return nil, nil }
+func cmdletOutNull(*runner, *Call) ([]any, error) { return nil, nil }
 
-func cmdletOutString(r *psRun, c *Call) ([]any, error) {
+func cmdletOutString(r *runner, c *Call) ([]any, error) {
 	text := r.t.outDefault(c.Items("InputObject"))
 	if c.Flag("Stream") {
 		var out []any
@@ -116,13 +135,13 @@ func cmdletOutString(r *psRun, c *Call) ([]any, error) {
 	return []any{text}, nil
 }
 
-func cmdletOutDefault(r *psRun, c *Call) ([]any, error) {
+func cmdletOutDefault(r *runner, c *Call) ([]any, error) {
 	r.write(r.t.outDefault(c.Items("InputObject")))
 	return nil, nil
 }
 
 // splitFormattable separates objects from scalars for Format-*.
-func formatWith(r *psRun, c *Call, list bool) ([]any, error) {
+func formatWith(r *runner, c *Call, list bool) ([]any, error) {
 	var props []string
 	for _, v := range Enumerate(c.Value("Property")) {
 		props = append(props, String(v))
@@ -155,10 +174,10 @@ func formatWith(r *psRun, c *Call, list bool) ([]any, error) {
 	return []any{&Formatted{text: b.String()}}, nil
 }
 
-func cmdletFormatList(r *psRun, c *Call) ([]any, error)  { return formatWith(r, c, true) }
-func cmdletFormatTable(r *psRun, c *Call) ([]any, error) { return formatWith(r, c, false) }
+func cmdletFormatList(r *runner, c *Call) ([]any, error)  { return formatWith(r, c, true) }
+func cmdletFormatTable(r *runner, c *Call) ([]any, error) { return formatWith(r, c, false) }
 
-func cmdletToJSON(_ *psRun, c *Call) ([]any, error) {
+func cmdletToJSON(_ *runner, c *Call) ([]any, error) {
 	items := c.Items("InputObject")
 	if len(items) == 0 && !c.Has("InputObject") {
 		return nil, nil
@@ -181,7 +200,7 @@ func cmdletToJSON(_ *psRun, c *Call) ([]any, error) {
 	return []any{s}, nil
 }
 
-func cmdletFromJSON(r *psRun, c *Call) ([]any, error) {
+func cmdletFromJSON(r *runner, c *Call) ([]any, error) {
 	var parts []string
 	for _, it := range c.Items("InputObject") {
 		parts = append(parts, String(it))
@@ -278,7 +297,7 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return nil, fmt.Errorf("unexpected token %v", tok)
 }
 
-func cmdletSelect(r *psRun, c *Call) ([]any, error) {
+func cmdletSelect(r *runner, c *Call) ([]any, error) {
 	items := c.Items("InputObject")
 	if n, ok := c.Num("Skip"); ok {
 		if int(n) < len(items) {
@@ -312,7 +331,7 @@ func cmdletSelect(r *psRun, c *Call) ([]any, error) {
 						return out, r.nonTerminating(c, &ErrorRecord{
 							Message: fmt.Sprintf("Property \"%s\" cannot be found.", ep), Category: "InvalidArgument",
 							Target: o.String(), TargetType: "PSObject", Exception: "PSArgumentException",
-							FQID: "ExpandPropertyNotFound," + fqClass(c),
+							FQID: "ExpandPropertyNotFound," + c.CommandClass(),
 						})
 					}
 				}
@@ -393,7 +412,7 @@ func whereOp(c *Call) (string, bool) {
 	return "", false
 }
 
-func cmdletWhere(r *psRun, c *Call) ([]any, error) {
+func cmdletWhere(r *runner, c *Call) ([]any, error) {
 	var out []any
 	fs := c.Value("FilterScript")
 	block, isBlock := fs.(*Block)
@@ -434,7 +453,7 @@ func cmdletWhere(r *psRun, c *Call) ([]any, error) {
 	return out, nil
 }
 
-func cmdletForEach(r *psRun, c *Call) ([]any, error) {
+func cmdletForEach(r *runner, c *Call) ([]any, error) {
 	var out []any
 	pv := c.Value("Process")
 	if mn, ok := c.Str("MemberName"); ok {
@@ -460,7 +479,7 @@ func cmdletForEach(r *psRun, c *Call) ([]any, error) {
 	return out, nil
 }
 
-func cmdletSort(r *psRun, c *Call) ([]any, error) {
+func cmdletSort(r *runner, c *Call) ([]any, error) {
 	items := slices.Clone(c.Items("InputObject"))
 	props := c.Strs("Property")
 	key := func(v any) []any {
@@ -492,7 +511,7 @@ func cmdletSort(r *psRun, c *Call) ([]any, error) {
 	return items, nil
 }
 
-func cmdletMeasure(r *psRun, c *Call) ([]any, error) {
+func cmdletMeasure(r *runner, c *Call) ([]any, error) {
 	items := c.Items("InputObject")
 	prop, hasProp := c.Str("Property")
 	var sum, mx, mn float64
@@ -529,8 +548,8 @@ func cmdletMeasure(r *psRun, c *Call) ([]any, error) {
 	return []any{o}, nil
 }
 
-func cmdletGetDate(r *psRun, c *Call) ([]any, error) {
-	now := r.h.now()
+func cmdletGetDate(r *runner, c *Call) ([]any, error) {
+	now := r.h.Now()
 	if d, ok := c.Value("Date").(time.Time); ok {
 		now = d
 	}
@@ -546,7 +565,7 @@ func cmdletGetDate(r *psRun, c *Call) ([]any, error) {
 	return []any{now}, nil
 }
 
-func cmdletSleep(r *psRun, c *Call) ([]any, error) {
+func cmdletSleep(r *runner, c *Call) ([]any, error) {
 	var d time.Duration
 	if s, ok := c.Num("Seconds"); ok {
 		d = time.Duration(s) * time.Second
@@ -554,7 +573,7 @@ func cmdletSleep(r *psRun, c *Call) ([]any, error) {
 	if ms, ok := c.Num("Milliseconds"); ok {
 		d += time.Duration(ms) * time.Millisecond
 	}
-	if !sleepCtx(r.env.ctx, d) {
+	if !sleepCtx(r.ctx, d) {
 		return nil, &ExitError{Code: 1}
 	}
 	return nil, nil

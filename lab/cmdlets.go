@@ -155,3 +155,13 @@ func nativeProgram(lname string) (string, bool) {
 	}
 	return "", false
 }
+
+// lockedCmdlet makes a cmdlet that returns the one object build makes
+// under the host's lock (Get-WBSummary, Get-MpPreference, ...).
+func lockedCmdlet[T any](build func(*Host) T) func(*execEnv, *ps.Call) ([]any, error) {
+	return func(e *execEnv, _ *ps.Call) ([]any, error) {
+		e.h.mu.Lock()
+		defer e.h.mu.Unlock()
+		return []any{build(e.h)}, nil
+	}
+}

@@ -68,7 +68,7 @@ func transportLine() string {
 	return "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + utf16b64(bootstrap)
 }
 
-func transportStdin(t *testing.T, params map[string]any, script string) string {
+func transportStdin(t testing.TB, params map[string]any, script string) string {
 	t.Helper()
 	if params == nil {
 		params = map[string]any{}

@@ -300,8 +300,8 @@ func TestErrorsAndPreferences(t *testing.T) {
 		t.Errorf("SilentlyContinue: %+v", r)
 	}
 	// Syntax the lab does not simulate fails before anything runs.
-	r = runPS(t, h, nil, "Write-Output first\nif ($true) { 'x' }")
-	if r.code != 1 || r.stdout != "" || !strings.Contains(unwrapConsole(decodeCLIXML(t, r.stderr, "Error")), "does not simulate this PowerShell syntax: if (...) { ... }") {
+	r = runPS(t, h, nil, "Write-Output first\nwhile ($true) { 'x' }")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(unwrapConsole(decodeCLIXML(t, r.stderr, "Error")), "does not simulate this PowerShell syntax: while (...) { ... }") {
 		t.Errorf("unsupported syntax: %+v", r)
 	}
 	// exit N, throw, $LASTEXITCODE of a native command.

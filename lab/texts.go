@@ -111,7 +111,7 @@ func enTexts() *texts {
 			ParamNotFound:  "A parameter cannot be found that matches parameter name '%s'.",
 			Positional:     "A positional parameter cannot be found that accepts argument '%s'.",
 			MethodNotFound: "Method invocation failed because [%s] does not contain a method named '%s'.",
-			Unsupported:    "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see lab/ps).",
+			Unsupported:    "The wsbbot lab does not simulate this PowerShell syntax: %s (lab/ps lists the subset it runs).",
 			CannotConvert:  "Cannot convert value \"%s\" to type \"%s\".",
 			ShortDateTime:  "1/2/2006 3:04:05 PM",
 			ShortDate:      "1/2/2006",
@@ -428,7 +428,7 @@ func jaTexts() *texts {
 	t.Positional = "引数 '%s' を受け入れる位置指定パラメーターが見つかりません。"
 	t.psNameResolution = "%s の名前解決に失敗しました"
 	t.MethodNotFound = "[%s] に '%s' という名前のメソッドが含まれていないため、メソッドの呼び出しに失敗しました。"
-	t.Unsupported = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (シミュレートされたホストは 1 ステートメントにつき 1 パイプラインを実行します。lab/ps を参照)。"
+	t.Unsupported = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (再現する範囲は lab/ps を参照)。"
 	t.psNetworkPath = "ネットワーク パスが見つかりません。"
 	t.psNoProperty = "このオブジェクトにプロパティ '%s' が見つかりません。プロパティが存在することを確認してください。"
 	t.CannotConvert = "値 \"%s\" を型 \"%s\" に変換できません。"

@@ -34,6 +34,7 @@ type runner struct {
 	lastExit any
 	stdin    *string
 	curItem  []any // $_ stack
+	inTry    int   // >0 inside a try block: terminating errors go to its catch
 	mergeErr int   // >0 while 2>&1 is in effect
 	muteErr  int   // >0 while 2>$null is in effect
 	curSrc   *source
@@ -125,7 +126,7 @@ func (r *runner) execTop(stmts []*stmt, src *source) error {
 		}
 		if err != nil {
 			var te *psTermErr
-			if errors.As(err, &te) {
+			if errors.As(err, &te) && r.inTry == 0 {
 				r.addError(te.rec)
 				r.lastOK = false
 				if te.stop || r.eap == "Stop" {
@@ -148,7 +149,7 @@ func (r *runner) execCollect(stmts []*stmt, src *source) ([]any, error) {
 		all = append(all, out...)
 		if err != nil {
 			var te *psTermErr
-			if errors.As(err, &te) && !te.stop && r.eap != "Stop" {
+			if errors.As(err, &te) && !te.stop && r.eap != "Stop" && r.inTry == 0 {
 				r.addError(te.rec)
 				r.lastOK = false
 				continue
@@ -200,6 +201,34 @@ func (r *runner) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			}
 		}
 		return out, &psReturnErr{}
+	case sIf:
+		for i, cond := range st.conds {
+			out, err := r.evalPipeline(cond, src, false)
+			if err != nil {
+				return nil, err
+			}
+			if Truthy(unwrap(out)) {
+				return r.execBody(st.bodies[i], src, top)
+			}
+		}
+		return r.execBody(st.orElse, src, top)
+	case sForeach:
+		items, err := r.evalPipeline(st.pipe, src, false)
+		if err != nil {
+			return nil, err
+		}
+		var all []any
+		for _, it := range items {
+			r.setVar(st.varName, it)
+			out, err := r.execBody(st.bodies[0], src, top)
+			all = append(all, out...)
+			if err != nil {
+				return all, err
+			}
+		}
+		return all, nil
+	case sTry:
+		return r.execTry(st, src, top)
 	case sThrow:
 		msg := "ScriptHalted"
 		if st.pipe != nil {
@@ -228,6 +257,56 @@ func (r *runner) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 		}
 	}
 	return r.evalPipeline(st.pipe, src, top)
+}
+
+// execBody runs the statements of an if, foreach or try body: at the top
+// level their output is written as each statement ends, inside an
+// expression it is collected.
+func (r *runner) execBody(body []*stmt, src *source, top bool) ([]any, error) {
+	if top {
+		return nil, r.execTop(body, src)
+	}
+	return r.execCollect(body, src)
+}
+
+// execTry runs try/catch/finally: a terminating error in the try body
+// (a throw, a statement-terminating error, a cmdlet's error under
+// -ErrorAction Stop) runs the catch body with $_ the error record; exit and
+// return pass through; finally always runs.
+func (r *runner) execTry(st *stmt, src *source, top bool) ([]any, error) {
+	r.inTry++
+	out, err := r.execBody(st.bodies[0], src, top)
+	r.inTry--
+	var te *psTermErr
+	if err != nil && errors.As(err, &te) && st.hasCatch {
+		r.lastOK = true // the error is handled
+		r.curItem = append(r.curItem, errorObject(te.rec))
+		var cout []any
+		cout, err = r.execBody(st.catch, src, top)
+		r.curItem = r.curItem[:len(r.curItem)-1]
+		out = append(out, cout...)
+	}
+	if st.hasFinal {
+		fout, ferr := r.execBody(st.final, src, top)
+		out = append(out, fout...)
+		if ferr != nil {
+			return out, ferr
+		}
+	}
+	return out, err
+}
+
+// errorObject is $_ in a catch block: an ErrorRecord whose string is the
+// message, with .Exception.Message, .FullyQualifiedErrorId,
+// .CategoryInfo.Category and .TargetObject.
+func errorObject(rec *ErrorRecord) *Object {
+	exc := NewObject("System.Management.Automation."+rec.Exception, P("Message", rec.Message))
+	exc.Str = rec.Message
+	cat := NewObject("System.Management.Automation.ErrorCategoryInfo", P("Category", rec.Category), P("Activity", rec.Activity), P("TargetName", rec.Target))
+	o := NewObject("System.Management.Automation.ErrorRecord",
+		P("Exception", exc), P("TargetObject", rec.Target), P("CategoryInfo", cat), P("FullyQualifiedErrorId", rec.FQID))
+	o.Str = rec.Message
+	return o
 }
 
 // evalPipeline runs a pipeline and returns what its last element outputs.
@@ -1172,8 +1251,15 @@ func (r *runner) binary(e binExpr, src *source) (any, error) {
 }
 
 func compareOp(op string, l, rv any) (any, error) {
+	caseSensitive := false
 	if len(op) > 1 && (op[0] == 'i' || op[0] == 'c') && !isBaseOp(op) && isBaseOp(op[1:]) {
+		caseSensitive = op[0] == 'c'
 		op = op[1:] // -ieq, -ceq, -ilike ...
+	}
+	if caseSensitive {
+		if v, ok := compareCase(op, l, rv); ok {
+			return v, nil
+		}
 	}
 	if arr, ok := l.([]any); ok {
 		switch op {
@@ -1282,6 +1368,32 @@ func compareOp(op string, l, rv any) (any, error) {
 		return ok, nil
 	}
 	return nil, fmt.Errorf("unknown operator -%s", op)
+}
+
+// compareCase evaluates -ceq, -cne, -clike, -cnotlike, -cmatch and
+// -cnotmatch on a string left side; ok is false for anything else, which
+// compares as without the c.
+func compareCase(op string, l, rv any) (any, bool) {
+	ls, isStr := l.(string)
+	if !isStr {
+		return nil, false
+	}
+	rs := String(rv)
+	switch op {
+	case "eq":
+		return ls == rs, true
+	case "ne":
+		return ls != rs, true
+	case "like", "notlike":
+		return wmatch([]rune(rs), []rune(ls)) == (op == "like"), true
+	case "match", "notmatch":
+		re, err := regexp.Compile(rs)
+		if err != nil {
+			return nil, false
+		}
+		return re.MatchString(ls) == (op == "match"), true
+	}
+	return nil, false
 }
 
 func isBaseOp(op string) bool {
@@ -1512,7 +1624,7 @@ func dotnetNumberFormat(v any, format string) string {
 		if prec < 0 {
 			prec = 2
 		}
-		s := strconv.FormatFloat(math.Abs(f), 'f', prec, 64)
+		s := strconv.FormatFloat(math.Abs(roundAway(f, prec)), 'f', prec, 64)
 		intPart, frac, _ := strings.Cut(s, ".")
 		var b strings.Builder
 		for i, c := range intPart {
@@ -1533,7 +1645,7 @@ func dotnetNumberFormat(v any, format string) string {
 		if prec < 0 {
 			prec = 2
 		}
-		return strconv.FormatFloat(f, 'f', prec, 64)
+		return strconv.FormatFloat(roundAway(f, prec), 'f', prec, 64)
 	case "D":
 		s := strconv.FormatInt(int64(f), 10)
 		if prec > len(s) {
@@ -1566,6 +1678,16 @@ func dotnetNumberFormat(v any, format string) string {
 		return strconv.FormatFloat(f, 'f', len(frac), 64)
 	}
 	return String(v)
+}
+
+// roundAway rounds to prec decimals with midpoints away from zero, as
+// .NET Framework's numeric format strings do (2.25 -> "2.3" with N1).
+func roundAway(f float64, prec int) float64 {
+	m := math.Pow(10, float64(prec))
+	if r := math.Round(f*m) / m; !math.IsInf(r, 0) && !math.IsNaN(r) {
+		return r
+	}
+	return f
 }
 
 // dotnetDateFormat formats a date with a .NET custom or standard format.

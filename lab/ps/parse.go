@@ -28,11 +28,11 @@ type stmt struct {
 	start   int
 	end     int
 
-	conds  []*pipeline // sIf: if and elseif conditions
-	bodies [][]*stmt   // sIf: their bodies; sForeach, sTry: bodies[0]
-	orElse []*stmt     // sIf: the else body
-	catch  []*stmt     // sTry
-	final  []*stmt     // sTry
+	conds              []*pipeline // sIf: if and elseif conditions
+	bodies             [][]*stmt   // sIf: their bodies; sForeach, sTry: bodies[0]
+	orElse             []*stmt     // sIf: the else body
+	catch              []*stmt     // sTry
+	final              []*stmt     // sTry
 	hasCatch, hasFinal bool
 }
 

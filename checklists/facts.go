@@ -12,9 +12,8 @@ import (
 )
 
 // CollectScript is the one read-only PowerShell script that gathers every
-// fact the five rules need, as one JSON object on stdout. It is written for
-// Windows PowerShell 5.1 and for the lab's line-oriented subset: one
-// pipeline per line, no if/foreach/try. It changes nothing on the server.
+// fact the five rules need, as one JSON object on stdout, for Windows
+// PowerShell 5.1. It changes nothing on the server.
 // A missing policy, Defender or event gives nulls or empty lists, never an
 // error that stops the script.
 const CollectScript = `$ErrorActionPreference = 'SilentlyContinue'

@@ -19,8 +19,8 @@ import (
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/remote"
-	"github.com/wsbbot/wsbbot/remote/lab"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 

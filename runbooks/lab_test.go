@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/wsbbot/wsbbot/internal/hresult"
+	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/remote"
-	"github.com/wsbbot/wsbbot/remote/lab"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 

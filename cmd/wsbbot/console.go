@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsbbot/wsbbot/internal/hresult"
-	"github.com/wsbbot/wsbbot/remote/lab"
+	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/internal/hostlock"
-	"github.com/wsbbot/wsbbot/remote/lab"
+	"github.com/wsbbot/wsbbot/lab"
 )
 
 // startLab runs simulated hosts in-process and returns the inventory path

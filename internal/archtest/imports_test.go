@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -30,7 +31,8 @@ var rules = map[string]struct {
 	"remote":                   {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
 	"remote/winrmtest":         {internal: []string{"internal/"}},
 	"remote/conformance":       {},
-	"remote/lab":               {internal: []string{"remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"lab":                      {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
+	"lab/ps":                   {},
 	"bot":                      {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	"internal/archtest":        {},
 	"internal/hresult":         {},
@@ -141,6 +143,61 @@ func TestImportDirections(t *testing.T) {
 	}
 }
 
+// stdlibOnly lists packages that may import nothing but the standard
+// library: the lab's PowerShell interpreter is a language, not a simulator,
+// and knows the simulated host only through its ps.Host interface.
+var stdlibOnly = []string{"lab/ps"}
+
+func TestStdlibOnly(t *testing.T) {
+	pkgs := scan(t)
+	for _, dir := range stdlibOnly {
+		p, ok := pkgs[dir]
+		if !ok {
+			t.Errorf("package %s not found", dir)
+			continue
+		}
+		for imp := range p.imports {
+			if !isStdlib(imp) {
+				t.Errorf("%s imports %s; it may import only the standard library", dir, imp)
+			}
+		}
+	}
+}
+
+// isStdlib reports whether an import path is the standard library's: its
+// first element has no dot.
+func isStdlib(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// labImporters says which packages' non-test files may import the
+// simulated lab. The lab is a test and demo fixture: tests anywhere may use
+// it (runbooks, checklists and cmd/wsbbot prove fix-then-verify on it, and
+// remote/conformance, which holds only tests, drives it with pywinrm), and
+// cmd/wsbbot wires it into `wsbbot lab` and the console; no product package
+// (runbooks, checklists, remote, config, bot, internal/...) may depend on it.
+var labImporters = map[string][]string{
+	"lab":    {"cmd/wsbbot"},
+	"lab/ps": {"lab"},
+}
+
+func TestLabStaysOutOfTheProduct(t *testing.T) {
+	pkgs := scan(t)
+	for dir, p := range pkgs {
+		for imp := range p.imports {
+			target := strings.TrimPrefix(imp, module+"/")
+			may, ok := labImporters[target]
+			if !ok || target == imp {
+				continue
+			}
+			if !slices.Contains(may, dir) {
+				t.Errorf("%s imports %s: only %q (and tests) may", dir, target, may)
+			}
+		}
+	}
+}
+
 func allowed(target string, list []string) bool {
 	for _, a := range list {
 		if a == "*" || a == "" || target == a || strings.HasPrefix(target, a) && (strings.HasSuffix(a, "/") || strings.HasPrefix(target, a+"/")) {
@@ -172,6 +229,17 @@ func TestRulesCatchViolations(t *testing.T) {
 	}
 	if allowed("internal/hresultx", []string{"internal/hresult"}) {
 		t.Error("prefix match crosses a path element")
+	}
+	for _, product := range []string{"runbooks", "checklists", "remote", "config", "bot", "internal/store"} {
+		if allowed("lab", rules[product].internal) {
+			t.Errorf("%s may import lab: rule table broken", product)
+		}
+	}
+	if slices.Contains(labImporters["lab"], "remote") {
+		t.Error("remote may import lab: labImporters broken")
+	}
+	if isStdlib("github.com/wsbbot/wsbbot/lab") || isStdlib("gopkg.in/yaml.v3") || !isStdlib("net/http") {
+		t.Error("isStdlib misjudges a path")
 	}
 	if allowed("github.com/slack-go/slack", rules["runbooks"].thirdParty) {
 		t.Error("runbooks may import slack-go: rule table broken")

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsbbot/wsbbot/remote/lab"
+	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 

@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"fmt"
@@ -6,16 +6,16 @@ import (
 	"strings"
 )
 
-// errRecord is a PowerShell ErrorRecord as the console shows it.
-type errRecord struct {
-	msg        string
+// ErrorRecord is a PowerShell ErrorRecord as the console shows it.
+type ErrorRecord struct {
+	Message    string
 	cmd        string // "Get-Service" → "Get-Service : msg"
-	category   string // ObjectNotFound, ...
-	target     string
-	targetType string // String
-	activity   string // [Get-Service]
-	exception  string // ServiceCommandException
-	fqid       string
+	Category   string // ObjectNotFound, ...
+	Target     string
+	TargetType string // String
+	Activity   string // [Get-Service]
+	Exception  string // ServiceCommandException
+	FQID       string
 	src        *source
 	pos        int
 	length     int
@@ -31,9 +31,9 @@ const consoleWidth = 80
 // for an 80-column buffer: the message word-wrapped, the "+ CategoryInfo"
 // lines cut hard with a three-space hanging indent (see
 // shared/winrm-fixtures/13_*).
-func (e *errRecord) lines(t *texts) []string {
+func (e *ErrorRecord) lines(t *Culture) []string {
 	var out []string
-	msg := e.msg
+	msg := e.Message
 	if e.cmd != "" && !e.parse {
 		msg = e.cmd + " : " + msg
 	}
@@ -50,7 +50,7 @@ func (e *errRecord) lines(t *texts) []string {
 			n = 1
 		}
 		under := strings.Repeat(" ", col-1) + strings.Repeat("~", n)
-		pos = append(pos, fmt.Sprintf(t.psAtLine, line, col), "+ "+text, "+ "+under)
+		pos = append(pos, fmt.Sprintf(t.AtLine, line, col), "+ "+text, "+ "+under)
 	}
 	if e.parse {
 		for _, l := range pos {
@@ -63,15 +63,15 @@ func (e *errRecord) lines(t *texts) []string {
 			out = append(out, hardWrap(l)...)
 		}
 	}
-	target := e.target
-	if e.targetType != "" || target != "" {
-		target += ":" + e.targetType
+	target := e.Target
+	if e.TargetType != "" || target != "" {
+		target += ":" + e.TargetType
 	} else {
 		target = ":"
 	}
-	cat := fmt.Sprintf("    + CategoryInfo          : %s: (%s) [%s], %s", e.category, target, e.activity, e.exception)
+	cat := fmt.Sprintf("    + CategoryInfo          : %s: (%s) [%s], %s", e.Category, target, e.Activity, e.Exception)
 	out = append(out, hardWrap(cat)...)
-	out = append(out, hardWrap("    + FullyQualifiedErrorId : "+e.fqid)...)
+	out = append(out, hardWrap("    + FullyQualifiedErrorId : "+e.FQID)...)
 	out = append(out, " ")
 	return out
 }
@@ -81,14 +81,14 @@ func (e *errRecord) lines(t *texts) []string {
 func wordWrap(text string) []string {
 	var out []string
 	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		if cellWidth(para) < consoleWidth {
+		if CellWidth(para) < consoleWidth {
 			out = append(out, para)
 			continue
 		}
 		words := strings.Split(para, " ")
 		cur := ""
 		for i, w := range words {
-			for cellWidth(w) >= consoleWidth {
+			for CellWidth(w) >= consoleWidth {
 				if cur != "" {
 					out = append(out, cur)
 					cur = ""
@@ -97,7 +97,7 @@ func wordWrap(text string) []string {
 				out = append(out, head)
 				w = rest
 			}
-			if cur != "" && cellWidth(cur+w) > consoleWidth-1 {
+			if cur != "" && CellWidth(cur+w) > consoleWidth-1 {
 				out = append(out, cur)
 				cur = ""
 			}
@@ -116,7 +116,7 @@ func wordWrap(text string) []string {
 // hardWrap cuts a line at 78 cells (plus a space) and continues it with a
 // three-space indent.
 func hardWrap(line string) []string {
-	if cellWidth(line) < consoleWidth {
+	if CellWidth(line) < consoleWidth {
 		return []string{line}
 	}
 	head, rest := cutCells(line, consoleWidth-2)
@@ -170,7 +170,7 @@ func clixmlString(s string) string {
 
 // addError queues an error record for the CLIXML stream (or, under 2>&1,
 // writes it to stdout as text).
-func (r *psRun) addError(rec *errRecord) {
+func (r *runner) addError(rec *ErrorRecord) {
 	r.lastOK = false
 	if r.muteErr > 0 {
 		return
@@ -189,7 +189,7 @@ func (r *psRun) addError(rec *errRecord) {
 }
 
 // addWarning queues a warning for the CLIXML stream.
-func (r *psRun) addWarning(msg string) {
+func (r *runner) addWarning(msg string) {
 	if r.muteErr > 0 {
 		return
 	}
@@ -197,7 +197,7 @@ func (r *psRun) addWarning(msg string) {
 }
 
 // flushErrors writes the queued records to stderr as one CLIXML document.
-func (r *psRun) flushErrors() {
+func (r *runner) flushErrors() {
 	if len(r.clixml) == 0 {
 		return
 	}
@@ -208,27 +208,27 @@ func (r *psRun) flushErrors() {
 		b.WriteString(s)
 	}
 	b.WriteString("</Objs>")
-	_, _ = io.WriteString(r.env.stderr, b.String())
+	_, _ = io.WriteString(r.sess.Stderr, b.String())
 	r.clixml = nil
 }
 
 // parseErrorRecord turns a syntax error into a ParserError record.
-func (r *psRun) parseErrorRecord(se *syntaxError, src *source) *errRecord {
+func (r *runner) parseErrorRecord(se *syntaxError, src *source) *ErrorRecord {
 	msg := se.msg
 	if se.lab {
-		msg = fmt.Sprintf(r.t.psLab, se.msg)
+		msg = fmt.Sprintf(r.t.Unsupported, se.msg)
 	}
-	return &errRecord{
-		msg: msg, category: "ParserError", exception: "ParentContainsErrorRecordException",
-		fqid: se.id, src: src, pos: se.pos, length: se.length, parse: true,
+	return &ErrorRecord{
+		Message: msg, Category: "ParserError", Exception: "ParentContainsErrorRecordException",
+		FQID: se.id, src: src, pos: se.pos, length: se.length, parse: true,
 	}
 }
 
 // notRecognizedRecord is PowerShell's CommandNotFoundException.
-func (r *psRun) notRecognizedRecord(name string, src *source, pos, length int) *errRecord {
-	return &errRecord{
-		msg: fmt.Sprintf(r.t.psNotRecognized, name), cmd: name,
-		category: "ObjectNotFound", target: name, targetType: "String", exception: "CommandNotFoundException",
-		fqid: "CommandNotFoundException", src: src, pos: pos, length: length,
+func (r *runner) notRecognizedRecord(name string, src *source, pos, length int) *ErrorRecord {
+	return &ErrorRecord{
+		Message: fmt.Sprintf(r.t.NotRecognized, name), cmd: name,
+		Category: "ObjectNotFound", Target: name, TargetType: "String", Exception: "CommandNotFoundException",
+		FQID: "CommandNotFoundException", src: src, pos: pos, length: length,
 	}
 }

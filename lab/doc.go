@@ -25,27 +25,29 @@
 //     reads a base64 script from stdin, whose first line sets $P from a
 //     base64 JSON object of parameters.
 //
-// The PowerShell it understands is a line-oriented subset of Windows
-// PowerShell 5.1: one pipeline per statement (statements split on new lines
-// and `;`), assignments, `exit N`, comments, strings with $var and $(...)
-// expansion, member access and a few methods, hashtable and array literals,
-// the cmdlets of the lab's table (Get-WBSummary, Get-WBPolicy, Get-Service,
-// Restart-Service, Get-Volume, Get-Partition, Get-Disk, Get-MpPreference,
-// Test-NetConnection, Get-WinEvent, Get-CimInstance, ...), Select-Object,
-// Where-Object, ForEach-Object, Sort-Object, Measure-Object, Format-List,
-// Format-Table, Out-String, ConvertTo-Json (in 5.1's layout, with its
-// \/Date(ms)\/ dates, numeric enums and default depth 2) and the native
-// commands of the cmd table. Output is formatted the way 5.1 formats it
-// (lists, tables, localized dates); errors go to stderr as CLIXML, wrapped at
-// 80 columns like powershell.exe does over WinRM.
+// PowerShell runs in the interpreter of lab/ps, which knows the host only
+// through ps.Host (psHost here): the cmdlets of the host's table
+// (Get-WBSummary, Get-WBPolicy, Get-Service, Restart-Service, Get-Volume,
+// Get-Partition, Get-Disk, Get-MpPreference, Test-NetConnection,
+// Get-WinEvent, Get-CimInstance, ...), the native commands of the cmd
+// table, the environment and the clock. Output is formatted the way 5.1
+// formats it (lists, tables, localized dates); errors go to stderr as CLIXML,
+// wrapped at 80 columns like powershell.exe does over WinRM. Scripts are
+// parsed once per lab (a ps.Cache shared by its hosts), not once per host.
 //
 // Nothing the lab does not simulate succeeds silently: an unknown cmd
 // command gets cmd.exe's "is not recognized" text, an unknown cmdlet
 // PowerShell's CommandNotFoundException (both localized, exit code 1), and a
-// PowerShell construct outside the subset (if, foreach, try, functions, ...)
-// a ParserError naming the lab's limitation, exit code 1. The script stops
-// at an unknown command, as if $ErrorActionPreference were Stop, so a
-// runbook never goes on after a step that did not happen.
+// PowerShell construct outside the interpreter's subset a ParserError
+// naming it, exit code 1. The script stops at an unknown command, as if
+// $ErrorActionPreference were Stop, so a runbook never goes on after a step
+// that did not happen.
+//
+// A cmdlet or command enters the lab with the runbook, checklist or test
+// that sends it, in the same change, and leaves with the last of them: the
+// lab simulates what wsbbot sends, not Windows. Cmdlets live in files named
+// for what they simulate (cmdlets_wsb.go, cmdlets_disk.go, ...), commands
+// likewise (commands_vss.go, commands_wbadmin.go, ...).
 //
 // Scenarios (Scenarios lists them in order) give each host one problem from
 // the field guide (.../seed/wsb-backup-restore-guide.ja.txt): its four error

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // Scenario ids, in the order Scenarios returns them.
@@ -75,10 +77,16 @@ const (
 type tables struct {
 	cmds    []cmdEntry
 	cmdlets map[string]*cmdletEntry
+	scripts *ps.Cache // parsed PowerShell, shared by every host of a lab
 }
 
+// scriptCacheSize bounds the parsed scripts a lab keeps: the bundled
+// runbooks and checklists send a few dozen distinct scripts (each with its
+// parameter prologue), so this holds every one of a run with room to spare.
+const scriptCacheSize = 512
+
 func newTables() *tables {
-	return &tables{cmds: commandTable(), cmdlets: cmdletTable()}
+	return &tables{cmds: commandTable(), cmdlets: cmdletTable(), scripts: ps.NewCache(scriptCacheSize)}
 }
 
 // NewHost builds a host named name in the given scenario.
@@ -111,6 +119,7 @@ func newHost(name, scenario string, tb *tables) (*Host, error) {
 		backupDuration: defaultJob,
 		cmds:           tb.cmds,
 		cmdlets:        tb.cmdlets,
+		scripts:        tb.scripts,
 	}
 	h.created = h.now()
 	h.buildHealthy()

@@ -1,21 +1,12 @@
-package lab
+package ps
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 )
-
-// cmdletEntry is one cmdlet of the lab's table.
-type cmdletEntry struct {
-	name       string
-	named      []string // parameters that take a value
-	switches   []string // switch parameters
-	positional []string // parameters bound from positional arguments, in order
-	varargs    bool     // extra positional arguments go to the last positional parameter
-	run        func(r *psRun, c *psCall) ([]any, error)
-}
 
 // commonParams are accepted by every cmdlet.
 func commonParam(name string) (canonical string, isSwitch bool, ok bool) {
@@ -35,63 +26,65 @@ func commonParam(name string) (canonical string, isSwitch bool, ok bool) {
 	return "", false, false
 }
 
-// psCall is a bound cmdlet invocation.
-type psCall struct {
-	entry    *cmdletEntry
-	name     string // as typed
+// Call is a bound cmdlet invocation: its arguments and input, and the
+// run's services a cmdlet writes through.
+type Call struct {
+	r        *runner
+	Cmd      *Command
+	Name     string // as typed
 	args     map[string]any
-	input    []any
-	hasInput bool
+	Input    []any
+	HasInput bool
 	el       *pipeElem
 	src      *source
 }
 
-func (c *psCall) has(name string) bool {
+func (c *Call) Has(name string) bool {
 	_, ok := c.args[strings.ToLower(name)]
 	return ok
 }
 
-func (c *psCall) val(name string) any { return c.args[strings.ToLower(name)] }
+func (c *Call) Value(name string) any { return c.args[strings.ToLower(name)] }
 
-func (c *psCall) str(name string) (string, bool) {
+func (c *Call) Str(name string) (string, bool) {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return "", false
 	}
-	return invariantString(v), true
+	return String(v), true
 }
 
 // strs returns a parameter's value as strings (arrays unrolled).
-func (c *psCall) strs(name string) []string {
+func (c *Call) Strs(name string) []string {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return nil
 	}
 	var out []string
-	for _, e := range enumerate(v) {
-		out = append(out, invariantString(e))
+	for _, e := range Enumerate(v) {
+		out = append(out, String(e))
 	}
 	return out
 }
 
-func (c *psCall) num(name string) (int64, bool) {
+func (c *Call) Num(name string) (int64, bool) {
 	v, ok := c.args[strings.ToLower(name)]
 	if !ok {
 		return 0, false
 	}
-	f, ok := toNumber(v)
+	f, ok := Number(v)
 	return int64(f), ok
 }
 
-func (c *psCall) flag(name string) bool {
+func (c *Call) Flag(name string) bool {
 	v, ok := c.args[strings.ToLower(name)]
-	return ok && truthy(v)
+	return ok && Truthy(v)
 }
 
 // errorAction is the effective -ErrorAction.
-func (r *psRun) errorAction(c *psCall) string {
+func (r *runner) errorAction(c *Call) string {
 	if c != nil {
-		if ea, ok := c.str("ErrorAction"); ok {
+		if ea, ok := c.Str("ErrorAction"); ok {
 			for _, v := range []string{"Continue", "Stop", "SilentlyContinue", "Ignore", "Inquire"} {
 				if strings.EqualFold(ea, v) {
 					return v
@@ -102,11 +95,35 @@ func (r *psRun) errorAction(c *psCall) string {
 	return r.eap
 }
 
+// Error reports a non-terminating error of the cmdlet: written to the
+// error stream (or suppressed by -ErrorAction), or, under Stop, returned as
+// the error that ends the statement. The cmdlet returns what it returns.
+func (c *Call) Error(rec *ErrorRecord) error { return c.r.nonTerminating(c, rec) }
+
+// Errors reports each record in turn, as a cmdlet does after writing its
+// output; it stops at the first that ends the statement.
+func (c *Call) Errors(recs []*ErrorRecord) error { return c.r.nonTerminatingAll(c, recs) }
+
+// Warn writes a warning to the error stream.
+func (c *Call) Warn(msg string) { c.r.addWarning(msg) }
+
+// Write writes text to the output now, as Write-Host does.
+func (c *Call) Write(text string) { c.r.write(text) }
+
+// Context is the run's context.
+func (c *Call) Context() context.Context { return c.r.ctx }
+
+// CommandClass is the .NET class of the cmdlet, as FullyQualifiedErrorIds
+// name it: Microsoft.PowerShell.Commands.GetServiceCommand.
+func (c *Call) CommandClass() string {
+	return "Microsoft.PowerShell.Commands." + strings.ReplaceAll(c.Cmd.Name, "-", "") + "Command"
+}
+
 // nonTerminating reports a cmdlet's non-terminating error: written (or
 // suppressed by -ErrorAction), or turned into a terminating one by Stop.
 // nonTerminatingAll reports each record in turn, as a cmdlet does after
 // writing its output; it stops at the first that ends the statement.
-func (r *psRun) nonTerminatingAll(c *psCall, recs []*errRecord) error {
+func (r *runner) nonTerminatingAll(c *Call, recs []*ErrorRecord) error {
 	for _, rec := range recs {
 		if err := r.nonTerminating(c, rec); err != nil {
 			return err
@@ -115,12 +132,12 @@ func (r *psRun) nonTerminatingAll(c *psCall, recs []*errRecord) error {
 	return nil
 }
 
-func (r *psRun) nonTerminating(c *psCall, rec *errRecord) error {
+func (r *runner) nonTerminating(c *Call, rec *ErrorRecord) error {
 	if rec.cmd == "" {
-		rec.cmd = c.name
+		rec.cmd = c.Name
 	}
-	if rec.activity == "" {
-		rec.activity = c.entry.name
+	if rec.Activity == "" {
+		rec.Activity = c.Cmd.Name
 	}
 	if rec.src == nil && c.el != nil {
 		rec.src, rec.pos, rec.length = c.src, c.el.start, c.el.end-c.el.start
@@ -137,7 +154,7 @@ func (r *psRun) nonTerminating(c *psCall, rec *errRecord) error {
 }
 
 // invoke runs one command element of a pipeline.
-func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([]any, error) {
+func (r *runner) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([]any, error) {
 	r.curSrc, r.curPos, r.curLen = src, el.start, el.end-el.start
 	name := el.name
 	if el.call != nil {
@@ -145,7 +162,7 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 		if err != nil {
 			return nil, err
 		}
-		if b, ok := v.(*psBlock); ok {
+		if b, ok := v.(*Block); ok {
 			r.curItem = append(r.curItem, unwrap(input))
 			defer func() { r.curItem = r.curItem[:len(r.curItem)-1] }()
 			out, err := r.execCollect(b.stmts, b.src)
@@ -155,23 +172,27 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 			}
 			return out, nil
 		}
-		name = invariantString(v)
+		name = String(v)
 	}
 	lname := strings.ToLower(name)
-	if e, ok := r.h.cmdlets[lname]; ok {
+	e, ok := Builtin(lname)
+	if !ok {
+		e, ok = r.h.Command(lname)
+	}
+	if ok {
 		c, err := r.bind(e, name, el, src)
 		if err != nil {
 			return nil, err
 		}
-		c.input, c.hasInput = input, hasInput
+		c.Input, c.HasInput = input, hasInput
 		r.lastOK = true
-		out, err := e.run(r, c)
+		out, err := e.Run(c)
 		if err != nil {
 			return out, err
 		}
 		return out, nil
 	}
-	if prog, ok := nativeProgram(lname); ok {
+	if prog, ok := r.h.Native(name); ok {
 		return r.runNative(el, prog, input, hasInput, src)
 	}
 	pos, length := el.start, len(name)
@@ -182,26 +203,26 @@ func (r *psRun) invoke(el *pipeElem, input []any, hasInput bool, src *source) ([
 }
 
 // bind matches the element's arguments to the cmdlet's parameters.
-func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*psCall, error) {
-	c := &psCall{entry: e, name: name, args: map[string]any{}, el: el, src: src}
+func (r *runner) bind(e *Command, name string, el *pipeElem, src *source) (*Call, error) {
+	c := &Call{r: r, Cmd: e, Name: name, args: map[string]any{}, el: el, src: src}
 	bindErr := func(msg, fqid string) error {
-		return &psTermErr{rec: &errRecord{
-			msg: msg, cmd: name, category: "InvalidArgument", activity: e.name,
-			exception: "ParameterBindingException", fqid: fqid + ",Microsoft.PowerShell.Commands." + strings.ReplaceAll(e.name, "-", "") + "Command",
+		return &psTermErr{rec: &ErrorRecord{
+			Message: msg, cmd: name, Category: "InvalidArgument", Activity: e.Name,
+			Exception: "ParameterBindingException", FQID: fqid + ",Microsoft.PowerShell.Commands." + strings.ReplaceAll(e.Name, "-", "") + "Command",
 			src: src, pos: el.start, length: el.end - el.start,
 		}}
 	}
 	resolve := func(p string) (string, bool, error) {
 		var matches []string
 		var sw []bool
-		all := append(append([]string{}, e.named...), e.switches...)
+		all := append(append([]string{}, e.Named...), e.Switches...)
 		for i, n := range all {
 			if strings.EqualFold(n, p) {
-				return n, i >= len(e.named), nil
+				return n, i >= len(e.Named), nil
 			}
 			if strings.HasPrefix(strings.ToLower(n), strings.ToLower(p)) {
 				matches = append(matches, n)
-				sw = append(sw, i >= len(e.named))
+				sw = append(sw, i >= len(e.Named))
 			}
 		}
 		if cn, isSw, ok := commonParam(p); ok {
@@ -211,7 +232,7 @@ func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*p
 		case 1:
 			return matches[0], sw[0], nil
 		case 0:
-			return "", false, bindErr(fmt.Sprintf(r.t.psParamNotFound, p), "NamedParameterNotFound")
+			return "", false, bindErr(fmt.Sprintf(r.t.ParamNotFound, p), "NamedParameterNotFound")
 		}
 		return "", false, bindErr(fmt.Sprintf("Parameter cannot be processed because the parameter name '%s' is ambiguous. Possible matches include: -%s.", p, strings.Join(matches, " -")), "AmbiguousParameter")
 	}
@@ -254,47 +275,28 @@ func (r *psRun) bind(e *cmdletEntry, name string, el *pipeElem, src *source) (*p
 	}
 	pi := 0
 	for _, v := range positional {
-		for pi < len(e.positional) && c.has(e.positional[pi]) {
+		for pi < len(e.Positional) && c.Has(e.Positional[pi]) {
 			pi++
 		}
-		if pi >= len(e.positional) {
-			if e.varargs && len(e.positional) > 0 {
-				last := strings.ToLower(e.positional[len(e.positional)-1])
-				c.args[last] = append(enumerate(c.args[last]), v)
+		if pi >= len(e.Positional) {
+			if e.Varargs && len(e.Positional) > 0 {
+				last := strings.ToLower(e.Positional[len(e.Positional)-1])
+				c.args[last] = append(Enumerate(c.args[last]), v)
 				continue
 			}
-			return nil, bindErr(fmt.Sprintf(r.t.psPositional, invariantString(v)), "PositionalParameterNotFound")
+			return nil, bindErr(fmt.Sprintf(r.t.Positional, String(v)), "PositionalParameterNotFound")
 		}
-		c.args[strings.ToLower(e.positional[pi])] = v
+		c.args[strings.ToLower(e.Positional[pi])] = v
 		pi++
 	}
 	return c, nil
 }
 
-// nativeProgram resolves a native command name (vssadmin, fsutil.exe,
-// C:\Windows\System32\mountvol.exe) the lab simulates. In PowerShell, sc and
-// echo are aliases of cmdlets, so only sc.exe runs the service controller.
-func nativeProgram(lname string) (string, bool) {
-	base := lname
-	if i := strings.LastIndexAny(base, `\/`); i >= 0 {
-		base = base[i+1:]
-	}
-	hasExe := strings.HasSuffix(base, ".exe") || strings.HasSuffix(base, ".com")
-	base = strings.TrimSuffix(strings.TrimSuffix(base, ".exe"), ".com")
-	switch base {
-	case "vssadmin", "wbadmin", "fsutil", "mountvol", "net", "net1", "hostname", "whoami", "cmd", "powershell", "findstr", "find":
-		return base, true
-	case "sc":
-		return base, hasExe
-	}
-	return "", false
-}
-
 // runNative runs a simulated native program from PowerShell: its stdout
 // lines become pipeline output, its stderr passes through, $LASTEXITCODE
 // and $? are set.
-func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool, src *source) ([]any, error) {
-	args := []string{prog}
+func (r *runner) runNative(el *pipeElem, prog Native, input []any, hasInput bool, src *source) ([]any, error) {
+	var args []string
 	for _, a := range el.args {
 		if a.param != "" {
 			s := "-" + a.param
@@ -303,7 +305,7 @@ func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool,
 				if err != nil {
 					return nil, err
 				}
-				s += ":" + invariantString(v)
+				s += ":" + String(v)
 			}
 			args = append(args, s)
 			continue
@@ -312,8 +314,8 @@ func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool,
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range enumerate(v) {
-			args = append(args, invariantString(e))
+		for _, e := range Enumerate(v) {
+			args = append(args, String(e))
 		}
 	}
 	var stdin string
@@ -326,18 +328,12 @@ func (r *psRun) runNative(el *pipeElem, prog string, input []any, hasInput bool,
 	}
 	var out bytes.Buffer
 	var errBuf bytes.Buffer
-	env := &execEnv{ctx: r.env.ctx, h: r.h, user: r.env.user, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errBuf}
-	var code int
-	if prog == "powershell" {
-		code = env.runPowerShellArgs(args[1:])
-	} else {
-		code = env.runTokens(args, strings.Join(args, " "))
-	}
+	code := prog(r.ctx, args, strings.NewReader(stdin), &out, &errBuf)
 	if errBuf.Len() > 0 {
 		if r.mergeErr > 0 {
 			out.Write(errBuf.Bytes())
 		} else if r.muteErr == 0 {
-			_, _ = r.env.stderr.Write(errBuf.Bytes())
+			_, _ = r.sess.Stderr.Write(errBuf.Bytes())
 		}
 	}
 	r.lastExit = int64(code)

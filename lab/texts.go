@@ -1,9 +1,9 @@
 package lab
 
 import (
-	"fmt"
 	"strings"
-	"time"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // Languages a host can speak.
@@ -18,7 +18,7 @@ const (
 // vssadmin writer block of ja-01, wbadmin get versions ja-01, "クエリを満たす
 // 項目が何もありませんでした") and Microsoft's usual ja-JP wording elsewhere.
 type texts struct {
-	lang string
+	ps.Culture // what the interpreter itself prints
 
 	// cmd.exe
 	notRecognized func(name string) string
@@ -75,16 +75,15 @@ type texts struct {
 	scNoService                                      string
 
 	// PowerShell
-	psNotRecognized, psAtLine, psServiceNotFound    string
+	psServiceNotFound                               string
 	psAccessDenied, psPathNotFound, psNoEvents      string
-	psDependents, psParamNotFound, psPositional     string
-	psNameResolution, psMethodNotFound, psLab       string
-	psNetworkPath, psNoProperty, psCannotConvert    string
+	psDependents                                    string
+	psNameResolution                                string
+	psNetworkPath, psNoProperty                     string
 	psNoVolume, psNoPartition, psNoDisk, psNoCim    string
 	psServiceCannotStart, psJobRunning, psNoWBJob   string
 	psInvalidClass, psServiceCannotStop             string
-	psDriveNotFound, psAccessPathInUse              string
-	psAccessPathInvalid, psModuleNotFound           string
+	psDriveNotFound, psModuleNotFound               string
 	psNoLog                                         string
 	psWBNoPolicy                                    string
 	psTestConnectionFailed, psTestConnectionWarning string
@@ -94,7 +93,6 @@ type texts struct {
 	hrText                                                   map[uint32]string
 
 	// dates
-	shortDateTime, shortDate, dateTimeNoSec, longDate string
 }
 
 func textsFor(lang string) *texts {
@@ -106,7 +104,20 @@ func textsFor(lang string) *texts {
 
 func enTexts() *texts {
 	return &texts{
-		lang: LangEnglish,
+		Culture: ps.Culture{
+			Lang:           LangEnglish,
+			NotRecognized:  "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+			AtLine:         "At line:%d char:%d",
+			ParamNotFound:  "A parameter cannot be found that matches parameter name '%s'.",
+			Positional:     "A positional parameter cannot be found that accepts argument '%s'.",
+			MethodNotFound: "Method invocation failed because [%s] does not contain a method named '%s'.",
+			Unsupported:    "The wsbbot lab does not simulate this PowerShell syntax: %s (lab/ps lists the subset it runs).",
+			CannotConvert:  "Cannot convert value \"%s\" to type \"%s\".",
+			ShortDateTime:  "1/2/2006 3:04:05 PM",
+			ShortDate:      "1/2/2006",
+			DateTimeNoSec:  "1/2/2006 3:04 PM",
+			LongDate:       "Monday, January 2, 2006 3:04:05 PM",
+		},
 		notRecognized: func(name string) string {
 			return "'" + name + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"
 		},
@@ -236,21 +247,14 @@ func enTexts() *texts {
 		netDone:           "The command completed successfully.",
 		scNoService:       "The specified service does not exist as an installed service.",
 
-		psNotRecognized:         "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
-		psAtLine:                "At line:%d char:%d",
 		psServiceNotFound:       "Cannot find any service with service name '%s'.",
 		psAccessDenied:          "Access to the path '%s' is denied.",
 		psPathNotFound:          "Cannot find path '%s' because it does not exist.",
 		psNoEvents:              "No events were found that match the specified selection criteria.",
 		psDependents:            "Cannot stop service '%s (%s)' because it has dependent services. It can only be stopped if the Force flag is set.",
-		psParamNotFound:         "A parameter cannot be found that matches parameter name '%s'.",
-		psPositional:            "A positional parameter cannot be found that accepts argument '%s'.",
 		psNameResolution:        "Name resolution of %s failed",
-		psMethodNotFound:        "Method invocation failed because [%s] does not contain a method named '%s'.",
-		psLab:                   "The wsbbot lab does not simulate this PowerShell syntax: %s (the simulated host runs one pipeline per statement; see remote/lab).",
 		psNetworkPath:           "The network path was not found.",
 		psNoProperty:            "Property \"%s\" cannot be found on this object. Verify that the property exists.",
-		psCannotConvert:         "Cannot convert value \"%s\" to type \"%s\".",
 		psNoVolume:              "No MSFT_Volume objects found with property 'DriveLetter' equal to '%s'.  Verify the value of the property and retry.",
 		psNoPartition:           "No MSFT_Partition objects found with property '%s' equal to '%s'.  Verify the value of the property and retry.",
 		psNoDisk:                "No MSFT_Disk objects found with property 'Number' equal to '%s'.  Verify the value of the property and retry.",
@@ -261,8 +265,6 @@ func enTexts() *texts {
 		psInvalidClass:          "Invalid class ",
 		psServiceCannotStop:     "Service '%s (%s)' cannot be stopped due to the following error: Cannot stop %s service on computer '.'.",
 		psDriveNotFound:         "Cannot find drive. A drive with the name '%s' does not exist.",
-		psAccessPathInUse:       "The requested access path is already in use.",
-		psAccessPathInvalid:     "The access path is not valid.",
 		psModuleNotFound:        "The specified module '%s' was not loaded because no valid module file was found in any module directory.",
 		psNoLog:                 "There is not an event log on the localhost computer that matches \"%s\".",
 		psWBNoPolicy:            "No backup policy is configured on this computer.",
@@ -286,17 +288,12 @@ func enTexts() *texts {
 			0x80780166: "The backup storage location could not be found.",
 			0x807800C1: "The backup was cancelled.",
 		},
-
-		shortDateTime: "1/2/2006 3:04:05 PM",
-		shortDate:     "1/2/2006",
-		dateTimeNoSec: "1/2/2006 3:04 PM",
-		longDate:      "Monday, January 2, 2006 3:04:05 PM",
 	}
 }
 
 func jaTexts() *texts {
 	t := enTexts()
-	t.lang = LangJapanese
+	t.Lang = LangJapanese
 	t.notRecognized = func(name string) string {
 		return "'" + name + "' は、内部コマンドまたは外部コマンド、\r\n操作可能なプログラムまたはバッチ ファイルとして認識されていません。\r\n"
 	}
@@ -420,21 +417,21 @@ func jaTexts() *texts {
 	t.netDone = "コマンドは正常に終了しました。"
 	t.scNoService = "指定されたサービスはインストールされたサービスとして存在しません。"
 
-	t.psNotRecognized = "用語 '%s' は、コマンドレット、関数、スクリプト ファイル、または操作可能なプログラムの名前として認識されません。名前が正しく記述されていることを確認し、パスが含まれている場合はそのパスが正しいことを確認してから、再試行してください。"
-	t.psAtLine = "発生場所 行:%d 文字:%d"
+	t.NotRecognized = "用語 '%s' は、コマンドレット、関数、スクリプト ファイル、または操作可能なプログラムの名前として認識されません。名前が正しく記述されていることを確認し、パスが含まれている場合はそのパスが正しいことを確認してから、再試行してください。"
+	t.AtLine = "発生場所 行:%d 文字:%d"
 	t.psServiceNotFound = "サービス名 '%s' のサービスが見つかりません。"
 	t.psAccessDenied = "パス '%s' へのアクセスが拒否されました。"
 	t.psPathNotFound = "パス '%s' が存在しないため検出できません。"
 	t.psNoEvents = "指定された選択条件に一致するイベントが見つかりませんでした。"
 	t.psDependents = "サービス '%s (%s)' には依存するサービスがあるため、停止できません。Force フラグが設定されている場合にのみ停止できます。"
-	t.psParamNotFound = "パラメーター名 '%s' に一致するパラメーターが見つかりません。"
-	t.psPositional = "引数 '%s' を受け入れる位置指定パラメーターが見つかりません。"
+	t.ParamNotFound = "パラメーター名 '%s' に一致するパラメーターが見つかりません。"
+	t.Positional = "引数 '%s' を受け入れる位置指定パラメーターが見つかりません。"
 	t.psNameResolution = "%s の名前解決に失敗しました"
-	t.psMethodNotFound = "[%s] に '%s' という名前のメソッドが含まれていないため、メソッドの呼び出しに失敗しました。"
-	t.psLab = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (シミュレートされたホストは 1 ステートメントにつき 1 パイプラインを実行します。remote/lab を参照)。"
+	t.MethodNotFound = "[%s] に '%s' という名前のメソッドが含まれていないため、メソッドの呼び出しに失敗しました。"
+	t.Unsupported = "wsbbot ラボはこの PowerShell 構文を再現しません: %s (再現する範囲は lab/ps を参照)。"
 	t.psNetworkPath = "ネットワーク パスが見つかりません。"
 	t.psNoProperty = "このオブジェクトにプロパティ '%s' が見つかりません。プロパティが存在することを確認してください。"
-	t.psCannotConvert = "値 \"%s\" を型 \"%s\" に変換できません。"
+	t.CannotConvert = "値 \"%s\" を型 \"%s\" に変換できません。"
 	t.psNoVolume = "プロパティ 'DriveLetter' が '%s' に等しい MSFT_Volume オブジェクトが見つかりません。プロパティの値を確認して、再試行してください。"
 	t.psNoPartition = "プロパティ '%s' が '%s' に等しい MSFT_Partition オブジェクトが見つかりません。プロパティの値を確認して、再試行してください。"
 	t.psNoDisk = "プロパティ 'Number' が '%s' に等しい MSFT_Disk オブジェクトが見つかりません。プロパティの値を確認して、再試行してください。"
@@ -444,8 +441,6 @@ func jaTexts() *texts {
 	t.psInvalidClass = "無効なクラスです "
 	t.psServiceCannotStop = "次のエラーのため、サービス '%s (%s)' を停止できません: コンピューター '.' で %s サービスを停止できません。"
 	t.psDriveNotFound = "ドライブが見つかりません。名前 '%s' のドライブは存在しません。"
-	t.psAccessPathInUse = "要求されたアクセス パスは既に使用されています。"
-	t.psAccessPathInvalid = "アクセス パスが無効です。"
 	t.psModuleNotFound = "有効なモジュール ファイルがどのモジュール ディレクトリにも見つからなかったため、指定されたモジュール '%s' は読み込まれませんでした。"
 	t.psNoLog = "ローカルホスト コンピューターに \"%s\" と一致するイベント ログがありません。"
 	t.psWBNoPolicy = "このコンピューターにはバックアップ ポリシーが構成されていません。"
@@ -470,10 +465,10 @@ func jaTexts() *texts {
 		0x807800C1: "バックアップは取り消されました。",
 	}
 
-	t.shortDateTime = "2006/01/02 15:04:05"
-	t.shortDate = "2006/01/02"
-	t.dateTimeNoSec = "2006/01/02 15:04"
-	t.longDate = "2006年1月2日 15:04:05"
+	t.ShortDateTime = "2006/01/02 15:04:05"
+	t.ShortDate = "2006/01/02"
+	t.DateTimeNoSec = "2006/01/02 15:04"
+	t.LongDate = "2006年1月2日 15:04:05"
 	return t
 }
 
@@ -491,42 +486,6 @@ func (t *texts) stateWord(n int) string {
 // hrMessage is the text Windows shows for an HRESULT, or "" when the lab
 // has none.
 func (t *texts) hrMessage(hr uint32) string { return t.hrText[hr] }
-
-// dateTime formats like DateTime.ToString() in the host's culture: en-US
-// "3/15/2024 2:00:13 AM", ja-JP "2024/03/15 2:00:13".
-func (t *texts) dateTime(tm time.Time) string {
-	if t.lang == LangJapanese {
-		return tm.Format("2006/01/02") + " " + tm.Format("15:04:05")[trimHour(tm):]
-	}
-	return tm.Format(t.shortDateTime)
-}
-
-// dateTimeNoSeconds formats like wbadmin's "Backup time": en-US "6/30/2026
-// 12:26 PM", ja-JP "2023/03/01 18:13".
-func (t *texts) dateTimeNoSeconds(tm time.Time) string {
-	if t.lang == LangJapanese {
-		return tm.Format("2006/01/02") + " " + tm.Format("15:04")[trimHour(tm):]
-	}
-	return tm.Format(t.dateTimeNoSec)
-}
-
-// longDateTime formats like PowerShell's default display of a DateTime: en-US
-// "Friday, March 15, 2024 2:00:13 AM", ja-JP "2024年3月15日 2:00:13".
-func (t *texts) longDateTime(tm time.Time) string {
-	if t.lang == LangJapanese {
-		return fmt.Sprintf("%d年%d月%d日 %s", tm.Year(), int(tm.Month()), tm.Day(), tm.Format("15:04:05")[trimHour(tm):])
-	}
-	return tm.Format(t.longDate)
-}
-
-// trimHour is 1 when the 24-hour clock hour has one digit, so that
-// "02:00:13"[1:] gives ja-JP's "H:mm:ss" form.
-func trimHour(tm time.Time) int {
-	if tm.Hour() < 10 {
-		return 1
-	}
-	return 0
-}
 
 // recoverList joins the "Can recover" items.
 func (t *texts) recoverList(bmr, systemState bool) string {

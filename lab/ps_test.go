@@ -12,6 +12,7 @@ import (
 	"github.com/masterzen/winrm"
 
 	"github.com/wsbbot/wsbbot/internal/winout"
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 func TestPowerShellEncodings(t *testing.T) {
@@ -268,7 +269,7 @@ func TestUnknownCmdletCLIXML(t *testing.T) {
 				t.Errorf("error text:\n%s", text)
 			}
 			for _, l := range strings.Split(text, "\r\n") {
-				if cellWidth(l) >= 80 {
+				if ps.CellWidth(l) >= 80 {
 					t.Errorf("line wider than the console: %q", l)
 				}
 			}
@@ -299,8 +300,8 @@ func TestErrorsAndPreferences(t *testing.T) {
 		t.Errorf("SilentlyContinue: %+v", r)
 	}
 	// Syntax the lab does not simulate fails before anything runs.
-	r = runPS(t, h, nil, "Write-Output first\nif ($true) { 'x' }")
-	if r.code != 1 || r.stdout != "" || !strings.Contains(unwrapConsole(decodeCLIXML(t, r.stderr, "Error")), "does not simulate this PowerShell syntax: if (...) { ... }") {
+	r = runPS(t, h, nil, "Write-Output first\nwhile ($true) { 'x' }")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(unwrapConsole(decodeCLIXML(t, r.stderr, "Error")), "does not simulate this PowerShell syntax: while (...) { ... }") {
 		t.Errorf("unsupported syntax: %+v", r)
 	}
 	// exit N, throw, $LASTEXITCODE of a native command.

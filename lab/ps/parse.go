@@ -1,6 +1,7 @@
-package lab
+package ps
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -14,15 +15,25 @@ const (
 	sExit
 	sReturn
 	sThrow
+	sIf
+	sForeach
+	sTry
 )
 
 // stmt is one statement of a script.
 type stmt struct {
 	kind    stmtKind
 	varName string    // sAssign
-	pipe    *pipeline // the pipeline, the assigned value, or exit/return/throw's operand (may be nil)
+	pipe    *pipeline // the pipeline, the assigned value, exit/return/throw's operand (may be nil), or foreach's collection
 	start   int
 	end     int
+
+	conds              []*pipeline // sIf: if and elseif conditions
+	bodies             [][]*stmt   // sIf: their bodies; sForeach, sTry: bodies[0]
+	orElse             []*stmt     // sIf: the else body
+	catch              []*stmt     // sTry
+	final              []*stmt     // sTry
+	hasCatch, hasFinal bool
 }
 
 // pipeline is `elem | elem | ...` with its redirections.
@@ -103,7 +114,7 @@ type (
 		x   expr
 	}
 	typeExpr  struct{ name string }
-	blockExpr struct{ b *psBlock }
+	blockExpr struct{ b *Block }
 )
 
 func (litExpr) isExpr()    {}
@@ -127,10 +138,6 @@ func (blockExpr) isExpr()  {}
 // not simulate, and how the error names it.
 func unsupportedKeyword(kw string) (string, bool) {
 	switch kw {
-	case "if":
-		return "if (...) { ... }", true
-	case "foreach":
-		return "foreach (...) { ... }", true
 	case "for":
 		return "for (...) { ... }", true
 	case "while":
@@ -139,8 +146,6 @@ func unsupportedKeyword(kw string) (string, bool) {
 		return "do { ... }", true
 	case "switch":
 		return "switch (...) { ... }", true
-	case "try":
-		return "try { ... }", true
 	case "catch", "finally", "trap", "begin", "process", "end", "data":
 		return kw + " { ... }", true
 	case "param":
@@ -164,6 +169,32 @@ type parser struct {
 	src  *source
 	toks []token
 	i    int
+}
+
+// Script is a parsed script. It is never changed after Parse, so one
+// Script may run on many hosts at once.
+type Script struct {
+	src   *source
+	stmts []*stmt
+}
+
+// Text is the script's source text.
+func (s *Script) Text() string { return s.src.text }
+
+// Parse parses a script. A syntax error (or a construct the interpreter
+// does not run) is returned as an error whose message names it; Run turns
+// it into PowerShell's ParserError.
+func Parse(text string) (*Script, error) {
+	src := newSource(text)
+	stmts, err := parseScript(src)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			se.src = src
+		}
+		return nil, err
+	}
+	return &Script{src: src, stmts: stmts}, nil
 }
 
 // parseScript parses a whole script.
@@ -247,6 +278,14 @@ func (p *parser) statement() (*stmt, error) {
 	t := p.cur()
 	if t.kind == tWord {
 		kw := strings.ToLower(t.s)
+		switch kw {
+		case "if":
+			return p.ifStatement()
+		case "foreach":
+			return p.foreachStatement()
+		case "try":
+			return p.tryStatement()
+		}
 		if desc, ok := unsupportedKeyword(kw); ok {
 			e := p.errAt(t, desc, "WsbbotLabUnsupportedSyntax")
 			e.lab = true
@@ -277,8 +316,8 @@ func (p *parser) statement() (*stmt, error) {
 		}
 		return &stmt{kind: sAssign, varName: t.s, pipe: pl, start: t.pos, end: pl.end}, nil
 	}
-	if t.kind == tVar && p.peek(1).kind == tOp && p.peek(2).kind == tAssign {
-		e := p.errAt(t, "compound assignment ("+p.peek(1).s+"=)", "WsbbotLabUnsupportedSyntax")
+	if op := p.peek(1); t.kind == tVar && (op.kind == tOp && p.peek(2).kind == tAssign || op.kind == tWord && len(op.s) == 2 && strings.HasSuffix(op.s, "=") && strings.ContainsAny(op.s[:1], "+-*/%")) {
+		e := p.errAt(t, "compound assignment ("+strings.TrimSuffix(op.s, "=")+"=)", "WsbbotLabUnsupportedSyntax")
 		e.lab = true
 		return nil, e
 	}
@@ -299,6 +338,160 @@ func (p *parser) statement() (*stmt, error) {
 		return nil, err
 	}
 	return &stmt{kind: sPipeline, pipe: pl, start: pl.start, end: pl.end}, nil
+}
+
+// ifStatement parses if (...) {...} elseif (...) {...} else {...}.
+func (p *parser) ifStatement() (*stmt, error) {
+	st := &stmt{kind: sIf, start: p.next().pos}
+	for {
+		cond, err := p.condition()
+		if err != nil {
+			return nil, err
+		}
+		body, err := p.stmtBlock()
+		if err != nil {
+			return nil, err
+		}
+		st.conds, st.bodies = append(st.conds, cond), append(st.bodies, body)
+		kw := p.nextKeyword()
+		if kw == "elseif" {
+			p.next()
+			continue
+		}
+		if kw == "else" {
+			p.next()
+			if st.orElse, err = p.stmtBlock(); err != nil {
+				return nil, err
+			}
+		}
+		break
+	}
+	st.end = p.toks[p.i-1].end
+	return st, nil
+}
+
+// foreachStatement parses foreach ($x in <pipeline>) {...}.
+func (p *parser) foreachStatement() (*stmt, error) {
+	kw := p.next()
+	open := p.cur()
+	if open.kind != tLParen {
+		return nil, p.errAt(kw, "Missing opening '(' after keyword 'foreach'.", "MissingOpenParenthesisAfterKeyword")
+	}
+	p.next()
+	p.skipNewlines()
+	v := p.cur()
+	if v.kind != tVar {
+		return nil, p.errAt(v, "Missing variable name after foreach.", "MissingVariableNameAfterForeach")
+	}
+	p.next()
+	if in := p.cur(); in.kind != tWord || !strings.EqualFold(in.s, "in") {
+		return nil, p.errAt(in, "Missing 'in' after variable in foreach loop.", "MissingInInForeach")
+	}
+	p.next()
+	p.skipNewlines()
+	coll, err := p.pipelineNL()
+	if err != nil {
+		return nil, err
+	}
+	p.skipNewlines()
+	if p.cur().kind != tRParen {
+		return nil, p.errAt(open, "Missing closing ')' after expression in 'foreach' statement.", "MissingEndParenthesisAfterForeach")
+	}
+	p.next()
+	body, err := p.stmtBlock()
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{kind: sForeach, varName: v.s, pipe: coll, bodies: [][]*stmt{body}, start: kw.pos, end: p.toks[p.i-1].end}, nil
+}
+
+// tryStatement parses try {...} catch {...} finally {...}: one catch, for
+// every error (catch [Type] is outside the subset).
+func (p *parser) tryStatement() (*stmt, error) {
+	kw := p.next()
+	body, err := p.stmtBlock()
+	if err != nil {
+		return nil, err
+	}
+	st := &stmt{kind: sTry, bodies: [][]*stmt{body}, start: kw.pos}
+	if p.nextKeyword() == "catch" {
+		c := p.next()
+		if p.cur().kind == tType {
+			e := p.errAt(c, "catch [ExceptionType] { ... }", "WsbbotLabUnsupportedSyntax")
+			e.lab = true
+			return nil, e
+		}
+		if st.catch, err = p.stmtBlock(); err != nil {
+			return nil, err
+		}
+		st.hasCatch = true
+	}
+	if p.nextKeyword() == "finally" {
+		p.next()
+		if st.final, err = p.stmtBlock(); err != nil {
+			return nil, err
+		}
+		st.hasFinal = true
+	}
+	if !st.hasCatch && !st.hasFinal {
+		return nil, p.errAt(kw, "The Try statement is missing its Catch or Finally block.", "MissingCatchOrFinally")
+	}
+	st.end = p.toks[p.i-1].end
+	return st, nil
+}
+
+// condition parses the parenthesised pipeline of if and elseif.
+func (p *parser) condition() (*pipeline, error) {
+	open := p.cur()
+	if open.kind != tLParen {
+		return nil, p.errAt(p.toks[p.i-1], "Missing '(' after 'if' in if statement.", "MissingOpenParenthesisInIfStatement")
+	}
+	p.next()
+	p.skipNewlines()
+	pl, err := p.pipelineNL()
+	if err != nil {
+		return nil, err
+	}
+	p.skipNewlines()
+	if p.cur().kind != tRParen {
+		return nil, p.errAt(open, "Missing closing ')' after expression in 'if' statement.", "MissingEndParenthesisInIfStatement")
+	}
+	p.next()
+	return pl, nil
+}
+
+// stmtBlock parses { statements } after optional new lines.
+func (p *parser) stmtBlock() ([]*stmt, error) {
+	p.skipNewlines()
+	open := p.cur()
+	if open.kind != tLBrace {
+		return nil, p.errAt(p.toks[max(p.i-1, 0)], "Missing statement block.", "MissingStatementBlock")
+	}
+	p.next()
+	stmts, err := p.statements(true)
+	if err != nil {
+		return nil, err
+	}
+	if p.cur().kind != tRBrace {
+		return nil, p.errAt(open, "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace")
+	}
+	p.next()
+	return stmts, nil
+}
+
+// nextKeyword returns the lower-case word after optional new lines and
+// stands on it; when the next word is no keyword of kws it stays put.
+func (p *parser) nextKeyword() string {
+	save := p.i
+	p.skipNewlines()
+	if t := p.cur(); t.kind == tWord {
+		switch kw := strings.ToLower(t.s); kw {
+		case "elseif", "else", "catch", "finally":
+			return kw
+		}
+	}
+	p.i = save
+	return ""
 }
 
 func (p *parser) pipeline() (*pipeline, error) {
@@ -436,7 +629,7 @@ func (p *parser) argPrimary() (expr, error) {
 	switch t.kind {
 	case tWord:
 		p.next()
-		if n, ok := parseNumber(t.s); ok {
+		if n, ok := ParseNumber(t.s); ok {
 			return litExpr{v: n}, nil
 		}
 		return litExpr{v: t.s}, nil
@@ -448,7 +641,7 @@ func (p *parser) argPrimary() (expr, error) {
 }
 
 func isNumberWord(s string) bool {
-	_, ok := parseNumber(s)
+	_, ok := ParseNumber(s)
 	return ok
 }
 
@@ -706,7 +899,7 @@ func (p *parser) primary() (expr, error) {
 		p.next()
 		return strExpr{raw: t.s, expand: t.expand}, nil
 	case tWord:
-		if n, ok := parseNumber(t.s); ok {
+		if n, ok := ParseNumber(t.s); ok {
 			p.next()
 			return litExpr{v: n}, nil
 		}
@@ -836,5 +1029,5 @@ func (p *parser) block() (expr, error) {
 		return nil, p.errAt(open, "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace")
 	}
 	cl := p.next()
-	return blockExpr{b: &psBlock{text: p.src.text[open.end:cl.pos], stmts: stmts, src: p.src}}, nil
+	return blockExpr{b: &Block{text: p.src.text[open.end:cl.pos], stmts: stmts, src: p.src}}, nil
 }

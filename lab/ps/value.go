@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"fmt"
@@ -14,115 +14,115 @@ import (
 //	*psObj (any .NET / CIM object or PSCustomObject), *psHash (hashtable),
 //	*psBlock (script block), []byte, psEncoding, psTextReader, *psFormatted.
 
-// psObj is an object with ordered properties.
-type psObj struct {
-	typeName string
-	props    []psProp
-	str      string // ToString(); "" means the type name
-	view     viewKind
-	cols     []tableCol // table view columns; nil: auto
-	list     []string   // list view properties; nil: all
-	groupBy  string     // table view group header property
-	custom   bool       // PSCustomObject: ToString is @{a=1; b=2}
+// Object is an object with ordered properties.
+type Object struct {
+	TypeName string
+	Props    []Prop
+	Str      string // ToString(); "" means the type name
+	View     View
+	Cols     []Column // table view columns; nil: auto
+	List     []string // list view properties; nil: all
+	GroupBy  string   // table view group header property
+	Custom   bool     // PSCustomObject: ToString is @{a=1; b=2}
 }
 
-type psProp struct {
-	name string
-	val  any
+type Prop struct {
+	Name string
+	Val  any
 }
 
-type viewKind int
+type View int
 
 const (
-	viewAuto viewKind = iota
-	viewTable
-	viewList
+	ViewAuto View = iota
+	ViewTable
+	ViewList
 )
 
-// tableCol is one column of a table view.
-type tableCol struct {
-	header string
-	right  bool
-	value  func(o *psObj) string
+// Column is one column of a table view.
+type Column struct {
+	Header string
+	Right  bool
+	Value  func(o *Object) string
 }
 
-// psEnum is a .NET enum value: its name when displayed, its number in JSON.
-type psEnum struct {
-	name string
-	val  int64
+// Enum is a .NET enum value: its name when displayed, its number in JSON.
+type Enum struct {
+	Name string
+	Val  int64
 }
 
-// psHash is a hashtable with insertion order kept for display.
-type psHash struct {
-	keys []string
-	vals map[string]any // lower-case keys
+// Hash is a hashtable with insertion order kept for display.
+type Hash struct {
+	Keys []string
+	Vals map[string]any // lower-case keys
 }
 
-// psBlock is a script block.
-type psBlock struct {
+// Block is a script block.
+type Block struct {
 	text  string
 	stmts []*stmt
 	src   *source
 }
 
-// psFormatted is the text Format-List / Format-Table produce; Out-Default
+// Formatted is the text Format-List / Format-Table produce; Out-Default
 // writes it as is.
-type psFormatted struct{ text string }
+type Formatted struct{ text string }
 
-func newObj(typeName string, props ...psProp) *psObj {
-	return &psObj{typeName: typeName, props: props}
+func NewObject(typeName string, props ...Prop) *Object {
+	return &Object{TypeName: typeName, Props: props}
 }
 
-func p(name string, val any) psProp { return psProp{name: name, val: val} }
+func P(name string, val any) Prop { return Prop{Name: name, Val: val} }
 
-func (o *psObj) get(name string) (any, bool) {
-	for _, pr := range o.props {
-		if strings.EqualFold(pr.name, name) {
-			return pr.val, true
+func (o *Object) Get(name string) (any, bool) {
+	for _, pr := range o.Props {
+		if strings.EqualFold(pr.Name, name) {
+			return pr.Val, true
 		}
 	}
 	return nil, false
 }
 
-func (o *psObj) toString() string {
-	if o.custom {
+func (o *Object) String() string {
+	if o.Custom {
 		var b strings.Builder
 		b.WriteString("@{")
-		for i, pr := range o.props {
+		for i, pr := range o.Props {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(pr.name + "=" + invariantString(pr.val))
+			b.WriteString(pr.Name + "=" + String(pr.Val))
 		}
 		b.WriteString("}")
 		return b.String()
 	}
-	if o.str != "" {
-		return o.str
+	if o.Str != "" {
+		return o.Str
 	}
-	return o.typeName
+	return o.TypeName
 }
 
-func newHash() *psHash { return &psHash{vals: map[string]any{}} }
+func NewHash() *Hash { return &Hash{Vals: map[string]any{}} }
 
-func (hs *psHash) set(k string, v any) {
+func (hs *Hash) Set(k string, v any) {
 	lk := strings.ToLower(k)
-	if _, ok := hs.vals[lk]; !ok {
-		hs.keys = append(hs.keys, k)
+	if _, ok := hs.Vals[lk]; !ok {
+		hs.Keys = append(hs.Keys, k)
 	}
-	hs.vals[lk] = v
+	hs.Vals[lk] = v
 }
 
-func (hs *psHash) get(k string) (any, bool) {
-	v, ok := hs.vals[strings.ToLower(k)]
+func (hs *Hash) Get(k string) (any, bool) {
+	v, ok := hs.Vals[strings.ToLower(k)]
 	return v, ok
 }
 
 // --- scalar conversions ---
 
-// invariantString converts like PowerShell's string conversion with the
+// String converts like PowerShell's string conversion with the
 // invariant culture ("$x" expansion, string parameters).
-func invariantString(v any) string {
+func String(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -145,25 +145,25 @@ func invariantString(v any) string {
 		return formatFloat(x)
 	case time.Time:
 		return x.Format("01/02/2006 15:04:05")
-	case psEnum:
-		return x.name
+	case Enum:
+		return x.Name
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = invariantString(e)
+			parts[i] = String(e)
 		}
 		return strings.Join(parts, " ")
-	case *psObj:
-		return x.toString()
-	case *psHash:
+	case *Object:
+		return x.String()
+	case *Hash:
 		return "System.Collections.Hashtable"
-	case *psBlock:
+	case *Block:
 		return x.text
 	case []byte:
 		return "System.Byte[]"
 	case psEncoding:
 		return "System.Text.UTF8Encoding"
-	case *psFormatted:
+	case *Formatted:
 		return x.text
 	case psTextReader:
 		return "System.IO.SyncTextReader"
@@ -181,29 +181,29 @@ func formatFloat(f float64) string {
 
 // displayString converts a property value for a list or table cell in the
 // host's culture: dates short, collections as {a, b, c, d...}.
-func (t *texts) displayString(v any) string {
+func (t *Culture) Display(v any) string {
 	switch x := v.(type) {
 	case time.Time:
 		if x.IsZero() {
 			return ""
 		}
-		return t.dateTime(x)
+		return t.DateTime(x)
 	case []any:
 		parts := make([]string, 0, 4)
 		for i, e := range x {
 			if i == 4 {
 				return "{" + strings.Join(parts, ", ") + "...}"
 			}
-			parts = append(parts, t.displayString(e))
+			parts = append(parts, t.Display(e))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case []string:
-		return t.displayString(stringsToAny(x))
+		return t.Display(FromStrings(x))
 	}
-	return invariantString(v)
+	return String(v)
 }
 
-func stringsToAny(ss []string) []any {
+func FromStrings(ss []string) []any {
 	if ss == nil {
 		return nil
 	}
@@ -214,8 +214,8 @@ func stringsToAny(ss []string) []any {
 	return out
 }
 
-// truthy is PowerShell's conversion to bool.
-func truthy(v any) bool {
+// Truthy is PowerShell's conversion to bool.
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -238,17 +238,17 @@ func truthy(v any) bool {
 		case 0:
 			return false
 		case 1:
-			return truthy(x[0])
+			return Truthy(x[0])
 		}
 		return true
-	case psEnum:
-		return x.val != 0
+	case Enum:
+		return x.Val != 0
 	}
 	return true
 }
 
-// toNumber converts to a float for arithmetic and comparison.
-func toNumber(v any) (float64, bool) {
+// Number converts to a float for arithmetic and comparison.
+func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
 		return float64(x), true
@@ -265,15 +265,15 @@ func toNumber(v any) (float64, bool) {
 			return 1, true
 		}
 		return 0, true
-	case psEnum:
-		return float64(x.val), true
+	case Enum:
+		return float64(x.Val), true
 	case string:
 		s := strings.TrimSpace(x)
 		if s == "" {
 			return 0, true
 		}
-		if n, ok := parseNumber(s); ok {
-			return toNumber(n)
+		if n, ok := ParseNumber(s); ok {
+			return Number(n)
 		}
 	case nil:
 		return 0, true
@@ -281,8 +281,16 @@ func toNumber(v any) (float64, bool) {
 	return 0, false
 }
 
-// parseNumber parses a PowerShell numeric literal: 42, -1, 0x1F, 1.5, 10GB.
-func parseNumber(s string) (any, bool) {
+// Multipliers of PowerShell's numeric suffixes (10GB).
+const (
+	kib = int64(1) << 10
+	mib = kib << 10
+	gib = mib << 10
+	tib = gib << 10
+)
+
+// ParseNumber parses a PowerShell numeric literal: 42, -1, 0x1F, 1.5, 10GB.
+func ParseNumber(s string) (any, bool) {
 	if s == "" {
 		return nil, false
 	}
@@ -373,7 +381,7 @@ func writeJSONCompact(b *strings.Builder, v any, depth, max int) {
 			b.WriteString("false")
 		}
 	case int, int64, uint32, uint64:
-		b.WriteString(invariantString(x))
+		b.WriteString(String(x))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			b.WriteString(jsonQuote(formatFloat(x)))
@@ -382,13 +390,13 @@ func writeJSONCompact(b *strings.Builder, v any, depth, max int) {
 		}
 	case time.Time:
 		b.WriteString(`"\/Date(` + strconv.FormatInt(x.UnixMilli(), 10) + `)\/"`)
-	case psEnum:
-		b.WriteString(strconv.FormatInt(x.val, 10))
+	case Enum:
+		b.WriteString(strconv.FormatInt(x.Val, 10))
 	case []string:
-		writeJSONCompact(b, stringsToAny(x), depth, max)
+		writeJSONCompact(b, FromStrings(x), depth, max)
 	case []any:
 		if depth > max {
-			b.WriteString(jsonQuote(invariantString(x)))
+			b.WriteString(jsonQuote(String(x)))
 			return
 		}
 		b.WriteByte('[')
@@ -399,38 +407,38 @@ func writeJSONCompact(b *strings.Builder, v any, depth, max int) {
 			writeJSONCompact(b, e, depth+1, max)
 		}
 		b.WriteByte(']')
-	case *psObj:
+	case *Object:
 		if depth > max {
-			b.WriteString(jsonQuote(x.toString()))
+			b.WriteString(jsonQuote(x.String()))
 			return
 		}
 		b.WriteByte('{')
-		for i, pr := range x.props {
+		for i, pr := range x.Props {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(jsonQuote(pr.name))
+			b.WriteString(jsonQuote(pr.Name))
 			b.WriteByte(':')
-			writeJSONCompact(b, pr.val, depth+1, max)
+			writeJSONCompact(b, pr.Val, depth+1, max)
 		}
 		b.WriteByte('}')
-	case *psHash:
+	case *Hash:
 		if depth > max {
-			b.WriteString(jsonQuote(invariantString(x)))
+			b.WriteString(jsonQuote(String(x)))
 			return
 		}
 		b.WriteByte('{')
-		for i, k := range x.keys {
+		for i, k := range x.Keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteString(jsonQuote(k))
 			b.WriteByte(':')
-			writeJSONCompact(b, x.vals[strings.ToLower(k)], depth+1, max)
+			writeJSONCompact(b, x.Vals[strings.ToLower(k)], depth+1, max)
 		}
 		b.WriteByte('}')
 	default:
-		b.WriteString(jsonQuote(invariantString(x)))
+		b.WriteString(jsonQuote(String(x)))
 	}
 }
 
@@ -605,9 +613,9 @@ func utf16Len(s string) int {
 
 // --- console formatting ---
 
-// cellWidth is the console width of s: East Asian wide characters take two
+// CellWidth is the console width of s: East Asian wide characters take two
 // cells.
-func cellWidth(s string) int {
+func CellWidth(s string) int {
 	w := 0
 	for _, r := range s {
 		w += runeCells(r)
@@ -631,75 +639,75 @@ func runeCells(r rune) int {
 }
 
 func padRight(s string, w int) string {
-	if d := w - cellWidth(s); d > 0 {
+	if d := w - CellWidth(s); d > 0 {
 		return s + strings.Repeat(" ", d)
 	}
 	return s
 }
 
 func padLeft(s string, w int) string {
-	if d := w - cellWidth(s); d > 0 {
+	if d := w - CellWidth(s); d > 0 {
 		return strings.Repeat(" ", d) + s
 	}
 	return s
 }
 
 // formatList renders objects as Format-List does.
-func (t *texts) formatList(objs []*psObj, props []string) string {
+func (t *Culture) formatList(objs []*Object, props []string) string {
 	var b strings.Builder
 	b.WriteString("\r\n")
 	for _, o := range objs {
 		names := props
 		if len(names) == 0 {
-			names = o.list
+			names = o.List
 		}
 		if len(names) == 0 || (len(names) == 1 && names[0] == "*") {
-			names = make([]string, len(o.props))
-			for i, pr := range o.props {
-				names[i] = pr.name
+			names = make([]string, len(o.Props))
+			for i, pr := range o.Props {
+				names[i] = pr.Name
 			}
 		}
 		names = expandWildcards(o, names)
 		w := 0
 		for _, n := range names {
-			if c := cellWidth(n); c > w {
+			if c := CellWidth(n); c > w {
 				w = c
 			}
 		}
 		b.WriteString("\r\n")
 		for _, n := range names {
-			v, _ := o.get(n)
+			v, _ := o.Get(n)
 			name := n
 			if pn, ok := o.propName(n); ok {
 				name = pn
 			}
-			b.WriteString(padRight(name, w) + " : " + t.displayString(v) + "\r\n")
+			b.WriteString(padRight(name, w) + " : " + t.Display(v) + "\r\n")
 		}
 	}
 	b.WriteString("\r\n\r\n")
 	return b.String()
 }
 
-func (o *psObj) propName(n string) (string, bool) {
-	for _, pr := range o.props {
-		if strings.EqualFold(pr.name, n) {
-			return pr.name, true
+func (o *Object) propName(n string) (string, bool) {
+	for _, pr := range o.Props {
+		if strings.EqualFold(pr.Name, n) {
+			return pr.Name, true
 		}
 	}
 	return "", false
 }
 
 // expandWildcards expands property names with * against o's properties.
-func expandWildcards(o *psObj, names []string) []string {
+func expandWildcards(o *Object, names []string) []string {
 	var out []string
 	for _, n := range names {
 		if !strings.ContainsAny(n, "*?") {
 			out = append(out, n)
 			continue
 		}
-		for _, pr := range o.props {
-			if wildcardMatch(n, pr.name) {
-				out = append(out, pr.name)
+		for _, pr := range o.Props {
+			if Like(n, pr.Name) {
+				out = append(out, pr.Name)
 			}
 		}
 	}
@@ -708,50 +716,50 @@ func expandWildcards(o *psObj, names []string) []string {
 
 // formatTable renders objects as Format-Table does: columns as wide as
 // their widest cell, numbers right-aligned, optional group headers.
-func (t *texts) formatTable(objs []*psObj, props []string) string {
+func (t *Culture) formatTable(objs []*Object, props []string) string {
 	if len(objs) == 0 {
 		return ""
 	}
-	cols := objs[0].cols
+	cols := objs[0].Cols
 	if len(props) > 0 || len(cols) == 0 {
 		names := props
 		if len(names) == 0 {
-			for _, pr := range objs[0].props {
-				names = append(names, pr.name)
+			for _, pr := range objs[0].Props {
+				names = append(names, pr.Name)
 			}
 		}
 		names = expandWildcards(objs[0], names)
-		cols = make([]tableCol, 0, len(names))
+		cols = make([]Column, 0, len(names))
 		for _, n := range names {
 			n := n
 			header := n
 			if pn, ok := objs[0].propName(n); ok {
 				header = pn
 			}
-			v, _ := objs[0].get(n)
+			v, _ := objs[0].Get(n)
 			_, isNum := v.(int64)
 			switch v.(type) {
 			case uint32, uint64, float64, int:
 				isNum = true
 			}
-			cols = append(cols, tableCol{header: header, right: isNum, value: func(o *psObj) string {
-				x, _ := o.get(n)
-				return t.displayString(x)
+			cols = append(cols, Column{Header: header, Right: isNum, Value: func(o *Object) string {
+				x, _ := o.Get(n)
+				return t.Display(x)
 			}})
 		}
 	}
 	var b strings.Builder
-	group := objs[0].groupBy
+	group := objs[0].GroupBy
 	start := 0
 	for start < len(objs) {
 		end := start + 1
 		gv := ""
 		if group != "" && len(props) == 0 {
-			v, _ := objs[start].get(group)
-			gv = invariantString(v)
+			v, _ := objs[start].Get(group)
+			gv = String(v)
 			for end < len(objs) {
-				v2, _ := objs[end].get(group)
-				if invariantString(v2) != gv {
+				v2, _ := objs[end].Get(group)
+				if String(v2) != gv {
 					break
 				}
 				end++
@@ -767,18 +775,18 @@ func (t *texts) formatTable(objs []*psObj, props []string) string {
 	return b.String()
 }
 
-func (t *texts) tableBlock(objs []*psObj, cols []tableCol) string {
+func (t *Culture) tableBlock(objs []*Object, cols []Column) string {
 	cells := make([][]string, len(objs))
 	widths := make([]int, len(cols))
 	for i, c := range cols {
-		widths[i] = cellWidth(c.header)
+		widths[i] = CellWidth(c.Header)
 	}
 	for r, o := range objs {
 		cells[r] = make([]string, len(cols))
 		for i, c := range cols {
-			s := c.value(o)
+			s := c.Value(o)
 			cells[r][i] = s
-			if w := cellWidth(s); w > widths[i] {
+			if w := CellWidth(s); w > widths[i] {
 				widths[i] = w
 			}
 		}
@@ -788,11 +796,11 @@ func (t *texts) tableBlock(objs []*psObj, cols []tableCol) string {
 		for i, c := range cols {
 			v := vals[i]
 			if dashes {
-				v = strings.Repeat("-", cellWidth(c.header))
+				v = strings.Repeat("-", CellWidth(c.Header))
 			}
 			last := i == len(cols)-1
 			switch {
-			case c.right:
+			case c.Right:
 				v = padLeft(v, widths[i])
 			case !last:
 				v = padRight(v, widths[i])
@@ -808,7 +816,7 @@ func (t *texts) tableBlock(objs []*psObj, cols []tableCol) string {
 	b.WriteString("\r\n")
 	headers := make([]string, len(cols))
 	for i, c := range cols {
-		headers[i] = c.header
+		headers[i] = c.Header
 	}
 	b.WriteString(line(headers, false))
 	b.WriteString(line(headers, true))
@@ -819,39 +827,39 @@ func (t *texts) tableBlock(objs []*psObj, cols []tableCol) string {
 }
 
 // isList reports whether o displays as a list by default.
-func (o *psObj) isList() bool {
-	switch o.view {
-	case viewList:
+func (o *Object) isList() bool {
+	switch o.View {
+	case ViewList:
 		return true
-	case viewTable:
+	case ViewTable:
 		return false
 	}
-	return len(o.props) > 4
+	return len(o.Props) > 4
 }
 
 // outDefault renders pipeline output the way Out-Default does at the end of
 // a statement.
-func (t *texts) outDefault(items []any) string {
+func (t *Culture) outDefault(items []any) string {
 	var b strings.Builder
 	for i := 0; i < len(items); {
 		switch x := items[i].(type) {
 		case nil:
 			i++
-		case *psFormatted:
+		case *Formatted:
 			b.WriteString(x.text)
 			i++
-		case *psObj:
+		case *Object:
 			j := i + 1
 			for j < len(items) {
-				y, ok := items[j].(*psObj)
-				if !ok || y.typeName != x.typeName {
+				y, ok := items[j].(*Object)
+				if !ok || y.TypeName != x.TypeName {
 					break
 				}
 				j++
 			}
-			group := make([]*psObj, 0, j-i)
+			group := make([]*Object, 0, j-i)
 			for _, it := range items[i:j] {
-				group = append(group, it.(*psObj))
+				group = append(group, it.(*Object))
 			}
 			if x.isList() {
 				b.WriteString(t.formatList(group, nil))
@@ -859,30 +867,30 @@ func (t *texts) outDefault(items []any) string {
 				b.WriteString(t.formatTable(group, nil))
 			}
 			i = j
-		case *psHash:
-			rows := make([]*psObj, 0, len(x.keys))
-			for _, k := range x.keys {
-				rows = append(rows, newObj("System.Collections.DictionaryEntry", p("Name", k), p("Value", x.vals[strings.ToLower(k)])))
+		case *Hash:
+			rows := make([]*Object, 0, len(x.Keys))
+			for _, k := range x.Keys {
+				rows = append(rows, NewObject("System.Collections.DictionaryEntry", P("Name", k), P("Value", x.Vals[strings.ToLower(k)])))
 			}
 			b.WriteString(t.formatTable(rows, nil))
 			i++
 		case time.Time:
-			b.WriteString("\r\n" + t.longDateTime(x) + "\r\n\r\n\r\n")
+			b.WriteString("\r\n" + t.LongDateTime(x) + "\r\n\r\n\r\n")
 			i++
 		case []any:
 			b.WriteString(t.outDefault(x))
 			i++
 		default:
-			b.WriteString(invariantString(x) + "\r\n")
+			b.WriteString(String(x) + "\r\n")
 			i++
 		}
 	}
 	return b.String()
 }
 
-// sizeString formats a byte count the way the Storage module's views do:
+// SizeString formats a byte count the way the Storage module's views do:
 // "126.45 GB", "500 MB", "2 TB".
-func sizeString(n int64) string {
+func SizeString(n int64) string {
 	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
 	f := float64(n)
 	u := 0
@@ -895,28 +903,7 @@ func sizeString(n int64) string {
 	return s + " " + units[u]
 }
 
-// vssSize formats like vssadmin and wbadmin: three significant digits,
-// "2.06 GB", "11.8 GB", "500 MB".
-func vssSize(n int64) string {
-	units := []string{"B", "KB", "MB", "GB", "TB"}
-	f := float64(n)
-	u := 0
-	for f >= 1000 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	switch {
-	case f >= 100:
-		return strconv.FormatFloat(math.Floor(f), 'f', 0, 64) + " " + units[u]
-	case f >= 10:
-		return strconv.FormatFloat(math.Floor(f*10)/10, 'f', 1, 64) + " " + units[u]
-	}
-	return strconv.FormatFloat(math.Floor(f*100)/100, 'f', 2, 64) + " " + units[u]
-}
-
-// wildcardMatch matches PowerShell -like patterns (* ? and [a-z]),
-// case-insensitively.
-func wildcardMatch(pattern, s string) bool {
+func Like(pattern, s string) bool {
 	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
 	return wmatch([]rune(pattern), []rune(s))
 }

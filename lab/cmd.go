@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 )
 
@@ -475,8 +474,7 @@ func (e *execEnv) runPowerShellArgs(args []string) int {
 		b, _ := readAllCtx(e.ctx, e.stdin)
 		script = string(b)
 	}
-	r := newPSRun(e)
-	return r.runScript(script)
+	return e.runPS(script)
 }
 
 // decodeEncodedCommand decodes base64 of UTF-16LE text.
@@ -490,16 +488,4 @@ func decodeEncodedCommand(s string) (string, bool) {
 		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 	}
 	return string(utf16.Decode(u)), true
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -1,4 +1,4 @@
-package lab
+package ps
 
 import (
 	"fmt"
@@ -96,7 +96,8 @@ type syntaxError struct {
 	length int
 	msg    string
 	id     string
-	lab    bool // a construct the lab does not simulate
+	lab    bool    // a construct the interpreter does not run
+	src    *source // set by Parse
 }
 
 func (e *syntaxError) Error() string { return e.msg }

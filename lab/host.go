@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // Byte units.
@@ -245,6 +247,7 @@ type Host struct {
 
 	cmds    []cmdEntry
 	cmdlets map[string]*cmdletEntry
+	scripts *ps.Cache
 }
 
 // Name is the host name.
@@ -580,4 +583,39 @@ func (h *Host) addRestoreEventLocked(at time.Time) {
 // left-to-right marks Windows puts around date parts.
 func eventTime(t time.Time) string {
 	return "\u200e" + t.UTC().Format("2006") + "\u200e-\u200e" + t.UTC().Format("01") + "\u200e-\u200e" + t.UTC().Format("02") + "T" + t.UTC().Format("15:04:05.000000000") + "Z"
+}
+
+// envVar returns an environment variable of the simulated server.
+func (h *Host) envVar(name, user string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "computername":
+		return strings.ToUpper(h.name), true
+	case "username":
+		return user, true
+	case "userdomain":
+		return strings.ToUpper(h.name), true
+	case "userdnsdomain":
+		return strings.ToUpper(h.domain), true
+	case "systemroot", "windir":
+		return `C:\Windows`, true
+	case "systemdrive":
+		return "C:", true
+	case "programfiles":
+		return `C:\Program Files`, true
+	case "programdata":
+		return `C:\ProgramData`, true
+	case "userprofile":
+		return `C:\Users\` + user, true
+	case "temp", "tmp":
+		return `C:\Users\` + user + `\AppData\Local\Temp`, true
+	case "processor_architecture":
+		return "AMD64", true
+	case "os":
+		return "Windows_NT", true
+	case "number_of_processors":
+		return "4", true
+	case "comspec":
+		return `C:\Windows\system32\cmd.exe`, true
+	}
+	return "", false
 }

@@ -1,6 +1,7 @@
-package lab
+package ps
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,11 +21,12 @@ type psEncoding struct{ utf16 bool }
 // psTextReader is [Console]::In.
 type psTextReader struct{}
 
-// psRun runs one PowerShell script on a host.
-type psRun struct {
-	env      *execEnv
-	h        *Host
-	t        *texts
+// runner runs one PowerShell script on a host.
+type runner struct {
+	ctx      context.Context
+	sess     Session
+	h        Host
+	t        *Culture
 	vars     map[string]any
 	clixml   []string // <S S="..."> elements for stderr
 	eap      string
@@ -32,6 +34,7 @@ type psRun struct {
 	lastExit any
 	stdin    *string
 	curItem  []any // $_ stack
+	inTry    int   // >0 inside a try block: terminating errors go to its catch
 	mergeErr int   // >0 while 2>&1 is in effect
 	muteErr  int   // >0 while 2>$null is in effect
 	curSrc   *source
@@ -39,49 +42,62 @@ type psRun struct {
 	curLen   int
 }
 
+// ExitError ends the script with an exit code, as `exit N` does; a Host's
+// command returns it to stop the script (a cancelled wait, for example).
+type ExitError struct{ Code int }
+
 // Control flow.
 type (
-	psExitErr   struct{ code int }
 	psReturnErr struct{}
 	// psTermErr is a terminating error; stop means it ends the script.
 	psTermErr struct {
-		rec  *errRecord
+		rec  *ErrorRecord
 		stop bool
 	}
 )
 
-func (e *psExitErr) Error() string   { return fmt.Sprintf("exit %d", e.code) }
+func (e *ExitError) Error() string   { return fmt.Sprintf("exit %d", e.Code) }
 func (e *psReturnErr) Error() string { return "return" }
-func (e *psTermErr) Error() string   { return e.rec.msg }
+func (e *psTermErr) Error() string   { return e.rec.Message }
 
-func newPSRun(env *execEnv) *psRun {
-	return &psRun{env: env, h: env.h, t: env.h.t, vars: map[string]any{}, eap: "Continue", lastOK: true}
+func newRunner(ctx context.Context, sess Session) *runner {
+	return &runner{ctx: ctx, sess: sess, h: sess.Host, t: sess.Culture, vars: map[string]any{}, eap: "Continue", lastOK: true}
 }
 
-// runScript parses and runs a script; it returns the exit code and writes
-// the CLIXML error stream to stderr at the end.
-func (r *psRun) runScript(text string) int {
+// Run parses (or takes from sess.Scripts) and runs a script; it returns
+// the exit code, having written output to sess.Stdout and the error stream
+// to sess.Stderr as one CLIXML document, the way powershell.exe does over
+// WinRM. A syntax error is a ParserError record and exit code 1.
+func Run(ctx context.Context, sess Session, text string) int {
+	r := newRunner(ctx, sess)
 	code := r.runText(text)
 	r.flushErrors()
 	return code
 }
 
-func (r *psRun) runText(text string) int {
-	src := newSource(text)
-	stmts, err := parseScript(src)
+// parse parses through the session's cache when it has one.
+func (r *runner) parse(text string) (*Script, error) {
+	if r.sess.Scripts != nil {
+		return r.sess.Scripts.Parse(text)
+	}
+	return Parse(text)
+}
+
+func (r *runner) runText(text string) int {
+	sc, err := r.parse(text)
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
-			r.addError(r.parseErrorRecord(se, src))
+			r.addError(r.parseErrorRecord(se, se.src))
 		}
 		return 1
 	}
-	err = r.execTop(stmts, src)
+	err = r.execTop(sc.stmts, sc.src)
 	return r.exitCode(err)
 }
 
-func (r *psRun) exitCode(err error) int {
-	var ex *psExitErr
+func (r *runner) exitCode(err error) int {
+	var ex *ExitError
 	var te *psTermErr
 	var re *psReturnErr
 	switch {
@@ -91,7 +107,7 @@ func (r *psRun) exitCode(err error) int {
 		}
 		return 1
 	case errors.As(err, &ex):
-		return ex.code
+		return ex.Code
 	case errors.As(err, &te):
 		return 1
 	}
@@ -99,10 +115,10 @@ func (r *psRun) exitCode(err error) int {
 }
 
 // execTop runs statements writing each statement's output as it ends.
-func (r *psRun) execTop(stmts []*stmt, src *source) error {
+func (r *runner) execTop(stmts []*stmt, src *source) error {
 	for _, st := range stmts {
-		if err := r.env.ctx.Err(); err != nil {
-			return &psExitErr{code: 1}
+		if err := r.ctx.Err(); err != nil {
+			return &ExitError{Code: 1}
 		}
 		out, err := r.execStmt(st, src, true)
 		if len(out) > 0 {
@@ -110,11 +126,11 @@ func (r *psRun) execTop(stmts []*stmt, src *source) error {
 		}
 		if err != nil {
 			var te *psTermErr
-			if errors.As(err, &te) {
+			if errors.As(err, &te) && r.inTry == 0 {
 				r.addError(te.rec)
 				r.lastOK = false
 				if te.stop || r.eap == "Stop" {
-					return &psExitErr{code: 1}
+					return &ExitError{Code: 1}
 				}
 				continue
 			}
@@ -126,14 +142,14 @@ func (r *psRun) execTop(stmts []*stmt, src *source) error {
 
 // execCollect runs statements and returns their output (for $(...),
 // @(...) and script blocks inside pipelines).
-func (r *psRun) execCollect(stmts []*stmt, src *source) ([]any, error) {
+func (r *runner) execCollect(stmts []*stmt, src *source) ([]any, error) {
 	var all []any
 	for _, st := range stmts {
 		out, err := r.execStmt(st, src, false)
 		all = append(all, out...)
 		if err != nil {
 			var te *psTermErr
-			if errors.As(err, &te) && !te.stop && r.eap != "Stop" {
+			if errors.As(err, &te) && !te.stop && r.eap != "Stop" && r.inTry == 0 {
 				r.addError(te.rec)
 				r.lastOK = false
 				continue
@@ -144,7 +160,7 @@ func (r *psRun) execCollect(stmts []*stmt, src *source) ([]any, error) {
 	return all, nil
 }
 
-func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
+func (r *runner) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 	switch st.kind {
 	case sAssign:
 		if pl := st.pipe; len(pl.elems) == 1 && pl.elems[0].x != nil && len(pl.redir) == 0 {
@@ -170,11 +186,11 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if n, ok := toNumber(unwrap(out)); ok {
+			if n, ok := Number(unwrap(out)); ok {
 				code = int(int32(int64(n)))
 			}
 		}
-		return nil, &psExitErr{code: code}
+		return nil, &ExitError{Code: code}
 	case sReturn:
 		var out []any
 		if st.pipe != nil {
@@ -185,6 +201,34 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			}
 		}
 		return out, &psReturnErr{}
+	case sIf:
+		for i, cond := range st.conds {
+			out, err := r.evalPipeline(cond, src, false)
+			if err != nil {
+				return nil, err
+			}
+			if Truthy(unwrap(out)) {
+				return r.execBody(st.bodies[i], src, top)
+			}
+		}
+		return r.execBody(st.orElse, src, top)
+	case sForeach:
+		items, err := r.evalPipeline(st.pipe, src, false)
+		if err != nil {
+			return nil, err
+		}
+		var all []any
+		for _, it := range items {
+			r.setVar(st.varName, it)
+			out, err := r.execBody(st.bodies[0], src, top)
+			all = append(all, out...)
+			if err != nil {
+				return all, err
+			}
+		}
+		return all, nil
+	case sTry:
+		return r.execTry(st, src, top)
 	case sThrow:
 		msg := "ScriptHalted"
 		if st.pipe != nil {
@@ -192,9 +236,9 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			msg = invariantString(unwrap(out))
+			msg = String(unwrap(out))
 		}
-		rec := &errRecord{msg: msg, category: "OperationStopped", target: msg, targetType: "String", exception: "RuntimeException", fqid: msg, src: src, pos: st.start, length: st.end - st.start}
+		rec := &ErrorRecord{Message: msg, Category: "OperationStopped", Target: msg, TargetType: "String", Exception: "RuntimeException", FQID: msg, src: src, pos: st.start, length: st.end - st.start}
 		return nil, &psTermErr{rec: rec, stop: true}
 	}
 	// A lone `& {script block}` statement streams like the top level.
@@ -203,7 +247,7 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if b, ok := v.(*psBlock); ok {
+		if b, ok := v.(*Block); ok {
 			err := r.execTop(b.stmts, b.src)
 			var re *psReturnErr
 			if errors.As(err, &re) {
@@ -215,8 +259,58 @@ func (r *psRun) execStmt(st *stmt, src *source, top bool) ([]any, error) {
 	return r.evalPipeline(st.pipe, src, top)
 }
 
+// execBody runs the statements of an if, foreach or try body: at the top
+// level their output is written as each statement ends, inside an
+// expression it is collected.
+func (r *runner) execBody(body []*stmt, src *source, top bool) ([]any, error) {
+	if top {
+		return nil, r.execTop(body, src)
+	}
+	return r.execCollect(body, src)
+}
+
+// execTry runs try/catch/finally: a terminating error in the try body
+// (a throw, a statement-terminating error, a cmdlet's error under
+// -ErrorAction Stop) runs the catch body with $_ the error record; exit and
+// return pass through; finally always runs.
+func (r *runner) execTry(st *stmt, src *source, top bool) ([]any, error) {
+	r.inTry++
+	out, err := r.execBody(st.bodies[0], src, top)
+	r.inTry--
+	var te *psTermErr
+	if err != nil && errors.As(err, &te) && st.hasCatch {
+		r.lastOK = true // the error is handled
+		r.curItem = append(r.curItem, errorObject(te.rec))
+		var cout []any
+		cout, err = r.execBody(st.catch, src, top)
+		r.curItem = r.curItem[:len(r.curItem)-1]
+		out = append(out, cout...)
+	}
+	if st.hasFinal {
+		fout, ferr := r.execBody(st.final, src, top)
+		out = append(out, fout...)
+		if ferr != nil {
+			return out, ferr
+		}
+	}
+	return out, err
+}
+
+// errorObject is $_ in a catch block: an ErrorRecord whose string is the
+// message, with .Exception.Message, .FullyQualifiedErrorId,
+// .CategoryInfo.Category and .TargetObject.
+func errorObject(rec *ErrorRecord) *Object {
+	exc := NewObject("System.Management.Automation."+rec.Exception, P("Message", rec.Message))
+	exc.Str = rec.Message
+	cat := NewObject("System.Management.Automation.ErrorCategoryInfo", P("Category", rec.Category), P("Activity", rec.Activity), P("TargetName", rec.Target))
+	o := NewObject("System.Management.Automation.ErrorRecord",
+		P("Exception", exc), P("TargetObject", rec.Target), P("CategoryInfo", cat), P("FullyQualifiedErrorId", rec.FQID))
+	o.Str = rec.Message
+	return o
+}
+
 // evalPipeline runs a pipeline and returns what its last element outputs.
-func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error) {
+func (r *runner) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error) {
 	discardOut := false
 	for _, rd := range pl.redir {
 		switch {
@@ -243,7 +337,7 @@ func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error)
 		case el.x != nil:
 			var v any
 			v, err = r.eval(el.x, src)
-			out = enumerate(v)
+			out = Enumerate(v)
 		default:
 			out, err = r.invoke(el, input, hasInput || i > 0, src)
 		}
@@ -258,16 +352,16 @@ func (r *psRun) evalPipeline(pl *pipeline, src *source, top bool) ([]any, error)
 	return input, nil
 }
 
-// enumerate turns a value into pipeline items: arrays unroll, $null is no
+// Enumerate turns a value into pipeline items: arrays unroll, $null is no
 // item.
-func enumerate(v any) []any {
+func Enumerate(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		return x
 	case []string:
-		return stringsToAny(x)
+		return FromStrings(x)
 	}
 	return []any{v}
 }
@@ -284,19 +378,19 @@ func unwrap(items []any) any {
 }
 
 // write sends text to stdout now.
-func (r *psRun) write(s string) {
+func (r *runner) write(s string) {
 	if s != "" {
-		_, _ = io.WriteString(r.env.stdout, s)
+		_, _ = io.WriteString(r.sess.Stdout, s)
 	}
 }
 
 // --- variables ---
 
-func (r *psRun) setVar(name string, v any) {
+func (r *runner) setVar(name string, v any) {
 	ln := strings.ToLower(name)
 	switch ln {
 	case "erroractionpreference":
-		s := invariantString(v)
+		s := String(v)
 		for _, ok := range []string{"Continue", "Stop", "SilentlyContinue", "Ignore", "Inquire"} {
 			if strings.EqualFold(s, ok) {
 				r.eap = ok
@@ -306,7 +400,7 @@ func (r *psRun) setVar(name string, v any) {
 	r.vars[ln] = v
 }
 
-func (r *psRun) getVar(name string) any {
+func (r *runner) getVar(name string) any {
 	ln := strings.ToLower(name)
 	switch ln {
 	case "true":
@@ -329,14 +423,14 @@ func (r *psRun) getVar(name string) any {
 	case "pid":
 		return int64(4242)
 	case "psversiontable":
-		hs := newHash()
-		hs.set("PSVersion", "5.1."+strings.TrimPrefix(r.h.build, "10.0."))
-		hs.set("PSEdition", "Desktop")
-		hs.set("BuildVersion", r.h.build)
-		hs.set("CLRVersion", "4.0.30319.42000")
-		hs.set("WSManStackVersion", "3.0")
-		hs.set("PSRemotingProtocolVersion", "2.3")
-		hs.set("SerializationVersion", "1.1.0.1")
+		hs := NewHash()
+		hs.Set("PSVersion", "5.1."+strings.TrimPrefix(r.sess.Build, "10.0."))
+		hs.Set("PSEdition", "Desktop")
+		hs.Set("BuildVersion", r.sess.Build)
+		hs.Set("CLRVersion", "4.0.30319.42000")
+		hs.Set("WSManStackVersion", "3.0")
+		hs.Set("PSRemotingProtocolVersion", "2.3")
+		hs.Set("SerializationVersion", "1.1.0.1")
 		return hs
 	case "home":
 		return `C:\Users\` + r.user()
@@ -344,7 +438,7 @@ func (r *psRun) getVar(name string) any {
 		return `C:\Users\` + r.user() + `\Documents`
 	}
 	if strings.HasPrefix(ln, "env:") {
-		v, ok := r.h.envVar(strings.TrimPrefix(ln, "env:"), r.user())
+		v, ok := r.h.Env(strings.TrimPrefix(ln, "env:"))
 		if !ok {
 			return nil
 		}
@@ -353,51 +447,16 @@ func (r *psRun) getVar(name string) any {
 	return r.vars[ln]
 }
 
-func (r *psRun) user() string {
-	if r.env.user == "" {
+func (r *runner) user() string {
+	if r.sess.User == "" {
 		return "Administrator"
 	}
-	return r.env.user
-}
-
-// envVar returns an environment variable of the simulated server.
-func (h *Host) envVar(name, user string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "computername":
-		return strings.ToUpper(h.name), true
-	case "username":
-		return user, true
-	case "userdomain":
-		return strings.ToUpper(h.name), true
-	case "userdnsdomain":
-		return strings.ToUpper(h.domain), true
-	case "systemroot", "windir":
-		return `C:\Windows`, true
-	case "systemdrive":
-		return "C:", true
-	case "programfiles":
-		return `C:\Program Files`, true
-	case "programdata":
-		return `C:\ProgramData`, true
-	case "userprofile":
-		return `C:\Users\` + user, true
-	case "temp", "tmp":
-		return `C:\Users\` + user + `\AppData\Local\Temp`, true
-	case "processor_architecture":
-		return "AMD64", true
-	case "os":
-		return "Windows_NT", true
-	case "number_of_processors":
-		return "4", true
-	case "comspec":
-		return `C:\Windows\system32\cmd.exe`, true
-	}
-	return "", false
+	return r.sess.User
 }
 
 // --- expressions ---
 
-func (r *psRun) eval(x expr, src *source) (any, error) {
+func (r *runner) eval(x expr, src *source) (any, error) {
 	switch e := x.(type) {
 	case litExpr:
 		return e.v, nil
@@ -473,13 +532,13 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 		}
 		return out, nil
 	case hashExpr:
-		hs := newHash()
+		hs := NewHash()
 		for i, k := range e.keys {
 			v, err := r.eval(e.vals[i], src)
 			if err != nil {
 				return nil, err
 			}
-			hs.set(k, v)
+			hs.Set(k, v)
 		}
 		return hs, nil
 	case binExpr:
@@ -490,11 +549,11 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 			return nil, err
 		}
 		if e.op == "!" {
-			return !truthy(v), nil
+			return !Truthy(v), nil
 		}
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(v), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(v), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		return numberResult(-n, isFloat(v)), nil
 	case castExpr:
@@ -511,7 +570,7 @@ func (r *psRun) eval(x expr, src *source) (any, error) {
 	return nil, fmt.Errorf("eval: unknown expression %T", x)
 }
 
-func (r *psRun) evalArgs(args []expr, src *source) ([]any, error) {
+func (r *runner) evalArgs(args []expr, src *source) ([]any, error) {
 	out := make([]any, 0, len(args))
 	for _, a := range args {
 		v, err := r.eval(a, src)
@@ -524,12 +583,12 @@ func (r *psRun) evalArgs(args []expr, src *source) ([]any, error) {
 }
 
 // runtimeErr is a statement-terminating RuntimeException.
-func (r *psRun) runtimeErr(msg, category, fqid string) error {
-	return &psTermErr{rec: &errRecord{msg: msg, category: category, exception: "RuntimeException", fqid: fqid}}
+func (r *runner) runtimeErr(msg, category, fqid string) error {
+	return &psTermErr{rec: &ErrorRecord{Message: msg, Category: category, Exception: "RuntimeException", FQID: fqid}}
 }
 
 // expand resolves escapes and $var / $(...) in a double-quoted string.
-func (r *psRun) expand(raw string, src *source) (string, error) {
+func (r *runner) expand(raw string, src *source) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
@@ -570,20 +629,19 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 				}
 			}
 			inner := raw[i+2 : min(j, len(raw))]
-			sub := newSource(inner)
-			stmts, err := parseScript(sub)
+			sub, err := r.parse(inner)
 			if err != nil {
 				var se *syntaxError
 				if errors.As(err, &se) {
-					return "", &psTermErr{rec: r.parseErrorRecord(se, sub), stop: true}
+					return "", &psTermErr{rec: r.parseErrorRecord(se, se.src), stop: true}
 				}
 				return "", err
 			}
-			out, err := r.execCollect(stmts, sub)
+			out, err := r.execCollect(sub.stmts, sub.src)
 			if err != nil {
 				return "", err
 			}
-			b.WriteString(invariantString(unwrapJoin(out)))
+			b.WriteString(String(unwrapJoin(out)))
 			i = j
 		case c == '$' && i+1 < len(raw) && raw[i+1] == '{':
 			end := strings.IndexByte(raw[i+2:], '}')
@@ -591,7 +649,7 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 				b.WriteString(raw[i:])
 				return b.String(), nil
 			}
-			b.WriteString(invariantString(r.getVar(raw[i+2 : i+2+end])))
+			b.WriteString(String(r.getVar(raw[i+2 : i+2+end])))
 			i += 2 + end
 		case c == '$' && i+1 < len(raw) && (isIdentStart(rune(raw[i+1])) || raw[i+1] == '_' || raw[i+1] == '?'):
 			j := i + 1
@@ -608,16 +666,16 @@ func (r *psRun) expand(raw string, src *source) (string, error) {
 							j++
 						}
 					} else {
-						return "", &psTermErr{rec: &errRecord{
-							msg:       "Variable reference is not valid. ':' was not followed by a valid variable name character. Consider using ${} to delimit the name.",
-							category:  "ParserError",
-							exception: "ParentContainsErrorRecordException",
-							fqid:      "InvalidVariableReferenceWithDrive",
+						return "", &psTermErr{rec: &ErrorRecord{
+							Message:   "Variable reference is not valid. ':' was not followed by a valid variable name character. Consider using ${} to delimit the name.",
+							Category:  "ParserError",
+							Exception: "ParentContainsErrorRecordException",
+							FQID:      "InvalidVariableReferenceWithDrive",
 						}, stop: true}
 					}
 				}
 			}
-			b.WriteString(invariantString(r.getVar(raw[i+1 : j])))
+			b.WriteString(String(r.getVar(raw[i+1 : j])))
 			i = j - 1
 		default:
 			b.WriteByte(c)
@@ -636,33 +694,33 @@ func unwrapJoin(items []any) any {
 }
 
 // member returns a property (or member-enumerates an array).
-func (r *psRun) member(v any, name string) any {
+func (r *runner) member(v any, name string) any {
 	ln := strings.ToLower(name)
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case *psObj:
-		if val, ok := x.get(name); ok {
+	case *Object:
+		if val, ok := x.Get(name); ok {
 			return val
 		}
 		if ln == "count" || ln == "length" {
 			return int64(1)
 		}
 		return nil
-	case *psHash:
+	case *Hash:
 		switch ln {
 		case "count":
-			return int64(len(x.keys))
+			return int64(len(x.Keys))
 		case "keys":
-			return stringsToAny(x.keys)
+			return FromStrings(x.Keys)
 		case "values":
-			out := make([]any, 0, len(x.keys))
-			for _, k := range x.keys {
-				out = append(out, x.vals[strings.ToLower(k)])
+			out := make([]any, 0, len(x.Keys))
+			for _, k := range x.Keys {
+				out = append(out, x.Vals[strings.ToLower(k)])
 			}
 			return out
 		}
-		val, _ := x.get(name)
+		val, _ := x.Get(name)
 		return val
 	case []any:
 		if ln == "count" || ln == "length" {
@@ -671,7 +729,7 @@ func (r *psRun) member(v any, name string) any {
 		var out []any
 		for _, e := range x {
 			if m := r.member(e, name); m != nil {
-				out = append(out, enumerate(m)...)
+				out = append(out, Enumerate(m)...)
 			}
 		}
 		return unwrap(out)
@@ -703,15 +761,15 @@ func (r *psRun) member(v any, name string) any {
 		case "date":
 			return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, x.Location())
 		case "dayofweek":
-			return psEnum{name: x.Weekday().String(), val: int64(x.Weekday())}
+			return Enum{Name: x.Weekday().String(), Val: int64(x.Weekday())}
 		case "ticks":
 			return x.UnixNano()/100 + 621355968000000000
 		}
-	case psEnum:
+	case Enum:
 		if ln == "value__" {
-			return x.val
+			return x.Val
 		}
-	case *psBlock:
+	case *Block:
 		if ln == "ast" {
 			return x.text
 		}
@@ -723,7 +781,7 @@ func (r *psRun) member(v any, name string) any {
 }
 
 // method calls a .NET method the lab knows.
-func (r *psRun) method(v any, name string, args []any) (any, error) {
+func (r *runner) method(v any, name string, args []any) (any, error) {
 	ln := strings.ToLower(name)
 	arg := func(i int) any {
 		if i < len(args) {
@@ -736,17 +794,17 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		switch ln {
 		case "trim":
 			if len(args) > 0 {
-				return strings.Trim(x, invariantString(arg(0))), nil
+				return strings.Trim(x, String(arg(0))), nil
 			}
 			return strings.TrimSpace(x), nil
 		case "trimend":
 			if len(args) > 0 {
-				return strings.TrimRight(x, invariantString(arg(0))), nil
+				return strings.TrimRight(x, String(arg(0))), nil
 			}
 			return strings.TrimRight(x, " \t\r\n"), nil
 		case "trimstart":
 			if len(args) > 0 {
-				return strings.TrimLeft(x, invariantString(arg(0))), nil
+				return strings.TrimLeft(x, String(arg(0))), nil
 			}
 			return strings.TrimLeft(x, " \t\r\n"), nil
 		case "toupper", "toupperinvariant":
@@ -754,15 +812,15 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		case "tolower", "tolowerinvariant":
 			return strings.ToLower(x), nil
 		case "contains":
-			return strings.Contains(x, invariantString(arg(0))), nil
+			return strings.Contains(x, String(arg(0))), nil
 		case "startswith":
-			return strings.HasPrefix(x, invariantString(arg(0))), nil
+			return strings.HasPrefix(x, String(arg(0))), nil
 		case "endswith":
-			return strings.HasSuffix(x, invariantString(arg(0))), nil
+			return strings.HasSuffix(x, String(arg(0))), nil
 		case "replace":
-			return strings.ReplaceAll(x, invariantString(arg(0)), invariantString(arg(1))), nil
+			return strings.ReplaceAll(x, String(arg(0)), String(arg(1))), nil
 		case "split":
-			seps := invariantString(arg(0))
+			seps := String(arg(0))
 			if seps == "" {
 				seps = " "
 			}
@@ -770,15 +828,15 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			if !strings.ContainsAny(x, seps) {
 				parts = []string{x}
 			}
-			return stringsToAny(parts), nil
+			return FromStrings(parts), nil
 		case "substring":
 			rs := []rune(x)
-			st, _ := toNumber(arg(0))
+			st, _ := Number(arg(0))
 			if int(st) > len(rs) || st < 0 {
 				break
 			}
 			if len(args) > 1 {
-				n, _ := toNumber(arg(1))
+				n, _ := Number(arg(1))
 				if int(st)+int(n) > len(rs) {
 					break
 				}
@@ -786,18 +844,18 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return string(rs[int(st):]), nil
 		case "indexof":
-			return int64(strings.Index(x, invariantString(arg(0)))), nil
+			return int64(strings.Index(x, String(arg(0)))), nil
 		case "tostring":
 			return x, nil
 		case "padleft":
-			n, _ := toNumber(arg(0))
+			n, _ := Number(arg(0))
 			return padLeft(x, int(n)), nil
 		case "padright":
-			n, _ := toNumber(arg(0))
+			n, _ := Number(arg(0))
 			return padRight(x, int(n)), nil
 		}
 	case time.Time:
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		switch ln {
 		case "adddays":
 			return x.Add(time.Duration(f * float64(24*time.Hour))), nil
@@ -814,21 +872,21 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		case "touniversaltime":
 			return x.UTC(), nil
 		case "tolocaltime":
-			return x.In(r.h.loc), nil
+			return x.In(r.h.Now().Location()), nil
 		case "toshortdatestring":
-			return x.Format(r.t.shortDate), nil
+			return x.Format(r.t.ShortDate), nil
 		case "tostring":
 			if len(args) == 0 {
-				return r.t.dateTime(x), nil
+				return r.t.DateTime(x), nil
 			}
-			return dotnetDateFormat(x, invariantString(arg(0))), nil
+			return dotnetDateFormat(x, String(arg(0))), nil
 		}
 	case psEncoding:
 		switch ln {
 		case "getstring":
 			b, ok := arg(0).([]byte)
 			if !ok {
-				return nil, r.methodException(name, len(args), fmt.Sprintf("Cannot convert argument \"bytes\", with value: \"%s\", for \"GetString\" to type \"System.Byte[]\".", invariantString(arg(0))))
+				return nil, r.methodException(name, len(args), fmt.Sprintf("Cannot convert argument \"bytes\", with value: \"%s\", for \"GetString\" to type \"System.Byte[]\".", String(arg(0))))
 			}
 			if x.utf16 {
 				u := make([]uint16, len(b)/2)
@@ -839,7 +897,7 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 		case "getbytes":
-			s := invariantString(arg(0))
+			s := String(arg(0))
 			if x.utf16 {
 				var b []byte
 				for _, u := range utf16.Encode([]rune(s)) {
@@ -859,7 +917,7 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			*r.stdin = rest
 			return strings.TrimSuffix(line, "\r"), nil
 		}
-	case *psBlock:
+	case *Block:
 		if ln == "invoke" || ln == "invokereturnasis" {
 			out, err := r.execCollect(x.stmts, x.src)
 			var re *psReturnErr
@@ -868,23 +926,23 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 			}
 			return unwrap(out), nil
 		}
-	case *psObj:
+	case *Object:
 		if ln == "tostring" {
-			return x.toString(), nil
+			return x.String(), nil
 		}
-	case *psHash:
+	case *Hash:
 		switch ln {
 		case "containskey":
-			_, ok := x.get(invariantString(arg(0)))
+			_, ok := x.Get(String(arg(0)))
 			return ok, nil
 		case "add":
-			x.set(invariantString(arg(0)), arg(1))
+			x.Set(String(arg(0)), arg(1))
 			return nil, nil
 		}
 	case []any:
 		if ln == "contains" {
 			for _, e := range x {
-				if looseEqual(e, arg(0)) {
+				if Equal(e, arg(0)) {
 					return true, nil
 				}
 			}
@@ -893,35 +951,35 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 	case int64, uint32, uint64, float64, int:
 		if ln == "tostring" {
 			if len(args) == 0 {
-				return invariantString(x), nil
+				return String(x), nil
 			}
-			return dotnetNumberFormat(x, invariantString(arg(0))), nil
+			return dotnetNumberFormat(x, String(arg(0))), nil
 		}
 	}
 	if ln == "tostring" && len(args) == 0 {
-		return invariantString(v), nil
+		return String(v), nil
 	}
 	if ln == "gettype" {
 		return typeNameOf(v), nil
 	}
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf(r.t.psMethodNotFound, typeNameOf(v), name), category: "InvalidOperation",
-		target: "", targetType: "", exception: "RuntimeException", fqid: "MethodNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf(r.t.MethodNotFound, typeNameOf(v), name), Category: "InvalidOperation",
+		Target: "", TargetType: "", Exception: "RuntimeException", FQID: "MethodNotFound",
 	}}
 }
 
-func (r *psRun) methodException(name string, n int, msg string) error {
-	return &psTermErr{rec: &errRecord{
-		msg:      fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, n, msg),
-		category: "NotSpecified", exception: "MethodInvocationException", fqid: "MethodArgumentConversionInvalidCastArgument",
+func (r *runner) methodException(name string, n int, msg string) error {
+	return &psTermErr{rec: &ErrorRecord{
+		Message:  fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, n, msg),
+		Category: "NotSpecified", Exception: "MethodInvocationException", FQID: "MethodArgumentConversionInvalidCastArgument",
 	}}
 }
 
-func (r *psRun) readStdin() string {
+func (r *runner) readStdin() string {
 	if r.stdin == nil {
 		var s string
-		if r.env.stdin != nil {
-			b, _ := readAllCtx(r.env.ctx, r.env.stdin)
+		if r.sess.Stdin != nil {
+			b, _ := readAllCtx(r.ctx, r.sess.Stdin)
 			s = string(b)
 		}
 		r.stdin = &s
@@ -953,24 +1011,24 @@ func typeNameOf(v any) string {
 		return "System.Object[]"
 	case []byte:
 		return "System.Byte[]"
-	case *psObj:
-		return x.typeName
-	case *psHash:
+	case *Object:
+		return x.TypeName
+	case *Hash:
 		return "System.Collections.Hashtable"
-	case *psBlock:
+	case *Block:
 		return "System.Management.Automation.ScriptBlock"
 	case psEncoding:
 		return "System.Text.UTF8Encoding"
 	case psTextReader:
 		return "System.IO.SyncTextReader"
-	case psEnum:
+	case Enum:
 		return "System.Enum"
 	}
 	return fmt.Sprintf("%T", v)
 }
 
 // static evaluates [Type]::Member and [Type]::Method(args).
-func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
+func (r *runner) static(typ, name string, call bool, args []any) (any, error) {
 	lt := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "system."))
 	ln := strings.ToLower(name)
 	arg := func(i int) any {
@@ -981,7 +1039,7 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 	}
 	switch lt + "::" + ln {
 	case "convert::frombase64string":
-		s := invariantString(arg(0))
+		s := String(arg(0))
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 		if err != nil {
 			return nil, r.methodException(name, len(args), "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters. ")
@@ -997,68 +1055,68 @@ func (r *psRun) static(typ, name string, call bool, args []any) (any, error) {
 	case "console::in":
 		return psTextReader{}, nil
 	case "scriptblock::create":
-		text := invariantString(arg(0))
-		src := newSource(text)
-		stmts, err := parseScript(src)
+		text := String(arg(0))
+		sc, err := r.parse(text)
 		if err != nil {
 			var se *syntaxError
 			if errors.As(err, &se) {
-				return nil, &psTermErr{rec: r.parseErrorRecord(se, src), stop: true}
+				return nil, &psTermErr{rec: r.parseErrorRecord(se, se.src), stop: true}
 			}
 			return nil, err
 		}
-		return &psBlock{text: text, stmts: stmts, src: src}, nil
+		return &Block{text: text, stmts: sc.stmts, src: sc.src}, nil
 	case "math::round":
-		f, _ := toNumber(arg(0))
-		d, _ := toNumber(arg(1))
+		f, _ := Number(arg(0))
+		d, _ := Number(arg(1))
 		m := math.Pow(10, d)
 		return math.RoundToEven(f*m) / m, nil
 	case "math::floor":
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		return math.Floor(f), nil
 	case "math::ceiling":
-		f, _ := toNumber(arg(0))
+		f, _ := Number(arg(0))
 		return math.Ceil(f), nil
 	case "math::max":
-		a, _ := toNumber(arg(0))
-		b, _ := toNumber(arg(1))
+		a, _ := Number(arg(0))
+		b, _ := Number(arg(1))
 		return numberResult(math.Max(a, b), isFloat(arg(0)) || isFloat(arg(1))), nil
 	case "math::min":
-		a, _ := toNumber(arg(0))
-		b, _ := toNumber(arg(1))
+		a, _ := Number(arg(0))
+		b, _ := Number(arg(1))
 		return numberResult(math.Min(a, b), isFloat(arg(0)) || isFloat(arg(1))), nil
 	case "datetime::now":
-		return r.h.now(), nil
+		return r.h.Now(), nil
 	case "datetime::utcnow":
 		return time.Now().UTC(), nil
 	case "datetime::today":
-		n := r.h.now()
+		n := r.h.Now()
 		return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, n.Location()), nil
 	case "environment::machinename":
-		return strings.ToUpper(r.h.name), nil
+		name, _ := r.h.Env("COMPUTERNAME")
+		return name, nil
 	case "environment::newline":
 		return "\r\n", nil
 	case "string::isnullorempty":
-		return invariantString(arg(0)) == "", nil
+		return String(arg(0)) == "", nil
 	case "string::isnullorwhitespace":
-		return strings.TrimSpace(invariantString(arg(0))) == "", nil
+		return strings.TrimSpace(String(arg(0))) == "", nil
 	case "string::join":
-		parts := enumerate(arg(1))
+		parts := Enumerate(arg(1))
 		ss := make([]string, len(parts))
 		for i, p := range parts {
-			ss[i] = invariantString(p)
+			ss[i] = String(p)
 		}
-		return strings.Join(ss, invariantString(arg(0))), nil
+		return strings.Join(ss, String(arg(0))), nil
 	}
 	_ = call
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf("Unable to find type [%s].", typ), category: "InvalidOperation",
-		target: typ, targetType: "TypeName", exception: "RuntimeException", fqid: "TypeNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf("Unable to find type [%s].", typ), Category: "InvalidOperation",
+		Target: typ, TargetType: "TypeName", Exception: "RuntimeException", FQID: "TypeNotFound",
 	}, stop: true}
 }
 
 func index(v, iv any) any {
-	n, ok := toNumber(iv)
+	n, ok := Number(iv)
 	switch x := v.(type) {
 	case []any:
 		if !ok {
@@ -1088,12 +1146,12 @@ func index(v, iv any) any {
 			return nil
 		}
 		return string(rs[i])
-	case *psHash:
-		val, _ := x.get(invariantString(iv))
+	case *Hash:
+		val, _ := x.Get(String(iv))
 		return val
-	case *psObj:
+	case *Object:
 		if s, isStr := iv.(string); isStr {
-			val, _ := x.get(s)
+			val, _ := x.Get(s)
 			return val
 		}
 		if ok && n == 0 {
@@ -1121,15 +1179,15 @@ func numberResult(f float64, float bool) any {
 }
 
 // binary evaluates operators.
-func (r *psRun) binary(e binExpr, src *source) (any, error) {
+func (r *runner) binary(e binExpr, src *source) (any, error) {
 	l, err := r.eval(e.l, src)
 	if err != nil {
 		return nil, err
 	}
-	if e.op == "and" && !truthy(l) {
+	if e.op == "and" && !Truthy(l) {
 		return false, nil
 	}
-	if e.op == "or" && truthy(l) {
+	if e.op == "or" && Truthy(l) {
 		return true, nil
 	}
 	rv, err := r.eval(e.r, src)
@@ -1138,35 +1196,35 @@ func (r *psRun) binary(e binExpr, src *source) (any, error) {
 	}
 	switch e.op {
 	case "and", "or":
-		return truthy(rv), nil
+		return Truthy(rv), nil
 	case "xor":
-		return truthy(l) != truthy(rv), nil
+		return Truthy(l) != Truthy(rv), nil
 	case "+":
 		switch x := l.(type) {
 		case string:
-			return x + invariantString(rv), nil
+			return x + String(rv), nil
 		case []any:
-			return append(slices.Clone(x), enumerate(rv)...), nil
+			return append(slices.Clone(x), Enumerate(rv)...), nil
 		case time.Time:
 			return x, nil
 		}
-		a, ok1 := toNumber(l)
-		b, ok2 := toNumber(rv)
+		a, ok1 := Number(l)
+		b, ok2 := Number(rv)
 		if !ok1 || !ok2 {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		return numberResult(a+b, isFloat(l) || isFloat(rv)), nil
 	case "-", "*", "/", "%":
 		if lt, ok := l.(time.Time); ok && e.op == "-" {
 			if rt, ok := rv.(time.Time); ok {
 				d := lt.Sub(rt)
-				return newObj("System.TimeSpan", p("Days", int64(d.Hours()/24)), p("Hours", int64(d.Hours())%24), p("TotalDays", d.Hours()/24), p("TotalHours", d.Hours()), p("TotalMinutes", d.Minutes()), p("TotalSeconds", d.Seconds())), nil
+				return NewObject("System.TimeSpan", P("Days", int64(d.Hours()/24)), P("Hours", int64(d.Hours())%24), P("TotalDays", d.Hours()/24), P("TotalHours", d.Hours()), P("TotalMinutes", d.Minutes()), P("TotalSeconds", d.Seconds())), nil
 			}
 		}
-		a, ok1 := toNumber(l)
-		b, ok2 := toNumber(rv)
+		a, ok1 := Number(l)
+		b, ok2 := Number(rv)
 		if !ok1 || !ok2 {
-			return nil, r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
+			return nil, r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(rv), "System.Int32"), "InvalidArgument", "InvalidCastFromStringToInteger")
 		}
 		fl := isFloat(l) || isFloat(rv)
 		switch e.op {
@@ -1187,14 +1245,21 @@ func (r *psRun) binary(e binExpr, src *source) (any, error) {
 			return numberResult(math.Mod(a, b), fl), nil
 		}
 	case "f":
-		return dotnetFormat(invariantString(l), enumerate(rv)), nil
+		return dotnetFormat(String(l), Enumerate(rv)), nil
 	}
 	return compareOp(e.op, l, rv)
 }
 
 func compareOp(op string, l, rv any) (any, error) {
+	caseSensitive := false
 	if len(op) > 1 && (op[0] == 'i' || op[0] == 'c') && !isBaseOp(op) && isBaseOp(op[1:]) {
+		caseSensitive = op[0] == 'c'
 		op = op[1:] // -ieq, -ceq, -ilike ...
+	}
+	if caseSensitive {
+		if v, ok := compareCase(op, l, rv); ok {
+			return v, nil
+		}
 	}
 	if arr, ok := l.([]any); ok {
 		switch op {
@@ -1205,7 +1270,7 @@ func compareOp(op string, l, rv any) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				if truthy(m) {
+				if Truthy(m) {
 					out = append(out, e)
 				}
 			}
@@ -1217,11 +1282,11 @@ func compareOp(op string, l, rv any) (any, error) {
 	}
 	switch op {
 	case "eq":
-		return looseEqual(l, rv), nil
+		return Equal(l, rv), nil
 	case "ne":
-		return !looseEqual(l, rv), nil
+		return !Equal(l, rv), nil
 	case "gt", "ge", "lt", "le":
-		c := looseCompare(l, rv)
+		c := Compare(l, rv)
 		switch op {
 		case "gt":
 			return c > 0, nil
@@ -1232,23 +1297,23 @@ func compareOp(op string, l, rv any) (any, error) {
 		}
 		return c <= 0, nil
 	case "like":
-		return wildcardMatch(invariantString(rv), invariantString(l)), nil
+		return Like(String(rv), String(l)), nil
 	case "notlike":
-		return !wildcardMatch(invariantString(rv), invariantString(l)), nil
+		return !Like(String(rv), String(l)), nil
 	case "match", "notmatch":
-		re, err := regexp.Compile("(?i)" + invariantString(rv))
+		re, err := regexp.Compile("(?i)" + String(rv))
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern " + invariantString(rv) + " is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern " + String(rv) + " is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		m := re.MatchString(invariantString(l))
+		m := re.MatchString(String(l))
 		if op == "notmatch" {
 			return !m, nil
 		}
 		return m, nil
 	case "contains", "notcontains":
 		found := false
-		for _, e := range enumerate(l) {
-			if looseEqual(e, rv) {
+		for _, e := range Enumerate(l) {
+			if Equal(e, rv) {
 				found = true
 			}
 		}
@@ -1258,8 +1323,8 @@ func compareOp(op string, l, rv any) (any, error) {
 		return found, nil
 	case "in", "notin":
 		found := false
-		for _, e := range enumerate(rv) {
-			if looseEqual(l, e) {
+		for _, e := range Enumerate(rv) {
+			if Equal(l, e) {
 				found = true
 			}
 		}
@@ -1268,41 +1333,67 @@ func compareOp(op string, l, rv any) (any, error) {
 		}
 		return found, nil
 	case "replace":
-		args := enumerate(rv)
+		args := Enumerate(rv)
 		pat, repl := "", ""
 		if len(args) > 0 {
-			pat = invariantString(args[0])
+			pat = String(args[0])
 		}
 		if len(args) > 1 {
-			repl = invariantString(args[1])
+			repl = String(args[1])
 		}
 		re, err := regexp.Compile("(?i)" + pat)
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern " + pat + " is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern " + pat + " is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		return re.ReplaceAllString(invariantString(l), strings.ReplaceAll(repl, "$", "$$")), nil
+		return re.ReplaceAllString(String(l), strings.ReplaceAll(repl, "$", "$$")), nil
 	case "split":
-		re, err := regexp.Compile("(?i)" + invariantString(rv))
+		re, err := regexp.Compile("(?i)" + String(rv))
 		if err != nil {
-			return nil, &psTermErr{rec: &errRecord{msg: "The regular expression pattern is not valid.", category: "InvalidOperation", exception: "RuntimeException", fqid: "InvalidRegularExpression"}}
+			return nil, &psTermErr{rec: &ErrorRecord{Message: "The regular expression pattern is not valid.", Category: "InvalidOperation", Exception: "RuntimeException", FQID: "InvalidRegularExpression"}}
 		}
-		return stringsToAny(re.Split(invariantString(l), -1)), nil
+		return FromStrings(re.Split(String(l), -1)), nil
 	case "join":
-		parts := enumerate(l)
+		parts := Enumerate(l)
 		ss := make([]string, len(parts))
 		for i, p := range parts {
-			ss[i] = invariantString(p)
+			ss[i] = String(p)
 		}
-		return strings.Join(ss, invariantString(rv)), nil
+		return strings.Join(ss, String(rv)), nil
 	case "is", "isnot":
-		ok := strings.EqualFold(typeNameOf(l), "System."+strings.TrimPrefix(strings.ToLower(invariantString(rv)), "system.")) ||
-			strings.EqualFold(typeNameOf(l), invariantString(rv))
+		ok := strings.EqualFold(typeNameOf(l), "System."+strings.TrimPrefix(strings.ToLower(String(rv)), "system.")) ||
+			strings.EqualFold(typeNameOf(l), String(rv))
 		if op == "isnot" {
 			return !ok, nil
 		}
 		return ok, nil
 	}
 	return nil, fmt.Errorf("unknown operator -%s", op)
+}
+
+// compareCase evaluates -ceq, -cne, -clike, -cnotlike, -cmatch and
+// -cnotmatch on a string left side; ok is false for anything else, which
+// compares as without the c.
+func compareCase(op string, l, rv any) (any, bool) {
+	ls, isStr := l.(string)
+	if !isStr {
+		return nil, false
+	}
+	rs := String(rv)
+	switch op {
+	case "eq":
+		return ls == rs, true
+	case "ne":
+		return ls != rs, true
+	case "like", "notlike":
+		return wmatch([]rune(rs), []rune(ls)) == (op == "like"), true
+	case "match", "notmatch":
+		re, err := regexp.Compile(rs)
+		if err != nil {
+			return nil, false
+		}
+		return re.MatchString(ls) == (op == "match"), true
+	}
+	return nil, false
 }
 
 func isBaseOp(op string) bool {
@@ -1314,9 +1405,9 @@ func isBaseOp(op string) bool {
 	return false
 }
 
-// looseEqual compares like PowerShell: the right side converts to the left
+// Equal compares like PowerShell: the right side converts to the left
 // side's type; strings compare case-insensitively.
-func looseEqual(l, rv any) bool {
+func Equal(l, rv any) bool {
 	switch x := l.(type) {
 	case nil:
 		return rv == nil
@@ -1324,31 +1415,31 @@ func looseEqual(l, rv any) bool {
 		if rv == nil {
 			return false
 		}
-		return strings.EqualFold(x, invariantString(rv))
+		return strings.EqualFold(x, String(rv))
 	case bool:
-		return x == truthy(rv)
+		return x == Truthy(rv)
 	case time.Time:
 		if t, ok := rv.(time.Time); ok {
 			return x.Equal(t)
 		}
 		return false
-	case psEnum:
+	case Enum:
 		if s, ok := rv.(string); ok {
-			return strings.EqualFold(x.name, s)
+			return strings.EqualFold(x.Name, s)
 		}
 	}
-	a, ok1 := toNumber(l)
-	b, ok2 := toNumber(rv)
+	a, ok1 := Number(l)
+	b, ok2 := Number(rv)
 	if ok1 && ok2 && rv != nil {
 		return a == b
 	}
-	return strings.EqualFold(invariantString(l), invariantString(rv))
+	return strings.EqualFold(String(l), String(rv))
 }
 
-func looseCompare(l, rv any) int {
+func Compare(l, rv any) int {
 	switch x := l.(type) {
 	case string:
-		return strings.Compare(strings.ToLower(x), strings.ToLower(invariantString(rv)))
+		return strings.Compare(strings.ToLower(x), strings.ToLower(String(rv)))
 	case time.Time:
 		if t, ok := rv.(time.Time); ok {
 			return x.Compare(t)
@@ -1360,8 +1451,8 @@ func looseCompare(l, rv any) int {
 		}
 		return 0
 	}
-	a, _ := toNumber(l)
-	b, _ := toNumber(rv)
+	a, _ := Number(l)
+	b, _ := Number(rv)
 	switch {
 	case a < b:
 		return -1
@@ -1372,14 +1463,14 @@ func looseCompare(l, rv any) int {
 }
 
 // cast converts for [type]value.
-func (r *psRun) cast(typ string, v any) (any, error) {
+func (r *runner) cast(typ string, v any) (any, error) {
 	lt := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "system."))
 	bad := func(target string) error {
-		return r.runtimeErr(fmt.Sprintf(r.t.psCannotConvert, invariantString(v), target), "InvalidArgument", "InvalidCastFromStringToInteger")
+		return r.runtimeErr(fmt.Sprintf(r.t.CannotConvert, String(v), target), "InvalidArgument", "InvalidCastFromStringToInteger")
 	}
 	switch lt {
 	case "int", "int32", "long", "int64", "uint32", "uint64", "byte", "int16":
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
 			return nil, bad("System.Int32")
 		}
@@ -1399,7 +1490,7 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		}
 		return int64(n), nil
 	case "double", "float", "single", "decimal":
-		n, ok := toNumber(v)
+		n, ok := Number(v)
 		if !ok {
 			return nil, bad("System.Double")
 		}
@@ -1408,27 +1499,27 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 		if v == nil {
 			return "", nil
 		}
-		return invariantString(v), nil
+		return String(v), nil
 	case "bool", "boolean":
-		return truthy(v), nil
+		return Truthy(v), nil
 	case "datetime":
 		if t, ok := v.(time.Time); ok {
 			return t, nil
 		}
-		s := invariantString(v)
+		s := String(v)
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", "01/02/2006 15:04:05", "01/02/2006"} {
-			if t, err := time.ParseInLocation(layout, s, r.h.loc); err == nil {
+			if t, err := time.ParseInLocation(layout, s, r.h.Now().Location()); err == nil {
 				return t, nil
 			}
 		}
 		return nil, bad("System.DateTime")
 	case "array", "object[]", "string[]":
-		return enumerate(v), nil
+		return Enumerate(v), nil
 	case "pscustomobject", "psobject":
-		if hs, ok := v.(*psHash); ok {
-			o := &psObj{typeName: "System.Management.Automation.PSCustomObject", custom: true}
-			for _, k := range hs.keys {
-				o.props = append(o.props, p(k, hs.vals[strings.ToLower(k)]))
+		if hs, ok := v.(*Hash); ok {
+			o := &Object{TypeName: "System.Management.Automation.PSCustomObject", Custom: true}
+			for _, k := range hs.Keys {
+				o.Props = append(o.Props, P(k, hs.Vals[strings.ToLower(k)]))
 			}
 			return o, nil
 		}
@@ -1440,18 +1531,18 @@ func (r *psRun) cast(typ string, v any) (any, error) {
 	case "char":
 		switch v.(type) {
 		case int64, int, uint32, uint64, float64:
-			n, _ := toNumber(v)
+			n, _ := Number(v)
 			return string(rune(int64(n))), nil
 		}
-		s := invariantString(v)
+		s := String(v)
 		if len([]rune(s)) != 1 {
 			return nil, bad("System.Char")
 		}
 		return s, nil
 	}
-	return nil, &psTermErr{rec: &errRecord{
-		msg: fmt.Sprintf("Unable to find type [%s].", typ), category: "InvalidOperation",
-		target: typ, targetType: "TypeName", exception: "RuntimeException", fqid: "TypeNotFound",
+	return nil, &psTermErr{rec: &ErrorRecord{
+		Message: fmt.Sprintf("Unable to find type [%s].", typ), Category: "InvalidOperation",
+		Target: typ, TargetType: "TypeName", Exception: "RuntimeException", FQID: "TypeNotFound",
 	}, stop: true}
 }
 
@@ -1491,14 +1582,14 @@ func dotnetFormat(f string, args []any) string {
 		var s string
 		if t, ok := args[n].(time.Time); ok {
 			if format == "" {
-				s = invariantString(t)
+				s = String(t)
 			} else {
 				s = dotnetDateFormat(t, format)
 			}
 		} else if format != "" {
 			s = dotnetNumberFormat(args[n], format)
 		} else {
-			s = invariantString(args[n])
+			s = String(args[n])
 		}
 		if w, err := strconv.Atoi(strings.TrimSpace(align)); err == nil {
 			if w < 0 {
@@ -1514,12 +1605,12 @@ func dotnetFormat(f string, args []any) string {
 
 // dotnetNumberFormat formats N2, F1, D, X8, P, G and plain 0.00 patterns.
 func dotnetNumberFormat(v any, format string) string {
-	f, ok := toNumber(v)
+	f, ok := Number(v)
 	if !ok {
-		return invariantString(v)
+		return String(v)
 	}
 	if format == "" {
-		return invariantString(v)
+		return String(v)
 	}
 	kind := strings.ToUpper(format[:1])
 	prec := -1
@@ -1533,7 +1624,7 @@ func dotnetNumberFormat(v any, format string) string {
 		if prec < 0 {
 			prec = 2
 		}
-		s := strconv.FormatFloat(math.Abs(f), 'f', prec, 64)
+		s := strconv.FormatFloat(math.Abs(roundAway(f, prec)), 'f', prec, 64)
 		intPart, frac, _ := strings.Cut(s, ".")
 		var b strings.Builder
 		for i, c := range intPart {
@@ -1554,7 +1645,7 @@ func dotnetNumberFormat(v any, format string) string {
 		if prec < 0 {
 			prec = 2
 		}
-		return strconv.FormatFloat(f, 'f', prec, 64)
+		return strconv.FormatFloat(roundAway(f, prec), 'f', prec, 64)
 	case "D":
 		s := strconv.FormatInt(int64(f), 10)
 		if prec > len(s) {
@@ -1586,7 +1677,17 @@ func dotnetNumberFormat(v any, format string) string {
 		_, frac, _ := strings.Cut(format, ".")
 		return strconv.FormatFloat(f, 'f', len(frac), 64)
 	}
-	return invariantString(v)
+	return String(v)
+}
+
+// roundAway rounds to prec decimals with midpoints away from zero, as
+// .NET Framework's numeric format strings do (2.25 -> "2.3" with N1).
+func roundAway(f float64, prec int) float64 {
+	m := math.Pow(10, float64(prec))
+	if r := math.Round(f*m) / m; !math.IsInf(r, 0) && !math.IsNaN(r) {
+		return r
+	}
+	return f
 }
 
 // dotnetDateFormat formats a date with a .NET custom or standard format.

@@ -68,7 +68,7 @@ func transportLine() string {
 	return "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + utf16b64(bootstrap)
 }
 
-func transportStdin(t *testing.T, params map[string]any, script string) string {
+func transportStdin(t testing.TB, params map[string]any, script string) string {
 	t.Helper()
 	if params == nil {
 		params = map[string]any{}
@@ -149,7 +149,7 @@ func squash(s string) string { return strings.Join(strings.Fields(s), "") }
 // "# source:" line.
 func sample(t *testing.T, rel string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", rel))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "samples", rel))
 	if err != nil {
 		t.Fatalf("read sample: %v", err)
 	}

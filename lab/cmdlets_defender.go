@@ -1,0 +1,5 @@
+package lab
+
+var cmdletMpPreference = lockedCmdlet((*Host).mpPreferenceLocked)
+
+var cmdletMpStatus = lockedCmdlet((*Host).mpStatusLocked)

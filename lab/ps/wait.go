@@ -1,0 +1,41 @@
+package ps
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// readAllCtx reads r to the end, or until ctx is done.
+func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	type res struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		ch <- res{b, err}
+	}()
+	select {
+	case x := <-ch:
+		return x.b, x.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -4,7 +4,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newConfigCommand(g *globals, e env) *cobra.Command {
+func newConfigCommand(m *Main) *cobra.Command {
+	e := m.Env
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Inspect the configuration",
@@ -19,7 +20,7 @@ once (exit 2), and otherwise prints the effective configuration as YAML with
 every secret shown as [redacted].`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig(e)
+			cfg, err := m.config()
 			if err != nil {
 				return err
 			}

@@ -295,20 +295,30 @@ type invDeclared struct {
 	Offsite *bool `yaml:"offsite,omitempty"`
 }
 
-// declaredFor is what the inventory declares for a host of the scenario:
-// the 3-2-1 facts a server cannot show. Every host keeps three copies (the
-// data, the local backup disk, the share) on two media, one off-site,
-// except no-offsite, whose only copy besides the data is the local disk.
-// Nothing is declared for antivirus (the hosts run Microsoft Defender,
-// which the audit reads) nor for the restore test: every host but
-// no-restore-test has a completed recovery 62 days old in its
-// Microsoft-Windows-Backup event log, which the audit reads.
-func declaredFor(scenario string) *invDeclared {
-	yes, no := true, false
+// Declaration is what a host's inventory entry declares (a wsbbot
+// configuration's declared: block): the 3-2-1 facts a server cannot show.
+type Declaration struct {
+	Copies, Media int
+	Offsite       bool
+}
+
+// DeclaredFor is what the inventory declares for a host of the scenario.
+// Every host keeps three copies (the data, the local backup disk, the
+// share) on two media, one off-site, except no-offsite, whose only copy
+// besides the data is the local disk. Nothing is declared for antivirus
+// (the hosts run Microsoft Defender, which the audit reads) nor for the
+// restore test: every host but no-restore-test has a completed recovery 62
+// days old in its Microsoft-Windows-Backup event log, which the audit reads.
+func DeclaredFor(scenario string) Declaration {
 	if scenario == ScenarioNoOffsite {
-		return &invDeclared{Copies: 2, Media: 1, Offsite: &no}
+		return Declaration{Copies: 2, Media: 1, Offsite: false}
 	}
-	return &invDeclared{Copies: 3, Media: 2, Offsite: &yes}
+	return Declaration{Copies: 3, Media: 2, Offsite: true}
+}
+
+func declaredFor(scenario string) *invDeclared {
+	d := DeclaredFor(scenario)
+	return &invDeclared{Copies: d.Copies, Media: d.Media, Offsite: &d.Offsite}
 }
 
 // flowList marshals as [a, b].

@@ -45,8 +45,9 @@ type Output struct {
 	Duration  time.Duration
 }
 
-// Gate decides whether a changing step may run: the CLI's --yes, or the
-// chat's approvals bound to the plan's hash.
+// Gate decides whether a changing step may run: ApprovedPlanGate for a plan
+// approved by its hash (the CLI's --yes, the console's "yes", the chat's
+// approvals).
 type Gate interface {
 	Allow(ctx context.Context, p *Plan, step RenderedStep) (bool, error)
 }

@@ -1,6 +1,9 @@
 package runbooks
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/wsbbot/wsbbot/internal/hresult"
 )
 
@@ -53,7 +56,7 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 		x.Title = unknownTitle(lang, x.FamilyName)
 		x.FirstAction = unknownAction(lang)
 		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
-		x.Runbooks = refs(familyDiagnostics(fam), nil, nil)
+		x.Runbooks = refs(c.familyDiagnostics(fam), nil, nil)
 		return x
 	}
 	x.Known = true
@@ -93,17 +96,42 @@ func refs(d, f, g []string) RunbookRefs {
 	}
 }
 
-// familyDiagnostics suggests the read-only runbooks that fit a family, for
-// codes the catalogue does not know.
-func familyDiagnostics(f hresult.Family) []string {
-	switch f {
-	case hresult.FamilyVSS:
-		return []string{"diag-vss-writers", "diag-shadow-storage", "diag-event-log"}
-	case hresult.FamilyWSB:
-		return []string{"diag-wsb-summary", "diag-event-log"}
-	default:
-		return []string{"diag-wsb-summary", "diag-event-log"}
+// familyDiagnostics suggests, for a code the catalogue does not know, the
+// diagnostic runbooks the catalogue itself links to codes of the same
+// family: those named by at least half of the family's entries, most named
+// first (ties by id). A family without entries takes the same rule over the
+// whole catalogue. The links come from the catalogue's YAML, so an operator
+// who adds or changes entries changes the suggestions too.
+func (c *Catalogue) familyDiagnostics(f hresult.Family) []string {
+	if c == nil {
+		return nil
 	}
+	count := func(match func(Entry) bool) []string {
+		n, named := 0, map[string]int{}
+		for _, r := range c.sorted {
+			if !match(r.entry) {
+				continue
+			}
+			n++
+			for _, id := range slices.Compact(slices.Sorted(slices.Values(r.entry.Runbooks.Diagnose))) {
+				named[id]++
+			}
+		}
+		var out []string
+		for id, k := range named {
+			if 2*k >= n {
+				out = append(out, id)
+			}
+		}
+		slices.SortFunc(out, func(a, b string) int {
+			return cmp.Or(cmp.Compare(named[b], named[a]), cmp.Compare(a, b))
+		})
+		return out
+	}
+	if ids := count(func(e Entry) bool { return e.Code.Family() == f }); len(ids) > 0 {
+		return ids
+	}
+	return count(func(Entry) bool { return true })
 }
 
 func unknownTitle(lang Lang, family string) string {

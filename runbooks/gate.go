@@ -15,11 +15,6 @@ func (f GateFunc) Allow(ctx context.Context, p *Plan, step RenderedStep) (bool, 
 	return f(ctx, p, step)
 }
 
-// AllowAll is the gate of the CLI's --yes: every change may run.
-func AllowAll() Gate {
-	return GateFunc(func(context.Context, *Plan, RenderedStep) (bool, error) { return true, nil })
-}
-
 // sameStep reports whether two renderings send the same thing.
 func sameStep(a, b RenderedStep) bool {
 	return a.Phase == b.Phase && a.ID == b.ID && a.Iteration == b.Iteration && a.Mode == b.Mode &&

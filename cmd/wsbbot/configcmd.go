@@ -6,7 +6,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newConfigCommand(g *globals, e env) *cobra.Command {
+func newConfigCommand(m *Main) *cobra.Command {
+	e := m.Env
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Inspect the configuration",
@@ -23,7 +24,7 @@ every secret shown as [redacted]. Settings that load but weaken security
 read) are listed on stderr as warnings; they do not change the exit status.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig(e)
+			cfg, err := m.config()
 			if err != nil {
 				return err
 			}

@@ -1,28 +1,29 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsbbot/wsbbot/internal/hresult"
+	"github.com/wsbbot/wsbbot/bot/console"
+	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
-// newConsoleCommand is the terminal stand-in for the chat. Pasted text with
-// an error code gets the answer the bot gives in a thread; commands
-// (diagnose, run, audit, history, guide ...) go through the same wiring as
-// the CLI. With no inventory configured it starts the simulated lab
-// in-process, so the whole flow can be tried without Slack or Windows.
-func newConsoleCommand(g *globals, e env) *cobra.Command {
+// newConsoleCommand is the terminal stand-in for the chat (bot/console),
+// built once over the oncall service. With no inventory configured it
+// starts the simulated lab in-process, so the whole flow can be tried
+// without Slack or Windows.
+func newConsoleCommand(m *Main) *cobra.Command {
 	var (
 		langFlag string
 		noLab    bool
@@ -34,40 +35,58 @@ func newConsoleCommand(g *globals, e env) *cobra.Command {
 an error code or a whole log line to get its meaning, cause, first action and
 runbooks, or type a command:
   servers                          the servers of the inventory
-  diagnose SERVER                  every read-only diagnostic runbook on SERVER
-  run RUNBOOK on SERVER [k=v ...]  show the plan (dry run), then apply it if you answer "yes"
+  diagnose SERVER [CODE]           the read-only runbooks the catalogue names for CODE
+                                   (default: the code looked up last; with none, every
+                                   diagnostic runbook)
+  run RUNBOOK on SERVER [k=v ...]  show the plan (dry run), then apply exactly that plan
+                                   if you answer "yes" (recorded with its hash and you)
   audit [SERVER]                   the five-rule checklist
   history [SERVER]  ·  restore-test done SERVER  ·  runbooks  ·  guide TOPIC  ·  help  ·  quit
 
 With no inventory (no --config or no targets in it) the simulated lab starts
-in-process, one host per scenario, and the console uses it (--no-lab: don't).`,
+in-process, one host per scenario, and the console uses it (--no-lab: don't;
+the console then only explains codes and shows runbooks and guides).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			e := m.Env
 			lang, err := resolveLang(langFlag, e)
 			if err != nil {
 				return err
 			}
-			set, err := loadRunbooks(g, e)
+			cfg, err := m.config()
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(e)
-			if err != nil {
+			if _, err := m.runbooks(); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			c := &console{e: e, lang: lang, set: set, configFile: g.configFile}
-			for _, t := range cfg.Targets {
-				c.servers = append(c.servers, t.Name)
-			}
 			if len(cfg.Targets) == 0 && !noLab {
-				stop, err := c.startLab(ctx)
-				if err != nil {
+				if err := m.startConsoleLab(ctx, cfg); err != nil {
 					return &exitError{code: exitInternal, err: err}
 				}
-				defer stop()
+				cfg, _ = m.config()
+				names := make([]string, len(cfg.Targets))
+				for i, t := range cfg.Targets {
+					names[i] = t.Name
+				}
+				fmt.Fprintf(e.stdout, pickLang(lang,
+					"Simulated lab: %d Windows servers over WinRM on loopback: %s\n",
+					"シミュレーション ラボ: ループバック上の WinRM で %d 台の Windows サーバー: %s\n"), len(names), strings.Join(names, ", "))
 			}
-			return c.loop(ctx)
+			// Without servers there is nothing to act on and no record
+			// to open: the console only explains.
+			var svc *oncall.Service
+			if len(cfg.Targets) == 0 {
+				svc, err = m.knowledge()
+			} else {
+				svc, err = m.service()
+			}
+			if err != nil {
+				return err
+			}
+			return console.New(console.Options{Service: svc, In: e.stdin, Out: e.stdout, Progress: e.stderr,
+				Lang: lang, User: consoleUser(), Logger: m.logger()}).Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&langFlag, "lang", "", "reply language: en or ja (default: LANG starting with ja, else en)")
@@ -75,164 +94,71 @@ in-process, one host per scenario, and the console uses it (--no-lab: don't).`,
 	return cmd
 }
 
-// console holds one console session.
-type console struct {
-	e          env
-	lang       runbooks.Lang
-	set        *runbooks.Set
-	configFile string   // passed to every command
-	vars       []string // extra environment (the lab's password)
-	servers    []string
-}
-
-// startLab runs the simulated hosts and points the session at their
-// inventory, with a record in the same temporary folder.
-func (c *console) startLab(ctx context.Context) (func(), error) {
+// startConsoleLab runs the simulated hosts and makes them the inventory:
+// the configuration becomes base with the lab's hosts as targets (built
+// from config's own types) and a record in a temporary folder. The lab's
+// password goes into the environment the executor reads.
+func (m *Main) startConsoleLab(ctx context.Context, base config.Config) error {
 	dir, err := os.MkdirTemp("", "wsbbot-console-")
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("start lab: %w", err)
 	}
 	pw := make([]byte, 12)
 	_, _ = rand.Read(pw)
-	inv := filepath.Join(dir, "inventory.yaml")
-	l, err := lab.Start(ctx, lab.Options{Inventory: inv, Password: hex.EncodeToString(pw)})
+	l, err := lab.Start(ctx, lab.Options{Password: hex.EncodeToString(pw)})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
-	data, err := os.ReadFile(inv)
-	if err == nil {
-		data = append(data, []byte("store:\n  path: "+filepath.Join(dir, "wsbbot.db")+"\nlog:\n  level: warn\n")...)
-		err = os.WriteFile(inv, data, 0o600)
-	}
+	m.cleanups = append(m.cleanups, func() { l.Close(); os.RemoveAll(dir) })
+	_, levelSet := m.Env.lookup("WSBBOT_LOG_LEVEL")
+	cfg, err := labConfig(base, l, filepath.Join(dir, "wsbbot.db"), !levelSet)
 	if err != nil {
-		l.Close()
-		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
-	c.configFile = inv
-	c.vars = []string{lab.PasswordEnv + "=" + l.Password()}
+	m.useConfig(cfg)
+	m.Env.vars = append(append([]string{}, m.Env.vars...), lab.PasswordEnv+"="+l.Password())
+	return nil
+}
+
+// labConfig is base with the lab's hosts as its targets (HTTP, Basic, the
+// password named by lab.PasswordEnv, the scenario as tag, the lab's
+// declarations) and its record at storePath; quiet sets the log level to
+// warn so that the console is not interleaved with the engine's info log.
+func labConfig(base config.Config, l *lab.Lab, storePath string, quiet bool) (config.Config, error) {
+	cfg := base
+	cfg.Targets = make([]config.Target, 0, len(l.Hosts()))
 	for _, h := range l.Hosts() {
-		c.servers = append(c.servers, h.Name)
+		d := lab.DeclaredFor(h.Scenario)
+		t := config.Target{Name: h.Name, Address: h.Address, ConfiguredPort: h.Port, Scheme: config.SchemeHTTP,
+			Auth: config.AuthBasic, User: l.User(), PasswordEnv: lab.PasswordEnv, Tags: []string{h.Scenario},
+			Declared: config.Declared{Copies: d.Copies, Media: d.Media, Offsite: &d.Offsite}}
+		if h.Host.Language() == lab.LangJapanese {
+			t.Language = lab.LangJapanese
+		}
+		cfg.Targets = append(cfg.Targets, t)
 	}
-	fmt.Fprintf(c.e.stdout, pickLang(c.lang,
-		"Simulated lab: %d Windows servers over WinRM on loopback: %s\n",
-		"シミュレーション ラボ: ループバック上の WinRM で %d 台の Windows サーバー: %s\n"), len(c.servers), strings.Join(c.servers, ", "))
-	return func() { l.Close(); os.RemoveAll(dir) }, nil
+	cfg.Store.Path = storePath
+	if quiet {
+		cfg.Log.Level = "warn"
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("lab inventory: %w", err)
+	}
+	return cfg, nil
 }
 
-func (c *console) loop(ctx context.Context) error {
-	fmt.Fprintln(c.e.stdout, pickLang(c.lang,
-		"wsbbot console: paste an error code (e.g. 0x80780119) or a log line, or type a command. \"help\", \"quit\".",
-		"wsbbot コンソール: エラー コード (例: 0x80780119) やログ行を貼り付けるか、コマンドを入力してください。\"help\"、\"quit\"。"))
-	sc := bufio.NewScanner(c.e.stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for {
-		fmt.Fprint(c.e.stdout, "> ")
-		if !sc.Scan() || ctx.Err() != nil {
-			fmt.Fprintln(c.e.stdout)
-			return sc.Err()
-		}
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		if done := c.handle(ctx, sc, line); done {
-			return nil
-		}
+// consoleUser names the person at the terminal, for the record.
+func consoleUser() string {
+	if u, err := user.Current(); err == nil {
+		return "console:" + u.Username
 	}
+	return "console"
 }
 
-// handle answers one line; it reports whether the session ends.
-func (c *console) handle(ctx context.Context, sc *bufio.Scanner, line string) bool {
-	f := strings.Fields(line)
-	switch verb := strings.ToLower(f[0]); {
-	case verb == "quit" || verb == "exit" || verb == "bye":
-		return true
-	case verb == "help" || verb == "?":
-		fmt.Fprintln(c.e.stdout, strings.TrimSpace(consoleHelp))
-	case verb == "servers":
-		if len(c.servers) == 0 {
-			fmt.Fprintln(c.e.stdout, pickLang(c.lang, "No servers: give --config with an inventory (targets).", "サーバーがありません: インベントリ (targets) を含む --config を指定してください。"))
-		}
-		for _, s := range c.servers {
-			fmt.Fprintln(c.e.stdout, s)
-		}
-	case verb == "diagnose" && len(f) == 2:
-		for _, rb := range c.set.Runbooks() {
-			if rb.Category == runbooks.CategoryDiagnose {
-				c.cli(ctx, "run", rb.ID, "--target", f[1])
-			}
-		}
-	case verb == "run" && len(f) >= 4 && strings.EqualFold(f[2], "on"):
-		args := []string{"run", f[1], "--target", f[3]}
-		for _, kv := range f[4:] {
-			args = append(args, "--param", kv)
-		}
-		if code := c.cli(ctx, append(args, "--dry-run")...); code != 0 {
-			return false
-		}
-		fmt.Fprint(c.e.stdout, pickLang(c.lang, "Apply this plan? (yes/no) ", "この計画を実行しますか? (yes/no) "))
-		if sc.Scan() && strings.EqualFold(strings.TrimSpace(sc.Text()), "yes") {
-			c.cli(ctx, append(args, "--yes")...)
-		} else {
-			fmt.Fprintln(c.e.stdout, pickLang(c.lang, "Not applied.", "実行しませんでした。"))
-		}
-	case verb == "audit" && len(f) <= 2:
-		if len(f) == 2 {
-			c.cli(ctx, "audit", "--target", f[1])
-		} else {
-			c.cli(ctx, "audit")
-		}
-	case verb == "history" && len(f) <= 2:
-		if len(f) == 2 {
-			c.cli(ctx, "history", "--target", f[1])
-		} else {
-			c.cli(ctx, "history")
-		}
-	case verb == "restore-test" || verb == "runbooks" || verb == "guide":
-		c.cli(ctx, f...)
-	default:
-		codes := hresult.Extract(line)
-		if len(codes) == 0 {
-			fmt.Fprintln(c.e.stdout, pickLang(c.lang, "No error code or command found in that text (\"help\" lists the commands).", "エラー コードもコマンドも見つかりませんでした (\"help\" でコマンド一覧)。"))
-			return false
-		}
-		for i, code := range codes {
-			if i > 0 {
-				fmt.Fprintln(c.e.stdout)
-			}
-			writeExplanation(c.e.stdout, c.set.Catalogue.Explain(code, c.lang))
-		}
+func pickLang(l runbooks.Lang, en, ja string) string {
+	if l == runbooks.LangJA {
+		return ja
 	}
-	return false
+	return en
 }
-
-// cli runs one wsbbot command with the session's configuration and
-// language, as if typed on the command line, and returns its exit code.
-func (c *console) cli(ctx context.Context, args ...string) int {
-	if c.configFile != "" {
-		args = append(args, "--config", c.configFile)
-	}
-	switch args[0] {
-	case "run", "audit", "guide", "runbooks":
-		args = append(args, "--lang", string(c.lang))
-	}
-	e := c.e
-	e.stdin = strings.NewReader("")
-	e.vars = append(append([]string{}, c.e.vars...), c.vars...)
-	return run(ctx, args, e)
-}
-
-const consoleHelp = `
-Paste any text containing a WSB/VSS error code (0x800423F4, 800423f4, 2155348249, -2139619047,
-０ｘ８０７８０１１９ ...) to get its meaning, cause, first action and runbooks. Commands:
-  servers                          the servers of the inventory
-  diagnose SERVER                  every read-only diagnostic runbook on SERVER
-  run RUNBOOK on SERVER [k=v ...]  show the plan (dry run), then apply it if you answer "yes"
-  audit [SERVER]                   the five-rule checklist
-  history [SERVER]                 recorded runs
-  restore-test done SERVER [--date YYYY-MM-DD]
-  runbooks                         the runbooks and guides
-  guide TOPIC                      bmr, dism-driver, ad-restore, shadow-storage, 3-2-1
-  quit`

@@ -30,7 +30,8 @@ type execOutput struct {
 	RoundTrips  int    `json:"round_trips"`
 }
 
-func newExecCommand(g *globals, e env) *cobra.Command {
+func newExecCommand(m *Main) *cobra.Command {
+	e := m.Env
 	var (
 		target, ps               string
 		host, scheme, auth, user string
@@ -54,7 +55,7 @@ or 255 when it could not run; the error is classified and explained.`,
 			if (target == "") == (host == "") {
 				return usageErrorf("give either --target NAME or --host HOST")
 			}
-			cfg, err := g.loadConfig(e)
+			cfg, err := m.config()
 			if err != nil {
 				return err
 			}
@@ -77,8 +78,7 @@ or 255 when it could not run; the error is classified and explained.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			lg := newLogger(cfg, e)
-			client, err := newRemote(cfg, lg)
+			client, err := newRemote(cfg, m.logger())
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

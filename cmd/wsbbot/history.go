@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsbbot/wsbbot/internal/store"
+	"github.com/wsbbot/wsbbot/render"
 )
 
-func newHistoryCommand(g *globals, e env) *cobra.Command {
+func newHistoryCommand(m *Main) *cobra.Command {
 	var (
 		target string
 		limit  int
@@ -20,38 +19,24 @@ func newHistoryCommand(g *globals, e env) *cobra.Command {
 		Short: "List recorded runs, newest first; `history verify` checks the record's hash chain",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig(e)
+			svc, err := m.service()
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cfg.Store.Path, e)
+			runs, err := svc.History(cmd.Context(), target, limit)
 			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			defer st.Close()
-			runs, err := st.Runs(cmd.Context(), store.RunFilter{Target: target, Limit: limit})
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			if runs == nil {
-				runs = []store.RunSummary{}
+				return serviceError(err)
 			}
 			if asJSON {
-				return writeJSON(e.stdout, runs)
+				return writeJSON(m.Env.stdout, runs)
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tSTARTED\tTARGET\tRUNBOOK\tSTATUS\tSTEPS\tBY\tSUMMARY")
-			for _, r := range runs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"),
-					r.Target, r.Runbook, r.Status, r.Steps, r.Actor, r.Summary)
-			}
-			return tw.Flush()
+			return render.History(m.Env.stdout, runs)
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "only runs on target `NAME`")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many runs (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(newExportCommand(g, e), &cobra.Command{
+	cmd.AddCommand(newExportCommand(m), &cobra.Command{
 		Use:   "verify",
 		Short: "Recompute the record's hash chain and report the first broken event",
 		Long: `verify walks every recorded event, recomputes its hash and its link to the
@@ -61,25 +46,58 @@ full is only detected against a head hash kept elsewhere: the report prints
 the head hash to keep.)`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig(e)
+			svc, err := m.service()
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cfg.Store.Path, e)
+			rep, err := svc.Verify(cmd.Context())
 			if err != nil {
-				return &exitError{code: exitInternal, err: err}
+				return serviceError(err)
 			}
-			defer st.Close()
-			rep, err := st.Verify(cmd.Context())
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			fmt.Fprintln(e.stdout, rep.String())
+			fmt.Fprintln(m.Env.stdout, rep.String())
 			if !rep.OK {
 				return silentExit(exitFailed)
 			}
 			return nil
 		},
 	})
+	return cmd
+}
+
+// newExportCommand is `history export --run ID`: a run's timeline for a
+// postmortem, as Markdown (default) or JSON.
+func newExportCommand(m *Main) *cobra.Command {
+	var (
+		runID  string
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "export --run ID [--format markdown|json]",
+		Short: "Print a run's timeline for a postmortem (Markdown or JSON)",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runID == "" {
+				return usageErrorf("--run ID is required (see `wsbbot history`)")
+			}
+			if format != "markdown" && format != "json" {
+				return usageErrorf("--format %q: want markdown or json", format)
+			}
+			svc, err := m.service()
+			if err != nil {
+				return err
+			}
+			tl, err := svc.Timeline(cmd.Context(), runID)
+			if err != nil {
+				return serviceError(err)
+			}
+			if format == "json" {
+				return writeJSON(m.Env.stdout, tl)
+			}
+			render.Timeline(m.Env.stdout, tl)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&runID, "run", "", "run `ID`")
+	cmd.Flags().StringVar(&format, "format", "markdown", "markdown or json")
 	return cmd
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/wsbbot/wsbbot/lab"
 )
 
-func newLabCommand(_ *globals, e env) *cobra.Command {
+func newLabCommand(m *Main) *cobra.Command {
+	e := m.Env
 	o := lab.Options{}
 	cmd := &cobra.Command{
 		Use:   "lab [--hosts N] [--scenario ID|all] [--listen 127.0.0.1:PORT] [--user U] [--password P] [--tls] [--inventory FILE]",

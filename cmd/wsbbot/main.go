@@ -1,7 +1,9 @@
 // Command wsbbot is a ChatOps bot for Windows Server Backup on-call work.
 //
-// This file holds the entry point and the exit-code contract; each
-// subcommand lives in a file of its own and only wires packages together.
+// This file holds the entry point, Main and the exit-code contract; each
+// subcommand lives in a file of its own and only turns flags into values,
+// calls the oncall service and prints with render. wiring.go builds what
+// the commands share from the configuration, once.
 package main
 
 import (
@@ -10,9 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/internal/store"
+	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/remote"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Exit codes shared by every subcommand.
@@ -74,26 +83,95 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes one wsbbot command line and returns its exit code.
+// run executes one wsbbot command line through Main and returns its exit
+// code.
 func run(ctx context.Context, args []string, e env) int {
-	cmd := newRootCommand(e)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	m := &Main{Args: args, Env: e}
+	err := m.Run(ctx)
+	if cerr := m.Close(); cerr != nil && err == nil {
+		err = &exitError{code: exitInternal, err: cerr}
+	}
+	return exitCode(err, e.stderr)
+}
+
+// exitCode prints err (if it has something to say) and returns its code.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if xe.err != nil {
-			fmt.Fprintln(e.stderr, "wsbbot:", xe.err)
+			fmt.Fprintln(stderr, "wsbbot:", xe.err)
 		}
 		return xe.code
 	}
 	// Anything cobra itself returns (unknown command, bad flag, wrong
 	// argument count) is a usage error.
-	fmt.Fprintln(e.stderr, "wsbbot:", err)
-	fmt.Fprintln(e.stderr, "Run 'wsbbot --help' for usage.")
+	fmt.Fprintln(stderr, "wsbbot:", err)
+	fmt.Fprintln(stderr, "Run 'wsbbot --help' for usage.")
 	return exitUsage
+}
+
+// Main is one wsbbot process: a command line and its environment. The
+// commands ask it for what they need (the configuration, the runbook set,
+// the record, the executor, the oncall service); each is built once, from
+// the configuration, on first use, and Close releases them. End-to-end
+// tests run the real wiring through it, as main does.
+type Main struct {
+	Args []string
+	Env  env
+
+	configFile string // --config, set by the root command's flags
+
+	cfg      *config.Config
+	set      *runbooks.Set
+	setErr   error
+	st       *store.Bolt
+	lg       *slog.Logger
+	exec     *remote.Executor
+	svc      *oncall.Service
+	know     *oncall.Service
+	cleanups []func()
+}
+
+// Run executes the command line.
+func (m *Main) Run(ctx context.Context) error {
+	cmd := newRootCommand(m)
+	cmd.SetArgs(m.Args)
+	return cmd.ExecuteContext(ctx)
+}
+
+// Close closes the record and stops what the command started (the
+// console's lab), in reverse order.
+func (m *Main) Close() error {
+	var err error
+	if m.st != nil {
+		err = m.st.Close()
+		m.st = nil
+	}
+	for i := len(m.cleanups) - 1; i >= 0; i-- {
+		m.cleanups[i]()
+	}
+	m.cleanups = nil
+	return err
+}
+
+// serviceError turns a use case's error into the CLI's exit status: a
+// request that names what does not exist or breaks a rule is a usage error
+// (2), a refusal is 3, a missing record or a failure 1, anything else an
+// internal error (4).
+func serviceError(err error) error {
+	code := exitInternal
+	switch oncall.Code(err) {
+	case oncall.Invalid:
+		code = exitUsage
+	case oncall.NotFound, oncall.Failed:
+		code = exitFailed
+	case oncall.Refused:
+		code = exitRefused
+	}
+	return &exitError{code: code, err: err}
 }
 
 // writeJSON prints v as indented JSON without HTML escaping (paths and

@@ -19,7 +19,8 @@ import (
 // a file is small, and a wrong file should not exhaust memory.
 const maxParseInput = 32 << 20
 
-func newParseCommand(_ *globals, e env) *cobra.Command {
+func newParseCommand(m *Main) *cobra.Command {
+	e := m.Env
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "parse KIND [FILE|-]",

@@ -5,11 +5,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/wsbbot/wsbbot/internal/store"
 )
 
-func newRestoreTestCommand(g *globals, e env) *cobra.Command {
+func newRestoreTestCommand(m *Main) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore-test",
 		Short: "Record restore tests (the checklist's fifth rule)",
@@ -22,33 +20,22 @@ func newRestoreTestCommand(g *globals, e env) *cobra.Command {
 		Short: "Record that a restore test was performed on server NAME (default: today)",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig(e)
-			if err != nil {
-				return err
-			}
-			t, ok := cfg.Target(args[0])
-			if !ok {
-				return usageErrorf("no target %q in the inventory", args[0])
-			}
-			day := time.Now()
+			var day time.Time
 			if date != "" {
+				var err error
 				if day, err = time.ParseInLocation(time.DateOnly, date, time.Local); err != nil {
 					return usageErrorf("--date %q: want YYYY-MM-DD", date)
 				}
-				if day.After(time.Now()) {
-					return usageErrorf("--date %s is in the future", date)
-				}
 			}
-			st, err := openStore(cfg.Store.Path, e)
+			svc, err := m.service()
 			if err != nil {
-				return &exitError{code: exitInternal, err: err}
+				return err
 			}
-			defer st.Close()
-			ev, err := st.Append(cmd.Context(), store.RestoreTestOn(day).Event(t.Name, cliActor()))
+			rt, err := svc.RestoreTestDone(cmd.Context(), args[0], day, cliActor())
 			if err != nil {
-				return &exitError{code: exitInternal, err: err}
+				return serviceError(err)
 			}
-			fmt.Fprintf(e.stdout, "recorded: restore test on %s on %s (event %d)\n", t.Name, day.Format(time.DateOnly), ev.Seq)
+			fmt.Fprintf(m.Env.stdout, "recorded: restore test on %s on %s (event %d)\n", rt.Server, rt.Date.Format(time.DateOnly), rt.Seq)
 			return nil
 		},
 	}

@@ -7,7 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newValidateCommand(g *globals, e env) *cobra.Command {
+func newValidateCommand(m *Main) *cobra.Command {
+	e := m.Env
 	var strict bool
 	cmd := &cobra.Command{
 		Use:   "validate [DIR...]",
@@ -20,8 +21,8 @@ Exit status: 0 when there are no errors (warnings allowed), 1 when there is
 an error (or, with --strict, a warning), 2 on usage errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dirs := []string{}
-			if g.configFile != "" {
-				cfg, err := g.loadConfig(e)
+			if m.configFile != "" {
+				cfg, err := m.config()
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 package archtest
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -33,7 +34,10 @@ var rules = map[string]struct {
 	"remote/conformance":       {},
 	"lab":                      {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"lab/ps":                   {},
-	"bot":                      {internal: []string{"runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
+	"oncall":                   {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult"}},
+	"render":                   {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
+	"bot":                      {internal: []string{"oncall", "runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
+	"bot/console":              {internal: []string{"bot", "oncall", "render", "runbooks", "checklists", "internal/"}},
 	"internal/archtest":        {},
 	"internal/hresult":         {},
 	"internal/winout":          {},
@@ -43,6 +47,13 @@ var rules = map[string]struct {
 	"internal/store":           {},
 	"internal/hostlock":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
+}
+
+// importedOnlyBy lists the adapters that only the wiring may import: a
+// chat adapter is started by cmd, never reached from another package.
+var importedOnlyBy = map[string][]string{
+	"bot/console": {"cmd/wsbbot"},
+	"bot/slack":   {"cmd/wsbbot"},
 }
 
 // restricted lists third-party modules that belong to one layer only.
@@ -132,6 +143,9 @@ func TestImportDirections(t *testing.T) {
 				if !allowed(target, rule.internal) {
 					t.Errorf("%s imports %s, which it must not (allowed: %q)", dir, target, rule.internal)
 				}
+				if err := importerAllowed(dir, target); err != "" {
+					t.Error(err)
+				}
 			default:
 				for _, r := range restricted {
 					if (imp == r || strings.HasPrefix(imp, r+"/")) && !allowed(r, rule.thirdParty) {
@@ -198,6 +212,19 @@ func TestLabStaysOutOfTheProduct(t *testing.T) {
 	}
 }
 
+// importerAllowed returns a complaint when dir imports an adapter that
+// only the wiring may import ("" when it may).
+func importerAllowed(dir, target string) string {
+	for adapter, importers := range importedOnlyBy {
+		if target == adapter || strings.HasPrefix(target, adapter+"/") {
+			if !slices.Contains(importers, dir) {
+				return fmt.Sprintf("%s imports %s, which only %v may import", dir, target, importers)
+			}
+		}
+	}
+	return ""
+}
+
 func allowed(target string, list []string) bool {
 	for _, a := range list {
 		if a == "*" || a == "" || target == a || strings.HasPrefix(target, a) && (strings.HasSuffix(a, "/") || strings.HasPrefix(target, a+"/")) {
@@ -243,5 +270,23 @@ func TestRulesCatchViolations(t *testing.T) {
 	}
 	if allowed("github.com/slack-go/slack", rules["runbooks"].thirdParty) {
 		t.Error("runbooks may import slack-go: rule table broken")
+	}
+	// The use cases import no adapter.
+	for _, adapter := range []string{"bot", "bot/console", "bot/slack", "cmd/wsbbot", "render", "remote", "config"} {
+		if allowed(adapter, rules["oncall"].internal) {
+			t.Errorf("oncall may import %s: rule table broken", adapter)
+		}
+	}
+	if allowed("github.com/slack-go/slack", rules["oncall"].thirdParty) {
+		t.Error("oncall may import slack-go: rule table broken")
+	}
+	if allowed("remote", rules["render"].internal) || allowed("remote/lab", rules["render"].internal) {
+		t.Error("render may import remote: rule table broken")
+	}
+	if importerAllowed("bot", "bot/console") == "" || importerAllowed("oncall", "bot/slack") == "" {
+		t.Error("a package other than cmd may import a chat adapter: rule table broken")
+	}
+	if importerAllowed("cmd/wsbbot", "bot/console") != "" {
+		t.Error("cmd may not import the console adapter: rule table broken")
 	}
 }

@@ -10,11 +10,18 @@ import (
 // Event method that builds the event so callers never hand-write JSON;
 // set Key (and Time, if it is not "now") on the result before Append.
 
-// RunStarted is the Data of a run.started event.
+// RunStarted is the Data of a run.started event. PlanHash is the hash of
+// the plan the approval was bound to (or, starting "none:", why no plan
+// was); Approvers and Approval say who allowed the run's changes and how
+// ("--yes on the command line", "confirmed in the console", ...). Both are
+// omitted when nobody approved anything, so events written before they
+// existed read and hash exactly as before.
 type RunStarted struct {
-	Runbook  string            `json:"runbook"`
-	Params   map[string]string `json:"params"`
-	PlanHash string            `json:"plan_hash"` // hash of the plan the approval was bound to
+	Runbook   string            `json:"runbook"`
+	Params    map[string]string `json:"params"`
+	PlanHash  string            `json:"plan_hash"`
+	Approvers []string          `json:"approvers,omitempty"`
+	Approval  string            `json:"approval,omitempty"`
 }
 
 // Event returns the run.started event for run runID on target.

@@ -599,7 +599,8 @@ func testNewRunID(t *testing.T, s store.Store) {
 }
 
 func testTypedPayloads(t *testing.T, s store.Store) {
-	rs := store.RunStarted{Runbook: "usn-cleanup", Params: map[string]string{"letter": "Z", "note": "<&>"}, PlanHash: "abc"}
+	rs := store.RunStarted{Runbook: "usn-cleanup", Params: map[string]string{"letter": "Z", "note": "<&>"}, PlanHash: "abc",
+		Approvers: []string{"U1", "U2"}, Approval: "approved in the thread"}
 	sf := store.StepFinished{Step: "deletejournal", Status: "ok", ExitCode: -2139619047, DurationMS: 1534, Output: "Deleting USN journal...\r\n完了しました"}
 	rf := store.RunFinished{Status: store.StatusSucceeded, Summary: "free space 12% -> 48%"}
 	e1 := MustAppend(t, s, rs.Event("r1", "fs01", "U1"))

@@ -1,0 +1,141 @@
+package oncall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/internal/store"
+)
+
+// AuditRequest selects the servers to audit: one Server, or the servers
+// tagged Group, or (both empty) the whole inventory.
+type AuditRequest struct {
+	Server, Group string
+	Actor         string
+}
+
+// AuditReport is an audit's outcome: one report per server in inventory
+// order (a server that could not be reached has Err set and unknown
+// findings), the counts, and the id its findings are recorded under.
+type AuditReport struct {
+	ID        string
+	Checklist *checklists.Checklist
+	Reports   []checklists.Report
+	Summary   checklists.Summary
+	Finished  time.Time
+}
+
+// Findings returns every finding, server by server.
+func (r *AuditReport) Findings() []checklists.Finding {
+	out := []checklists.Finding{}
+	for _, rep := range r.Reports {
+		out = append(out, rep.Findings...)
+	}
+	return out
+}
+
+// Audit checks the selected servers against the checklist (one read-only
+// command per server, servers in parallel), taking restore tests from the
+// record, and records every finding and the summary under one audit id.
+func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, error) {
+	if err := s.ready(true); err != nil {
+		return nil, err
+	}
+	if s.checklist == nil {
+		return nil, errors.New("audit: no checklist")
+	}
+	var servers Inventory
+	switch {
+	case req.Server != "" && req.Group != "":
+		return nil, userErr(Invalid, "give a server or a group, not both", "サーバーかグループのどちらか一方を指定してください", nil)
+	case req.Server != "":
+		srv, ok := s.inv.Server(req.Server)
+		if !ok {
+			return nil, userErr(Invalid, fmt.Sprintf("no target %q in the inventory", req.Server),
+				fmt.Sprintf("インベントリにサーバー %q はありません", req.Server), nil)
+		}
+		servers = Inventory{srv}
+	case req.Group != "":
+		if servers = s.inv.Tagged(req.Group); len(servers) == 0 {
+			return nil, userErr(Invalid, fmt.Sprintf("no target has the tag %q", req.Group),
+				fmt.Sprintf("タグ %q を持つサーバーはありません", req.Group), nil)
+		}
+	default:
+		servers = s.inv
+	}
+	if len(servers) == 0 {
+		return nil, userErr(Invalid, "the inventory has no targets", "インベントリにサーバーがありません", nil)
+	}
+	subjects := make([]checklists.Subject, 0, len(servers))
+	for _, srv := range servers {
+		sub := checklists.Subject{Name: srv.Name, Declared: srv.Declared}
+		d, ok, err := s.st.LastRestoreTest(ctx, srv.Name)
+		if err != nil {
+			return nil, fmt.Errorf("audit: restore test of %s: %w", srv.Name, err)
+		}
+		if ok {
+			sub.RecordedRestoreTest = d
+		}
+		subjects = append(subjects, sub)
+	}
+	id, err := s.st.NewRunID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	lg := s.lg.With("audit", id)
+	lg.Info("audit started", "servers", len(subjects), "actor", req.Actor)
+	auditor := &checklists.Auditor{Checklist: s.checklist, Now: s.now}
+	var (
+		reports []checklists.Report
+		recErr  error
+	)
+	// Every report is taken off the channel, even after a recording error,
+	// so that no collector is left blocked.
+	for rep := range auditor.Audit(ctx, s.exec, subjects, s.auditConc) {
+		reports = append(reports, rep)
+		if rep.Err != nil {
+			lg.Warn("audit could not collect facts", "target", rep.Target, "err", rep.Err)
+		}
+		for _, f := range rep.Findings {
+			if recErr != nil {
+				break
+			}
+			ev, err := store.NewEvent(store.KindAuditFinding, "", f.Target, req.Actor, struct {
+				AuditID string `json:"audit_id"`
+				checklists.Finding
+			}{id, f})
+			if err == nil {
+				_, err = s.st.Append(ctx, ev)
+			}
+			if err != nil {
+				recErr = fmt.Errorf("audit: record finding: %w", err)
+			}
+		}
+	}
+	if recErr != nil {
+		return nil, recErr
+	}
+	order := map[string]int{}
+	for i, sub := range subjects {
+		order[sub.Name] = i
+	}
+	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
+	sum := checklists.Summarize(reports)
+	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, struct {
+		AuditID   string             `json:"audit_id"`
+		Checklist string             `json:"checklist"`
+		Summary   checklists.Summary `json:"summary"`
+	}{id, s.checklist.ID, sum})
+	if err == nil {
+		_, err = s.st.Append(ctx, ev)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: record summary: %w", err)
+	}
+	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
+	return &AuditReport{ID: id, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}, nil
+}

@@ -1,0 +1,96 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/internal/store"
+	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// Matrix prints an audit: one row per server and one column per rule,
+// then what failed or could not be decided, with its evidence and fix.
+func Matrix(w io.Writer, a *oncall.AuditReport, lang runbooks.Lang) {
+	rules := a.Checklist.RuleIDs()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SERVER\t%s\n", strings.Join(rules, "\t"))
+	for _, r := range a.Reports {
+		cells := make([]string, len(rules))
+		for i, id := range rules {
+			cells[i] = "-"
+			for _, f := range r.Findings {
+				if f.Rule == id {
+					cells[i] = strings.ToUpper(string(f.Status))
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", r.Target, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	var details []string
+	for _, r := range a.Reports {
+		for _, f := range r.Findings {
+			if f.Status != checklists.Pass {
+				details = append(details, fmt.Sprintf("- %s %s %s: %s\n  fix: %s", r.Target, f.Rule, strings.ToUpper(string(f.Status)), f.Evidence.In(lang), f.Fix.In(lang)))
+			}
+		}
+	}
+	if len(details) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(details, "\n"))
+	}
+	sum := a.Summary
+	fmt.Fprintf(w, "\n%d server(s), %d unreachable; findings: %d pass, %d fail, %d unknown (audit %s, %s)\n",
+		sum.Targets, sum.Errors, sum.Total.Pass, sum.Total.Fail, sum.Total.Unknown, a.ID, a.Finished.Format(time.DateTime))
+}
+
+// History prints recorded runs as a table, newest first as given.
+func History(w io.Writer, runs []store.RunSummary) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tTARGET\tRUNBOOK\tSTATUS\tSTEPS\tBY\tSUMMARY")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"),
+			r.Target, r.Runbook, r.Status, r.Steps, r.Actor, r.Summary)
+	}
+	return tw.Flush()
+}
+
+// Timeline prints a run as a Markdown postmortem timeline.
+func Timeline(w io.Writer, tl *oncall.Timeline) {
+	r := tl.Run
+	fmt.Fprintf(w, "# Run %s: %s on %s\n\n", r.ID, r.Runbook, r.Target)
+	fmt.Fprintf(w, "- Status: **%s**\n- Requested by: %s\n- Started: %s\n", r.Status, r.Actor, r.Started.UTC().Format(time.RFC3339))
+	if !r.Finished.IsZero() {
+		fmt.Fprintf(w, "- Finished: %s (%s)\n", r.Finished.UTC().Format(time.RFC3339), r.Finished.Sub(r.Started).Round(time.Millisecond))
+	}
+	if r.Summary != "" {
+		fmt.Fprintf(w, "- Summary: %s\n", r.Summary)
+	}
+	fmt.Fprintf(w, "\n## Timeline (UTC)\n\n| time | event | by | details |\n|---|---|---|---|\n")
+	var outputs []string
+	for _, ev := range tl.Events {
+		detail := ""
+		var data map[string]any
+		_ = json.Unmarshal(ev.Data, &data)
+		if ev.Kind == store.KindStepFinished {
+			if out, _ := data["output"].(string); out != "" {
+				outputs = append(outputs, fmt.Sprintf("### %v (exit %v)\n\n```\n%s\n```\n", data["step"], data["exit_code"], strings.TrimRight(out, "\n")))
+			}
+			delete(data, "output")
+		}
+		if len(data) > 0 {
+			b, _ := json.Marshal(data)
+			detail = "`" + strings.ReplaceAll(string(b), "|", `\|`) + "`"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", ev.Time.UTC().Format("15:04:05.000"), ev.Kind, ev.Actor, detail)
+	}
+	if len(outputs) > 0 {
+		fmt.Fprintf(w, "\n## Step output\n\n%s", strings.Join(outputs, "\n"))
+	}
+	fmt.Fprintf(w, "\nRecord events %d-%d; verify the whole record with `wsbbot history verify`.\n", r.StartSeq, r.LastSeq)
+}

@@ -54,8 +54,10 @@ func TestExtractPastedTexts(t *testing.T) {
 		// Labelled codes, every notation.
 		{"Get-WBSummary", "NextBackupTime                  : 2024/03/16 21:00:00\nNumberOfVersions                : 14\nLastSuccessfulBackupTime        : 2024/03/14 21:00:00\nLastSuccessfulBackupTargetPath  : \\\\?\\Volume{2a1b9d3c-0000-0000-0000-100000000000}\nLastBackupTime                  : 2024/03/15 21:00:00\nLastBackupResultHR              : 2155348249\nLastBackupResultDetailedHR      : -2147212513\nCurrentOperationStatus          : NoOperationInProgress",
 			[]Code{0x80780119, 0x8004231F}},
-		{"event 517", "Backup started at '2024-03-15T12:00:11.123456700Z' failed with following error code '2155348165' (There was a failure in preparing the backup image of one of the volumes in the backup set.). Please rerun backup once issue is resolved.",
-			[]Code{0x807800C5}},
+		{"event 517", "Backup started at '2024-03-15T12:00:11.123456700Z' failed with following error code '2155348237' (Enumeration of the files failed.). Please rerun backup once issue is resolved.",
+			[]Code{0x8078010D}},
+		{"backup event 5 XML", `<Execution ProcessID="12504" ThreadID="5760" /><Data Name="HRESULT">0x8078011e</Data><Data Name="DetailedHRESULT">0x80070005</Data><Data Name="ErrorMessage">%%2155348254</Data><Data Name="NumOfVolumes">3</Data><VolumeInfoItem Name="Esp" State="12" HResult="-2139619042" DetailedHResult="-2147024891" DataTransferred="0" TotalSize="2155390976"/>`,
+			[]Code{0x8078011E, 0x80070005}},
 		{"event 521 WS2008", "Backup started at '{b617be25-fc4c-4392-a0ca-2d909bb93d24}' failed as Volume Shadow copy operation failed for backup volumes with following error code '2155348001'. Please rerun backup once issue is resolved.",
 			[]Code{0x80780021}},
 		{"event XML volumes info", `<Data Name="HRESULT">-2139619047</Data><VolumeInfo VolumeName="C:" HResult="-2139619047" DetailedHResult="-2147212513" Size="42949672960"/>`,

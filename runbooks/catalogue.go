@@ -91,8 +91,8 @@ type Entry struct {
 	// may be empty.
 	Name string
 	// Family is the catalogue family: vss, vss-writer, wsb, win32, com,
-	// win7-backup or bugcheck. It agrees with Code.Family(); vss-writer is a
-	// part of vss.
+	// win7-backup, bugcheck, vhd or success (0x00000000 only). It agrees
+	// with Code.Family(); vss-writer is a part of vss.
 	Family string
 	// InGuide is set for the codes the field guide itself discusses.
 	InGuide     bool
@@ -224,7 +224,7 @@ type (
 
 // catalogueFamilies are the families an entry may name, in the order
 // messages list them.
-const catalogueFamilies = "vss, vss-writer, wsb, win32, com, win7-backup, bugcheck"
+const catalogueFamilies = "vss, vss-writer, wsb, win32, com, win7-backup, bugcheck, vhd, success"
 
 // hresultFamily maps a catalogue family to the hresult family it must agree
 // with.
@@ -242,6 +242,10 @@ func hresultFamily(f string) (hresult.Family, bool) {
 		return hresult.FamilyWin7Backup, true
 	case "bugcheck":
 		return hresult.FamilyBugcheck, true
+	case "vhd":
+		return hresult.FamilyVHD, true
+	case "success":
+		return hresult.FamilySuccess, true
 	}
 	return "", false
 }

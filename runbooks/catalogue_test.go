@@ -67,7 +67,7 @@ func TestUnknownCodeDiagnosticsComeFromTheCatalogue(t *testing.T) {
 		{"wsb: named by half or more, most named first", set.Catalogue, "0x80789999", []string{"diag-b"}},
 		{"vss family", set.Catalogue, "0x800423FE", []string{"diag-v"}},
 		{"family without entries: the whole catalogue", set.Catalogue, "0x80070005", []string{"diag-b"}},
-		{"bundled wsb", bundled.Catalogue, "0x80789999", []string{"diag-wsb-summary", "diag-event-log"}},
+		{"bundled wsb", bundled.Catalogue, "0x80789999", []string{"diag-wsb-summary", "diag-event-log", "diag-shadow-storage", "diag-vss-writers"}},
 		{"bundled vss", bundled.Catalogue, "0x800423FE", []string{"diag-event-log", "diag-vss-writers"}},
 	}
 	for _, tt := range tests {

@@ -11,8 +11,10 @@ import (
 // platform-neutral answer that the CLI prints and the chat renders. Lists are
 // never nil, so JSON output never shows null where a list is meant.
 type Explanation struct {
-	Code       string `json:"code"`
-	Name       string `json:"name"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// Outcome is OutcomeKnown, OutcomeUnknown or OutcomeSuccess.
+	Outcome    string `json:"outcome"`
 	Known      bool   `json:"known"`
 	Family     string `json:"family"`
 	FamilyName string `json:"family_name"`
@@ -32,6 +34,19 @@ type Explanation struct {
 	Sources      []string    `json:"sources"`
 }
 
+// Outcomes of an explanation: what wsbbot concluded about a code.
+const (
+	// OutcomeKnown: the catalogue has an entry for the code.
+	OutcomeKnown = "known"
+	// OutcomeUnknown: the catalogue has no entry; the answer names the
+	// code's family and that family's diagnostics.
+	OutcomeUnknown = "unknown"
+	// OutcomeSuccess: the code is 0x00000000 (S_OK, ERROR_SUCCESS), which
+	// reports success, not an error. Known says whether the catalogue
+	// also has an entry with its message and sources.
+	OutcomeSuccess = "success"
+)
+
 // RunbookRefs names runbooks by id, grouped by what they do.
 type RunbookRefs struct {
 	Diagnose []string `json:"diagnose"`
@@ -41,18 +56,36 @@ type RunbookRefs struct {
 
 // Explain answers for code in lang. An unknown code is not dropped: it is
 // reported as unknown with its closest family and that family's diagnostics.
+// 0x00000000 is reported as a success (OutcomeSuccess), never as an unknown
+// error, whether or not the catalogue has an entry for it.
 func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 	fam := code.Family()
 	x := Explanation{
 		Code:       code.String(),
+		Outcome:    OutcomeKnown,
 		Family:     string(fam),
 		FamilyName: fam.Describe(string(lang)),
 		Lang:       lang,
 		Translated: []string{},
 		Sources:    []string{},
 	}
+	success := fam == hresult.FamilySuccess
+	if success {
+		x.Outcome = OutcomeSuccess
+	}
 	e, ok := c.Lookup(code)
-	if !ok {
+	switch {
+	case !ok && success:
+		x.Title = pick(lang, "Success (0x00000000): the operation completed; this is not an error",
+			"成功 (0x00000000): 操作は正常に完了しており、エラーではありません")
+		x.FirstAction = pick(lang,
+			"Nothing to fix for this code. If a backup still failed, its real error is elsewhere: read LastBackupResultDetailedHR in `Get-WBSummary` and events 517/521 in Microsoft-Windows-Backup.",
+			"このコードについて対処は不要です。それでもバックアップが失敗している場合、実際のエラーは別の箇所にあります。`Get-WBSummary` の LastBackupResultDetailedHR と、Microsoft-Windows-Backup のイベント 517/521 を確認してください。")
+		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
+		x.Runbooks = refs(c.familyDiagnostics(fam), nil, nil)
+		return x
+	case !ok:
+		x.Outcome = OutcomeUnknown
 		x.Title = unknownTitle(lang, x.FamilyName)
 		x.FirstAction = unknownAction(lang)
 		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")

@@ -40,6 +40,14 @@ var fuzzSeeds = []string{
 	"\xe3\x810x80780119",
 	"",
 	"-",
+	// Context: call arguments, sizes, ids, units, success.
+	`Unexpected error CreateFileW(\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1,0x80000000,0x00000003,...). hr = 0x80070001, Incorrect function.`,
+	"SizeRemaining : 2155390976",
+	"Der Vorgang wurde erfolgreich beendet (0x00000000)",
+	`<Data Name="HRESULT">2155348249</Data><Data Name="Size">2155390976</Data>`,
+	"「エラー コード: 0x80780119」",
+	"空き領域: 2155390976 バイト",
+	"Foo(a, (b), 0x80780119",
 }
 
 // checkMatches asserts the invariants every FindAll result must hold.

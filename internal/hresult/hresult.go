@@ -66,9 +66,17 @@ const (
 	// FamilyWin7Backup is the Windows 7 client backup (sdclt), 0x8100xxxx.
 	FamilyWin7Backup Family = "win7-backup"
 	// FamilyBugcheck is a stop code 0x00000001..0x0000FFFF such as
-	// 0x0000007B INACCESSIBLE_BOOT_DEVICE. 0x00000000 is S_OK, not a stop
-	// code, and is FamilyOther.
+	// 0x0000007B INACCESSIBLE_BOOT_DEVICE. 0x00000000 is not a stop code
+	// (see FamilySuccess).
 	FamilyBugcheck Family = "bugcheck"
+	// FamilyVHD is the virtual hard disk range 0xC03Axxxx (FACILITY_VHD,
+	// e.g. ERROR_VHD_FORMAT_UNSUPPORTED_VERSION 0xC03A0005), met when
+	// Windows Server Backup mounts or writes its VHD/VHDX files.
+	FamilyVHD Family = "vhd"
+	// FamilySuccess is 0x00000000 alone: S_OK, ERROR_SUCCESS, "The
+	// operation completed successfully." It is not an error, and wsbbot
+	// reports it as a success.
+	FamilySuccess Family = "success"
 	// FamilyOther is everything else.
 	FamilyOther Family = "other"
 )
@@ -90,7 +98,11 @@ func (c Code) Family() Family {
 		return FamilyCOM
 	case hi == 0x8100:
 		return FamilyWin7Backup
-	case hi == 0 && v != 0:
+	case hi == 0xC03A:
+		return FamilyVHD
+	case v == 0:
+		return FamilySuccess
+	case hi == 0:
 		return FamilyBugcheck
 	default:
 		return FamilyOther
@@ -123,6 +135,10 @@ func (f Family) Describe(lang string) string {
 			"Windows 7 のバックアップと復元 (クライアント用、WSB ではない)")
 	case FamilyBugcheck:
 		return pick("Stop error (bug check) code", "STOP エラー (バグチェック) コード")
+	case FamilyVHD:
+		return pick("Virtual hard disk (VHD/VHDX) error", "仮想ハード ディスク (VHD/VHDX) のエラー")
+	case FamilySuccess:
+		return pick("Success (not an error)", "成功 (エラーではない)")
 	case FamilyOther:
 		return pick("Other HRESULT", "その他の HRESULT")
 	default:

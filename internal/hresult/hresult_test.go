@@ -180,7 +180,11 @@ func TestFamily(t *testing.T) {
 		{0x0000007B, FamilyBugcheck},
 		{0x000000EF, FamilyBugcheck},
 		{0x0000FFFF, FamilyBugcheck},
-		{0x00000000, FamilyOther}, // S_OK
+		{0x00000000, FamilySuccess}, // S_OK, ERROR_SUCCESS
+		{0xC03A0005, FamilyVHD},
+		{0xC03A0000, FamilyVHD},
+		{0xC03AFFFF, FamilyVHD},
+		{0xC0390005, FamilyOther},
 		{0x00010000, FamilyOther},
 		{0x80020009, FamilyOther},
 		{0x80790000, FamilyOther},
@@ -196,7 +200,7 @@ func TestFamily(t *testing.T) {
 }
 
 func TestFamilyDescribe(t *testing.T) {
-	families := []Family{FamilyVSS, FamilyWSB, FamilyWin32, FamilyCOM, FamilyWin7Backup, FamilyBugcheck, FamilyOther}
+	families := []Family{FamilyVSS, FamilyWSB, FamilyWin32, FamilyCOM, FamilyWin7Backup, FamilyBugcheck, FamilyVHD, FamilySuccess, FamilyOther}
 	tests := []struct {
 		f        Family
 		lang     string
@@ -214,6 +218,10 @@ func TestFamilyDescribe(t *testing.T) {
 		{FamilyWin7Backup, "ja", "バックアップと復元"},
 		{FamilyBugcheck, "en", "bug check"},
 		{FamilyBugcheck, "ja", "バグチェック"},
+		{FamilyVHD, "en", "Virtual hard disk"},
+		{FamilyVHD, "ja", "仮想ハード ディスク"},
+		{FamilySuccess, "en", "not an error"},
+		{FamilySuccess, "ja", "成功"},
 		{FamilyOther, "en", "Other"},
 		{FamilyOther, "ja", "その他"},
 		{FamilyVSS, "ja-JP", "ボリューム"},

@@ -128,7 +128,10 @@ func hexVal(c byte) (uint32, bool) {
 }
 
 // FindAll returns every occurrence of a code in text, duplicates included,
-// in order of position. Matches never overlap.
+// in order of position. Matches never overlap. A token shaped like a code
+// that its context shows to be something else (an argument of a call, a
+// size, count, id or flags field, a number followed by a unit) is not a
+// code and is left out; see the context model in context.go.
 func FindAll(text string) []Match {
 	var out []Match
 	var tok [10]byte
@@ -152,7 +155,7 @@ func FindAll(text string) []Match {
 		if k != 8 && k != 10 {
 			continue
 		}
-		if m, ok := matchRun(text, start, i, tok[:k]); ok {
+		if m, ok := matchRun(text, start, i, tok[:k]); ok && contextRole(text, m.Start, m.End).isCode() {
 			out = append(out, m)
 		}
 	}

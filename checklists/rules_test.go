@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 var now = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -249,3 +251,11 @@ func TestEvaluateAndUnknown(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestCollectScriptIsReadOnly holds the audit's one command per server to
+// the same read-only rule as runbook steps.
+func TestCollectScriptIsReadOnly(t *testing.T) {
+	if err := runbooks.CheckReadOnly(runbooks.ShellPowerShell, CollectScript); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -621,8 +621,7 @@ func TestLabDiagnostics(t *testing.T) {
 			detail:  []string{"DISK_01", "no longer sees", "0x80780166", "0x800701B1"},
 			report:  map[string]string{"last-target/last_result_hr": "0x80780166"}},
 		{runbook: "diag-share-access", scenario: lab.ScenarioHealthy,
-			report: map[string]string{"open-share/dialects": "[backup on nas01: SMB 3.1.1]",
-				"write-test/written": "true", "write-test/left": "false", "remove-test-file/left": "false"}},
+			report: map[string]string{"open-share/dialects": "[backup on nas01: SMB 3.1.1]"}},
 		{runbook: "diag-share-access", scenario: lab.ScenarioJapanese},
 		{runbook: "diag-share-access", scenario: lab.ScenarioShareUnreachable,
 			failing: []string{"the share can be opened", "the SMB connections to the file server use dialect 3.0 or later"},
@@ -886,5 +885,61 @@ func TestExprBytesAndHRESULT(t *testing.T) {
 				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestShareWriteTestWritesOnlyWithApproval: the share write test, which
+// used to run unasked inside diag-share-access as "read-only", is its own
+// runbook whose writing steps are changes: a dry run shows them without
+// running them, a run without approval refuses them, and an approved run
+// writes the file, removes it and says so.
+func TestShareWriteTestWritesOnlyWithApproval(t *testing.T) {
+	rb := bundledRunbook(t, "share-write-test")
+	h := newHost(t, lab.ScenarioHealthy)
+	x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+	plan, err := runbooks.NewEngine(x, nil, nil, nil).DryRun(t.Context(), rb, "srv1", bind(t, rb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := 0
+	for _, st := range plan.Steps {
+		if st.Mode == runbooks.ModeChange && !st.Skipped {
+			changes++
+			if !strings.Contains(st.Script, "Set-Content") && !strings.Contains(st.Script, "Remove-Item") {
+				t.Errorf("change step %s does not show what it sends: %q", st.ID, st.Script)
+			}
+		}
+	}
+	if changes == 0 {
+		t.Fatalf("the dry run shows no change step: %+v", plan.Steps)
+	}
+	for _, f := range plan.Findings {
+		if f.ID == "write-test" || f.ID == "remove-test-file" {
+			t.Errorf("the dry run ran %s", f.ID)
+		}
+	}
+	res, err := runbooks.NewEngine(x, nil, nil, nil).Run(t.Context(), rb, "srv1", bind(t, rb), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Steps {
+		if s.ID == "write-test" && s.Status != runbooks.StepRefused {
+			t.Errorf("without approval the write test %s", s.Status)
+		}
+	}
+	res, err = runbooks.NewEngine(x, runbooks.ApprovedPlanGate(plan), nil, nil).Run(t.Context(), rb, "srv1", bind(t, rb), nil)
+	if err != nil || res.Status != runbooks.RunSucceeded {
+		t.Fatalf("approved run: %v, %+v", err, res)
+	}
+	got := map[string]string{}
+	for _, s := range res.Steps {
+		for k, v := range s.Report {
+			got[s.ID+"/"+k] = fmt.Sprint(v)
+		}
+	}
+	for k, want := range map[string]string{"write-test/written": "true", "write-test/left": "false", "remove-test-file/left": "false"} {
+		if got[k] != want {
+			t.Errorf("report %s = %q, want %s (all %v)", k, got[k], want, got)
+		}
 	}
 }

@@ -625,6 +625,16 @@ func (p *rbParser) checkScript(rb *Runbook, path []any, st *Step) {
 	if st.Script == "" {
 		return
 	}
+	if st.Mode == ModeReadOnly {
+		for _, pr := range readOnlyProblems(st.Shell, st.Script) {
+			prob := p.d.Problem(strictyaml.Error, fmt.Sprintf("step %q is read-only, but its script runs what may change the server: %s", st.ID, pr.Msg), path...)
+			// A block scalar's first line is the line after its key.
+			if n := p.d.Node(path...); n != nil && n.Style == yaml.LiteralStyle {
+				prob.Line += pr.Line
+			}
+			p.ps = append(p.ps, prob)
+		}
+	}
 	switch st.Shell {
 	case ShellCmd:
 		if strings.ContainsAny(st.Script, "\r\n") {

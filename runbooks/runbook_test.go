@@ -113,11 +113,13 @@ func TestLoadRunbookProblems(t *testing.T) {
 			`r.yaml:29: malformed placeholder: write {{name}}`, `r.yaml:29: {{letter}} is not a declared parameter`}},
 		{"placeholder in powershell", `script: "Write-Output $P.folder"`, `script: "Write-Output {{folder}} $P.nope"`, []string{
 			`r.yaml:37: $P.nope is not a declared parameter`,
-			`r.yaml:37: a PowerShell script reads parameters as $P.name, never as {{name}} (values are passed as data)`}},
+			`r.yaml:37: a PowerShell script reads parameters as $P.name, never as {{name}} (values are passed as data)`,
+			`r.yaml:37: step "each" is read-only, but its script runs what may change the server: folder is not on the read-only allow-list (Get-, Test-, Measure-, Select-, Where-, Sort-, ConvertTo-, Format- cmdlets; vssadmin list, wbadmin get, fsutil ... query, mountvol /L ...): mark the step ` + "`mode: change`" + ` if it changes the server`}},
 		{"bad mode and shell", "    mode: change\n    shell: cmd\n    script: \"mountvol", "    mode: write\n    shell: bash\n    script: \"mountvol", []string{
 			`r.yaml:27: mode "write" is not read-only or change`, `r.yaml:28: shell "bash" is not cmd or powershell`}},
 		{"dynamic code", `script: "Write-Output $P.folder"`, `script: "iex $P.folder"`, []string{
-			`r.yaml:37: a runbook script may not build and run code at run time (iex)`}},
+			`r.yaml:37: a runbook script may not build and run code at run time (iex)`,
+			`r.yaml:37: step "each" is read-only, but its script runs what may change the server: iex is not on the read-only allow-list (Get-, Test-, Measure-, Select-, Where-, Sort-, ConvertTo-, Format- cmdlets; vssadmin list, wbadmin get, fsutil ... query, mountvol /L ...): mark the step ` + "`mode: change`" + ` if it changes the server`}},
 		{"change in diagnose", "category: fix\n", "category: diagnose\n", []string{
 			`r.yaml:27: a diagnose runbook must be read-only; this step changes the server`,
 			`r.yaml:41: a diagnose runbook must be read-only; this step changes the server`}},

@@ -115,6 +115,12 @@ func (rb *Runbook) Bind(raw map[string]string, targets func(string) bool) (Param
 				used[k] = true
 			}
 		}
+		if given {
+			if st := rb.stepSetting(p.Name); st != "" {
+				probs = append(probs, fmt.Sprintf("parameter %q is set by step %q for each of its runs (with:); a value given for it would be ignored, so give none", p.Name, st))
+				continue
+			}
+		}
 		if !given {
 			if p.Default == nil {
 				probs = append(probs, fmt.Sprintf("parameter %q is required (%s)", p.Name, p.describe()))
@@ -255,9 +261,44 @@ func quoteValue(s string) string {
 	return strconv.Quote(s)
 }
 
+// stepSetting returns the id of the first step whose with: sets the
+// parameter name, or "".
+func (rb *Runbook) stepSetting(name string) string {
+	for _, sec := range rb.phases() {
+		for _, st := range sec {
+			for _, w := range st.With {
+				if strings.EqualFold(w.Param, name) {
+					return st.ID
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// reservedDeviceName reports whether a path segment names a DOS device
+// (CON, PRN, AUX, NUL, COM1-9, LPT1-9, also with an extension, trailing
+// spaces or superscript digits): Windows opens the device, not a file.
+func reservedDeviceName(seg string) bool {
+	base, _, _ := strings.Cut(seg, ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(base) >= 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) {
+		switch base[3:] {
+		case "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+			return true
+		}
+	}
+	return false
+}
+
 // checkWindowsPath accepts a drive-rooted path (C:\...) or a UNC path
-// (\\server\share\...) without control characters, quotes, wildcards,
-// redirection or pipes, or relative segments.
+// (\\server\share\...) without control, format (bidi) or line-separator
+// characters, quotes, wildcards, redirection or pipes, forward slashes,
+// relative segments, device paths (\\.\, \\?\) or DOS device names.
 func checkWindowsPath(s string) error {
 	switch {
 	case s == "":
@@ -269,6 +310,10 @@ func checkWindowsPath(s string) error {
 		switch {
 		case unicode.IsControl(r) || r == unicode.ReplacementChar:
 			return errors.New("holds a control character")
+		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+			return fmt.Errorf("holds the invisible character U+%04X (bidi, zero-width or line separator), which could make the path read differently than it acts", r)
+		case r == '/':
+			return errors.New(`holds "/": Windows reads it as a separator; write the path with backslashes`)
 		case strings.ContainsRune("\"'`*?<>|%$;&^", r):
 			return fmt.Errorf("holds %q, which a path may not (no quotes, wildcards, redirections or variables)", r)
 		}
@@ -279,6 +324,9 @@ func checkWindowsPath(s string) error {
 		rest = s[3:]
 	case strings.HasPrefix(s, `\\`):
 		parts := strings.SplitN(s[2:], `\`, 3)
+		if len(parts) > 0 && (parts[0] == "." || parts[0] == "?") {
+			return errors.New(`is a device path (\\.\ or \\?\), not a file path`)
+		}
 		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
 			return errors.New(`is not a UNC path \\server\share`)
 		}
@@ -292,8 +340,13 @@ func checkWindowsPath(s string) error {
 		return errors.New(`holds ":" after the drive (alternate data streams are not allowed)`)
 	}
 	for _, seg := range strings.Split(rest, `\`) {
-		if seg == ".." || seg == "." {
+		switch {
+		case seg == ".." || seg == ".":
 			return errors.New(`holds a "." or ".." segment`)
+		case reservedDeviceName(seg):
+			return fmt.Errorf("holds %q, a DOS device name that Windows opens as a device, not a file", seg)
+		case seg != "" && (strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ")):
+			return fmt.Errorf("holds %q, which ends in a dot or space that Windows drops, so it would name another file", seg)
 		}
 	}
 	return nil

@@ -113,6 +113,26 @@ func TestCheckWindowsPath(t *testing.T) {
 		{`D:\a;b`, false},
 		{`D:\a|b`, false},
 		{"", false},
+		// Found when tried as an attacker: each passed before.
+		{`C:\a/../../Windows`, false},
+		{`C:\a/b`, false},
+		{"D:\\Backup\u202egpj.exe", false}, // right-to-left override
+		{"D:\\Back\u2028up", false},        // line separator
+		{"D:\\Back\u200bup", false},        // zero-width space
+		{"D:\\Back\u2066up\u2069", false},  // isolate
+		{`\\.\pipe\x`, false},
+		{`\\?\C:\Windows`, false},
+		{`\\?\UNC\srv\share`, false},
+		{`D:\CON`, false},
+		{`D:\Backup\nul.txt`, false},
+		{`D:\com1`, false},
+		{"D:\\LPT\u00b9", false},
+		{`D:\aux .log`, false},
+		{`D:\Backup.`, false},
+		{`D:\Backup `, false},
+		{`D:\Console\CONTOSO`, true},
+		{`D:\COM10`, true},
+		{`\\nas01\backup\日本語 フォルダー`, true},
 	} {
 		if err := checkWindowsPath(tc.path); (err == nil) != tc.ok {
 			t.Errorf("checkWindowsPath(%q) = %v, want ok %v", tc.path, err, tc.ok)

@@ -50,6 +50,11 @@ precondition, or a changing step without --yes).`,
 				if !ok || k == "" {
 					return usageErrorf("--param %q: want key=value", kv)
 				}
+				for prev := range req.Params {
+					if strings.EqualFold(prev, k) {
+						return usageErrorf("--param %s is given more than once; give each parameter once", k)
+					}
+				}
 				req.Params[k] = v
 			}
 			ctx := cmd.Context()

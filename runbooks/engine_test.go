@@ -234,14 +234,17 @@ func TestEngineRun(t *testing.T) {
 
 func TestEngineRendersExactly(t *testing.T) {
 	rb := mustRunbook(t, engineRunbook)
-	params, _ := rb.Bind(map[string]string{"service": "vss"}, nil)
+	params, err := rb.Bind(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := &fakeExec{handlers: map[string]func(context.Context, Command) (Output, error){"volumes": volumesJSON("SqlServerWriter")}}
 	e := NewEngine(f, fixedGate(true), nil, nil)
 	if _, err := e.Run(t.Context(), rb, "fs01", params, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []Command{
-		{Shell: "powershell", Script: "Get-Volume | ConvertTo-Json", Params: map[string]any{"drive": "", "service": "VSS"}, Timeout: time.Minute, Name: "volumes"},
+		{Shell: "powershell", Script: "Get-Volume | ConvertTo-Json", Params: map[string]any{"drive": "", "service": ""}, Timeout: time.Minute, Name: "volumes"},
 		{Shell: "cmd", Script: "mountvol Y: /S", Timeout: time.Minute, Name: "assign"},
 		{Shell: "cmd", Script: "fsutil usn queryjournal Y:", Timeout: time.Second, Name: "work"},
 		{Shell: "powershell", Script: "Restart-Service -Name $P.service", Params: map[string]any{"drive": "", "service": "SQLWriter"}, Timeout: time.Minute, Name: "restart"},

@@ -292,7 +292,7 @@ func (s *Session) newStep(ctx context.Context, stats *stepStats) (*winrm.Client,
 	tr := &stepTransport{w: s.w, ctx: context.WithValue(ctx, statsKey{}, stats), e: s.e}
 	params := s.params
 	params.TransportDecorator = func() winrm.Transporter { return tr }
-	cl, err := winrm.NewClientWithParameters(s.ep, s.t.User, string(s.t.Password), &params)
+	cl, err := winrm.NewClientWithParameters(s.ep, s.t.User, s.t.Password.Reveal(), &params)
 	if err != nil {
 		return nil, nil, s.e.make(KindInvalid, "open", 0, fmt.Errorf("masterzen client: %w", err))
 	}

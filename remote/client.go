@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
+
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Client runs commands on Windows targets over WinRM. It is safe for
@@ -322,13 +324,13 @@ func (s *Session) hard(ctx context.Context, op string, fn func() error) error {
 // prepare builds the command line and stdin of cmd.
 func (s *Session) prepare(cmd Command) (string, []byte, error) {
 	switch cmd.Shell {
-	case PowerShell:
+	case runbooks.ShellPowerShell, "":
 		line, stdin, err := EncodePowerShell(cmd.Script, cmd.Params)
 		if err != nil {
 			return "", nil, s.e.make(KindInvalid, "encode", 0, err)
 		}
 		return line, stdin, nil
-	case Cmd:
+	case runbooks.ShellCmd:
 		if len(cmd.Params) > 0 {
 			return "", nil, s.e.make(KindInvalid, "encode", 0, errors.New("parameters need the PowerShell shell"))
 		}
@@ -338,7 +340,7 @@ func (s *Session) prepare(cmd Command) (string, []byte, error) {
 		}
 		return cmd.Script, nil, nil
 	default:
-		return "", nil, s.e.make(KindInvalid, "encode", 0, fmt.Errorf("unknown shell %d", int(cmd.Shell)))
+		return "", nil, s.e.make(KindInvalid, "encode", 0, fmt.Errorf("unknown shell %q", cmd.Shell))
 	}
 }
 

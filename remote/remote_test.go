@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // hang blocks a command until the server cancels it, then reports that
@@ -68,7 +69,7 @@ func TestCmdShell(t *testing.T) {
 	srv := startFake(t, winrmtest.Options{})
 	c := newClient(t, Options{})
 	tg := targetOf(srv, "srv01", false)
-	res, err := c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "echo hello world"})
+	res, err := c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "echo hello world"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +79,15 @@ func TestCmdShell(t *testing.T) {
 	if diff := cmp.Diff([]string{"Create", "Command", "Receive", "Delete"}, actions(srv.Requests())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
-	res, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "exit /b 4"})
+	res, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "exit /b 4"})
 	if err != nil || res.ExitCode != 4 {
 		t.Errorf("exit /b 4: %+v, %v", res, err)
 	}
-	res, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "nosuchtool"})
+	res, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "nosuchtool"})
 	if err != nil || res.ExitCode != 9009 || !strings.Contains(res.Stderr, "is not recognized") {
 		t.Errorf("unknown command: %+v, %v", res, err)
 	}
-	_, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "echo x", Params: map[string]any{"a": 1}})
+	_, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "echo x", Params: map[string]any{"a": 1}})
 	if err == nil || kindOf(t, err) != KindInvalid {
 		t.Errorf("params with cmd: %v", err)
 	}
@@ -101,7 +102,7 @@ func TestOneShellPerSession(t *testing.T) {
 	}
 	steps := []Command{
 		{Script: "Get-Service wbengine", Name: "one"},
-		{Shell: Cmd, Script: "echo two", Name: "two"},
+		{Shell: runbooks.ShellCmd, Script: "echo two", Name: "two"},
 		{Script: "Get-WBSummary", Name: "three"},
 	}
 	var perStep []int
@@ -153,8 +154,10 @@ func TestOneShellPerSession(t *testing.T) {
 // command, and never before the shell's Delete.
 func TestSignalDeferred(t *testing.T) {
 	ps := func(name string) Command { return Command{Script: "Get-WBJob " + name, Name: name} }
-	cmdStep := func(name string) Command { return Command{Shell: Cmd, Script: "echo " + name, Name: name} }
-	invalid := Command{Shell: Cmd, Script: "echo x", Params: map[string]any{"a": 1}, Name: "invalid"}
+	cmdStep := func(name string) Command {
+		return Command{Shell: runbooks.ShellCmd, Script: "echo " + name, Name: name}
+	}
+	invalid := Command{Shell: runbooks.ShellCmd, Script: "echo x", Params: map[string]any{"a": 1}, Name: "invalid"}
 	tests := []struct {
 		name  string
 		steps []Command
@@ -289,7 +292,7 @@ func TestCP932Output(t *testing.T) {
 		return 0
 	})})
 	c := newClient(t, Options{})
-	res, err := c.Exec(context.Background(), targetOf(srv, "srv-jp", false), Command{Shell: Cmd, Script: "wbadmin get versions"})
+	res, err := c.Exec(context.Background(), targetOf(srv, "srv-jp", false), Command{Shell: runbooks.ShellCmd, Script: "wbadmin get versions"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +475,7 @@ func TestFaultClasses(t *testing.T) {
 			want: KindBusy, op: opSend, detail: "170"},
 		{name: "command too long (server)", fault: &winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionCommand,
 			Code: 2147942606, Message: "The filename or extension is too long. "}, want: KindCommandTooLong, op: opCommand, detail: "2147942606"},
-		{name: "command too long (caught before sending)", cmd: Command{Shell: Cmd, Script: "echo " + strings.Repeat("x", 8200)},
+		{name: "command too long (caught before sending)", cmd: Command{Shell: runbooks.ShellCmd, Script: "echo " + strings.Repeat("x", 8200)},
 			want: KindCommandTooLong, op: "encode", detail: "8205 characters"},
 		{name: "unencrypted", fault: &winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionCreate,
 			Code: 2150858770, Message: "The WinRM service refuses unencrypted traffic: AllowUnencrypted is false."}, want: KindUnencrypted, op: opCreate},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsbbot/wsbbot/internal/secret"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Auth selects how a Target authenticates.
@@ -134,36 +135,16 @@ func (t Target) url() string {
 	return t.scheme() + "://" + net.JoinHostPort(t.Address, strconv.Itoa(t.port())) + "/wsman"
 }
 
-// Shell selects the interpreter of a Command.
-type Shell int
-
-// The shells.
-const (
-	// PowerShell runs Script with powershell.exe, as described at
-	// EncodePowerShell.
-	PowerShell Shell = iota
-	// Cmd sends Script as the plain command line of the cmd shell.
-	Cmd
-)
-
-// String returns "powershell" or "cmd".
-func (s Shell) String() string {
-	switch s {
-	case PowerShell:
-		return "powershell"
-	case Cmd:
-		return "cmd"
-	default:
-		return "shell(" + strconv.Itoa(int(s)) + ")"
-	}
-}
-
 // Command is one step run in a Session.
 type Command struct {
-	Shell  Shell
+	// Shell is runbooks.ShellPowerShell (also when empty: the script runs
+	// with powershell.exe, as described at EncodePowerShell) or
+	// runbooks.ShellCmd (Script is the plain command line of the cmd
+	// shell).
+	Shell  runbooks.Shell
 	Script string
 	// Params reach a PowerShell script as $P.Name, as data (never spliced
-	// into code). Not allowed with Cmd.
+	// into code). Not allowed with runbooks.ShellCmd.
 	Params map[string]any
 	// Timeout bounds the step; 0 means Target.StepTimeout, then
 	// Options.StepTimeout.

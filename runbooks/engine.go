@@ -28,7 +28,7 @@ type Session interface {
 // Command is one command to run: a cmd command line, or a PowerShell script
 // whose parameters travel as data (remote's $P prologue).
 type Command struct {
-	Shell   string
+	Shell   Shell
 	Script  string
 	Params  map[string]any
 	Timeout time.Duration

@@ -53,10 +53,14 @@ const (
 	ModeChange   Mode = "change"
 )
 
-// The shells a step runs in.
+// Shell is the interpreter a step runs in, as a runbook names it.
+type Shell string
+
+// The shells a step runs in. remote's executor sends ShellPowerShell scripts
+// through its $P transport and ShellCmd lines as they are.
 const (
-	ShellCmd        = "cmd"
-	ShellPowerShell = "powershell"
+	ShellCmd        Shell = "cmd"
+	ShellPowerShell Shell = "powershell"
 )
 
 // The parsers a step may apply besides the winout kinds.
@@ -111,7 +115,7 @@ type Step struct {
 	Title       Text
 	Description Text
 	Mode        Mode
-	Shell       string
+	Shell       Shell
 	Timeout     time.Duration
 	// Script is the cmd command line (with {{param}} placeholders) or the
 	// PowerShell script text (reading parameters as $P.name).
@@ -513,7 +517,7 @@ func (p *rbParser) step(rb *Runbook, path []any, phase Phase, known map[string]M
 	default:
 		st.Mode = m
 	}
-	switch st.Shell = p.str(at(path, "shell"), true); st.Shell {
+	switch st.Shell = Shell(p.str(at(path, "shell"), true)); st.Shell {
 	case ShellCmd, ShellPowerShell, "":
 	default:
 		p.errorf(at(path, "shell"), "shell %q is not cmd or powershell", st.Shell)

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/wsbbot/wsbbot/internal/fanout"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -245,4 +246,36 @@ func actions(reqs []winrmtest.Request) []string {
 		i = j
 	}
 	return out
+}
+
+// hostResult is one target's outcome of fanOut.
+type hostResult struct {
+	Target        string
+	Index         int
+	Err, CloseErr error
+	RoundTrips    int
+}
+
+// fanOut drives the client the way wsbbot's auditor does: through
+// internal/fanout, at most limit targets at a time, one session each (Open,
+// fn, Close), each result delivered as soon as its target is done.
+func fanOut(ctx context.Context, c *Client, targets []Target, limit int, fn func(ctx context.Context, s *Session) error) <-chan hostResult {
+	idx := make([]int, len(targets))
+	for i := range idx {
+		idx[i] = i
+	}
+	return fanout.Run(ctx, idx, limit, func(ctx context.Context, i int) hostResult {
+		r := hostResult{Target: targets[i].Name, Index: i}
+		s, err := c.Open(ctx, targets[i])
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.Err = fn(ctx, s)
+		r.CloseErr = s.Close()
+		r.RoundTrips = s.RoundTrips()
+		return r
+	}, func(i int, err error) hostResult {
+		return hostResult{Target: targets[i].Name, Index: i, Err: err}
+	})
 }

@@ -45,6 +45,7 @@ var rules = map[string]struct {
 	"internal/strictyaml":      {internal: []string{"internal/suggest"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"internal/suggest":         {},
 	"internal/secret":          {},
+	"internal/fanout":          {},
 	"internal/store":           {},
 	"internal/hostlock":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
@@ -161,8 +162,9 @@ func TestImportDirections(t *testing.T) {
 // stdlibOnly lists packages that may import nothing but the standard
 // library: the lab's PowerShell interpreter is a language, not a simulator,
 // and knows the simulated host only through its ps.Host interface; the
-// secret type sits under config and remote and must pull nothing in.
-var stdlibOnly = []string{"lab/ps", "internal/secret"}
+// secret type and the fan-out sit under config, remote and checklists and
+// must pull nothing in.
+var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout"}
 
 func TestStdlibOnly(t *testing.T) {
 	pkgs := scan(t)

@@ -682,9 +682,6 @@ type exprScope struct {
 func (s exprScope) withItem(as string) exprScope { s.item = as; return s }
 func (s exprScope) withResult() exprScope        { s.result = true; return s }
 
-// stepFields are what steps.<id> holds.
-var stepFields = []string{"ran", "status", "passed", "result", "results", "exit_code", "report"}
-
 // checkRefs reports every name e reads that is not in scope; reads, when
 // given, collects the step ids e reads.
 func (p *rbParser) checkRefs(path []any, e *Expr, s exprScope, reads *[]string) {
@@ -708,8 +705,8 @@ func (p *rbParser) checkRefs(path []any, e *Expr, s exprScope, reads *[]string) 
 			switch {
 			case !ok:
 				p.errorf(path, "steps.%s is not an earlier step", r.fields[0])
-			case len(r.fields) > 1 && !slices.Contains(stepFields, r.fields[1]):
-				p.errorf(path, "steps.%s.%s: a step has %s", r.fields[0], r.fields[1], strings.Join(stepFields, ", "))
+			case len(r.fields) > 1 && !slices.Contains(stepFieldNames(), r.fields[1]):
+				p.errorf(path, "steps.%s.%s: a step has %s", r.fields[0], r.fields[1], strings.Join(stepFieldNames(), ", "))
 			case reads != nil && !slices.Contains(*reads, r.fields[0]):
 				*reads = append(*reads, r.fields[0])
 			}

@@ -31,7 +31,8 @@ import (
 // Config is the whole configuration. The file shape is documented, key by
 // key, in wsbbot.example.yaml next to this file.
 type Config struct {
-	// Language is the default reply language: "en" or "ja".
+	// Language is the reply language ("en" or "ja") when neither --lang
+	// nor the locale (LC_ALL, LANG) names one; see runbooks.ChooseLang.
 	Language string   `mapstructure:"language" yaml:"language" json:"language"`
 	Log      Log      `mapstructure:"log" yaml:"log" json:"log"`
 	Runbooks Runbooks `mapstructure:"runbooks" yaml:"runbooks" json:"runbooks"`

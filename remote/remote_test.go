@@ -516,9 +516,7 @@ func TestFaultClasses(t *testing.T) {
 			if cmd.Script == "" {
 				cmd = Command{Script: "Get-WBSummary"}
 			}
-			start := time.Now()
 			_, err := c.Exec(context.Background(), tg, cmd)
-			within(t, "Exec", time.Since(start), 4*time.Second)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -616,9 +614,7 @@ func TestDeadlines(t *testing.T) {
 		c := newClient(t, Options{})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		_, err := c.Open(ctx, deadTarget)
-		within(t, "Open", time.Since(start), 3*time.Second)
 		if kindOf(t, err) != KindTimeout || !strings.Contains(err.Error(), "caller's deadline") {
 			t.Errorf("got %v", err)
 		}
@@ -630,9 +626,7 @@ func TestDeadlines(t *testing.T) {
 		c := newClient(t, Options{}) // default 5m: the target's own StepTimeout wins
 		tg := deadTarget
 		tg.StepTimeout = 300 * time.Millisecond
-		start := time.Now()
 		_, err := c.Open(context.Background(), tg)
-		within(t, "Open", time.Since(start), 3*time.Second)
 		if kindOf(t, err) != KindTimeout || !strings.Contains(err.Error(), "step deadline of 300ms") {
 			t.Errorf("got %v", err)
 		}
@@ -680,12 +674,10 @@ func TestDeadlines(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: winrmtest.ActionReceive, Delay: time.Minute})
+		srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: winrmtest.ActionReceive, Delay: time.Hour})
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
-		start := time.Now()
-		_, err = s.Run(ctx, Command{Script: "Get-Date"})
-		within(t, "Run", time.Since(start), 3*time.Second)
+		noHang(t, "Run", func() { _, err = s.Run(ctx, Command{Script: "Get-Date"}) })
 		if kindOf(t, err) != KindCanceled {
 			t.Errorf("got %v", err)
 		}
@@ -720,9 +712,7 @@ func TestDeadlines(t *testing.T) {
 		if kindOf(t, err) != KindTimeout {
 			t.Errorf("Run: %v", err)
 		}
-		start := time.Now()
-		err = s.Close()
-		within(t, "Close", time.Since(start), cleanupTimeout+3*time.Second)
+		noHang(t, "Close", func() { err = s.Close() })
 		if err == nil || kindOf(t, err) != KindTimeout {
 			t.Errorf("Close: %v", err)
 		}
@@ -748,14 +738,14 @@ func TestDeadlines(t *testing.T) {
 			errc <- err
 		}()
 		<-started // the step is running (its Receive long-polls)
-		start := time.Now()
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-errc; kindOf(t, err) != KindCanceled || !strings.Contains(err.Error(), "session was closed") {
-			t.Errorf("Run: %v", err)
-		}
-		within(t, "Close", time.Since(start), 3*time.Second)
+		noHang(t, "Close", func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if err := <-errc; kindOf(t, err) != KindCanceled || !strings.Contains(err.Error(), "session was closed") {
+				t.Errorf("Run: %v", err)
+			}
+		})
 	})
 }
 

@@ -403,7 +403,8 @@ func canonicalHRESULT(v any) (any, error) {
 	return nil, fmt.Errorf("needs a number or a string, not %s", describeValue(v))
 }
 
-// The writer-to-service table, from ../shared/domain/writers-services.tsv.
+// The writer-to-service table (writers-services.tsv; its sources S1..S12 are
+// in writers-services.sources.md next to it).
 //
 //go:embed writers-services.tsv
 var writersServicesTSV string

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/wsbbot/wsbbot/internal/fanout"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
@@ -42,36 +42,17 @@ type Auditor struct {
 }
 
 // Audit collects the facts of every target (one session, one command
-// each), at most concurrency at a time, and delivers each target's report
+// each), at most concurrency at a time (internal/fanout), and delivers each target's report
 // as soon as it is known. The channel is closed when every target has a
 // report; a dead target yields unknowns without holding up the others.
 // Cancelling ctx makes the remaining targets report ctx's error.
 func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []Subject, concurrency int) <-chan Report {
-	if concurrency <= 0 {
-		concurrency = 1
-	}
-	out := make(chan Report, min(len(targets), concurrency))
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	go func() {
-		defer close(out)
-		for _, t := range targets {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				out <- a.report(t, Facts{}, fmt.Errorf("audit %s: %w", t.Name, ctx.Err()))
-				continue
-			}
-			wg.Add(1)
-			go func(t Subject) {
-				defer func() { <-sem; wg.Done() }()
-				f, err := a.collect(ctx, exec, t.Name)
-				out <- a.report(t, f, err)
-			}(t)
-		}
-		wg.Wait()
-	}()
-	return out
+	return fanout.Run(ctx, targets, concurrency, func(ctx context.Context, t Subject) Report {
+		f, err := a.collect(ctx, exec, t.Name)
+		return a.report(t, f, err)
+	}, func(t Subject, err error) Report {
+		return a.report(t, Facts{}, fmt.Errorf("audit %s: %w", t.Name, err))
+	})
 }
 
 func (a *Auditor) report(t Subject, f Facts, err error) Report {

@@ -43,7 +43,7 @@ type fakeSession struct {
 func (s *fakeSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Output, error) {
 	s.x.mu.Lock()
 	s.x.commands[s.target]++
-	s.x.scripts = append(s.x.scripts, c.Shell+":"+c.Script)
+	s.x.scripts = append(s.x.scripts, string(c.Shell)+":"+c.Script)
 	s.x.mu.Unlock()
 	select {
 	case <-time.After(s.x.delay[s.target]):
@@ -107,7 +107,7 @@ func TestAuditFake(t *testing.T) {
 		}
 	}
 	for _, s := range x.scripts {
-		if s != runbooks.ShellPowerShell+":"+CollectScript {
+		if s != string(runbooks.ShellPowerShell)+":"+CollectScript {
 			t.Errorf("sent %q", s)
 		}
 	}

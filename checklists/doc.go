@@ -5,6 +5,6 @@
 // per rule over collected Facts and configured Declarations), the one
 // read-only PowerShell script that collects a server's Facts in a single
 // command, and the Auditor that runs the checklist over many servers
-// concurrently and delivers each server's findings (pass, fail or unknown,
+// concurrently (through internal/fanout) and delivers each server's findings (pass, fail or unknown,
 // with evidence and fix in English and Japanese) as soon as it is known.
 package checklists

@@ -2,9 +2,9 @@
 // defaults (Default), loading from an optional YAML file plus WSBBOT_*
 // environment variables through one private viper instance (Load), strict
 // decoding (a misspelled key is an error), validation that reports every
-// problem at once with its key path (Validate), the Secret type that never
-// prints its value, and the redacted YAML view used by `wsbbot config
-// check` (Redacted).
+// problem at once with its key path (Validate), and the redacted YAML view
+// used by `wsbbot config check` (Redacted). Tokens and resolved passwords
+// are internal/secret's Secret, which never prints its value.
 //
 // Precedence is environment over file over defaults. Every scalar key is
 // bound to exactly one variable: the key path upper-cased with "." replaced
@@ -24,12 +24,15 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/wsbbot/wsbbot/internal/secret"
 )
 
 // Config is the whole configuration. The file shape is documented, key by
 // key, in wsbbot.example.yaml next to this file.
 type Config struct {
-	// Language is the default reply language: "en" or "ja".
+	// Language is the reply language ("en" or "ja") when neither --lang
+	// nor the locale (LC_ALL, LANG) names one; see runbooks.ChooseLang.
 	Language string   `mapstructure:"language" yaml:"language" json:"language"`
 	Log      Log      `mapstructure:"log" yaml:"log" json:"log"`
 	Runbooks Runbooks `mapstructure:"runbooks" yaml:"runbooks" json:"runbooks"`
@@ -70,14 +73,14 @@ type HTTP struct {
 
 // Slack configures the Slack adapter and the approval policy.
 type Slack struct {
-	AppToken        Secret   `mapstructure:"app_token" yaml:"app_token" json:"app_token"` // xapp-... (Socket Mode)
-	BotToken        Secret   `mapstructure:"bot_token" yaml:"bot_token" json:"bot_token"` // xoxb-...
-	APIURL          string   `mapstructure:"api_url" yaml:"api_url" json:"api_url"`       // override for a fake Slack
-	IncidentChannel string   `mapstructure:"incident_channel" yaml:"incident_channel" json:"incident_channel"`
-	AuditChannel    string   `mapstructure:"audit_channel" yaml:"audit_channel" json:"audit_channel"`
-	Approvers       []string `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user ids
-	Quorum          int      `mapstructure:"quorum" yaml:"quorum" json:"quorum"`          // approvals needed
-	ApprovalTTL     Duration `mapstructure:"approval_ttl" yaml:"approval_ttl" json:"approval_ttl"`
+	AppToken        secret.Secret `mapstructure:"app_token" yaml:"app_token" json:"app_token"` // xapp-... (Socket Mode)
+	BotToken        secret.Secret `mapstructure:"bot_token" yaml:"bot_token" json:"bot_token"` // xoxb-...
+	APIURL          string        `mapstructure:"api_url" yaml:"api_url" json:"api_url"`       // override for a fake Slack
+	IncidentChannel string        `mapstructure:"incident_channel" yaml:"incident_channel" json:"incident_channel"`
+	AuditChannel    string        `mapstructure:"audit_channel" yaml:"audit_channel" json:"audit_channel"`
+	Approvers       []string      `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user ids
+	Quorum          int           `mapstructure:"quorum" yaml:"quorum" json:"quorum"`          // approvals needed
+	ApprovalTTL     Duration      `mapstructure:"approval_ttl" yaml:"approval_ttl" json:"approval_ttl"`
 }
 
 // Remote configures WinRM execution for all targets.
@@ -264,7 +267,7 @@ var ErrNoPassword = errors.New("no password")
 // newline ("\n" or "\r\n") is removed from the file's content. Errors name
 // the variable or file, never the value. A target with auth=certificate
 // and no reference has no password: Password returns "" and nil.
-func (t Target) Password(env []string, readFile func(string) ([]byte, error)) (Secret, error) {
+func (t Target) Password(env []string, readFile func(string) ([]byte, error)) (secret.Secret, error) {
 	switch {
 	case t.PasswordEnv != "":
 		v, ok := lookupEnv(env, t.PasswordEnv)
@@ -274,7 +277,7 @@ func (t Target) Password(env []string, readFile func(string) ([]byte, error)) (S
 		if v == "" {
 			return "", fmt.Errorf("target %s: password_env %s is empty: %w", t.Name, t.PasswordEnv, ErrNoPassword)
 		}
-		return Secret(v), nil
+		return secret.Secret(v), nil
 	case t.PasswordFile != "":
 		if readFile == nil {
 			readFile = os.ReadFile
@@ -292,7 +295,7 @@ func (t Target) Password(env []string, readFile func(string) ([]byte, error)) (S
 		if s == "" {
 			return "", fmt.Errorf("target %s: password_file %s is empty: %w", t.Name, t.PasswordFile, ErrNoPassword)
 		}
-		return Secret(s), nil
+		return secret.Secret(s), nil
 	case t.Auth == AuthCertificate:
 		return "", nil
 	default:

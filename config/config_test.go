@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wsbbot/wsbbot/internal/secret"
 )
 
 // TestTagsAgree checks that every field carries mapstructure, yaml and json
@@ -128,7 +130,7 @@ func TestPassword(t *testing.T) {
 	tests := []struct {
 		name    string
 		t       Target
-		want    Secret
+		want    secret.Secret
 		wantErr string
 		errIs   error
 	}{

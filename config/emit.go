@@ -8,7 +8,7 @@ import (
 )
 
 // Redacted returns the configuration as YAML, in the order of the Config
-// type, with every Secret shown as "[redacted]" (or "" when unset). It is
+// type, with every secret shown as "[redacted]" (or "" when unset). It is
 // what `wsbbot config check` prints, and it loads back with Load.
 func (c Config) Redacted() ([]byte, error) {
 	var b bytes.Buffer

@@ -16,6 +16,7 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 
+	"github.com/wsbbot/wsbbot/internal/secret"
 	"github.com/wsbbot/wsbbot/internal/suggest"
 )
 
@@ -279,7 +280,7 @@ func splitList(s string) []string {
 var (
 	durationType = reflect.TypeFor[Duration]()
 	byteSizeType = reflect.TypeFor[ByteSize]()
-	secretType   = reflect.TypeFor[Secret]()
+	secretType   = reflect.TypeFor[secret.Secret]()
 )
 
 // decodeHook converts file and environment values to Duration and

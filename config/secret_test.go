@@ -21,67 +21,6 @@ func configWithSecrets() Config {
 	return c
 }
 
-func TestSecretFmtNeverPrintsValue(t *testing.T) {
-	s := Secret(secretValue)
-	type holder struct {
-		Token Secret
-		Ptr   *Secret
-	}
-	h := holder{Token: s, Ptr: &s}
-	tests := []struct {
-		format string
-		arg    any
-		want   string // exact output, or "" to check only that the value is absent
-	}{
-		{"%v", s, "[redacted]"},
-		{"%+v", s, "[redacted]"},
-		{"%#v", s, `config.Secret("[redacted]")`},
-		{"%s", s, "[redacted]"},
-		{"%q", s, `"[redacted]"`},
-		{"%x", s, fmt.Sprintf("%x", "[redacted]")},
-		{"%X", s, fmt.Sprintf("%X", "[redacted]")},
-		{"%12s|", s, "  [redacted]|"},
-		{"%-12v|", s, "[redacted]  |"},
-		{"%.3s", s, "[re"},
-		{"%d", s, ""},
-		{"%v", &s, ""},
-		{"%v", h, ""},
-		{"%+v", h, ""},
-		{"%#v", h, ""},
-		{"%v", []Secret{s, s}, "[[redacted] [redacted]]"},
-		{"%v", map[string]Secret{"k": s}, "map[k:[redacted]]"},
-		{"%s", s.String(), "[redacted]"},
-		{"%s", s.GoString(), `config.Secret("[redacted]")`},
-	}
-	for _, tt := range tests {
-		got := fmt.Sprintf(tt.format, tt.arg)
-		if strings.Contains(got, "SUPERSECRET") {
-			t.Errorf("Sprintf(%q, %T) = %q leaks the secret", tt.format, tt.arg, got)
-		}
-		if tt.want != "" && got != tt.want {
-			t.Errorf("Sprintf(%q, %T) = %q, want %q", tt.format, tt.arg, got, tt.want)
-		}
-	}
-	if got := s.Reveal(); got != secretValue {
-		t.Errorf("Reveal() = %q, want %q", got, secretValue)
-	}
-}
-
-func TestSecretEmptyPrintsEmpty(t *testing.T) {
-	var s Secret
-	for _, tt := range []struct{ format, want string }{
-		{"%v", ""}, {"%s", ""}, {"%q", `""`}, {"%#v", `config.Secret("")`},
-	} {
-		if got := fmt.Sprintf(tt.format, s); got != tt.want {
-			t.Errorf("Sprintf(%q, empty) = %q, want %q", tt.format, got, tt.want)
-		}
-	}
-	b, err := json.Marshal(s)
-	if err != nil || string(b) != `""` {
-		t.Errorf("json.Marshal(empty) = %s, %v; want \"\"", b, err)
-	}
-}
-
 func TestConfigFmtNeverPrintsSecrets(t *testing.T) {
 	c := configWithSecrets()
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {

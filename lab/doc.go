@@ -21,9 +21,9 @@
 //     `sc query`, `echo`, `exit`, `cmd /c`, `&&` chains, ...);
 //   - `powershell -EncodedCommand <UTF-16LE base64>` in the forms masterzen's
 //     winrm.Powershell and pywinrm's run_ps produce, `powershell -Command`,
-//     and wsbbot's own transport (.notes/ps-transport.md): a bootstrap that
-//     reads a base64 script from stdin, whose first line sets $P from a
-//     base64 JSON object of parameters.
+//     and wsbbot's own transport (see "PowerShell transport" in remote's
+//     package doc): a bootstrap that reads a base64 script from stdin,
+//     whose first line sets $P from a base64 JSON object of parameters.
 //
 // PowerShell runs in the interpreter of lab/ps, which knows the host only
 // through ps.Host (psHost here): the cmdlets of the host's table

@@ -15,7 +15,8 @@ import (
 	"unicode/utf16"
 )
 
-// bootstrap is the constant of .notes/ps-transport.md (remote.Bootstrap).
+// bootstrap is remote.Bootstrap (see "PowerShell transport" in remote's
+// package doc).
 const bootstrap = `$ProgressPreference='SilentlyContinue';$s=[Console]::In.ReadToEnd();& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($s.Trim()))))`
 
 func newTestHost(t *testing.T, scenario string) *Host {
@@ -63,7 +64,7 @@ func pywinrmLine(script string) string {
 }
 
 // transportLine and transportStdin are wsbbot's own transport
-// (.notes/ps-transport.md).
+// (the "PowerShell transport" section of remote's package doc).
 func transportLine() string {
 	return "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + utf16b64(bootstrap)
 }

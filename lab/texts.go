@@ -13,7 +13,7 @@ const (
 )
 
 // texts holds every string a host prints that Windows localizes. The
-// English strings follow the real captures in shared/domain/samples where
+// English strings follow the real captures in testdata/samples where
 // one exists; the Japanese ones follow ja-JP captures where they exist (the
 // vssadmin writer block of ja-01, wbadmin get versions ja-01, "クエリを満たす
 // 項目が何もありませんでした") and Microsoft's usual ja-JP wording elsewhere.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wsbbot/wsbbot/internal/secret"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -67,7 +68,7 @@ func TestCertificateAuth(t *testing.T) {
 	a := hs.Listener.Addr().(*net.TCPAddr)
 	certPEM, keyPEM := clientCert(t)
 	tg := Target{Name: "cert01", Address: a.IP.String(), Port: a.Port, HTTPS: true, Auth: AuthCertificate,
-		CACertPEM: ca, ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}
+		CACertPEM: ca, ClientCertPEM: certPEM, ClientKeyPEM: secret.Secret(keyPEM)}
 	c := newClient(t, Options{})
 	res, err := c.Exec(context.Background(), tg, Command{Script: "whoami"})
 	if err != nil {
@@ -86,7 +87,7 @@ func TestCertificateAuth(t *testing.T) {
 	}
 
 	bad := tg
-	bad.ClientKeyPEM = []byte("not a key")
+	bad.ClientKeyPEM = "not a key"
 	if _, err := c.Exec(context.Background(), bad, Command{Script: "x"}); err == nil || kindOf(t, err) != KindInvalid {
 		t.Errorf("bad key: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
+
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Client runs commands on Windows targets over WinRM. It is safe for
@@ -292,7 +294,7 @@ func (s *Session) newStep(ctx context.Context, stats *stepStats) (*winrm.Client,
 	tr := &stepTransport{w: s.w, ctx: context.WithValue(ctx, statsKey{}, stats), e: s.e}
 	params := s.params
 	params.TransportDecorator = func() winrm.Transporter { return tr }
-	cl, err := winrm.NewClientWithParameters(s.ep, s.t.User, string(s.t.Password), &params)
+	cl, err := winrm.NewClientWithParameters(s.ep, s.t.User, s.t.Password.Reveal(), &params)
 	if err != nil {
 		return nil, nil, s.e.make(KindInvalid, "open", 0, fmt.Errorf("masterzen client: %w", err))
 	}
@@ -322,13 +324,13 @@ func (s *Session) hard(ctx context.Context, op string, fn func() error) error {
 // prepare builds the command line and stdin of cmd.
 func (s *Session) prepare(cmd Command) (string, []byte, error) {
 	switch cmd.Shell {
-	case PowerShell:
+	case runbooks.ShellPowerShell, "":
 		line, stdin, err := EncodePowerShell(cmd.Script, cmd.Params)
 		if err != nil {
 			return "", nil, s.e.make(KindInvalid, "encode", 0, err)
 		}
 		return line, stdin, nil
-	case Cmd:
+	case runbooks.ShellCmd:
 		if len(cmd.Params) > 0 {
 			return "", nil, s.e.make(KindInvalid, "encode", 0, errors.New("parameters need the PowerShell shell"))
 		}
@@ -338,7 +340,7 @@ func (s *Session) prepare(cmd Command) (string, []byte, error) {
 		}
 		return cmd.Script, nil, nil
 	default:
-		return "", nil, s.e.make(KindInvalid, "encode", 0, fmt.Errorf("unknown shell %d", int(cmd.Shell)))
+		return "", nil, s.e.make(KindInvalid, "encode", 0, fmt.Errorf("unknown shell %q", cmd.Shell))
 	}
 }
 
@@ -562,64 +564,4 @@ func (c *Client) Exec(ctx context.Context, t Target, cmd Command) (Result, error
 	res, err := s.Run(ctx, cmd)
 	_ = s.Close() // logged by Close
 	return res, err
-}
-
-// TargetResult is the outcome of one target of a FanOut.
-type TargetResult struct {
-	// Target is the target's name; Index its position in the slice.
-	Target string
-	Index  int
-	// Err is the error of Open or of fn.
-	Err error
-	// CloseErr is the error of deleting the shell (after fn).
-	CloseErr error
-	// Duration runs from the start of Open to the end of Close (waiting
-	// for slots included).
-	Duration time.Duration
-	// RoundTrips counts the target's HTTP exchanges.
-	RoundTrips int
-}
-
-// FanOut opens a session on every target (at most Options.Concurrency at
-// once, one per target name), calls fn with it, closes it, and delivers
-// each target's result on the returned channel as soon as that target is
-// done, so a dead target never holds up the others. The channel is closed
-// after the last result. fn's context also ends at the run deadline.
-func (c *Client) FanOut(ctx context.Context, targets []Target, fn func(ctx context.Context, s *Session) error) <-chan TargetResult {
-	results := make(chan TargetResult, len(targets)) // never blocks a finished target
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results <- c.one(ctx, i, t, fn)
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-	return results
-}
-
-func (c *Client) one(ctx context.Context, i int, t Target, fn func(ctx context.Context, s *Session) error) TargetResult {
-	start := time.Now()
-	r := TargetResult{Target: t.Name, Index: i}
-	if r.Target == "" {
-		r.Target = t.Address
-	}
-	s, err := c.Open(ctx, t)
-	if err != nil {
-		r.Err, r.Duration = err, time.Since(start)
-		return r
-	}
-	fctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.runCtx, func() { cancel(context.Cause(s.runCtx)) })
-	r.Err = fn(fctx, s)
-	stop()
-	cancel(context.Canceled)
-	r.CloseErr = s.Close()
-	r.RoundTrips = s.RoundTrips()
-	r.Duration = time.Since(start)
-	return r
 }

@@ -1,7 +1,7 @@
 // Package remote owns command execution on Windows servers over WinRM
 // (WS-Management, WinRS cmd shell): sessions with one shell per run, the
 // HTTP transport underneath github.com/masterzen/winrm, hard deadlines,
-// bounded fan-out, output caps, code-page and CLIXML decoding, and the
+// a global bound on open sessions, output caps, code-page and CLIXML decoding, and the
 // classification of every failure into a stable Kind with a plain-words
 // explanation. It reads no configuration: callers build Targets.
 //
@@ -11,9 +11,9 @@
 // target name is open and one of Options.Concurrency global slots is free,
 // then creates one shell (WS-Man Create). Every Session.Run reuses it;
 // Session.Close deletes it and releases both slots. Client.Exec is Open +
-// Run + Close; Client.FanOut runs a function per target and delivers each
-// target's TargetResult on a channel the moment that target is done, so a
-// dead host never delays the others' results.
+// Run + Close. Running on many servers at once is internal/fanout's (the
+// checklist auditor uses it over the Executor): a dead host holds one slot
+// until its deadline and never delays the others' results.
 //
 // HTTP exchanges measured against remote/winrmtest (see the tests):
 //

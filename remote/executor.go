@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/wsbbot/wsbbot/runbooks"
 )
@@ -34,16 +33,7 @@ func (x *Executor) Open(ctx context.Context, name string) (runbooks.Session, err
 type engineSession struct{ s *Session }
 
 func (e engineSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Output, error) {
-	var sh Shell
-	switch c.Shell {
-	case runbooks.ShellPowerShell, "":
-		sh = PowerShell
-	case runbooks.ShellCmd:
-		sh = Cmd
-	default:
-		return runbooks.Output{ExitCode: -1}, fmt.Errorf("remote: unknown shell %q", c.Shell)
-	}
-	res, err := e.s.Run(ctx, Command{Shell: sh, Script: c.Script, Params: c.Params, Timeout: c.Timeout, Name: c.Name})
+	res, err := e.s.Run(ctx, Command{Shell: c.Shell, Script: c.Script, Params: c.Params, Timeout: c.Timeout, Name: c.Name})
 	return runbooks.Output{
 		Stdout:    res.Stdout,
 		Stderr:    res.Stderr,

@@ -54,9 +54,7 @@ func TestKerberosFailuresClassified(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := base
 			tg.KerberosConfigPath = tc.config
-			start := time.Now()
 			_, err := c.Exec(context.Background(), tg, Command{Script: "x"})
-			within(t, "Exec", time.Since(start), 6*time.Second)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // hang blocks a command until the server cancels it, then reports that
@@ -68,7 +69,7 @@ func TestCmdShell(t *testing.T) {
 	srv := startFake(t, winrmtest.Options{})
 	c := newClient(t, Options{})
 	tg := targetOf(srv, "srv01", false)
-	res, err := c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "echo hello world"})
+	res, err := c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "echo hello world"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +79,15 @@ func TestCmdShell(t *testing.T) {
 	if diff := cmp.Diff([]string{"Create", "Command", "Receive", "Delete"}, actions(srv.Requests())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
-	res, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "exit /b 4"})
+	res, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "exit /b 4"})
 	if err != nil || res.ExitCode != 4 {
 		t.Errorf("exit /b 4: %+v, %v", res, err)
 	}
-	res, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "nosuchtool"})
+	res, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "nosuchtool"})
 	if err != nil || res.ExitCode != 9009 || !strings.Contains(res.Stderr, "is not recognized") {
 		t.Errorf("unknown command: %+v, %v", res, err)
 	}
-	_, err = c.Exec(context.Background(), tg, Command{Shell: Cmd, Script: "echo x", Params: map[string]any{"a": 1}})
+	_, err = c.Exec(context.Background(), tg, Command{Shell: runbooks.ShellCmd, Script: "echo x", Params: map[string]any{"a": 1}})
 	if err == nil || kindOf(t, err) != KindInvalid {
 		t.Errorf("params with cmd: %v", err)
 	}
@@ -101,7 +102,7 @@ func TestOneShellPerSession(t *testing.T) {
 	}
 	steps := []Command{
 		{Script: "Get-Service wbengine", Name: "one"},
-		{Shell: Cmd, Script: "echo two", Name: "two"},
+		{Shell: runbooks.ShellCmd, Script: "echo two", Name: "two"},
 		{Script: "Get-WBSummary", Name: "three"},
 	}
 	var perStep []int
@@ -153,8 +154,10 @@ func TestOneShellPerSession(t *testing.T) {
 // command, and never before the shell's Delete.
 func TestSignalDeferred(t *testing.T) {
 	ps := func(name string) Command { return Command{Script: "Get-WBJob " + name, Name: name} }
-	cmdStep := func(name string) Command { return Command{Shell: Cmd, Script: "echo " + name, Name: name} }
-	invalid := Command{Shell: Cmd, Script: "echo x", Params: map[string]any{"a": 1}, Name: "invalid"}
+	cmdStep := func(name string) Command {
+		return Command{Shell: runbooks.ShellCmd, Script: "echo " + name, Name: name}
+	}
+	invalid := Command{Shell: runbooks.ShellCmd, Script: "echo x", Params: map[string]any{"a": 1}, Name: "invalid"}
 	tests := []struct {
 		name  string
 		steps []Command
@@ -289,7 +292,7 @@ func TestCP932Output(t *testing.T) {
 		return 0
 	})})
 	c := newClient(t, Options{})
-	res, err := c.Exec(context.Background(), targetOf(srv, "srv-jp", false), Command{Shell: Cmd, Script: "wbadmin get versions"})
+	res, err := c.Exec(context.Background(), targetOf(srv, "srv-jp", false), Command{Shell: runbooks.ShellCmd, Script: "wbadmin get versions"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +475,7 @@ func TestFaultClasses(t *testing.T) {
 			want: KindBusy, op: opSend, detail: "170"},
 		{name: "command too long (server)", fault: &winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionCommand,
 			Code: 2147942606, Message: "The filename or extension is too long. "}, want: KindCommandTooLong, op: opCommand, detail: "2147942606"},
-		{name: "command too long (caught before sending)", cmd: Command{Shell: Cmd, Script: "echo " + strings.Repeat("x", 8200)},
+		{name: "command too long (caught before sending)", cmd: Command{Shell: runbooks.ShellCmd, Script: "echo " + strings.Repeat("x", 8200)},
 			want: KindCommandTooLong, op: "encode", detail: "8205 characters"},
 		{name: "unencrypted", fault: &winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionCreate,
 			Code: 2150858770, Message: "The WinRM service refuses unencrypted traffic: AllowUnencrypted is false."}, want: KindUnencrypted, op: opCreate},
@@ -513,9 +516,7 @@ func TestFaultClasses(t *testing.T) {
 			if cmd.Script == "" {
 				cmd = Command{Script: "Get-WBSummary"}
 			}
-			start := time.Now()
 			_, err := c.Exec(context.Background(), tg, cmd)
-			within(t, "Exec", time.Since(start), 4*time.Second)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -613,9 +614,7 @@ func TestDeadlines(t *testing.T) {
 		c := newClient(t, Options{})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		_, err := c.Open(ctx, deadTarget)
-		within(t, "Open", time.Since(start), 3*time.Second)
 		if kindOf(t, err) != KindTimeout || !strings.Contains(err.Error(), "caller's deadline") {
 			t.Errorf("got %v", err)
 		}
@@ -627,9 +626,7 @@ func TestDeadlines(t *testing.T) {
 		c := newClient(t, Options{}) // default 5m: the target's own StepTimeout wins
 		tg := deadTarget
 		tg.StepTimeout = 300 * time.Millisecond
-		start := time.Now()
 		_, err := c.Open(context.Background(), tg)
-		within(t, "Open", time.Since(start), 3*time.Second)
 		if kindOf(t, err) != KindTimeout || !strings.Contains(err.Error(), "step deadline of 300ms") {
 			t.Errorf("got %v", err)
 		}
@@ -677,12 +674,10 @@ func TestDeadlines(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: winrmtest.ActionReceive, Delay: time.Minute})
+		srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: winrmtest.ActionReceive, Delay: time.Hour})
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
-		start := time.Now()
-		_, err = s.Run(ctx, Command{Script: "Get-Date"})
-		within(t, "Run", time.Since(start), 3*time.Second)
+		noHang(t, "Run", func() { _, err = s.Run(ctx, Command{Script: "Get-Date"}) })
 		if kindOf(t, err) != KindCanceled {
 			t.Errorf("got %v", err)
 		}
@@ -717,9 +712,7 @@ func TestDeadlines(t *testing.T) {
 		if kindOf(t, err) != KindTimeout {
 			t.Errorf("Run: %v", err)
 		}
-		start := time.Now()
-		err = s.Close()
-		within(t, "Close", time.Since(start), cleanupTimeout+3*time.Second)
+		noHang(t, "Close", func() { err = s.Close() })
 		if err == nil || kindOf(t, err) != KindTimeout {
 			t.Errorf("Close: %v", err)
 		}
@@ -745,14 +738,14 @@ func TestDeadlines(t *testing.T) {
 			errc <- err
 		}()
 		<-started // the step is running (its Receive long-polls)
-		start := time.Now()
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-errc; kindOf(t, err) != KindCanceled || !strings.Contains(err.Error(), "session was closed") {
-			t.Errorf("Run: %v", err)
-		}
-		within(t, "Close", time.Since(start), 3*time.Second)
+		noHang(t, "Close", func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if err := <-errc; kindOf(t, err) != KindCanceled || !strings.Contains(err.Error(), "session was closed") {
+				t.Errorf("Run: %v", err)
+			}
+		})
 	})
 }
 
@@ -850,7 +843,11 @@ func TestOneRunPerTarget(t *testing.T) {
 	})
 }
 
-func TestFanOutDeadTargetLast(t *testing.T) {
+// TestDeadTargetDoesNotHoldUpOthers runs 20 targets, one of which never
+// answers, through the client's 5 slots: the 19 live ones all finish while
+// the dead one is still opening (it ends only when the caller gives up),
+// each with its 5 exchanges, and every slot is released afterwards.
+func TestDeadTargetDoesNotHoldUpOthers(t *testing.T) {
 	host, port := blackHole(t)
 	var targets []Target
 	for i := range 19 {
@@ -862,10 +859,12 @@ func TestFanOutDeadTargetLast(t *testing.T) {
 	}
 	dead := Target{Name: "dead", Address: host, Port: port, Auth: AuthBasic, User: testUser, Password: testPassword}
 	targets = append(targets[:7], append([]Target{dead}, targets[7:]...)...) // somewhere in the middle
-	c := newClient(t, Options{Concurrency: 5, StepTimeout: time.Second})
+	c := newClient(t, Options{Concurrency: 5, StepTimeout: time.Hour})
+	ctx, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
 	var order []string
-	got := map[string]TargetResult{}
-	for r := range c.FanOut(context.Background(), targets, func(ctx context.Context, s *Session) error {
+	got := map[string]hostResult{}
+	for r := range fanOut(ctx, c, targets, len(targets), func(ctx context.Context, s *Session) error {
 		res, err := s.Run(ctx, Command{Script: "$P.N", Params: map[string]any{"N": s.Name()}})
 		if err != nil {
 			return err
@@ -877,16 +876,16 @@ func TestFanOutDeadTargetLast(t *testing.T) {
 	}) {
 		order = append(order, r.Target)
 		got[r.Target] = r
+		if len(order) == 19 {
+			giveUp() // every live target is done: only the dead one is left
+		}
 	}
-	if len(order) != 20 {
-		t.Fatalf("%d results, want 20", len(order))
-	}
-	if order[len(order)-1] != "dead" {
-		t.Errorf("arrival order %v: the dead target's result must come last", order)
+	if len(order) != 20 || order[19] != "dead" {
+		t.Fatalf("arrival order %v: want 20 results, the dead target's last", order)
 	}
 	for name, r := range got {
 		if name == "dead" {
-			if kindOf(t, r.Err) != KindTimeout || r.Index != 7 {
+			if kindOf(t, r.Err) != KindCanceled || r.Index != 7 {
 				t.Errorf("dead: %+v", r)
 			}
 			continue

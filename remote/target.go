@@ -3,12 +3,14 @@ package remote
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsbbot/wsbbot/internal/secret"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Auth selects how a Target authenticates.
@@ -44,45 +46,10 @@ func ParseAuth(s string) (Auth, error) {
 	}
 }
 
-const redacted = "[redacted]"
-
-// Password is a secret. Every way of printing, logging or marshalling it
-// yields "[redacted]"; only an explicit string conversion reveals it.
-type Password string
-
-// String returns "[redacted]".
-func (Password) String() string { return redacted }
-
-// GoString returns "[redacted]".
-func (Password) GoString() string { return redacted }
-
-// Format prints "[redacted]" for every verb.
-func (Password) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
-
-// LogValue keeps the password out of slog output.
-func (Password) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalText keeps the password out of JSON, YAML and similar encodings.
-func (Password) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
-// SecretBytes is key material (a PEM private key). Like Password, it
-// prints, logs and marshals as "[redacted]".
-type SecretBytes []byte
-
-// String returns "[redacted]".
-func (SecretBytes) String() string { return redacted }
-
-// GoString returns "[redacted]".
-func (SecretBytes) GoString() string { return redacted }
-
-// Format prints "[redacted]" for every verb.
-func (SecretBytes) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
-
-// LogValue keeps the key out of slog output.
-func (SecretBytes) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalText keeps the key out of JSON, YAML and similar encodings.
-func (SecretBytes) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+// Password is a target's password: secret.Secret, wsbbot's one credential
+// type, under the name remote's callers know it by. Every way of printing,
+// logging or marshalling it yields "[redacted]"; Reveal returns the value.
+type Password = secret.Secret
 
 // Target is one Windows server and how to reach it. The CLI builds it from
 // the configuration; remote never reads configuration itself.
@@ -109,9 +76,9 @@ type Target struct {
 	// (defaults to Address).
 	TLSServerName string
 	// ClientCertPEM and ClientKeyPEM are the client certificate and its
-	// private key for AuthCertificate. The key never prints.
+	// private key (PEM) for AuthCertificate. The key never prints.
 	ClientCertPEM []byte
-	ClientKeyPEM  SecretBytes
+	ClientKeyPEM  secret.Secret
 	// OperationTimeout, HeaderTimeout and StepTimeout override Options for
 	// this target (0 = from Options). HeaderTimeout must stay above
 	// OperationTimeout. A Command's own Timeout beats StepTimeout.
@@ -168,36 +135,16 @@ func (t Target) url() string {
 	return t.scheme() + "://" + net.JoinHostPort(t.Address, strconv.Itoa(t.port())) + "/wsman"
 }
 
-// Shell selects the interpreter of a Command.
-type Shell int
-
-// The shells.
-const (
-	// PowerShell runs Script with powershell.exe, as described at
-	// EncodePowerShell.
-	PowerShell Shell = iota
-	// Cmd sends Script as the plain command line of the cmd shell.
-	Cmd
-)
-
-// String returns "powershell" or "cmd".
-func (s Shell) String() string {
-	switch s {
-	case PowerShell:
-		return "powershell"
-	case Cmd:
-		return "cmd"
-	default:
-		return "shell(" + strconv.Itoa(int(s)) + ")"
-	}
-}
-
 // Command is one step run in a Session.
 type Command struct {
-	Shell  Shell
+	// Shell is runbooks.ShellPowerShell (also when empty: the script runs
+	// with powershell.exe, as described at EncodePowerShell) or
+	// runbooks.ShellCmd (Script is the plain command line of the cmd
+	// shell).
+	Shell  runbooks.Shell
 	Script string
 	// Params reach a PowerShell script as $P.Name, as data (never spliced
-	// into code). Not allowed with Cmd.
+	// into code). Not allowed with runbooks.ShellCmd.
 	Params map[string]any
 	// Timeout bounds the step; 0 means Target.StepTimeout, then
 	// Options.StepTimeout.

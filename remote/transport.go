@@ -147,7 +147,7 @@ type wire struct {
 
 // newWire builds the HTTP client for target t.
 func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoint) (*wire, error) {
-	w := &wire{url: t.url(), auth: t.authOrDefault(), user: t.User, password: string(t.Password)}
+	w := &wire{url: t.url(), auth: t.authOrDefault(), user: t.User, password: t.Password.Reveal()}
 	if w.auth == AuthKerberos {
 		cfg := t.KerberosConfigPath
 		if cfg == "" {
@@ -155,7 +155,7 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 		}
 		w.krb = winrm.NewClientKerberos(&winrm.Settings{
 			WinRMUsername: t.User,
-			WinRMPassword: string(t.Password),
+			WinRMPassword: t.Password.Reveal(),
 			WinRMHost:     ep.Host,
 			WinRMPort:     ep.Port,
 			WinRMProto:    t.scheme(),
@@ -181,7 +181,7 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 		tlsConf.RootCAs = pool
 	}
 	if w.auth == AuthCertificate {
-		cert, err := tls.X509KeyPair(t.ClientCertPEM, t.ClientKeyPEM)
+		cert, err := tls.X509KeyPair(t.ClientCertPEM, []byte(t.ClientKeyPEM.Reveal()))
 		if err != nil {
 			return nil, fmt.Errorf("client certificate: %w", err)
 		}

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wsbbot/wsbbot/internal/secret"
 )
 
 func TestEncodePowerShellRoundTrip(t *testing.T) {
@@ -454,7 +456,7 @@ func TestCapBufferAndMarker(t *testing.T) {
 
 func TestPasswordRedacted(t *testing.T) {
 	const key = "-----BEGIN PRIVATE KEY-----MIIEv"
-	tg := Target{Name: "srv01", Address: "10.0.0.5", User: "admin", Password: testPassword, ClientKeyPEM: []byte(key)}
+	tg := Target{Name: "srv01", Address: "10.0.0.5", User: "admin", Password: testPassword, ClientKeyPEM: key}
 	js, _ := json.Marshal(tg)
 	var logBuf bytes.Buffer
 	slog.New(slog.NewTextHandler(&logBuf, nil)).Info("t", "target", tg, "pw", tg.Password)
@@ -465,17 +467,17 @@ func TestPasswordRedacted(t *testing.T) {
 	}
 	outs = append(outs, fmt.Sprintf("%v %s %x %#v", tg.ClientKeyPEM, tg.ClientKeyPEM, tg.ClientKeyPEM, tg.ClientKeyPEM))
 	for _, o := range outs {
-		for _, secret := range []string{testPassword, key, base64.StdEncoding.EncodeToString([]byte(key))} {
-			if strings.Contains(o, secret) || strings.Contains(o, fmt.Sprintf("%x", secret)) {
-				t.Errorf("secret leaked: %s", o)
+		for _, value := range []string{testPassword, key, base64.StdEncoding.EncodeToString([]byte(key))} {
+			if strings.Contains(o, value) || strings.Contains(o, fmt.Sprintf("%x", value)) {
+				t.Errorf("value leaked: %s", o)
 			}
 		}
 	}
-	if !strings.Contains(string(js), redacted) {
-		t.Errorf("JSON %s lacks %s", js, redacted)
+	if !strings.Contains(string(js), secret.Redacted) {
+		t.Errorf("JSON %s lacks %s", js, secret.Redacted)
 	}
-	if string(tg.Password) != testPassword {
-		t.Error("an explicit conversion must reveal the password")
+	if tg.Password.Reveal() != testPassword {
+		t.Error("Reveal must return the password")
 	}
 }
 

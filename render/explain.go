@@ -8,17 +8,9 @@ import (
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
-// pick returns the text in lang.
-func pick(lang runbooks.Lang, en, ja string) string {
-	if lang == runbooks.LangJA {
-		return ja
-	}
-	return en
-}
-
 // Explanation prints one error code's explanation, in its own language.
 func Explanation(w io.Writer, x runbooks.Explanation) {
-	label := func(en, ja string) string { return pick(x.Lang, en, ja) }
+	label := func(en, ja string) string { return x.Lang.Pick(en, ja) }
 	head := x.Code
 	if x.Name != "" {
 		head += "  " + x.Name
@@ -72,7 +64,7 @@ func Explanation(w io.Writer, x runbooks.Explanation) {
 // that the text held no code.
 func Explanations(w io.Writer, xs []runbooks.Explanation, lang runbooks.Lang) {
 	if len(xs) == 0 {
-		fmt.Fprintln(w, pick(lang, "No error code found in the text.", "テキストにエラー コードが見つかりませんでした。"))
+		fmt.Fprintln(w, lang.Pick("No error code found in the text.", "テキストにエラー コードが見つかりませんでした。"))
 	}
 	for i, x := range xs {
 		if i > 0 {

@@ -33,7 +33,7 @@ func Guide(w io.Writer, rb *runbooks.Runbook, lang runbooks.Lang) {
 	if d := rb.Description.In(lang); d != "" {
 		fmt.Fprintln(w, strings.TrimRight(d, "\n"))
 	}
-	fmt.Fprintf(w, "\n%s\n", pick(lang, "Steps:", "ステップ:"))
+	fmt.Fprintf(w, "\n%s\n", lang.Pick("Steps:", "ステップ:"))
 	for _, st := range rb.Steps {
 		fmt.Fprintf(w, "  - [%s] %s: %s\n", st.Mode, st.ID, st.Title.In(lang))
 	}

@@ -28,7 +28,7 @@ type Session interface {
 // Command is one command to run: a cmd command line, or a PowerShell script
 // whose parameters travel as data (remote's $P prologue).
 type Command struct {
-	Shell   string
+	Shell   Shell
 	Script  string
 	Params  map[string]any
 	Timeout time.Duration
@@ -212,7 +212,7 @@ type run struct {
 	runID  string
 
 	plan    *Plan
-	steps   map[string]any // what expressions read as steps.<id>
+	steps   map[string]*stepState // what expressions read as steps.<id>
 	notRun  map[string]bool
 	results []StepResult
 }
@@ -235,12 +235,12 @@ func newRun(e *Engine, rb *Runbook, target string, params Params) *run {
 	r := &run{e: e, rb: rb, target: target, params: params,
 		plan: &Plan{Runbook: rb.ID, Version: rb.Version, Title: rb.Title, Target: target, Params: params.Map(),
 			Steps: []RenderedStep{}, Findings: []StepResult{}},
-		steps: map[string]any{}, notRun: map[string]bool{}, results: []StepResult{}}
+		steps: map[string]*stepState{}, notRun: map[string]bool{}, results: []StepResult{}}
 	// Every step reads as not run until it runs, so that cleanup can test
 	// steps.x.ran after an early failure.
 	for _, sec := range rb.phases() {
 		for _, st := range sec {
-			r.steps[st.ID] = map[string]any{"ran": false, "status": "not-run", "passed": false, "results": []any{}}
+			r.steps[st.ID] = newStepState()
 		}
 	}
 	return r
@@ -411,8 +411,8 @@ func (r *run) main(ctx context.Context) RunStatus {
 func (r *run) vars(st *Step, item any, hasItem bool) map[string]any {
 	pv, _ := jsonValue(r.params.Map())
 	steps := make(map[string]any, len(r.steps))
-	for k, v := range r.steps {
-		steps[k] = v
+	for k, s := range r.steps {
+		steps[k] = s.view()
 	}
 	v := map[string]any{"params": pv, "steps": steps, "target": r.target}
 	if hasItem {
@@ -427,47 +427,38 @@ func (r *run) vars(st *Step, item any, hasItem bool) map[string]any {
 // step runs (or, in a dry run, renders) one step with all its iterations and
 // returns RunSucceeded when it passed or was skipped, RunFailed, RunRefused
 // or RunCancelled.
+//
+// Each iteration goes through three phases: decide (its when), render
+// (its parameters and command, added to the plan) and, when the run sends
+// the step, execute (the gate for a change, the command, the verdicts). A
+// real run sends every step. A dry run sends only read-only preconditions
+// and steps (sends); it renders the others, and renders as conditional
+// what reads a step it did not send.
 func (r *run) step(ctx context.Context, st *Step) RunStatus {
-	runs := r.dry && st.Mode == ModeReadOnly && (st.Phase == PhasePrecondition || st.Phase == PhaseStep) || !r.dry
-	state := r.steps[st.ID].(map[string]any)
-	defer func() { r.steps[st.ID] = state }()
-	if runs {
-		state["status"], state["passed"] = string(StepSkipped), true
+	state := r.steps[st.ID]
+	send := r.sends(st)
+	if send {
+		state.end(StepSkipped, true)
 	} else {
 		r.notRun[st.ID] = true
 	}
-	// A dry run cannot decide what reads a step it did not run.
-	undecidedWhen := r.dry && slices.ContainsFunc(st.whenReads, func(id string) bool { return r.notRun[id] })
-	if r.dry && slices.ContainsFunc(st.dataReads, func(id string) bool { return r.notRun[id] }) {
+	if r.dry && r.readsUnsent(st.dataReads) {
+		// What it repeats over or is given is not known: show the template.
 		r.notRun[st.ID] = true
-		rs := RenderedStep{Phase: st.Phase, ID: st.ID, Title: st.Title, Description: st.Description, Mode: st.Mode,
-			Shell: st.Shell, Script: st.Script, Timeout: st.Timeout, Conditional: true}
-		if st.Shell == ShellPowerShell {
-			js, _ := jsonMarshalCanonical(r.params.Map())
-			rs.Params = string(js)
-		}
-		r.plan.Steps = append(r.plan.Steps, rs)
+		r.plan.Steps = append(r.plan.Steps, templateStep(st, r.params))
 		return RunSucceeded
 	}
-
-	items := []any{nil}
-	hasItem := false
-	if st.Foreach != nil {
-		hasItem = true
-		list, err := r.foreachItems(st)
-		if err != nil {
-			state["status"], state["passed"] = string(StepError), false
-			r.record(ctx, r.errorResult(st, 0, err))
-			return RunFailed
-		}
-		items = list
-		if len(items) == 0 {
-			sr := r.newResult(st, 0)
-			sr.Status = StepSkipped
-			sr.Error = "nothing to repeat over"
-			r.record(ctx, sr)
-			return RunSucceeded
-		}
+	undecidedWhen := r.dry && r.readsUnsent(st.whenReads)
+	items, hasItem, err := r.foreachItems(st)
+	if err != nil {
+		return r.fail(ctx, st, state, 0, err)
+	}
+	if len(items) == 0 {
+		sr := r.newResult(st, 0)
+		sr.Status = StepSkipped
+		sr.Error = "nothing to repeat over"
+		r.record(ctx, sr)
+		return RunSucceeded
 	}
 	outcome := RunSucceeded
 	for i, item := range items {
@@ -475,89 +466,122 @@ func (r *run) step(ctx context.Context, st *Step) RunStatus {
 			return RunCancelled
 		}
 		vars := r.vars(st, item, hasItem)
+		// Decide.
 		if st.When != nil && !undecidedWhen {
 			ok, err := st.When.EvalBool(vars)
 			if err != nil {
-				state["status"], state["passed"] = string(StepError), false
-				r.record(ctx, r.errorResult(st, i, fmt.Errorf("when: %w", err)))
-				return RunFailed
+				return r.fail(ctx, st, state, i, fmt.Errorf("when: %w", err))
 			}
 			if !ok {
-				if r.dry {
-					if rs, err := render(st, i, r.params); err == nil {
-						rs.Skipped = true
-						r.plan.Steps = append(r.plan.Steps, rs)
-					}
-				}
-				sr := r.newResult(st, i)
-				sr.Status = StepSkipped
-				if !r.dry {
-					r.record(ctx, sr)
-				}
+				r.skip(ctx, st, i)
 				continue
 			}
 		}
+		// Render.
 		params, err := r.withParams(st, vars)
 		if err != nil {
-			state["status"], state["passed"] = string(StepError), false
-			r.record(ctx, r.errorResult(st, i, err))
-			return RunFailed
+			return r.fail(ctx, st, state, i, err)
 		}
 		rs, err := render(st, i, params)
 		if err != nil {
-			state["status"], state["passed"] = string(StepError), false
-			r.record(ctx, r.errorResult(st, i, err))
-			return RunFailed
+			return r.fail(ctx, st, state, i, err)
 		}
 		rs.Conditional = undecidedWhen
 		r.plan.Steps = append(r.plan.Steps, rs)
-		if !runs {
+		if !send {
 			continue
 		}
-		if st.Mode == ModeChange {
-			allowed, err := r.allow(ctx, rs)
-			if !allowed {
-				sr := r.newResult(st, i)
-				sr.Status, sr.Script, sr.Params = StepRefused, rs.Script, rs.Params
-				sr.Error = "the gate did not allow this change"
-				if err != nil {
-					sr.Error += ": " + err.Error()
-				}
-				state["status"], state["passed"] = string(StepRefused), false
-				r.record(ctx, sr)
-				return RunRefused
-			}
-		}
-		sr := r.execute(ctx, st, i, rs, vars)
-		// ran means the command was sent: a change that timed out may
-		// have happened, and cleanup must assume it did.
-		state["ran"] = true
-		state["exit_code"] = float64(sr.ExitCode)
-		parsed, _ := jsonValue(sr.Parsed)
-		state["result"] = parsed
-		state["results"] = append(state["results"].([]any), parsed)
-		rep, _ := jsonValue(sr.Report)
-		state["report"] = rep
-		r.record(ctx, sr)
-		if sr.Status != StepPassed {
-			state["status"], state["passed"] = string(sr.Status), false
-			switch {
-			case ctx.Err() != nil:
-				return RunCancelled
-			case st.Phase == PhasePrecondition:
-				return RunRefused
-			}
-			outcome = RunFailed
-			if st.Phase != PhaseCleanup {
-				return outcome
-			}
-			continue
-		}
-		if state["passed"] == true {
-			state["status"] = string(StepPassed)
+		// Execute.
+		switch out := r.send(ctx, st, state, i, rs, vars); {
+		case out == RunSucceeded:
+		case out == RunFailed && st.Phase == PhaseCleanup:
+			outcome = RunFailed // the other cleanup iterations still run
+		default:
+			return out
 		}
 	}
 	return outcome
+}
+
+// sends reports whether this run sends st's commands: a real run sends
+// every step, a dry run only read-only preconditions and steps.
+func (r *run) sends(st *Step) bool {
+	return !r.dry || st.Mode == ModeReadOnly && (st.Phase == PhasePrecondition || st.Phase == PhaseStep)
+}
+
+// readsUnsent reports whether one of the steps ids was not sent (a dry run
+// cannot decide what reads it).
+func (r *run) readsUnsent(ids []string) bool {
+	return slices.ContainsFunc(ids, func(id string) bool { return r.notRun[id] })
+}
+
+// templateStep is a step a dry run cannot render: its script as written,
+// with the run's parameters, conditional.
+func templateStep(st *Step, params Params) RenderedStep {
+	rs := RenderedStep{Phase: st.Phase, ID: st.ID, Title: st.Title, Description: st.Description, Mode: st.Mode,
+		Shell: st.Shell, Script: st.Script, Timeout: st.Timeout, Conditional: true}
+	if st.Shell == ShellPowerShell {
+		js, _ := jsonMarshalCanonical(params.Map())
+		rs.Params = string(js)
+	}
+	return rs
+}
+
+// fail ends st with an error that kept iteration i from being sent.
+func (r *run) fail(ctx context.Context, st *Step, state *stepState, i int, err error) RunStatus {
+	state.end(StepError, false)
+	r.record(ctx, r.errorResult(st, i, err))
+	return RunFailed
+}
+
+// skip takes an iteration whose when is false: a dry run shows it in the
+// plan as skipped, a real run records it.
+func (r *run) skip(ctx context.Context, st *Step, i int) {
+	if r.dry {
+		if rs, err := render(st, i, r.params); err == nil {
+			rs.Skipped = true
+			r.plan.Steps = append(r.plan.Steps, rs)
+		}
+		return
+	}
+	sr := r.newResult(st, i)
+	sr.Status = StepSkipped
+	r.record(ctx, sr)
+}
+
+// send executes one rendered iteration (a change only when the gate allows
+// it), takes its outcome into the step's state and records it.
+func (r *run) send(ctx context.Context, st *Step, state *stepState, i int, rs RenderedStep, vars map[string]any) RunStatus {
+	if st.Mode == ModeChange {
+		if allowed, err := r.allow(ctx, rs); !allowed {
+			sr := r.newResult(st, i)
+			sr.Status, sr.Script, sr.Params = StepRefused, rs.Script, rs.Params
+			sr.Error = "the gate did not allow this change"
+			if err != nil {
+				sr.Error += ": " + err.Error()
+			}
+			state.end(StepRefused, false)
+			r.record(ctx, sr)
+			return RunRefused
+		}
+	}
+	sr := r.execute(ctx, st, i, rs, vars)
+	state.sent(sr)
+	r.record(ctx, sr)
+	if sr.Status != StepPassed {
+		state.end(sr.Status, false)
+		switch {
+		case ctx.Err() != nil:
+			return RunCancelled
+		case st.Phase == PhasePrecondition:
+			return RunRefused
+		}
+		return RunFailed
+	}
+	if state.passed {
+		state.status = string(StepPassed)
+	}
+	return RunSucceeded
 }
 
 func (r *run) allow(ctx context.Context, rs RenderedStep) (bool, error) {
@@ -571,11 +595,15 @@ func (r *run) allow(ctx context.Context, rs RenderedStep) (bool, error) {
 	return ok, nil
 }
 
-// foreachItems evaluates the foreach list and its filter.
-func (r *run) foreachItems(st *Step) ([]any, error) {
+// foreachItems evaluates the foreach list and its filter; hasItem is
+// false, with one nil item, for a step without foreach.
+func (r *run) foreachItems(st *Step) (items []any, hasItem bool, err error) {
+	if st.Foreach == nil {
+		return []any{nil}, false, nil
+	}
 	v, err := st.Foreach.In.Eval(r.vars(st, nil, false))
 	if err != nil {
-		return nil, fmt.Errorf("foreach: %w", err)
+		return nil, true, fmt.Errorf("foreach: %w", err)
 	}
 	var list []any
 	switch v := v.(type) {
@@ -583,14 +611,14 @@ func (r *run) foreachItems(st *Step) ([]any, error) {
 	case []any:
 		list = v
 	default:
-		return nil, fmt.Errorf("foreach: %q is %s, not a list", st.Foreach.In, describeValue(v))
+		return nil, true, fmt.Errorf("foreach: %q is %s, not a list", st.Foreach.In, describeValue(v))
 	}
 	out := []any{}
 	for _, item := range list {
 		if st.Foreach.Where != nil {
 			ok, err := st.Foreach.Where.EvalBool(r.vars(st, item, true))
 			if err != nil {
-				return nil, fmt.Errorf("foreach where: %w", err)
+				return nil, true, fmt.Errorf("foreach where: %w", err)
 			}
 			if !ok {
 				continue
@@ -599,9 +627,9 @@ func (r *run) foreachItems(st *Step) ([]any, error) {
 		out = append(out, item)
 	}
 	if len(out) > maxIterations {
-		return nil, fmt.Errorf("foreach: %d items; the limit is %d", len(out), maxIterations)
+		return nil, true, fmt.Errorf("foreach: %d items; the limit is %d", len(out), maxIterations)
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // withParams evaluates the step's with: and validates each value by its

@@ -76,19 +76,19 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 	e, ok := c.Lookup(code)
 	switch {
 	case !ok && success:
-		x.Title = pick(lang, "Success (0x00000000): the operation completed; this is not an error",
+		x.Title = lang.Pick("Success (0x00000000): the operation completed; this is not an error",
 			"成功 (0x00000000): 操作は正常に完了しており、エラーではありません")
-		x.FirstAction = pick(lang,
+		x.FirstAction = lang.Pick(
 			"Nothing to fix for this code. If a backup still failed, its real error is elsewhere: read LastBackupResultDetailedHR in `Get-WBSummary` and events 517/521 in Microsoft-Windows-Backup.",
 			"このコードについて対処は不要です。それでもバックアップが失敗している場合、実際のエラーは別の箇所にあります。`Get-WBSummary` の LastBackupResultDetailedHR と、Microsoft-Windows-Backup のイベント 517/521 を確認してください。")
-		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
+		x.MessageNote = lang.Pick("Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
 		x.Runbooks = refs(c.familyDiagnostics(fam), nil, nil)
 		return x
 	case !ok:
 		x.Outcome = OutcomeUnknown
 		x.Title = unknownTitle(lang, x.FamilyName)
 		x.FirstAction = unknownAction(lang)
-		x.MessageNote = pick(lang, "Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
+		x.MessageNote = lang.Pick("Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
 		x.Runbooks = refs(c.familyDiagnostics(fam), nil, nil)
 		return x
 	}
@@ -102,7 +102,7 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 	x.Message, _ = e.Message.In(lang)
 	x.MessageNote = e.Message.NoteIn(lang)
 	if x.Message == "" && x.MessageNote == "" {
-		x.MessageNote = pick(lang,
+		x.MessageNote = lang.Pick(
 			"No source gives Microsoft's English message text for this code.",
 			"このコードの Windows の日本語メッセージは、確認できた出典がありません。")
 	}
@@ -168,18 +168,11 @@ func (c *Catalogue) familyDiagnostics(f hresult.Family) []string {
 }
 
 func unknownTitle(lang Lang, family string) string {
-	return pick(lang, "Unknown code ("+family+")", "未登録のコード("+family+")")
+	return lang.Pick("Unknown code ("+family+")", "未登録のコード("+family+")")
 }
 
 func unknownAction(lang Lang) string {
-	return pick(lang,
+	return lang.Pick(
 		"Read the detailed HRESULT of the failed backup (`Get-WBSummary`: LastBackupResultDetailedHR; events 517/521 in Microsoft-Windows-Backup) and run the diagnostics listed here.",
 		"失敗したバックアップの詳細 HRESULT (`Get-WBSummary` の LastBackupResultDetailedHR、Microsoft-Windows-Backup のイベント 517/521) を確認し、ここに挙げた診断を実行してください。")
-}
-
-func pick(lang Lang, en, ja string) string {
-	if lang == LangJA {
-		return ja
-	}
-	return en
 }

@@ -526,7 +526,7 @@ func (e *Expr) refs() []exprRef {
 			walk(n.r, bound)
 		case *callNode:
 			for i, a := range n.args {
-				if f, _ := lookupFunc(n.fn); i == 1 && f.lazy {
+				if f, _ := lookupFunc(n.fn); i == 1 && f.lazy != nil {
 					inner := map[string]bool{"item": true}
 					for k := range bound {
 						inner[k] = true

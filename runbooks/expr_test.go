@@ -169,3 +169,26 @@ func FuzzExpr(f *testing.F) {
 		_ = e.refs()
 	})
 }
+
+// TestExprFuncsTable checks the one declaration of the functions: each has
+// one implementation, a sane arity (a lazy function's second argument is
+// the per-item expression) and a name of its own.
+func TestExprFuncsTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range exprFuncs {
+		switch {
+		case seen[f.name]:
+			t.Errorf("%s declared twice", f.name)
+		case (f.eager == nil) == (f.lazy == nil):
+			t.Errorf("%s: want exactly one of eager and lazy", f.name)
+		case f.min < 1 || f.max < f.min:
+			t.Errorf("%s: arity %d..%d", f.name, f.min, f.max)
+		case f.lazy != nil && f.max != 2:
+			t.Errorf("%s: a lazy function takes a list and one per-item expression, not up to %d arguments", f.name, f.max)
+		}
+		seen[f.name] = true
+		if _, err := ParseExpr(f.name + "()"); err == nil || !strings.Contains(err.Error(), f.name) {
+			t.Errorf("%s(): %v, want an arity error naming it", f.name, err)
+		}
+	}
+}

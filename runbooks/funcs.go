@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,40 +12,64 @@ import (
 	"github.com/wsbbot/wsbbot/internal/hresult"
 )
 
-// funcSpec describes one function of the expression language. A lazy
-// function evaluates its second argument once per item of its first, with
-// the item bound to the name "item".
-type funcSpec struct {
+// exprFunc is one function of the expression language, declared once in
+// exprFuncs: its name, how many arguments it takes and what it does. An
+// eager function gets its arguments evaluated. A lazy one (any, all,
+// filter, map) gets its first argument evaluated to a list and evaluates
+// its second once per item, with the item bound to the name "item"
+// (without a second argument the item itself is the value).
+type exprFunc struct {
+	name     string
 	min, max int
-	lazy     bool
+	eager    func(ev *evaluator, args []any) (any, error)
+	lazy     func(list []any, each func(item any) (any, error), truth func(item any) (bool, error)) (any, error)
 }
 
-// funcList is the fixed set of functions, in the order messages list them.
-var funcList = []string{"count", "any", "all", "filter", "map", "unique", "contains", "lower", "upper", "join", "concat", "service_for", "disruptive", "free_letter", "bytes", "hresult"}
+// exprFuncs is the fixed set of functions, in the order messages list
+// them. An error an implementation returns is shown after "at N: name: ".
+var exprFuncs = []exprFunc{
+	{name: "count", min: 1, max: 1, eager: fnCount},
+	{name: "any", min: 1, max: 2, lazy: fnAny},
+	{name: "all", min: 1, max: 2, lazy: fnAll},
+	{name: "filter", min: 2, max: 2, lazy: fnFilter},
+	{name: "map", min: 2, max: 2, lazy: fnMap},
+	{name: "unique", min: 1, max: 1, eager: fnUnique},
+	{name: "contains", min: 2, max: 2, eager: fnContains},
+	{name: "lower", min: 1, max: 1, eager: stringFunc(strings.ToLower)},
+	{name: "upper", min: 1, max: 1, eager: stringFunc(strings.ToUpper)},
+	{name: "join", min: 1, max: 2, eager: fnJoin},
+	{name: "concat", min: 1, max: 16, eager: fnConcat},
+	{name: "service_for", min: 2, max: 2, eager: fnServiceFor},
+	{name: "disruptive", min: 1, max: 1, eager: fnDisruptive},
+	{name: "free_letter", min: 1, max: 1, eager: func(_ *evaluator, args []any) (any, error) { return freeLetter(args[0]) }},
+	{name: "bytes", min: 1, max: 1, eager: fnBytes},
+	{name: "hresult", min: 1, max: 1, eager: func(_ *evaluator, args []any) (any, error) { return canonicalHRESULT(args[0]) }},
+}
 
-func lookupFunc(name string) (funcSpec, bool) {
-	switch name {
-	case "count", "lower", "upper", "free_letter", "disruptive", "unique", "bytes", "hresult":
-		return funcSpec{min: 1, max: 1}, true
-	case "any", "all":
-		return funcSpec{min: 1, max: 2, lazy: true}, true
-	case "filter", "map":
-		return funcSpec{min: 2, max: 2, lazy: true}, true
-	case "contains", "service_for":
-		return funcSpec{min: 2, max: 2}, true
-	case "join":
-		return funcSpec{min: 1, max: 2}, true
-	case "concat":
-		return funcSpec{min: 1, max: 16}, true
+func lookupFunc(name string) (exprFunc, bool) {
+	for _, f := range exprFuncs {
+		if f.name == name {
+			return f, true
+		}
 	}
-	return funcSpec{}, false
+	return exprFunc{}, false
 }
 
-func funcNames() string { return strings.Join(funcList, ", ") }
+func funcNames() string {
+	names := make([]string, len(exprFuncs))
+	for i, f := range exprFuncs {
+		names[i] = f.name
+	}
+	return strings.Join(names, ", ")
+}
 
 func (ev *evaluator) call(n *callNode) (any, error) {
-	if f, _ := lookupFunc(n.fn); f.lazy {
-		return ev.lazyCall(n)
+	f, ok := lookupFunc(n.fn)
+	if !ok {
+		return nil, fmt.Errorf("at %d: %s: internal: no implementation", n.at+1, n.fn)
+	}
+	if f.lazy != nil {
+		return ev.lazyCall(n, f)
 	}
 	args := make([]any, len(n.args))
 	for i, a := range n.args {
@@ -54,122 +79,136 @@ func (ev *evaluator) call(n *callNode) (any, error) {
 		}
 		args[i] = v
 	}
-	fail := func(format string, a ...any) (any, error) {
-		return nil, fmt.Errorf("at %d: %s: %s", n.at+1, n.fn, fmt.Sprintf(format, a...))
+	v, err := f.eager(ev, args)
+	if err != nil {
+		return nil, fmt.Errorf("at %d: %s: %w", n.at+1, n.fn, err)
 	}
-	switch n.fn {
-	case "count":
-		switch x := args[0].(type) {
-		case nil:
-			return 0.0, nil
-		case []any:
-			return float64(len(x)), nil
-		case map[string]any:
-			return float64(len(x)), nil
-		case string:
-			return float64(len([]rune(x))), nil
+	return v, nil
+}
+
+func fnCount(_ *evaluator, args []any) (any, error) {
+	switch x := args[0].(type) {
+	case nil:
+		return 0.0, nil
+	case []any:
+		return float64(len(x)), nil
+	case map[string]any:
+		return float64(len(x)), nil
+	case string:
+		return float64(len([]rune(x))), nil
+	}
+	return nil, fmt.Errorf("cannot count %s", describeValue(args[0]))
+}
+
+func fnContains(_ *evaluator, args []any) (any, error) {
+	switch x := args[0].(type) {
+	case nil:
+		return false, nil
+	case []any:
+		return slices.ContainsFunc(x, func(v any) bool { return valuesEqual(v, args[1]) }), nil
+	case string:
+		s, ok := args[1].(string)
+		if !ok {
+			return nil, fmt.Errorf("a string contains only strings, not %s", describeValue(args[1]))
 		}
-		return fail("cannot count %s", describeValue(args[0]))
-	case "contains":
-		switch x := args[0].(type) {
-		case nil:
-			return false, nil
-		case []any:
-			return slices.ContainsFunc(x, func(v any) bool { return valuesEqual(v, args[1]) }), nil
-		case string:
-			s, ok := args[1].(string)
-			if !ok {
-				return fail("a string contains only strings, not %s", describeValue(args[1]))
-			}
-			return strings.Contains(x, s), nil
-		}
-		return fail("cannot search %s", describeValue(args[0]))
-	case "lower", "upper":
+		return strings.Contains(x, s), nil
+	}
+	return nil, fmt.Errorf("cannot search %s", describeValue(args[0]))
+}
+
+// stringFunc makes a function of one string.
+func stringFunc(f func(string) string) func(*evaluator, []any) (any, error) {
+	return func(_ *evaluator, args []any) (any, error) {
 		s, ok := args[0].(string)
 		if !ok {
-			return fail("needs a string, not %s", describeValue(args[0]))
+			return nil, fmt.Errorf("needs a string, not %s", describeValue(args[0]))
 		}
-		if n.fn == "lower" {
-			return strings.ToLower(s), nil
-		}
-		return strings.ToUpper(s), nil
-	case "join":
-		list, ok := args[0].([]any)
-		if !ok && args[0] != nil {
-			return fail("needs a list, not %s", describeValue(args[0]))
-		}
-		sep := ", "
-		if len(args) == 2 {
-			if sep, ok = args[1].(string); !ok {
-				return fail("the separator must be a string, not %s", describeValue(args[1]))
-			}
-		}
-		parts := make([]string, len(list))
-		for i, v := range list {
-			parts[i] = formatValue(v)
-		}
-		out := strings.Join(parts, sep)
-		if err := ev.built(out); err != nil {
-			return fail("%v", err)
-		}
-		return out, nil
-	case "concat":
-		var b strings.Builder
-		for _, a := range args {
-			if s, ok := a.(string); ok {
-				b.WriteString(s)
-			} else {
-				b.WriteString(formatValue(a))
-			}
-		}
-		if err := ev.built(b.String()); err != nil {
-			return fail("%v", err)
-		}
-		return b.String(), nil
-	case "unique":
-		list, ok := args[0].([]any)
-		if !ok && args[0] != nil {
-			return fail("needs a list, not %s", describeValue(args[0]))
-		}
-		out := []any{}
-		for _, v := range list {
-			if !slices.ContainsFunc(out, func(o any) bool { return valuesEqual(o, v) }) {
-				out = append(out, v)
-			}
-		}
-		return out, nil
-	case "service_for":
-		id, _ := args[0].(string)
-		name, _ := args[1].(string)
-		if (args[0] != nil && !isString(args[0])) || (args[1] != nil && !isString(args[1])) {
-			return fail("needs a writer id and a writer name (strings)")
-		}
-		return serviceForWriter(id, name), nil
-	case "disruptive":
-		s, ok := args[0].(string)
-		if !ok {
-			return fail("needs a service name, not %s", describeValue(args[0]))
-		}
-		return isDisruptiveService(s), nil
-	case "free_letter":
-		return freeLetter(args[0])
-	case "bytes":
-		f, ok := args[0].(float64)
-		if !ok || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-			return fail("needs a byte count (a number of 0 or more), not %s", describeValue(args[0]))
-		}
-		return formatBytes(f), nil
-	case "hresult":
-		return canonicalHRESULT(args[0])
+		return f(s), nil
 	}
-	return fail("internal: no implementation")
+}
+
+func fnJoin(ev *evaluator, args []any) (any, error) {
+	list, ok := args[0].([]any)
+	if !ok && args[0] != nil {
+		return nil, fmt.Errorf("needs a list, not %s", describeValue(args[0]))
+	}
+	sep := ", "
+	if len(args) == 2 {
+		if sep, ok = args[1].(string); !ok {
+			return nil, fmt.Errorf("the separator must be a string, not %s", describeValue(args[1]))
+		}
+	}
+	parts := make([]string, len(list))
+	for i, v := range list {
+		parts[i] = formatValue(v)
+	}
+	out := strings.Join(parts, sep)
+	if err := ev.built(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func fnConcat(ev *evaluator, args []any) (any, error) {
+	var b strings.Builder
+	for _, a := range args {
+		if s, ok := a.(string); ok {
+			b.WriteString(s)
+		} else {
+			b.WriteString(formatValue(a))
+		}
+	}
+	if err := ev.built(b.String()); err != nil {
+		return nil, err
+	}
+	return b.String(), nil
+}
+
+func fnUnique(_ *evaluator, args []any) (any, error) {
+	list, ok := args[0].([]any)
+	if !ok && args[0] != nil {
+		return nil, fmt.Errorf("needs a list, not %s", describeValue(args[0]))
+	}
+	out := []any{}
+	for _, v := range list {
+		if !slices.ContainsFunc(out, func(o any) bool { return valuesEqual(o, v) }) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func fnServiceFor(_ *evaluator, args []any) (any, error) {
+	id, _ := args[0].(string)
+	name, _ := args[1].(string)
+	if (args[0] != nil && !isString(args[0])) || (args[1] != nil && !isString(args[1])) {
+		return nil, errors.New("needs a writer id and a writer name (strings)")
+	}
+	return serviceForWriter(id, name), nil
+}
+
+func fnDisruptive(_ *evaluator, args []any) (any, error) {
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("needs a service name, not %s", describeValue(args[0]))
+	}
+	return isDisruptiveService(s), nil
+}
+
+func fnBytes(_ *evaluator, args []any) (any, error) {
+	f, ok := args[0].(float64)
+	if !ok || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, fmt.Errorf("needs a byte count (a number of 0 or more), not %s", describeValue(args[0]))
+	}
+	return formatBytes(f), nil
 }
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 
-// lazyCall runs any, all, filter and map: the second argument is evaluated
-// per item, with "item" bound to it (and restored afterwards).
-func (ev *evaluator) lazyCall(n *callNode) (any, error) {
+// lazyCall runs a lazy function: its first argument must be a list (or
+// null); "item" is bound per item while the second argument is evaluated,
+// and restored afterwards.
+func (ev *evaluator) lazyCall(n *callNode, f exprFunc) (any, error) {
 	x, err := ev.eval(n.args[0])
 	if err != nil {
 		return nil, err
@@ -208,44 +247,59 @@ func (ev *evaluator) lazyCall(n *callNode) (any, error) {
 		}
 		return b, nil
 	}
-	switch n.fn {
-	case "any", "all":
-		for _, item := range list {
-			b, err := truth(item)
-			if err != nil {
-				return nil, err
-			}
-			if n.fn == "any" && b {
-				return true, nil
-			}
-			if n.fn == "all" && !b {
-				return false, nil
-			}
+	return f.lazy(list, each, truth)
+}
+
+func fnAny(list []any, _ func(any) (any, error), truth func(any) (bool, error)) (any, error) {
+	for _, item := range list {
+		b, err := truth(item)
+		if err != nil {
+			return nil, err
 		}
-		return n.fn == "all", nil
-	case "filter":
-		out := []any{}
-		for _, item := range list {
-			b, err := truth(item)
-			if err != nil {
-				return nil, err
-			}
-			if b {
-				out = append(out, item)
-			}
+		if b {
+			return true, nil
 		}
-		return out, nil
-	default: // map
-		out := make([]any, 0, len(list))
-		for _, item := range list {
-			v, err := each(item)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
 	}
+	return false, nil
+}
+
+func fnAll(list []any, _ func(any) (any, error), truth func(any) (bool, error)) (any, error) {
+	for _, item := range list {
+		b, err := truth(item)
+		if err != nil {
+			return nil, err
+		}
+		if !b {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func fnFilter(list []any, _ func(any) (any, error), truth func(any) (bool, error)) (any, error) {
+	out := []any{}
+	for _, item := range list {
+		b, err := truth(item)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+func fnMap(list []any, each func(any) (any, error), _ func(any) (bool, error)) (any, error) {
+	out := make([]any, 0, len(list))
+	for _, item := range list {
+		v, err := each(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // formatValue renders a value for messages and join.
@@ -281,7 +335,7 @@ func freeLetter(used any) (any, error) {
 				if v == nil {
 					continue
 				}
-				return nil, fmt.Errorf("free_letter: the used letters must be strings, not %s", describeValue(v))
+				return nil, fmt.Errorf("the used letters must be strings, not %s", describeValue(v))
 			}
 			s = strings.TrimSpace(s)
 			if s != "" {
@@ -292,7 +346,7 @@ func freeLetter(used any) (any, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("free_letter: needs a list of used letters, not %s", describeValue(used))
+		return nil, fmt.Errorf("needs a list of used letters, not %s", describeValue(used))
 	}
 	for c := byte('Z'); c >= 'D'; c-- {
 		if !taken[c] {
@@ -333,7 +387,7 @@ func canonicalHRESULT(v any) (any, error) {
 		return nil, nil
 	case float64:
 		if x != math.Trunc(x) || x < math.MinInt32 || x > math.MaxUint32 {
-			return nil, fmt.Errorf("hresult: %v is not a 32-bit error code", x)
+			return nil, fmt.Errorf("%v is not a 32-bit error code", x)
 		}
 		if x < 0 {
 			return hresult.Code(uint32(int32(x))).String(), nil
@@ -342,14 +396,15 @@ func canonicalHRESULT(v any) (any, error) {
 	case string:
 		c, err := hresult.Parse(x)
 		if err != nil {
-			return nil, fmt.Errorf("hresult: %w", err)
+			return nil, err
 		}
 		return c.String(), nil
 	}
-	return nil, fmt.Errorf("hresult: needs a number or a string, not %s", describeValue(v))
+	return nil, fmt.Errorf("needs a number or a string, not %s", describeValue(v))
 }
 
-// The writer-to-service table, from ../shared/domain/writers-services.tsv.
+// The writer-to-service table (writers-services.tsv; its sources S1..S12 are
+// in writers-services.sources.md next to it).
 //
 //go:embed writers-services.tsv
 var writersServicesTSV string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // GateFunc adapts a function to a Gate.
@@ -47,53 +46,4 @@ func ApprovedPlanGate(approved *Plan) Gate {
 		}
 		return approved.Includes(step), nil
 	})
-}
-
-// TargetResult is one target's outcome of a FanOut.
-type TargetResult struct {
-	Target string
-	Result *Result
-	Err    error
-}
-
-// FanOut runs a read-only runbook on many targets, at most limit at a
-// time, and sends each target's result on the returned channel as it
-// finishes; the channel is closed when all are done. A runbook with a
-// changing step is refused: changes go through Run and its gate, one
-// target at a time.
-func (e *Engine) FanOut(ctx context.Context, rb *Runbook, targets []string, params Params, limit int) (<-chan TargetResult, error) {
-	if rb == nil {
-		return nil, errors.New("fan out: no runbook")
-	}
-	for _, sec := range rb.phases() {
-		for _, st := range sec {
-			if st.Mode != ModeReadOnly {
-				return nil, fmt.Errorf("fan out %s: step %q changes the server; only read-only runbooks fan out", rb.ID, st.ID)
-			}
-		}
-	}
-	if limit < 1 {
-		limit = 1
-	}
-	out := make(chan TargetResult, len(targets))
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	for _, t := range targets {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				out <- TargetResult{Target: t, Err: fmt.Errorf("fan out %s on %s: %w", rb.ID, t, ctx.Err())}
-				return
-			}
-			defer func() { <-sem }()
-			res, err := e.Run(ctx, rb, t, params, nil)
-			out <- TargetResult{Target: t, Result: res, Err: err}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(out)
-	}()
-	return out, nil
 }

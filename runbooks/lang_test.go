@@ -40,9 +40,9 @@ func TestLangFromLocale(t *testing.T) {
 		{"en_US.UTF-8", LangEN, true},
 		{"en_GB.UTF-8@euro", LangEN, true},
 		{"en", LangEN, true},
-		{"C", LangEN, true},
-		{"C.UTF-8", LangEN, true},
-		{"POSIX", LangEN, true},
+		{"C", "", false},
+		{"C.UTF-8", "", false},
+		{"POSIX", "", false},
 		{"fr_FR:ja:en", LangJA, true},
 		{"de_DE.UTF-8", "", false},
 		{"", "", false},
@@ -53,5 +53,37 @@ func TestLangFromLocale(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("LangFromLocale(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestChooseLang(t *testing.T) {
+	tests := []struct {
+		name       string
+		flag       string
+		env        map[string]string
+		configured string
+		want       Lang
+		wantErr    bool
+	}{
+		{name: "nothing: English", want: LangEN},
+		{name: "configured", configured: "ja", want: LangJA},
+		{name: "LANG over configured", env: map[string]string{"LANG": "en_US.UTF-8"}, configured: "ja", want: LangEN},
+		{name: "LANG ja", env: map[string]string{"LANG": "ja_JP.UTF-8"}, configured: "en", want: LangJA},
+		{name: "LC_ALL over LANG", env: map[string]string{"LC_ALL": "ja_JP.UTF-8", "LANG": "en_US.UTF-8"}, want: LangJA},
+		{name: "empty LC_ALL is unset", env: map[string]string{"LC_ALL": "", "LANG": "ja_JP.UTF-8"}, want: LangJA},
+		{name: "C locale leaves it to the configuration", env: map[string]string{"LANG": "C.UTF-8"}, configured: "ja", want: LangJA},
+		{name: "LC_ALL names another language: configured, not LANG", env: map[string]string{"LC_ALL": "fr_FR.UTF-8", "LANG": "en_US.UTF-8"}, configured: "ja", want: LangJA},
+		{name: "flag over everything", flag: "en", env: map[string]string{"LC_ALL": "ja_JP.UTF-8"}, configured: "ja", want: LangEN},
+		{name: "bad flag", flag: "fr", wantErr: true},
+		{name: "bad configured", configured: "fr", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			got, err := ChooseLang(tt.flag, lookup, tt.configured)
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("ChooseLang = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

@@ -40,7 +40,7 @@ type (
 		ID          string `json:"id"`
 		Iteration   int    `json:"iteration"`
 		Mode        Mode   `json:"mode"`
-		Shell       string `json:"shell"`
+		Shell       Shell  `json:"shell"`
 		Script      string `json:"script"`
 		Params      string `json:"params"`
 		TimeoutMS   int64  `json:"timeout_ms"`

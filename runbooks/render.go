@@ -17,7 +17,7 @@ type RenderedStep struct {
 	Title       Text   `json:"title"`
 	Description Text   `json:"description"`
 	Mode        Mode   `json:"mode"`
-	Shell       string `json:"shell"`
+	Shell       Shell  `json:"shell"`
 	// Script is the cmd command line, or the PowerShell script text.
 	Script string `json:"script"`
 	// Params is the JSON object of parameters a PowerShell script reads as

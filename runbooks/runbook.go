@@ -53,10 +53,14 @@ const (
 	ModeChange   Mode = "change"
 )
 
-// The shells a step runs in.
+// Shell is the interpreter a step runs in, as a runbook names it.
+type Shell string
+
+// The shells a step runs in. remote's executor sends ShellPowerShell scripts
+// through its $P transport and ShellCmd lines as they are.
 const (
-	ShellCmd        = "cmd"
-	ShellPowerShell = "powershell"
+	ShellCmd        Shell = "cmd"
+	ShellPowerShell Shell = "powershell"
 )
 
 // The parsers a step may apply besides the winout kinds.
@@ -111,7 +115,7 @@ type Step struct {
 	Title       Text
 	Description Text
 	Mode        Mode
-	Shell       string
+	Shell       Shell
 	Timeout     time.Duration
 	// Script is the cmd command line (with {{param}} placeholders) or the
 	// PowerShell script text (reading parameters as $P.name).
@@ -513,7 +517,7 @@ func (p *rbParser) step(rb *Runbook, path []any, phase Phase, known map[string]M
 	default:
 		st.Mode = m
 	}
-	switch st.Shell = p.str(at(path, "shell"), true); st.Shell {
+	switch st.Shell = Shell(p.str(at(path, "shell"), true)); st.Shell {
 	case ShellCmd, ShellPowerShell, "":
 	default:
 		p.errorf(at(path, "shell"), "shell %q is not cmd or powershell", st.Shell)
@@ -688,9 +692,6 @@ type exprScope struct {
 func (s exprScope) withItem(as string) exprScope { s.item = as; return s }
 func (s exprScope) withResult() exprScope        { s.result = true; return s }
 
-// stepFields are what steps.<id> holds.
-var stepFields = []string{"ran", "status", "passed", "result", "results", "exit_code", "report"}
-
 // checkRefs reports every name e reads that is not in scope; reads, when
 // given, collects the step ids e reads.
 func (p *rbParser) checkRefs(path []any, e *Expr, s exprScope, reads *[]string) {
@@ -714,8 +715,8 @@ func (p *rbParser) checkRefs(path []any, e *Expr, s exprScope, reads *[]string) 
 			switch {
 			case !ok:
 				p.errorf(path, "steps.%s is not an earlier step", r.fields[0])
-			case len(r.fields) > 1 && !slices.Contains(stepFields, r.fields[1]):
-				p.errorf(path, "steps.%s.%s: a step has %s", r.fields[0], r.fields[1], strings.Join(stepFields, ", "))
+			case len(r.fields) > 1 && !slices.Contains(stepFieldNames(), r.fields[1]):
+				p.errorf(path, "steps.%s.%s: a step has %s", r.fields[0], r.fields[1], strings.Join(stepFieldNames(), ", "))
 			case reads != nil && !slices.Contains(*reads, r.fields[0]):
 				*reads = append(*reads, r.fields[0])
 			}

@@ -36,7 +36,7 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e := m.Env
-			lang, err := resolveLang(langFlag, e)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 	f.StringVar(&group, "group", "", "audit the targets with tag `G`")
 	f.BoolVar(&all, "all", false, "audit every target (the default)")
 	f.BoolVar(&asJSON, "json", false, `print {"findings": [...], "summary": {...}}`)
-	f.StringVar(&langFlag, "lang", "", "language of evidence and fixes: en or ja")
+	f.StringVar(&langFlag, "lang", "", langUsage)
 	return cmd
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
-	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // newConsoleCommand is the terminal stand-in for the chat (bot/console),
@@ -49,7 +48,7 @@ the console then only explains codes and shows runbooks and guides).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e := m.Env
-			lang, err := resolveLang(langFlag, e)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -70,7 +69,7 @@ the console then only explains codes and shows runbooks and guides).`,
 				for i, t := range cfg.Targets {
 					names[i] = t.Name
 				}
-				fmt.Fprintf(e.stdout, pickLang(lang,
+				fmt.Fprintf(e.stdout, lang.Pick(
 					"Simulated lab: %d Windows servers over WinRM on loopback: %s\n",
 					"シミュレーション ラボ: ループバック上の WinRM で %d 台の Windows サーバー: %s\n"), len(names), strings.Join(names, ", "))
 			}
@@ -89,7 +88,7 @@ the console then only explains codes and shows runbooks and guides).`,
 				Lang: lang, User: consoleUser(), Logger: m.logger()}).Run(ctx)
 		},
 	}
-	cmd.Flags().StringVar(&langFlag, "lang", "", "reply language: en or ja (default: LANG starting with ja, else en)")
+	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
 	cmd.Flags().BoolVar(&noLab, "no-lab", false, "do not start the simulated lab when no inventory is configured")
 	return cmd
 }
@@ -154,11 +153,4 @@ func consoleUser() string {
 		return "console:" + u.Username
 	}
 	return "console"
-}
-
-func pickLang(l runbooks.Lang, en, ja string) string {
-	if l == runbooks.LangJA {
-		return ja
-	}
-	return en
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/remote"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // exitNotRun is exec's exit status when the command could not run at all.
@@ -82,9 +83,9 @@ or 255 when it could not run; the error is classified and explained.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			c := remote.Command{Shell: remote.Cmd, Script: strings.Join(args, " "), Name: "exec"}
+			c := remote.Command{Shell: runbooks.ShellCmd, Script: strings.Join(args, " "), Name: "exec"}
 			if ps != "" {
-				c = remote.Command{Shell: remote.PowerShell, Script: ps, Name: "exec"}
+				c = remote.Command{Shell: runbooks.ShellPowerShell, Script: ps, Name: "exec"}
 			}
 			res, runErr := client.Exec(cmd.Context(), rt, c)
 			out := execOutput{

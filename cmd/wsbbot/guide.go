@@ -15,7 +15,7 @@ func newRunbooksCommand(m *Main) *cobra.Command {
 		Short: "List the runbooks and guides (bundled and from runbooks.dirs)",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lang, err := resolveLang(langFlag, m.Env)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -26,7 +26,7 @@ func newRunbooksCommand(m *Main) *cobra.Command {
 			return render.Runbooks(m.Env.stdout, svc.Runbooks(), lang)
 		},
 	}
-	cmd.Flags().StringVar(&langFlag, "lang", "", "en or ja")
+	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
 	return cmd
 }
 
@@ -41,7 +41,7 @@ guide-ad-restore, guide-shadow-storage, guide-3-2-1 — or the description and
 steps of any other runbook. "bmr", "dism", "ad-restore" ... work as short ids.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lang, err := resolveLang(langFlag, m.Env)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -57,6 +57,6 @@ steps of any other runbook. "bmr", "dism", "ad-restore" ... work as short ids.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&langFlag, "lang", "", "en or ja")
+	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
 	return cmd
 }

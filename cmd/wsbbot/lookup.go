@@ -25,7 +25,7 @@ Exit status: 0 when at least one known code was found, 1 when none was,
 2 on usage errors.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lang, err := resolveLang(langFlag, m.Env)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -49,14 +49,15 @@ Exit status: 0 when at least one known code was found, 1 when none was,
 			return silentExit(exitFailed)
 		},
 	}
-	cmd.Flags().StringVar(&langFlag, "lang", "", "reply language: en or ja (default: LANG starting with ja, else en)")
+	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
 }
 
-// resolveLang picks the reply language: the flag, else the locale
-// (LC_ALL, then LANG) when it starts with "ja", else English.
-func resolveLang(flag string, e env) (runbooks.Lang, error) {
+// lang picks the reply language with runbooks.ChooseLang, the one choice
+// everywhere: --lang, else the locale (LC_ALL, then LANG) when it names
+// English or Japanese, else the configuration's language, else English.
+func (m *Main) lang(flag string) (runbooks.Lang, error) {
 	if flag != "" {
 		l, err := runbooks.ParseLang(flag)
 		if err != nil {
@@ -64,13 +65,16 @@ func resolveLang(flag string, e env) (runbooks.Lang, error) {
 		}
 		return l, nil
 	}
-	for _, k := range []string{"LC_ALL", "LANG"} {
-		if v, ok := e.lookup(k); ok && v != "" {
-			if strings.HasPrefix(strings.ToLower(v), "ja") {
-				return runbooks.LangJA, nil
-			}
-			return runbooks.LangEN, nil
-		}
+	cfg, err := m.config()
+	if err != nil {
+		return "", err
 	}
-	return runbooks.LangEN, nil
+	l, err := runbooks.ChooseLang("", m.Env.lookup, cfg.Language)
+	if err != nil {
+		return "", usageErrorf("%v", err)
+	}
+	return l, nil
 }
+
+// langUsage documents every command's --lang flag.
+const langUsage = "reply language: en or ja (default: LC_ALL/LANG when en or ja, else the configured language, else en)"

@@ -115,6 +115,27 @@ func TestLookupLanguageAndUsage(t *testing.T) {
 	if !strings.Contains(out, "Cause:") {
 		t.Errorf("--lang en did not win over LANG:\n%s", out)
 	}
+	// The configured language answers when neither --lang nor the locale
+	// names one (a C locale names none).
+	cfg := filepath.Join(t.TempDir(), "wsbbot.yaml")
+	if err := os.WriteFile(cfg, []byte("language: ja\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		vars []string
+		want string
+	}{
+		{[]string{"LANG=C.UTF-8"}, "原因"},
+		{nil, "原因"},
+		{[]string{"LANG=en_US.UTF-8"}, "Cause:"},
+	} {
+		if _, out, _ := wsbbot(t, tt.vars, "", "lookup", "--config", cfg, "0x80780119"); !strings.Contains(out, tt.want) {
+			t.Errorf("language: ja with %v: want %q in\n%s", tt.vars, tt.want, out)
+		}
+	}
+	if _, out, _ := wsbbot(t, []string{"WSBBOT_LANGUAGE=ja"}, "", "lookup", "0x80780119"); !strings.Contains(out, "原因") {
+		t.Errorf("WSBBOT_LANGUAGE=ja did not answer in Japanese:\n%s", out)
+	}
 	for _, args := range [][]string{{"lookup"}, {"lookup", "--lang", "fr", "0x80780119"}, {"lookup", "--bogus"}, {"frobnicate"}} {
 		if code, _, stderr := wsbbot(t, nil, "", args...); code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d (stderr %q), want 2 with a message", args, code, stderr)

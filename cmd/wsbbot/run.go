@@ -34,7 +34,7 @@ precondition, or a changing step without --yes).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e := m.Env
-			lang, err := resolveLang(langFlag, e)
+			lang, err := m.lang(langFlag)
 			if err != nil {
 				return err
 			}
@@ -124,6 +124,6 @@ precondition, or a changing step without --yes).`,
 	f.BoolVar(&dryRun, "dry-run", false, "run only read-only steps; show the changes that would be sent")
 	f.BoolVar(&yes, "yes", false, "make the plan and approve it: its changing steps may run")
 	f.BoolVar(&asJSON, "json", false, "print the result (or plan) as JSON")
-	f.StringVar(&langFlag, "lang", "", "language of titles and messages: en or ja")
+	f.StringVar(&langFlag, "lang", "", langUsage)
 	return cmd
 }

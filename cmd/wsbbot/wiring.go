@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/internal/secret"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/internal/strictyaml"
 	"github.com/wsbbot/wsbbot/oncall"
@@ -271,7 +272,7 @@ func remoteTarget(t config.Target, r config.Remote, vars []string) (remote.Targe
 		if err != nil {
 			return rt, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		rt.Password = remote.Password(pw.Reveal())
+		rt.Password = pw
 	}
 	read := func(what, path string) ([]byte, error) {
 		if path == "" {
@@ -289,9 +290,11 @@ func remoteTarget(t config.Target, r config.Remote, vars []string) (remote.Targe
 	if rt.ClientCertPEM, err = read("client_cert_file", t.ClientCertFile); err != nil {
 		return rt, err
 	}
-	if rt.ClientKeyPEM, err = read("client_key_file", t.ClientKeyFile); err != nil {
+	key, err := read("client_key_file", t.ClientKeyFile)
+	if err != nil {
 		return rt, err
 	}
+	rt.ClientKeyPEM = secret.Secret(key)
 	return rt, nil
 }
 

@@ -26,7 +26,7 @@ var rules = map[string]struct {
 	thirdParty []string // restricted third-party modules it may import
 }{
 	"cmd/wsbbot":               {internal: []string{""}, thirdParty: []string{"*"}},
-	"config":                   {internal: []string{"internal/suggest"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"config":                   {internal: []string{"internal/suggest", "internal/secret"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
 	"runbooks":                 {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"checklists":               {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"remote":                   {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
@@ -44,6 +44,8 @@ var rules = map[string]struct {
 	"internal/textdecode":      {},
 	"internal/strictyaml":      {internal: []string{"internal/suggest"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"internal/suggest":         {},
+	"internal/secret":          {},
+	"internal/fanout":          {},
 	"internal/store":           {},
 	"internal/hostlock":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
@@ -159,8 +161,10 @@ func TestImportDirections(t *testing.T) {
 
 // stdlibOnly lists packages that may import nothing but the standard
 // library: the lab's PowerShell interpreter is a language, not a simulator,
-// and knows the simulated host only through its ps.Host interface.
-var stdlibOnly = []string{"lab/ps"}
+// and knows the simulated host only through its ps.Host interface; the
+// secret type and the fan-out sit under config, remote and checklists and
+// must pull nothing in.
+var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout"}
 
 func TestStdlibOnly(t *testing.T) {
 	pkgs := scan(t)

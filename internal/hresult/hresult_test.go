@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// catalogueCodes is every row of ../shared/domain/error-codes.tsv: code,
+// catalogueCodes is every row of the domain table of error codes the
+// catalogue was built from (runbooks/bundled/catalogue): code,
 // unsigned and signed decimal as published, and the family column mapped to
 // Family ("VSS writer" -> vss, "Win7 Backup" -> win7-backup).
 var catalogueCodes = []struct {

@@ -18,7 +18,7 @@
 // steps and audit findings in the order they happened, which is exactly
 // the log filtered by target (and the postmortem timeline export). A
 // single sequence also makes ordering and gap detection trivial, and it
-// gives one place to enforce the rules PRODUCT.md asks for:
+// gives one place to enforce the record's rules:
 //
 //   - Idempotency: an event with a Key seen before is not appended again;
 //     Append returns the earlier event. A Slack event delivered twice

@@ -2,9 +2,11 @@ package winout
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,6 +77,9 @@ func loadInputs(tb testing.TB) []input {
 		}
 		rel, _ := filepath.Rel(samplesDir, p)
 		rel = filepath.ToSlash(rel)
+		if rel == samplesManifest {
+			return nil
+		}
 		kind := ""
 		for _, sk := range sampleKinds {
 			if strings.HasPrefix(rel, sk.prefix) {
@@ -236,38 +241,58 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// The real samples are byte-identical copies of the shared domain samples.
-func TestSamplesAreCopies(t *testing.T) {
-	const shared = "../../../shared/domain/samples"
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared samples not present: %v", err)
+// samplesManifest lists the SHA-256 of every sample (sha256sum's format,
+// "#" lines are comments).
+const samplesManifest = "SHA256SUMS"
+
+// TestSamplesManifest checks the real captures against the checked-in list
+// of their SHA-256 sums: none may change, appear or vanish without the list
+// changing with it, and each opens with the "# source:" line naming where
+// it was published.
+func TestSamplesManifest(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(samplesDir, samplesManifest))
+	if err != nil {
+		t.Fatal(err)
 	}
-	var rels []string
-	err := filepath.WalkDir(shared, func(p string, e fs.DirEntry, err error) error {
+	want := map[string]string{}
+	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		sum, rel, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || rel == "" {
+			t.Fatalf("%s:%d: want \"<sha256>  <path>\", got %q", samplesManifest, i+1, line)
+		}
+		want[rel] = sum
+	}
+	got := map[string]string{}
+	err = filepath.WalkDir(samplesDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(shared, p)
-		rels = append(rels, rel)
-		want, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(samplesDir, p)
+		rel = filepath.ToSlash(rel)
+		if rel == samplesManifest {
+			return nil
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		got, err := os.ReadFile(filepath.Join(samplesDir, rel))
-		if err != nil {
-			t.Errorf("missing copy: %v", err)
-			return nil
-		}
-		if !bytes.Equal(want, got) {
-			t.Errorf("%s differs from the shared sample", rel)
+		got[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+		if !bytes.HasPrefix(b, []byte("# source: ")) {
+			t.Errorf("%s does not open with a \"# source:\" line", rel)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rels) == 0 {
-		t.Fatal("no shared samples found")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("samples differ from %s (-listed +found):\n%s", samplesManifest, diff)
+	}
+	if len(got) < 20 {
+		t.Errorf("only %d samples found", len(got))
 	}
 }
 

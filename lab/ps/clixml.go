@@ -30,7 +30,7 @@ const consoleWidth = 80
 // lines renders the record as powershell.exe writes it to stderr, wrapped
 // for an 80-column buffer: the message word-wrapped, the "+ CategoryInfo"
 // lines cut hard with a three-space hanging indent (see
-// shared/winrm-fixtures/13_*).
+// testdata/winrm-fixtures/13_receive_ps_clixml_stderr_exitcode1_pywinrm.xml).
 func (e *ErrorRecord) lines(t *Culture) []string {
 	var out []string
 	msg := e.Message

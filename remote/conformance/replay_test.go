@@ -19,6 +19,7 @@ import (
 	"github.com/masterzen/winrm"
 
 	"github.com/wsbbot/wsbbot/remote"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 const fixtures = "../../testdata/winrm-fixtures"
@@ -151,7 +152,7 @@ func TestReplayRemote(t *testing.T) {
 		t.Helper()
 		r, host, port := serve(t, steps...)
 		tg := remote.Target{Name: "replay", Address: host, Port: port, Auth: remote.AuthBasic, User: "u", Password: "p"}
-		res, err := client.Exec(context.Background(), tg, remote.Command{Shell: remote.Cmd, Script: "whatever"})
+		res, err := client.Exec(context.Background(), tg, remote.Command{Shell: runbooks.ShellCmd, Script: "whatever"})
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if len(r.steps) != 0 || len(r.got) != len(steps) {

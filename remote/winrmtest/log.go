@@ -27,8 +27,15 @@ type Request struct {
 	FaultCode    uint32
 	FaultSubcode string
 	// Injected is the injected fault applied to this request, 0 if none.
-	// Latency alone is not recorded here.
+	// Latency alone is not recorded here but in Latency.
 	Injected FaultKind
+	// Latency is the injected delay the request waited before it was
+	// processed (the sum of the matching FaultLatency faults).
+	Latency time.Duration
+	// LongPoll is, for a Receive, how long the server would wait for
+	// output before answering w:TimedOut: the request's OperationTimeout
+	// after OperationTimeoutScale and MaxOperationTimeout.
+	LongPoll time.Duration
 	// User is the Basic auth user name as sent.
 	User string
 	// ResponseBytes is the size of the response body that was rendered.

@@ -421,6 +421,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	latency, inj := s.takeFaults(rec.Action)
+	rec.Latency = latency
 	if latency > 0 && !s.sleep(r.Context(), latency) {
 		s.finish(r.Context(), &rec)
 		dropConnection(w)
@@ -941,7 +942,8 @@ func (s *Server) receive(c *call) outcome {
 		// A MessageID so long that no output would fit.
 		return outcome{fault: faultMinEnvelope()}
 	}
-	timer := time.NewTimer(s.receiveTimeout(c.timeout))
+	c.rec.LongPoll = s.receiveTimeout(c.timeout)
+	timer := time.NewTimer(c.rec.LongPoll)
 	defer timer.Stop()
 	var settle *time.Timer
 	var settleC <-chan time.Time

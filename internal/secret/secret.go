@@ -1,4 +1,15 @@
-package config
+// Package secret owns wsbbot's one type for credentials: Secret, a string
+// (a Slack token, a WinRM password, a PEM private key) that every printing
+// path shows as "[redacted]": fmt with any verb, slog (slog.LogValuer),
+// encoding/json, YAML encoders and encoding.TextMarshaler users. Only
+// Reveal returns the value, at the one place that sends it (an HTTP
+// header, the WinRM client, a TLS key pair), never to build a message.
+//
+// config holds its tokens and resolved passwords as Secrets and remote its
+// targets' passwords and client keys, so that neither a configuration dump,
+// a log line nor an error can carry one. The package imports only the
+// standard library.
+package secret
 
 import (
 	"encoding/json"
@@ -8,19 +19,13 @@ import (
 	"strconv"
 )
 
-// redactedText is what every printing path shows instead of a secret value.
-const redactedText = "[redacted]"
+// Redacted is what every printing path shows instead of a secret value.
+const Redacted = "[redacted]"
 
-// Secret holds a credential (a Slack token, a resolved password). Every way
-// of printing it — fmt with any verb (%v %+v %#v %s %q %x ...), slog (it is
-// a slog.LogValuer), encoding/json, YAML encoders (MarshalYAML) and
-// encoding.TextMarshaler users — shows "[redacted]" instead of the value.
-// Only Reveal returns the value; call it at the one place that needs it
-// (the HTTP header, the WinRM client), never to build a message.
-//
-// An empty Secret prints as the empty string, not "[redacted]": `wsbbot
-// config check` must be able to show that a token is unset, and an empty
-// value discloses nothing.
+// Secret holds a credential. The zero value is the empty secret, which
+// prints as the empty string, not "[redacted]": `wsbbot config check` must
+// be able to show that a token is unset, and an empty value discloses
+// nothing.
 type Secret string
 
 // Reveal returns the secret value.
@@ -31,14 +36,14 @@ func (s Secret) shown() string {
 	if s == "" {
 		return ""
 	}
-	return redactedText
+	return Redacted
 }
 
 // String implements fmt.Stringer.
 func (s Secret) String() string { return s.shown() }
 
 // GoString implements fmt.GoStringer (%#v).
-func (s Secret) GoString() string { return "config.Secret(" + strconv.Quote(s.shown()) + ")" }
+func (s Secret) GoString() string { return "secret.Secret(" + strconv.Quote(s.shown()) + ")" }
 
 // Format implements fmt.Formatter so that no verb or flag reaches the value.
 func (s Secret) Format(f fmt.State, verb rune) {
@@ -60,5 +65,5 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.shown()) }
 
 // MarshalYAML implements the Marshaler interface of gopkg.in/yaml.v3 (and of
-// go.yaml.in/yaml/v3, which viper uses).
+// go.yaml.in/yaml/v3, which viper uses) without importing either.
 func (s Secret) MarshalYAML() (any, error) { return s.shown(), nil }

@@ -22,7 +22,7 @@ type roProblem struct {
 }
 
 // readOnlyProblems checks a read-only step's script for its shell.
-func readOnlyProblems(shell, script string) []roProblem {
+func readOnlyProblems(shell Shell, script string) []roProblem {
 	if shell == ShellCmd {
 		return cmdReadOnly(script)
 	}
@@ -826,7 +826,7 @@ func cmdReadOnly(line string) []roProblem {
 // shell, might change a server (nil when it only reads). Scripts that are
 // not runbook steps but must only read (the checklist's fact collection)
 // are held to the same rule.
-func CheckReadOnly(shell, script string) error {
+func CheckReadOnly(shell Shell, script string) error {
 	var msgs []string
 	for _, p := range readOnlyProblems(shell, script) {
 		msgs = append(msgs, fmt.Sprintf("line %d: %s", p.Line, p.Msg))

@@ -6,7 +6,10 @@ import (
 )
 
 func TestReadOnlyAllowsWhatOnlyReads(t *testing.T) {
-	for _, tc := range []struct{ shell, script string }{
+	for _, tc := range []struct {
+		shell  Shell
+		script string
+	}{
 		{ShellPowerShell, "Get-Service -Name VSS | Select-Object Name,Status | ConvertTo-Json"},
 		{ShellPowerShell, "$ErrorActionPreference = 'SilentlyContinue'\n$pol = Get-WBPolicy\n@{ bmr = $pol.BMR; n = @($pol.BackupTargets | Where-Object { $_ }).Count } | ConvertTo-Json -Depth 3"},
 		{ShellPowerShell, "$srv = $P.share.Split('\\') | Where-Object { $_ -ne '' } | Select-Object -First 1\nTest-NetConnection -ComputerName $srv -Port 445"},
@@ -36,7 +39,10 @@ func TestReadOnlyAllowsWhatOnlyReads(t *testing.T) {
 // TestReadOnlyRefusesChangesAndDynamicCode holds the scripts that walked
 // past the old substring guard, and the usual ways to hide a change.
 func TestReadOnlyRefusesChangesAndDynamicCode(t *testing.T) {
-	for _, tc := range []struct{ shell, script, want string }{
+	for _, tc := range []struct {
+		shell        Shell
+		script, want string
+	}{
 		{ShellPowerShell, "Stop-Computer -Force", "stop-computer"},
 		{ShellCmd, "format D: /q /y", "format"},
 		{ShellPowerShell, "& $P.x", "call operator"},

@@ -59,12 +59,6 @@ func (c *lru[V]) remove(key string) {
 	}
 }
 
-func (c *lru[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
-
 // threadContext is what a thread is about: the code and server of its
 // lookup.
 type threadContext struct {

@@ -102,9 +102,6 @@ type Button struct {
 	ActionID string
 	Value    string
 	Style    Style
-	// Only names the users who may click it (empty: anyone who sees it);
-	// the core checks it again when the Action arrives.
-	Only []string
 }
 
 // Menu is a static list of options; choosing one sends an Action with the

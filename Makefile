@@ -8,7 +8,7 @@ STATICCHECK := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
-ARGS        ?= console
+ARGS        ?= demo
 
 .DEFAULT_GOAL := help
 
@@ -20,7 +20,7 @@ help: ## list the targets
 build: ## build bin/wsbbot
 	$(GO) build -o $(BIN) ./cmd/wsbbot
 
-run: build ## run wsbbot (default: the console chat; `make run ARGS="lookup 0x80780119"`)
+run: build ## run wsbbot (default: the demo chat against the simulated lab; `make run ARGS="lookup 0x80780119"`)
 	./$(BIN) $(ARGS)
 
 test: fmt-check vet ## gofmt check, go vet, all tests with -race (fuzz seeds included), bundled YAML validation

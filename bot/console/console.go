@@ -5,238 +5,281 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
+	"sync"
 
-	"github.com/wsbbot/wsbbot/oncall"
-	"github.com/wsbbot/wsbbot/render"
+	"github.com/wsbbot/wsbbot/bot"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
+// Handler is the conversation core as the console uses it (*bot.Core).
+type Handler interface {
+	Handle(ctx context.Context, m bot.Message) error
+	Act(ctx context.Context, a bot.Action) error
+	// Wait returns once the work the lines started is done.
+	Wait(ctx context.Context) error
+}
+
 // Options configure a Console.
 type Options struct {
-	Service *oncall.Service
-	In      io.Reader
-	Out     io.Writer
-	// Progress receives each step of a run as it goes (nil: none).
-	Progress io.Writer
-	Lang     runbooks.Lang
-	// User names the person at the terminal in the record: who asked and
-	// who confirmed ("console:alice").
-	User   string
-	Logger *slog.Logger
+	In  io.Reader
+	Out io.Writer
+	// User names the person at the terminal ("alice"); the core sees
+	// "console:alice".
+	User string
+	// Locale is the user's locale (LANG); Lang the default language when
+	// it says neither English nor Japanese.
+	Locale string
+	Lang   runbooks.Lang
+	// Interactive prints a prompt before each line; otherwise each line is
+	// echoed after the prompt (a script's transcript).
+	Interactive bool
 }
 
-// Console is one terminal chat session.
+// Channel and Thread are the console session's place in the core's terms.
+const (
+	Channel = "console"
+	Thread  = "console"
+)
+
+// Console is one terminal chat session; it is the core's bot.Poster.
 type Console struct {
-	svc      *oncall.Service
-	in       *bufio.Scanner
-	out      io.Writer
-	progress runbooks.Observer
-	lang     runbooks.Lang
-	user     string
-	lg       *slog.Logger
+	in          *bufio.Scanner
+	interactive bool
+	locale      string
+	lang        runbooks.Lang
 
-	// lastCode is the code of the last lookup that found one (its first
-	// code), which `diagnose SERVER` uses when no code is named.
-	lastCode string
+	mu      sync.Mutex
+	out     io.Writer
+	user    string
+	n       int                 // replies posted
+	printed map[string][]string // lines printed per reply
+	choices []choice            // of the latest reply with controls
+	msgs    int
 }
 
-// New returns a console over o.Service.
+type choice struct {
+	label, actionID, value, ref string
+}
+
+var _ bot.Poster = (*Console)(nil)
+
+// New returns a console session.
 func New(o Options) *Console {
 	sc := bufio.NewScanner(o.In)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	c := &Console{svc: o.Service, in: sc, out: o.Out, lang: o.Lang, user: o.User, lg: o.Logger}
-	if c.lang == "" {
-		c.lang = runbooks.LangEN
+	user := o.User
+	if user == "" {
+		user = "operator"
 	}
-	if c.lg == nil {
-		c.lg = slog.New(slog.DiscardHandler)
-	}
-	if o.Progress != nil {
-		c.progress = render.Progress{W: o.Progress, Lang: c.lang}
-	}
-	return c
+	return &Console{in: sc, out: o.Out, user: "console:" + user, locale: o.Locale, lang: bot.LangFor(o.Locale, o.Lang),
+		interactive: o.Interactive, printed: map[string][]string{}}
 }
 
-func (c *Console) say(en, ja string) {
+func (c *Console) pick(en, ja string) string {
 	if c.lang == runbooks.LangJA {
-		fmt.Fprintln(c.out, ja)
-	} else {
-		fmt.Fprintln(c.out, en)
-	}
-}
-
-// Run reads and answers lines until the input ends, "quit", or ctx is done.
-func (c *Console) Run(ctx context.Context) error {
-	c.say("wsbbot console: paste an error code (e.g. 0x80780119) or a log line, or type a command. \"help\", \"quit\".",
-		"wsbbot コンソール: エラー コード (例: 0x80780119) やログ行を貼り付けるか、コマンドを入力してください。\"help\"、\"quit\"。")
-	for {
-		fmt.Fprint(c.out, "> ")
-		if !c.in.Scan() || ctx.Err() != nil {
-			fmt.Fprintln(c.out)
-			return c.in.Err()
-		}
-		line := strings.TrimSpace(c.in.Text())
-		if line == "" {
-			continue
-		}
-		if done := c.handle(ctx, parse(line)); done {
-			return nil
-		}
-	}
-}
-
-// handle answers one command; it reports whether the session ends.
-func (c *Console) handle(ctx context.Context, cmd command) bool {
-	switch cmd.verb {
-	case verbQuit:
-		return true
-	case verbHelp:
-		fmt.Fprintln(c.out, strings.TrimSpace(help))
-	case verbBad:
-		c.say("Usage: "+cmd.usage, "使い方: "+cmd.usage)
-	case verbServers:
-		servers := c.svc.Servers()
-		if len(servers) == 0 {
-			c.say("No servers: give --config with an inventory (targets).", "サーバーがありません: インベントリ (targets) を含む --config を指定してください。")
-		}
-		for _, s := range servers {
-			fmt.Fprintln(c.out, s.Name)
-		}
-	case verbDiagnose:
-		c.diagnose(ctx, cmd)
-	case verbRun:
-		c.run(ctx, cmd)
-	case verbAudit:
-		rep, err := c.svc.Audit(ctx, oncall.AuditRequest{Server: cmd.server, Actor: c.user})
-		if err != nil {
-			c.fail(err)
-			return false
-		}
-		render.Matrix(c.out, rep, c.lang)
-	case verbHistory:
-		runs, err := c.svc.History(ctx, cmd.server, 20)
-		if err != nil {
-			c.fail(err)
-			return false
-		}
-		_ = render.History(c.out, runs)
-	case verbRestoreTest:
-		var day time.Time
-		if cmd.date != "" {
-			var err error
-			if day, err = time.ParseInLocation(time.DateOnly, cmd.date, time.Local); err != nil {
-				c.say("The date must be YYYY-MM-DD.", "日付は YYYY-MM-DD の形式で指定してください。")
-				return false
-			}
-		}
-		rt, err := c.svc.RestoreTestDone(ctx, cmd.server, day, c.user)
-		if err != nil {
-			c.fail(err)
-			return false
-		}
-		d := rt.Date.Format(time.DateOnly)
-		c.say("Recorded: restore test on "+rt.Server+" on "+d+".", "記録しました: "+rt.Server+" の復元テスト ("+d+")。")
-	case verbRunbooks:
-		_ = render.Runbooks(c.out, c.svc.Runbooks(), c.lang)
-	case verbGuide:
-		rb, err := c.svc.Guide(cmd.target)
-		if err != nil {
-			c.fail(err)
-			return false
-		}
-		render.Guide(c.out, rb, c.lang)
-	default:
-		xs := c.svc.Explain(cmd.text, c.lang)
-		if len(xs) == 0 {
-			c.say("No error code or command found in that text (\"help\" lists the commands).",
-				"エラー コードもコマンドも見つかりませんでした (\"help\" でコマンド一覧)。")
-			return false
-		}
-		c.lastCode = xs[0].Code
-		render.Explanations(c.out, xs, c.lang)
-	}
-	return false
-}
-
-// fail tells the user what they may know about err; an internal cause
-// goes to the operator's log only.
-func (c *Console) fail(err error) {
-	if oncall.Code(err) == "" {
-		c.lg.Error("console command failed", "user", c.user, "err", err)
-	}
-	fmt.Fprintln(c.out, oncall.Message(err, c.lang))
-}
-
-func (c *Console) diagnose(ctx context.Context, cmd command) {
-	code := cmd.code
-	if code == "" {
-		code = c.lastCode
-	}
-	if code != "" && cmd.code == "" {
-		c.say("Diagnosing "+cmd.server+" for "+code+" (the last code looked up).",
-			cmd.server+" を "+code+" (直前に調べたコード) について診断します。")
-	}
-	d, err := c.svc.Diagnose(ctx, oncall.DiagnoseRequest{Server: cmd.server, Code: code, Actor: c.user}, c.progress)
-	if d != nil {
-		for _, res := range d.Results {
-			render.Result(c.out, res, c.lang)
-		}
-		if len(d.Missing) > 0 {
-			c.say("Not run (not a loaded diagnostic runbook): "+strings.Join(d.Missing, ", "),
-				"実行しなかったもの (読み込まれた診断ランブックではありません): "+strings.Join(d.Missing, ", "))
-		}
-	}
-	if err != nil {
-		c.fail(err)
-	}
-}
-
-// run shows the plan and, on "yes", applies exactly that plan.
-func (c *Console) run(ctx context.Context, cmd command) {
-	plan, err := c.svc.Plan(ctx, oncall.RunRequest{Runbook: cmd.target, Server: cmd.server, Params: cmd.params, Actor: c.user})
-	if err != nil {
-		c.fail(err)
-		return
-	}
-	render.Plan(c.out, plan, c.lang)
-	if plan.Refused {
-		return
-	}
-	fmt.Fprint(c.out, pick(c.lang, "Apply this plan? (yes/no) ", "この計画を実行しますか? (yes/no) "))
-	if !c.in.Scan() || !strings.EqualFold(strings.TrimSpace(c.in.Text()), "yes") {
-		c.say("Not applied.", "実行しませんでした。")
-		return
-	}
-	approval := oncall.Approval{By: []string{c.user}, PlanHash: plan.Hash(), How: "confirmed in the console"}
-	res, err := c.svc.Apply(ctx, plan, approval, c.progress)
-	if res != nil {
-		render.Result(c.out, res, c.lang)
-	}
-	if err != nil {
-		c.fail(err)
-	}
-}
-
-func pick(lang runbooks.Lang, en, ja string) string {
-	if lang == runbooks.LangJA {
 		return ja
 	}
 	return en
 }
 
-const help = `
-Paste any text containing a WSB/VSS error code (0x800423F4, 800423f4, 2155348249, -2139619047,
-０ｘ８０７８０１１９ ...) to get its meaning, cause, first action and runbooks. Commands:
-  servers                          the servers of the inventory
-  diagnose SERVER [CODE]           the read-only runbooks the catalogue names for CODE (default: the
-                                   code looked up last; with none, every diagnostic runbook)
-  run RUNBOOK on SERVER [k=v ...]  show the plan (dry run), then apply exactly it if you answer "yes"
-  audit [SERVER]                   the five-rule checklist
-  history [SERVER]                 recorded runs
-  restore-test done SERVER [YYYY-MM-DD]
-  runbooks                         the runbooks and guides
-  guide TOPIC                      bmr, dism-driver, ad-restore, shadow-storage, 3-2-1
-  quit`
+func (c *Console) println(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.out, s)
+}
+
+// Run reads lines and hands them to h until the input ends, "quit", or ctx
+// is done.
+func (c *Console) Run(ctx context.Context, h Handler) error {
+	c.println(c.pick(
+		`Paste an error code (e.g. 0x800423F4) or a log line, or type a command ("help"). Choices appear as [1] [2] ...: type the number or the label. "/as NAME" switches the user, "quit" ends.`,
+		`エラー コード (例: 0x800423F4) やログ行を貼り付けるか、コマンドを入力してください ("help")。選択肢は [1] [2] … と表示されます: 番号かラベルを入力してください。"/as 名前" でユーザーを切り替え、"quit" で終了します。`))
+	for {
+		if c.interactive {
+			c.mu.Lock()
+			fmt.Fprint(c.out, "> ")
+			c.mu.Unlock()
+		}
+		if !c.in.Scan() {
+			return c.in.Err()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		line := strings.TrimSpace(c.in.Text())
+		if line == "" {
+			continue
+		}
+		if !c.interactive {
+			c.println("\n> " + line)
+		}
+		if done := c.line(ctx, h, line); done {
+			return nil
+		}
+		if err := h.Wait(ctx); err != nil {
+			return nil
+		}
+	}
+}
+
+// line handles one line; it reports whether the session ends.
+func (c *Console) line(ctx context.Context, h Handler, line string) bool {
+	switch low := strings.ToLower(line); {
+	case low == "quit" || low == "exit" || low == "終了":
+		return true
+	case strings.HasPrefix(low, "/as"):
+		name := strings.TrimSpace(line[3:])
+		if name == "" {
+			c.println(c.pick("Usage: /as NAME", "使い方: /as 名前"))
+			return false
+		}
+		c.mu.Lock()
+		c.user = "console:" + name
+		c.mu.Unlock()
+		c.println(c.pick("You are now "+name+".", "ユーザーを "+name+" に切り替えました。"))
+		return false
+	}
+	c.mu.Lock()
+	user := c.user
+	ch, ok := c.choose(line)
+	c.msgs++
+	ts := strconv.Itoa(c.msgs)
+	c.mu.Unlock()
+	var err error
+	if ok {
+		err = h.Act(ctx, bot.Action{User: user, Locale: c.locale, Channel: Channel, ThreadTS: Thread, MessageTS: ch.ref,
+			ActionID: ch.actionID, Value: ch.value})
+	} else {
+		err = h.Handle(ctx, bot.Message{User: user, Locale: c.locale, Channel: Channel, ThreadTS: Thread, TS: ts,
+			Text: line, Source: bot.SourceConsole})
+	}
+	if err != nil {
+		c.println(c.pick("(could not show the whole answer: ", "(回答をすべて表示できませんでした: ") + err.Error() + ")")
+	}
+	return false
+}
+
+// choose finds the choice a line names: its number, its label, or yes/no
+// for a plan's Apply / Cancel. c.mu is held.
+func (c *Console) choose(line string) (choice, bool) {
+	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.choices) {
+		return c.choices[n-1], true
+	}
+	want := ""
+	switch strings.ToLower(line) {
+	case "yes", "y", "はい":
+		want = bot.ActionApply
+	case "no", "n", "いいえ":
+		want = bot.ActionDiscard
+	}
+	for _, ch := range c.choices {
+		if strings.EqualFold(ch.label, line) || want != "" && ch.actionID == want {
+			return ch, true
+		}
+	}
+	return choice{}, false
+}
+
+// Post implements bot.Poster: the reply as text, its controls numbered.
+func (c *Console) Post(_ context.Context, r bot.Reply) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	ref := strconv.Itoa(c.n)
+	lines := c.render(r, ref)
+	c.printed[ref] = lines
+	fmt.Fprintln(c.out, strings.Join(lines, "\n"))
+	return ref, nil
+}
+
+// Update implements bot.Poster: the lines the edit added are printed.
+func (c *Console) Update(_ context.Context, ref string, r bot.Reply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lines := c.render(r, ref)
+	old := c.printed[ref]
+	for _, l := range lines {
+		if !slices.Contains(old, l) {
+			fmt.Fprintln(c.out, l)
+		}
+	}
+	c.printed[ref] = lines
+	return nil
+}
+
+// Ephemeral implements bot.Poster: at a terminal everything is the user's.
+func (c *Console) Ephemeral(ctx context.Context, _ string, r bot.Reply) error {
+	_, err := c.Post(ctx, r)
+	return err
+}
+
+// Upload implements bot.Poster: the file's text is printed whole.
+func (c *Console) Upload(_ context.Context, _, _, name, content, comment string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	head := "── " + name
+	if comment != "" {
+		head += " · " + comment
+	}
+	fmt.Fprintf(c.out, "%s ──\n%s\n── %s ──\n", head, strings.TrimRight(content, "\n"), name)
+	return nil
+}
+
+// React implements bot.Poster; the terminal shows no reactions.
+func (c *Console) React(context.Context, string, string, string) error { return nil }
+
+// render turns a reply into lines; a reply with controls becomes the
+// current choices. c.mu is held.
+func (c *Console) render(r bot.Reply, ref string) []string {
+	var out []string
+	if r.Title != "" {
+		out = append(out, "── "+r.Title)
+	}
+	for _, s := range r.Sections {
+		if s.Text != "" {
+			out = append(out, strings.Split(plain(s.Text), "\n")...)
+		}
+		for _, f := range s.Fields {
+			out = append(out, "  "+f.Label+": "+f.Value)
+		}
+		if s.Code != "" {
+			for _, l := range strings.Split(s.Code, "\n") {
+				out = append(out, "    "+l)
+			}
+		}
+	}
+	var choices []choice
+	var labels []string
+	for _, b := range r.Buttons {
+		choices = append(choices, choice{label: b.Label, actionID: b.ActionID, value: b.Value, ref: ref})
+		labels = append(labels, fmt.Sprintf("[%d] %s", len(choices), b.Label))
+	}
+	if len(labels) > 0 {
+		out = append(out, "  "+strings.Join(labels, "   "))
+	}
+	for _, m := range r.Menus {
+		out = append(out, "  "+m.Placeholder+":")
+		labels = labels[:0]
+		for _, o := range m.Options {
+			choices = append(choices, choice{label: o.Label, actionID: m.ActionID, value: o.Value, ref: ref})
+			labels = append(labels, fmt.Sprintf("[%d] %s", len(choices), o.Label))
+		}
+		out = append(out, "  "+strings.Join(labels, "  "))
+	}
+	if len(choices) > 0 {
+		c.choices = choices
+	}
+	for _, a := range r.Attachments {
+		out = append(out, "  ("+c.pick("attached: ", "添付: ")+a.Name+")")
+	}
+	if r.Context != "" {
+		out = append(out, "  · "+plain(r.Context))
+	}
+	return out
+}
+
+// plain drops the light Markdown's bold markers.
+func plain(s string) string { return strings.ReplaceAll(s, "*", "") }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wsbbot/wsbbot/bot"
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
@@ -18,31 +20,140 @@ import (
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
-func TestParse(t *testing.T) {
-	tests := []struct {
-		line string
-		want command
-	}{
-		{"quit", command{verb: verbQuit}},
-		{"Diagnose fs01", command{verb: verbDiagnose, server: "fs01"}},
-		{"diagnose fs01 0x800423F4", command{verb: verbDiagnose, server: "fs01", code: "0x800423F4"}},
-		{"run usn-journal-cleanup ON fs01 min_free_percent=20", command{verb: verbRun, target: "usn-journal-cleanup", server: "fs01",
-			params: map[string]string{"min_free_percent": "20"}}},
-		{"run x on", command{verb: verbBad, usage: "run RUNBOOK on SERVER [key=value ...]"}},
-		{"run x on fs01 novalue", command{verb: verbBad, usage: "run RUNBOOK on SERVER [key=value ...]"}},
-		{"audit", command{verb: verbAudit}},
-		{"history fs01", command{verb: verbHistory, server: "fs01"}},
-		{"restore-test done fs01 --date 2026-01-15", command{verb: verbRestoreTest, server: "fs01", date: "2026-01-15"}},
-		{"restore-test done fs01 2026-01-15", command{verb: verbRestoreTest, server: "fs01", date: "2026-01-15"}},
-		{"restore-test fs01", command{verb: verbBad, usage: "restore-test done SERVER [YYYY-MM-DD]"}},
-		{"guide bmr", command{verb: verbGuide, target: "bmr"}},
-		{"the backup failed with 0x80780119", command{verb: verbLookup, text: "the backup failed with 0x80780119"}},
+// scripted is a Handler that answers every message with one reply with
+// two buttons, and records what it was given.
+type scripted struct {
+	con  *Console
+	mu   sync.Mutex
+	seen []string
+}
+
+func (s *scripted) Handle(ctx context.Context, m bot.Message) error {
+	s.mu.Lock()
+	s.seen = append(s.seen, "say "+m.User+" "+m.Text)
+	s.mu.Unlock()
+	_, err := s.con.Post(ctx, bot.Reply{Title: "plan", Buttons: []bot.Button{
+		{Label: "Apply", ActionID: bot.ActionApply, Value: "p1"}, {Label: "Cancel", ActionID: bot.ActionDiscard, Value: "p1"}}})
+	return err
+}
+
+func (s *scripted) Act(_ context.Context, a bot.Action) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, "act "+a.User+" "+a.ActionID+" "+a.Value)
+	return nil
+}
+
+func (s *scripted) Wait(context.Context) error { return nil }
+
+// TestChoices: a choice is taken by number, by label, or by yes/no; other
+// lines are messages; /as switches the user.
+func TestChoices(t *testing.T) {
+	var out bytes.Buffer
+	in := "run x on y\n2\napply\nrun again\nyes\n/as bob\nno\n9\nquit\nnever read\n"
+	con := New(Options{In: strings.NewReader(in), Out: &out, User: "alice", Lang: runbooks.LangEN})
+	h := &scripted{con: con}
+	if err := con.Run(t.Context(), h); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, parse(tt.line), cmp.AllowUnexported(command{})); diff != "" {
-			t.Errorf("parse(%q) (-want +got):\n%s", tt.line, diff)
+	want := []string{
+		"say console:alice run x on y",
+		"act console:alice wsb.discard p1",
+		"act console:alice wsb.apply p1",
+		"say console:alice run again",
+		"act console:alice wsb.apply p1",
+		"act console:bob wsb.discard p1",
+		"say console:bob 9",
+	}
+	if diff := cmp.Diff(want, h.seen); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !hasLine(out.String(), "[1]", "Apply", "[2]", "Cancel") || !hasLine(out.String(), ">", "run", "x", "on", "y") {
+		t.Errorf("choices or the transcript's echo missing:\n%s", out.String())
+	}
+}
+
+// TestUpdatePrintsWhatIsNew: an edited reply prints only its new lines.
+func TestUpdatePrintsWhatIsNew(t *testing.T) {
+	var out bytes.Buffer
+	con := New(Options{In: strings.NewReader(""), Out: &out})
+	ref, _ := con.Post(t.Context(), bot.Reply{Title: "Diagnosing", Sections: []bot.Section{{Text: "a"}}})
+	_ = con.Update(t.Context(), ref, bot.Reply{Title: "Diagnosing", Sections: []bot.Section{{Text: "a\nb"}}})
+	_ = con.Update(t.Context(), ref, bot.Reply{Title: "Diagnosing", Sections: []bot.Section{{Text: "a\nb\nc"}}})
+	if got, want := out.String(), "── Diagnosing\na\nb\nc\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestSessionOnLab is the console on the real core over the lab: a code
+// looked up, Diagnose chosen by number, the server by its label; a plan
+// asked by alice and confirmed by bob.
+func TestSessionOnLab(t *testing.T) {
+	svc, st, hosts := labService(t)
+	var out bytes.Buffer
+	script := strings.Join([]string{"the backup failed: 0x800423F4", "1", "writer-failed",
+		"run vss-writer-restart on writer-failed", "/as bob", "yes", "history", "quit"}, "\n")
+	con := New(Options{In: strings.NewReader(script), Out: &out, User: "alice", Lang: runbooks.LangEN})
+	core := bot.New(bot.Options{Service: svc, Poster: con, ConfirmHow: "confirmed in the console"})
+	if err := con.Run(t.Context(), core); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	o := out.String()
+	for _, want := range [][]string{
+		{"0x800423F4", "VSS_E_WRITERERROR_NONRETRYABLE"},
+		{"[1]", "Diagnose", "[2]", "Fix", "[3]", "Guide"},
+		{"Which", "server?"},
+		{"Writers", "not", "stable:", "SqlServerWriter", "[8]", "Failed"},
+		{"Their", "services:", "SQLWriter"},
+		{"Restart-Service", "-Name", "$P.service", "-Force"},
+		{"[1]", "Apply", "[2]", "Cancel"},
+		{"You", "are", "now", "bob."},
+		{"vss-writer-restart", "/", "writer-failed", "—", "succeeded,", "verified"},
+	} {
+		if !hasLine(o, want...) {
+			t.Errorf("no line with %q:\n%s", want, o)
 		}
 	}
+	if hosts["writer-failed"].WriterState("SqlServerWriter") != 1 {
+		t.Error("the writer is not stable after the fix")
+	}
+	evs, err := st.Events(t.Context(), store.Filter{Kinds: []store.Kind{store.KindRunStarted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixes []string
+	for _, ev := range evs {
+		p, err := store.Decode[store.RunStarted](ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Runbook == "vss-writer-restart" {
+			fixes = append(fixes, ev.Actor+" approved by "+strings.Join(p.Approvers, ",")+" "+p.Approval)
+		}
+	}
+	if want := []string{"console:alice approved by console:bob confirmed in the console"}; !slices.Equal(fixes, want) {
+		t.Errorf("fix runs = %q, want %q", fixes, want)
+	}
+}
+
+// hasLine reports whether some line of out holds the words in order, each
+// a whole field, whatever the spacing.
+func hasLine(out string, words ...string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		i := 0
+		for _, w := range strings.Fields(l) {
+			if i < len(words) && w == words[i] {
+				i++
+			}
+		}
+		if i == len(words) {
+			return true
+		}
+	}
+	return false
 }
 
 // labService is the oncall service over a running lab (one host per
@@ -92,122 +203,4 @@ func labService(t *testing.T) (*oncall.Service, *store.Memory, map[string]*lab.H
 		t.Fatal(err)
 	}
 	return svc, st, hosts
-}
-
-// session runs a console over svc with the given input lines.
-func session(t *testing.T, svc *oncall.Service, lines ...string) string {
-	t.Helper()
-	var out bytes.Buffer
-	c := New(Options{Service: svc, In: strings.NewReader(strings.Join(lines, "\n") + "\n"), Out: &out, Lang: runbooks.LangEN, User: "console:tester"})
-	if err := c.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
-}
-
-// hasLine reports whether some line of out holds the words in order, each
-// a whole field, whatever the spacing.
-func hasLine(out string, words ...string) bool {
-	for _, l := range strings.Split(out, "\n") {
-		i := 0
-		for _, w := range strings.Fields(l) {
-			if i < len(words) && w == words[i] {
-				i++
-			}
-		}
-		if i == len(words) {
-			return true
-		}
-	}
-	return false
-}
-
-// TestRunAppliesTheShownPlan: "yes" applies exactly the plan the console
-// showed; the record carries its hash and the console user as approver.
-func TestRunAppliesTheShownPlan(t *testing.T) {
-	svc, st, hosts := labService(t)
-	out := session(t, svc, "run vss-writer-restart on writer-failed", "yes", "quit")
-	m := regexp.MustCompile(`(?m)^hash ([0-9a-f]{64})$`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no plan hash shown:\n%s", out)
-	}
-	if !hasLine(out, "vss-writer-restart", "v1", "on", "writer-failed", "—", "succeeded,", "verified") || hosts["writer-failed"].WriterState("SqlServerWriter") != 1 {
-		t.Fatalf("not applied and verified:\n%s", out)
-	}
-	evs, err := st.Events(t.Context(), store.Filter{Kinds: []store.Kind{store.KindRunStarted}})
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("%d runs recorded (%v), want 1: the dry run is not a run", len(evs), err)
-	}
-	p, err := store.Decode[store.RunStarted](evs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := store.RunStarted{Runbook: "vss-writer-restart", Params: map[string]string{"service": ""}, PlanHash: m[1],
-		Approvers: []string{"console:tester"}, Approval: "confirmed in the console"}
-	if diff := cmp.Diff(want, p); diff != "" || evs[0].Actor != "console:tester" {
-		t.Errorf("run.started by %s (-want +got):\n%s", evs[0].Actor, diff)
-	}
-}
-
-func TestRunNotConfirmedChangesNothing(t *testing.T) {
-	svc, st, hosts := labService(t)
-	out := session(t, svc, "run vss-writer-restart on writer-failed", "no", "run no-such on writer-failed", "quit")
-	if !hasLine(out, "Not", "applied.") || hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
-		t.Errorf("applied without yes:\n%s", out)
-	}
-	if !strings.Contains(out, `no runbook "no-such"`) {
-		t.Errorf("the rejection is not shown:\n%s", out)
-	}
-	runs, err := st.Runs(t.Context(), store.RunFilter{})
-	if err != nil || len(runs) != 1 || runs[0].Runbook != "no-such" || runs[0].Status != store.StatusRefused {
-		t.Errorf("record = %+v, %v; want only the rejected request", runs, err)
-	}
-}
-
-// TestDiagnoseUsesTheCode: diagnose takes the code named, or the last one
-// looked up, and runs what its catalogue entry names.
-func TestDiagnoseUsesTheCode(t *testing.T) {
-	svc, st, _ := labService(t)
-	out := session(t, svc, "the backup failed: 0x800423F4", "diagnose writer-failed", "diagnose healthy 0x80780119", "quit")
-	for _, want := range [][]string{
-		{"0x800423F4", "VSS_E_WRITERERROR_NONRETRYABLE"},
-		{"diag-vss-writers", "v1", "on", "writer-failed", "—", "failed"},
-		{"diag-shadow-storage", "v1", "on", "healthy"},
-	} {
-		if !hasLine(out, want...) {
-			t.Errorf("no line with %q:\n%s", want, out)
-		}
-	}
-	runs, err := st.Runs(t.Context(), store.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for i := len(runs) - 1; i >= 0; i-- {
-		got = append(got, runs[i].Target+" "+runs[i].Runbook)
-	}
-	want := []string{
-		"writer-failed diag-vss-writers", "writer-failed diag-event-log", "writer-failed diag-wsb-summary",
-		"healthy diag-shadow-storage", "healthy diag-wsb-summary",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("recorded diagnostics (-want +got):\n%s", diff)
-	}
-}
-
-func TestWithoutServers(t *testing.T) {
-	set, err := runbooks.LoadBundled()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := oncall.New(oncall.Deps{Runbooks: set})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := session(t, svc, "help", "servers", "diagnose fs01", "guide bmr", "nothing here", "quit")
-	for _, want := range []string{"diagnose SERVER [CODE]", "No servers", "give wsbbot an inventory", "guide-bmr", "No error code or command found"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
 }

@@ -1,19 +1,17 @@
-// Package console owns wsbbot's terminal chat: the stdin/stdout adapter
-// that `wsbbot console` (and `make run`) starts. It reads one line at a
-// time, understands the chat's commands (a pasted error code or log line,
-// diagnose, run ... on ..., audit, history, restore-test, runbooks, guide,
-// servers, help), calls the oncall use cases and prints their answers with
-// render.
+// Package console owns wsbbot's terminal chat adapter: it carries lines
+// typed at the terminal (or read from a script) to the conversation core of
+// package bot as Messages, and renders the core's Reply documents as text.
+// `wsbbot demo` (what `make run` starts) and `wsbbot console` use it.
 //
-// A Console is built once over one oncall.Service: no line re-enters the
-// CLI or reloads the configuration, the runbooks or the record. `run`
-// shows the plan (a dry run) and, when the user answers "yes", applies
-// exactly that plan through Service.Apply, approved by the console user and
-// bound to the shown plan's hash, so the record says which plan ran and
-// who confirmed it.
+// It holds no product logic. The whole session is one thread of one
+// channel, so the core's thread context (the code and server of the last
+// lookup) applies to the next line. Buttons and menu options are shown as
+// numbered choices: typing the number or the label clicks it, and "yes" or
+// "no" answer a plan's Apply / Cancel. `/as NAME` switches the user the
+// core sees (who asks, who confirms). A progress reply that the core edits
+// is printed line by line as it grows. Attachments are printed whole.
 //
-// The grammar (grammar.go) and the session state (the last code looked up)
-// are kept apart from the terminal I/O so that the conversation core of
-// package bot can take them over; the console will then only carry lines
-// in and replies out.
+// When the input is not a terminal, each line read is echoed after a
+// prompt so that the output reads as a transcript, and the session ends at
+// the end of the input.
 package console

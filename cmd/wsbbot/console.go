@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -12,16 +13,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsbbot/wsbbot/bot"
 	"github.com/wsbbot/wsbbot/bot/console"
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
-// newConsoleCommand is the terminal stand-in for the chat (bot/console),
-// built once over the oncall service. With no inventory configured it
-// starts the simulated lab in-process, so the whole flow can be tried
-// without Slack or Windows.
+// newConsoleCommand is the terminal chat (bot/console on the bot core)
+// over the configured inventory. With no inventory it starts the simulated
+// lab in-process, as `wsbbot demo` does.
 func newConsoleCommand(m *Main) *cobra.Command {
 	var (
 		langFlag string
@@ -29,68 +31,132 @@ func newConsoleCommand(m *Main) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "console [--no-lab]",
-		Short: "Chat with wsbbot in the terminal (against the simulated lab when no inventory is configured)",
-		Long: `console reads lines from stdin and answers each like the chat bot does. Paste
-an error code or a whole log line to get its meaning, cause, first action and
-runbooks, or type a command:
-  servers                          the servers of the inventory
-  diagnose SERVER [CODE]           the read-only runbooks the catalogue names for CODE
-                                   (default: the code looked up last; with none, every
-                                   diagnostic runbook)
-  run RUNBOOK on SERVER [k=v ...]  show the plan (dry run), then apply exactly that plan
-                                   if you answer "yes" (recorded with its hash and you)
-  audit [SERVER]                   the five-rule checklist
-  history [SERVER]  ·  restore-test done SERVER  ·  runbooks  ·  guide TOPIC  ·  help  ·  quit
+		Short: "Chat with wsbbot in the terminal, over the configured servers",
+		Long: `console is the chat in the terminal: the same conversation core and grammar as
+Slack, over the configured inventory. Paste an error code or a whole log line
+for its meaning, cause and first action, with Diagnose / Fix / Guide as
+numbered choices (type the number or the label), or type a command ("help").
+A plan shown by "fix" or "run RUNBOOK on SERVER" is applied exactly as shown
+when you answer "yes" (recorded with its hash and you as the one who
+confirmed). "/as NAME" switches the user; "quit" or the end of the input ends.
 
 With no inventory (no --config or no targets in it) the simulated lab starts
-in-process, one host per scenario, and the console uses it (--no-lab: don't;
-the console then only explains codes and shows runbooks and guides).`,
+in-process, as in "wsbbot demo" (--no-lab: don't; the console then only
+explains codes and shows runbooks and guides).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e := m.Env
-			lang, err := m.lang(langFlag)
-			if err != nil {
-				return err
-			}
 			cfg, err := m.config()
 			if err != nil {
 				return err
 			}
-			if _, err := m.runbooks(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if len(cfg.Targets) == 0 && !noLab {
-				if err := m.startConsoleLab(ctx, cfg); err != nil {
-					return &exitError{code: exitInternal, err: err}
-				}
-				cfg, _ = m.config()
-				names := make([]string, len(cfg.Targets))
-				for i, t := range cfg.Targets {
-					names[i] = t.Name
-				}
-				fmt.Fprintf(e.stdout, lang.Pick(
-					"Simulated lab: %d Windows servers over WinRM on loopback: %s\n",
-					"シミュレーション ラボ: ループバック上の WinRM で %d 台の Windows サーバー: %s\n"), len(names), strings.Join(names, ", "))
-			}
-			// Without servers there is nothing to act on and no record
-			// to open: the console only explains.
-			var svc *oncall.Service
-			if len(cfg.Targets) == 0 {
-				svc, err = m.knowledge()
-			} else {
-				svc, err = m.service()
-			}
-			if err != nil {
-				return err
-			}
-			return console.New(console.Options{Service: svc, In: e.stdin, Out: e.stdout, Progress: e.stderr,
-				Lang: lang, User: consoleUser(), Logger: m.logger()}).Run(ctx)
+			return m.chat(cmd.Context(), langFlag, len(cfg.Targets) == 0 && !noLab)
 		},
 	}
 	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
 	cmd.Flags().BoolVar(&noLab, "no-lab", false, "do not start the simulated lab when no inventory is configured")
 	return cmd
+}
+
+// newDemoCommand is `make run`: the simulated lab, the bot core with the
+// real engine, record and runbooks in a temporary folder, and the console
+// adapter; no Slack, no Windows.
+func newDemoCommand(m *Main) *cobra.Command {
+	var langFlag string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try wsbbot: the chat in the terminal against simulated Windows servers (no Slack, no Windows)",
+		Long: `demo starts simulated Windows Server Backup servers (the lab: WinRM on loopback,
+one server per scenario), and the chat in the terminal on them, with the real
+runbook engine and a record in a temporary folder. Try:
+
+  0x800423f4 on writer-failed     look the code up (the server named in the text is used)
+  diagnose                        the code's read-only checks on that server
+  fix                             the fix's plan (dry run); "yes" applies exactly it
+
+When stdin is not a terminal it reads a script and exits 0 at its end:
+  printf '0x800423f4 on writer-failed\ndiagnose writer-failed\n' | wsbbot demo`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := m.config(); err != nil {
+				return err
+			}
+			return m.chat(cmd.Context(), langFlag, true)
+		},
+	}
+	cmd.Flags().StringVar(&langFlag, "lang", "", langUsage)
+	return cmd
+}
+
+// chat runs the console adapter on the bot core until the input ends;
+// withLab replaces the inventory with the simulated lab.
+func (m *Main) chat(ctx context.Context, langFlag string, withLab bool) error {
+	e := m.Env
+	// The terminal user's language is wsbbot's one choice (--lang, else
+	// the locale, else the configured language); the core reads it as the
+	// user's locale, as it reads a Slack user's.
+	lang, err := m.lang(langFlag)
+	if err != nil {
+		return err
+	}
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	if _, err := m.runbooks(); err != nil {
+		return err
+	}
+	defLang, err := runbooks.ChooseLang("", func(string) (string, bool) { return "", false }, cfg.Language)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	locale := string(lang)
+	if withLab {
+		if err := m.startConsoleLab(ctx, cfg); err != nil {
+			return &exitError{code: exitInternal, err: err}
+		}
+		cfg, _ = m.config()
+		names := make([]string, len(cfg.Targets))
+		for i, t := range cfg.Targets {
+			names[i] = t.Name
+		}
+		fmt.Fprintf(e.stdout, lang.Pick(
+			"Simulated lab: %d Windows servers over WinRM on loopback: %s\n",
+			"シミュレーション ラボ: ループバック上の WinRM で %d 台の Windows サーバー: %s\n"), len(names), strings.Join(names, ", "))
+	}
+	// Without servers there is nothing to act on and no record to open:
+	// the chat only explains.
+	var svc *oncall.Service
+	if len(cfg.Targets) == 0 {
+		svc, err = m.knowledge()
+	} else {
+		svc, err = m.service()
+	}
+	if err != nil {
+		return err
+	}
+	con := console.New(console.Options{In: e.stdin, Out: e.stdout, User: consoleUser(), Locale: locale, Lang: defLang,
+		Interactive: isTerminal(e.stdin)})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, ConfirmHow: "confirmed in the console", Logger: m.logger()})
+	runErr := con.Run(ctx, core)
+	// Work still running when the input ends is finished (a run is never
+	// dropped half-way); a signal cancels it.
+	if err := core.Close(ctx); err != nil && runErr == nil && ctx.Err() == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return &exitError{code: exitInternal, err: runErr}
+	}
+	return nil
+}
+
+// isTerminal reports whether r is a terminal (a character device).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // startConsoleLab runs the simulated hosts and makes them the inventory:
@@ -147,10 +213,11 @@ func labConfig(base config.Config, l *lab.Lab, storePath string, quiet bool) (co
 	return cfg, nil
 }
 
-// consoleUser names the person at the terminal, for the record.
+// consoleUser names the person at the terminal (the console adds
+// "console:" for the record).
 func consoleUser() string {
 	if u, err := user.Current(); err == nil {
-		return "console:" + u.Username
+		return u.Username
 	}
-	return "console"
+	return "operator"
 }

@@ -36,8 +36,8 @@ var rules = map[string]struct {
 	"lab/ps":                   {},
 	"oncall":                   {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult"}},
 	"render":                   {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
-	"bot":                      {internal: []string{"oncall", "runbooks", "checklists", "internal/"}, thirdParty: []string{"github.com/slack-go/slack"}},
-	"bot/console":              {internal: []string{"bot", "oncall", "render", "runbooks", "checklists", "internal/"}},
+	"bot":                      {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
+	"bot/console":              {internal: []string{"bot", "runbooks"}},
 	"internal/archtest":        {},
 	"internal/hresult":         {},
 	"internal/winout":          {},
@@ -289,6 +289,19 @@ func TestRulesCatchViolations(t *testing.T) {
 	}
 	if importerAllowed("bot", "bot/console") == "" || importerAllowed("oncall", "bot/slack") == "" {
 		t.Error("a package other than cmd may import a chat adapter: rule table broken")
+	}
+	// The conversation core is platform-neutral: no Slack, no adapter, no
+	// terminal rendering.
+	if allowed("github.com/slack-go/slack", rules["bot"].thirdParty) {
+		t.Error("bot may import slack-go: rule table broken")
+	}
+	for _, pkg := range []string{"bot/console", "bot/slack", "render", "remote", "config", "lab", "cmd/wsbbot"} {
+		if allowed(pkg, rules["bot"].internal) {
+			t.Errorf("bot may import %s: rule table broken", pkg)
+		}
+	}
+	if importerAllowed("bot", "bot/slack/slacktest") == "" {
+		t.Error("bot may import the fake Slack: rule table broken")
 	}
 	if importerAllowed("cmd/wsbbot", "bot/console") != "" {
 		t.Error("cmd may not import the console adapter: rule table broken")

@@ -1,0 +1,552 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// target resolves the server and code of diagnose or fix: those named,
+// else the thread's. ok is false when the user has been answered already
+// (unknown server, or a picker posted).
+func (c *Core) target(ctx context.Context, r req, cmd Command, action string) (server, code string, ok bool) {
+	tc := c.threadContext(r)
+	server, code = cmd.Server, cmd.Code
+	if code == "" {
+		code = tc.Code
+	}
+	if server == "" {
+		server = tc.Server
+	}
+	if server == "" {
+		c.picker(ctx, r, action, code)
+		return "", "", false
+	}
+	s, found := c.server(ctx, r, server)
+	if !found {
+		return "", "", false
+	}
+	if cmd.Server != "" && code != "" {
+		// The thread now is about this server too.
+		c.rememberThread(r, threadContext{Code: code, Server: s})
+	}
+	return s, code, true
+}
+
+// picker asks which server: a menu of the inventory (up to the menu's
+// limit), or, beyond it, for the name.
+func (c *Core) picker(ctx context.Context, r req, action, code string) {
+	inv := c.svc.Servers()
+	verb := "diagnose"
+	if action == ActionFix {
+		verb = "fix"
+	}
+	if len(inv) == 0 {
+		_ = c.say(ctx, r, r.t.pick("No servers are configured here: give wsbbot an inventory (targets).",
+			"サーバーが設定されていません。インベントリ (targets) を指定してください。"))
+		return
+	}
+	rep := r.reply("")
+	if len(inv) > MaxMenuOptions {
+		rep.Sections = []Section{{Text: r.t.pick(
+			fmt.Sprintf("Which server? There are %d: name it, as `%s SERVER %s`.", len(inv), verb, code),
+			fmt.Sprintf("どのサーバーですか? %d 台あるので、`%s SERVER %s` の形で名前を指定してください。", len(inv), verb, code))}}
+		_ = c.send(ctx, r, rep)
+		return
+	}
+	rep.Sections = []Section{{Text: r.t.pick("Which server?", "どのサーバーですか?")}}
+	m := Menu{Placeholder: r.t.pick("Choose a server", "サーバーを選択"), ActionID: action}
+	for _, s := range inv {
+		m.Options = append(m.Options, Option{Label: s.Name, Value: strings.TrimSpace(s.Name + " " + code)})
+	}
+	rep.Menus = []Menu{m}
+	_ = c.send(ctx, r, rep)
+}
+
+func (c *Core) diagnose(ctx context.Context, r req, cmd Command) error {
+	server, code, ok := c.target(ctx, r, cmd, ActionDiagnose)
+	if !ok {
+		return nil
+	}
+	what := strings.TrimSpace("diagnose " + server + " " + code)
+	c.react(ctx, r, "eyes")
+	c.submit(ctx, r, what, func(ctx context.Context, t *task) {
+		title := r.t.pick("Diagnosing "+server, server+" を診断中")
+		if code != "" {
+			title += " (" + code + ")"
+		}
+		p := c.startProgress(ctx, r, title+" · "+t.ID)
+		d, err := c.svc.Diagnose(ctx, oncall.DiagnoseRequest{Server: server, Code: code, Actor: r.user}, p)
+		n := 0
+		if d != nil {
+			n = len(d.Results)
+		}
+		p.done(r.t.pick(fmt.Sprintf("Done: %d checks ran.", n), fmt.Sprintf("完了: %d 件の診断を実行しました。", n)))
+		if d != nil {
+			_, _ = c.sendRef(ctx, r, c.verdict(r, d), "diagnosis-"+server)
+		}
+		if err != nil {
+			_ = c.fail(ctx, r, err)
+		}
+	})
+	return nil
+}
+
+// react marks the user's message (not a click) as being worked on.
+func (c *Core) react(ctx context.Context, r req, name string) {
+	if r.msgTS == "" {
+		return
+	}
+	if err := c.out.React(ctx, r.channel, r.msgTS, name); err != nil {
+		c.lg.Warn("reaction failed", "err", err)
+	}
+}
+
+// verdict is a diagnosis's answer: what each check found, with the
+// evidence parsed from the output, and the next step.
+func (c *Core) verdict(r req, d *oncall.Diagnosis) Reply {
+	failed := 0
+	for _, res := range d.Results {
+		if res.Status != runbooks.RunSucceeded {
+			failed++
+		}
+	}
+	var title string
+	switch {
+	case len(d.Results) == 0:
+		title = r.t.pick("Diagnosis of "+d.Server+": nothing ran", d.Server+" の診断: 何も実行していません")
+	case failed == 0:
+		title = r.t.pick("Diagnosis of "+d.Server+": no problem found", d.Server+" の診断: 問題は見つかりませんでした")
+	default:
+		title = r.t.pick(fmt.Sprintf("Diagnosis of %s: %d of %d checks found a problem", d.Server, failed, len(d.Results)),
+			fmt.Sprintf("%s の診断: %d 件中 %d 件で問題が見つかりました", d.Server, len(d.Results), failed))
+	}
+	rep := r.reply(title)
+	for _, res := range d.Results {
+		rep.Sections = append(rep.Sections, c.resultSection(r, res))
+	}
+	if len(d.Missing) > 0 {
+		rep.Sections = append(rep.Sections, Section{Text: r.t.pick("Not run (not a loaded diagnostic runbook): ", "実行しなかったもの (読み込まれた診断ランブックではありません): ") +
+			"`" + strings.Join(d.Missing, "`, `") + "`"})
+	}
+	if d.Code == "" {
+		return rep
+	}
+	xs := c.svc.Explain(d.Code, r.lang)
+	if len(xs) == 0 {
+		return rep
+	}
+	args := d.Server + " " + d.Code
+	if fix := xs[0].Runbooks.Fix; len(fix) > 0 && xs[0].Known && failed > 0 {
+		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
+			"*Next step:* Fix shows the plan of `"+fix[0]+"` on "+d.Server+" (a dry run: the exact commands, nothing changed).",
+			"*次の手順:* 修復ボタンで "+d.Server+" での `"+fix[0]+"` の計画を表示します (ドライラン: 実際のコマンドを示し、何も変更しません)。")})
+		rep.Buttons = append(rep.Buttons, Button{Label: r.t.pick("Fix", "修復"), ActionID: ActionFix, Value: args, Style: StylePrimary})
+	} else if failed > 0 {
+		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
+			"*Next step:* "+xs[0].FirstAction, "*次の手順:* "+xs[0].FirstAction)})
+	}
+	if topic := guideTopic(xs[0].Runbooks); topic != "" {
+		rep.Buttons = append(rep.Buttons, Button{Label: r.t.pick("Guide", "ガイド"), ActionID: ActionGuide, Value: topic})
+	}
+	return rep
+}
+
+// resultSection is one run's outcome: its status, the expectations that
+// failed, the parsed evidence and any error.
+func (c *Core) resultSection(r req, res *runbooks.Result) Section {
+	title := res.Runbook
+	if rb, err := c.svc.Guide(res.Runbook); err == nil {
+		title = rb.Title.In(r.lang)
+	}
+	sym := "✓"
+	if res.Status != runbooks.RunSucceeded {
+		sym = "✗"
+	}
+	head := fmt.Sprintf("%s *%s* — %s (`%s`, %s %s)", sym, title, r.t.runStatus(res.Status), res.Runbook, r.t.pick("run", "実行"), res.RunID)
+	if res.Verified {
+		head += " " + r.t.pick("· verified", "· 検証済み")
+	}
+	lines := []string{head}
+	var fields []Field
+	for _, s := range res.Steps {
+		for _, v := range s.Expectations {
+			if v.OK {
+				continue
+			}
+			l := "   ✗ " + v.Message.In(r.lang)
+			if v.Detail != "" && r.lang == runbooks.LangEN {
+				l += " — " + v.Detail
+			}
+			lines = append(lines, l)
+		}
+		if s.Status == runbooks.StepError || s.Status == runbooks.StepRefused {
+			lines = append(lines, "   "+mark(s.Status)+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
+		}
+		for _, k := range slices.Sorted(maps.Keys(s.Report)) {
+			if hiddenEvidence(k) {
+				continue
+			}
+			if v := evidenceValue(s.Report[k]); v != "" {
+				fields = append(fields, Field{Label: r.t.evidenceLabel(k), Value: v})
+			}
+		}
+	}
+	sec := Section{Text: strings.Join(lines, "\n"), Fields: fields}
+	var errText []string
+	if res.Error != "" {
+		errText = append(errText, res.Error)
+	}
+	if res.Hint != "" {
+		errText = append(errText, res.Hint)
+	}
+	if len(errText) > 0 {
+		sec.Code = strings.Join(errText, "\n")
+	}
+	return sec
+}
+
+// evidenceValue shows a report value: lists joined, nothing for empty.
+func evidenceValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			if s := evidenceValue(e); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, "; ")
+	case []string:
+		return strings.Join(x, "; ")
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func (c *Core) fix(ctx context.Context, r req, cmd Command) error {
+	tc := c.threadContext(r)
+	code := cmd.Code
+	if code == "" {
+		code = tc.Code
+	}
+	if code == "" {
+		return c.say(ctx, r, r.t.pick("Fix what? Paste the error code first, or use `fix SERVER CODE`.",
+			"何を修復しますか? 先にエラー コードを貼り付けるか、`fix SERVER CODE` の形で指定してください。"))
+	}
+	xs := c.svc.Explain(code, r.lang)
+	if len(xs) == 0 {
+		return c.say(ctx, r, r.t.pick("`"+code+"` is not an error code.", "`"+code+"` はエラー コードではありません。"))
+	}
+	x := xs[0]
+	if len(x.Runbooks.Fix) == 0 || !x.Known {
+		rep := r.reply("")
+		rep.Sections = []Section{{Text: r.t.pick(x.Code+" has no fix runbook: diagnose it, then follow its first action.",
+			x.Code+" には修復ランブックがありません。診断してから最初の対処に従ってください。")}}
+		if len(x.Runbooks.Diagnose) > 0 {
+			rep.Buttons = []Button{{Label: r.t.pick("Diagnose", "診断"), ActionID: ActionDiagnose, Value: strings.TrimSpace(cmd.Server + " " + x.Code)}}
+		}
+		return c.send(ctx, r, rep)
+	}
+	server, _, ok := c.target(ctx, r, Command{Server: cmd.Server, Code: x.Code}, ActionFix)
+	if !ok {
+		return nil
+	}
+	return c.plan(ctx, r, oncall.RunRequest{Runbook: x.Runbooks.Fix[0], Server: server, Actor: r.user})
+}
+
+// runCommand answers `run RUNBOOK on SERVER`: a guide is shown, a
+// diagnostic runs (read-only), anything else is planned.
+func (c *Core) runCommand(ctx context.Context, r req, cmd Command) error {
+	rb, err := c.svc.Guide(cmd.Runbook)
+	if err != nil || rb.ID != cmd.Runbook && rb.ID != "guide-"+cmd.Runbook {
+		var ids []string
+		for _, x := range c.svc.Runbooks() {
+			ids = append(ids, x.ID)
+		}
+		msg := r.t.pick("No runbook `"+cmd.Runbook+"`.", "ランブック `"+cmd.Runbook+"` はありません。")
+		if s, ok := closestName(cmd.Runbook, ids); ok {
+			msg += " " + r.t.pick("Did you mean `"+s+"`?", "もしかして `"+s+"` ですか?")
+		} else {
+			msg += " " + r.t.pick("`runbooks` lists them.", "`runbooks` で一覧を表示できます。")
+		}
+		return c.say(ctx, r, msg)
+	}
+	server, ok := c.server(ctx, r, cmd.Server)
+	if !ok {
+		return nil
+	}
+	req := oncall.RunRequest{Runbook: rb.ID, Server: server, Params: cmd.Params, Actor: r.user}
+	switch rb.Category {
+	case runbooks.CategoryGuide:
+		return c.guide(ctx, r, rb.ID)
+	case runbooks.CategoryDiagnose:
+		c.react(ctx, r, "eyes")
+		c.submit(ctx, r, "run "+rb.ID+" on "+server, func(ctx context.Context, t *task) {
+			p := c.startProgress(ctx, r, r.t.pick("Running "+rb.ID+" on "+server, server+" で "+rb.ID+" を実行中")+" · "+t.ID)
+			res, err := c.svc.Run(ctx, req, p)
+			p.done(r.t.pick("Done.", "完了しました。"))
+			if err != nil {
+				_ = c.fail(ctx, r, err)
+				return
+			}
+			c.postResult(ctx, r, res)
+		})
+		return nil
+	}
+	return c.plan(ctx, r, req)
+}
+
+func closestName(name string, names []string) (string, bool) {
+	inv := make(oncall.Inventory, len(names))
+	for i, n := range names {
+		inv[i] = oncall.Server{Name: n}
+	}
+	return closestServer(name, inv)
+}
+
+// plan makes the dry run and shows it. With local confirmation the plan is
+// kept pending and Apply / Cancel buttons offered; in chat the reply says
+// that nothing changes a server from chat until approvals exist.
+func (c *Core) plan(ctx context.Context, r req, rr oncall.RunRequest) error {
+	c.react(ctx, r, "eyes")
+	c.submit(ctx, r, "run "+rr.Runbook+" on "+rr.Server, func(ctx context.Context, t *task) {
+		plan, err := c.svc.Plan(ctx, rr)
+		if err != nil {
+			_ = c.fail(ctx, r, err)
+			return
+		}
+		rep := c.planReply(r, plan)
+		if !plan.Refused && hasChange(plan) {
+			if c.confirmHow != "" {
+				id := newID()
+				c.pending.put(id, &pendingPlan{ID: id, Plan: plan, Requester: r.user, Channel: r.channel, Thread: r.thread,
+					Expires: c.now().Add(c.planTTL)})
+				rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
+					"*Apply this plan?* Apply runs exactly the steps above (plan "+short(plan.Hash())+"), recorded with you as the one who confirmed; Cancel discards it.",
+					"*この計画を実行しますか?* 実行すると上のステップだけをそのまま実行し (計画 "+short(plan.Hash())+")、確認者としてあなたを記録します。キャンセルで破棄します。")})
+				rep.Buttons = []Button{
+					{Label: r.t.pick("Apply", "実行"), ActionID: ActionApply, Value: id, Style: StyleDanger},
+					{Label: r.t.pick("Cancel", "キャンセル"), ActionID: ActionDiscard, Value: id},
+				}
+			} else {
+				rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
+					"*Nothing has changed, and nothing changes a server from chat yet:* approval by a second person in this thread comes next. Until then an operator can apply this plan with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` or in `wsbbot console`.",
+					"*何も変更していません。チャットからサーバーを変更する機能はまだありません:* このスレッドでの第二者の承認が次に追加されます。それまではオペレーターが `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` または `wsbbot console` で実行できます。")})
+			}
+		}
+		_, _ = c.sendRef(ctx, r, rep, "plan-"+plan.Runbook+"-"+plan.Target)
+	})
+	return nil
+}
+
+func hasChange(p *runbooks.Plan) bool {
+	return slices.ContainsFunc(p.Steps, func(s runbooks.RenderedStep) bool { return s.Mode == runbooks.ModeChange && !s.Skipped })
+}
+
+// planReply shows a dry run: what the read-only steps found, every step
+// exactly as it would be sent, the warnings, and the plan's hash.
+func (c *Core) planReply(r req, p *runbooks.Plan) Reply {
+	rep := r.reply(r.t.pick("Plan: "+p.Runbook+" on "+p.Target, "計画: "+p.Target+" での "+p.Runbook))
+	params := make([]string, 0, len(p.Params))
+	for _, k := range slices.Sorted(maps.Keys(p.Params)) {
+		params = append(params, fmt.Sprintf("%s=%v", k, p.Params[k]))
+	}
+	head := Section{Text: "*" + p.Title.In(r.lang) + "*", Fields: []Field{
+		{r.t.pick("Runbook", "ランブック"), fmt.Sprintf("%s v%d", p.Runbook, p.Version)},
+		{r.t.pick("Server", "サーバー"), p.Target},
+	}}
+	if len(params) > 0 {
+		head.Fields = append(head.Fields, Field{r.t.pick("Parameters", "パラメーター"), strings.Join(params, " ")})
+	}
+	rep.Sections = []Section{head}
+	if p.Refused {
+		rep.Sections = append(rep.Sections, Section{Text: r.t.pick("⊘ *Refused:* a precondition failed, so a run now would change nothing.",
+			"⊘ *拒否:* 前提条件を満たしていないため、いま実行しても何も変更されません。")})
+	}
+	var warnings []string
+	for _, f := range p.Findings {
+		sec := Section{Text: mark(f.Status) + " " + stepTitle(f.Title.In(r.lang), f.ID, f.Iteration)}
+		for _, v := range f.Expectations {
+			if !v.OK {
+				sec.Text += "\n   ✗ " + v.Message.In(r.lang)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(f.Report)) {
+			v := evidenceValue(f.Report[k])
+			if v == "" || hiddenEvidence(k) {
+				continue
+			}
+			sec.Fields = append(sec.Fields, Field{r.t.evidenceLabel(k), v})
+			if k == "disruptive" {
+				warnings = append(warnings, r.t.pick(
+					"⚠ Restarting "+v+" interrupts what the server is for: schedule it.",
+					"⚠ "+v+" を再起動するとサーバーの業務が中断します。計画的に実施してください。"))
+			}
+		}
+		rep.Sections = append(rep.Sections, sec)
+	}
+	var steps strings.Builder
+	for _, s := range p.Steps {
+		state := ""
+		switch {
+		case s.Skipped:
+			state = r.t.pick(" (skipped: condition false)", " (スキップ: 条件が偽)")
+		case s.Conditional:
+			state = r.t.pick(" (decided during the run)", " (実行時に判断)")
+		}
+		fmt.Fprintf(&steps, "[%s] %s %s — %s%s\n  %s> %s\n", s.Phase, s.Mode, stepTitle(s.ID, "", s.Iteration), s.Title.In(r.lang), state,
+			s.Shell, strings.ReplaceAll(strings.TrimRight(s.Script, "\n"), "\n", "\n    "))
+		if s.Params != "" && s.Params != "{}" {
+			fmt.Fprintf(&steps, "  $P = %s\n", s.Params)
+		}
+		if d := s.Description.In(r.lang); d != "" && s.Mode == runbooks.ModeChange && !s.Skipped {
+			warnings = append(warnings, "⚠ "+strings.TrimSpace(d))
+		}
+	}
+	rep.Sections = append(rep.Sections, Section{Text: r.t.pick("*Steps, exactly as they will be sent:*", "*送信されるとおりのステップ:*"),
+		Code: strings.TrimRight(steps.String(), "\n")})
+	if len(warnings) > 0 {
+		rep.Sections = append(rep.Sections, Section{Text: strings.Join(warnings, "\n")})
+	}
+	rep.Context = r.t.pick("plan hash ", "計画ハッシュ ") + p.Hash()
+	return rep
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func newID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "p" + hex.EncodeToString(b)
+}
+
+// apply runs a pending plan, exactly as shown, confirmed by the clicker.
+func (c *Core) apply(ctx context.Context, r req, id string) error {
+	pp, ok := c.pending.get(id)
+	if !ok || c.confirmHow == "" {
+		return c.say(ctx, r, r.t.pick("That plan is no longer pending: plan again.", "その計画はもう保留中ではありません。計画し直してください。"))
+	}
+	c.pending.remove(id)
+	if c.now().After(pp.Expires) {
+		return c.say(ctx, r, r.t.pick("That plan has expired: plan again.", "その計画は期限切れです。計画し直してください。"))
+	}
+	plan := pp.Plan
+	c.submit(ctx, r, "apply "+plan.Runbook+" on "+plan.Target, func(ctx context.Context, t *task) {
+		p := c.startProgress(ctx, r, r.t.pick("Applying "+plan.Runbook+" on "+plan.Target, plan.Target+" で "+plan.Runbook+" を実行中")+" · "+t.ID)
+		a := oncall.Approval{By: []string{r.user}, PlanHash: plan.Hash(), How: c.confirmHow, RequestedBy: pp.Requester}
+		res, err := c.svc.Apply(ctx, plan, a, p)
+		p.done(r.t.pick("Done.", "完了しました。"))
+		if res != nil {
+			c.postResult(ctx, r, res)
+		}
+		if err != nil {
+			_ = c.fail(ctx, r, err)
+		}
+	})
+	return nil
+}
+
+// postResult posts a run's outcome.
+func (c *Core) postResult(ctx context.Context, r req, res *runbooks.Result) {
+	title := fmt.Sprintf("%s: %s — %s", res.RunID, res.Runbook+" / "+res.Target, r.t.runStatus(res.Status))
+	if res.Verified {
+		title += r.t.pick(", verified", "、検証済み")
+	}
+	rep := r.reply(title)
+	rep.Sections = []Section{c.resultSection(r, res)}
+	var steps []string
+	for _, s := range res.Steps {
+		steps = append(steps, fmt.Sprintf("%s [%s] %s (%s %d)", mark(s.Status), s.Phase, stepTitle(s.Title.In(r.lang), s.ID, s.Iteration), r.t.pick("exit code", "終了コード"), s.ExitCode))
+	}
+	rep.Sections = append(rep.Sections, Section{Text: strings.Join(steps, "\n")})
+	_, _ = c.sendRef(ctx, r, rep, "run-"+res.RunID)
+}
+
+// audit checks servers against the five-rule checklist: one server, the
+// servers of a group, or all.
+func (c *Core) audit(ctx context.Context, r req, topic string) error {
+	ar := oncall.AuditRequest{Actor: r.user}
+	if topic != "" {
+		if s, ok := c.svc.Servers().Server(topic); ok {
+			ar.Server = s.Name
+		} else if len(c.svc.Servers().Tagged(topic)) > 0 {
+			ar.Group = topic
+		} else {
+			_, _ = c.server(ctx, r, topic)
+			return nil
+		}
+	}
+	c.react(ctx, r, "eyes")
+	c.submit(ctx, r, strings.TrimSpace("audit "+topic), func(ctx context.Context, t *task) {
+		p := c.startProgress(ctx, r, r.t.pick("Auditing", "監査中")+" · "+t.ID)
+		rep, err := c.svc.Audit(ctx, ar)
+		p.done(r.t.pick("Done.", "完了しました。"))
+		if err != nil {
+			_ = c.fail(ctx, r, err)
+			return
+		}
+		_, _ = c.sendRef(ctx, r, c.auditReply(r, rep), "audit-"+rep.ID)
+	})
+	return nil
+}
+
+func (c *Core) auditReply(r req, a *oncall.AuditReport) Reply {
+	s := a.Summary
+	rep := r.reply(r.t.pick(
+		fmt.Sprintf("Audit of %d servers: %d pass, %d fail, %d unknown", s.Targets, s.Total.Pass, s.Total.Fail, s.Total.Unknown),
+		fmt.Sprintf("%d 台の監査: 合格 %d、不合格 %d、不明 %d", s.Targets, s.Total.Pass, s.Total.Fail, s.Total.Unknown)))
+	rules := a.Checklist.RuleIDs()
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SERVER\t%s\n", strings.Join(rules, "\t"))
+	for _, rp := range a.Reports {
+		cells := make([]string, len(rules))
+		for i, id := range rules {
+			cells[i] = "-"
+			for _, f := range rp.Findings {
+				if f.Rule == id {
+					cells[i] = strings.ToUpper(string(f.Status))
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", rp.Target, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	rep.Sections = []Section{{Code: strings.TrimRight(b.String(), "\n")}}
+	var details []string
+	for _, rp := range a.Reports {
+		for _, f := range rp.Findings {
+			if f.Status != checklists.Pass {
+				details = append(details, fmt.Sprintf("- `%s` %s %s: %s\n  %s %s", rp.Target, f.Rule, strings.ToUpper(string(f.Status)),
+					f.Evidence.In(r.lang), r.t.pick("Fix:", "対処:"), f.Fix.In(r.lang)))
+			}
+		}
+	}
+	if len(details) > 0 {
+		rep.Sections = append(rep.Sections, Section{Text: strings.Join(details, "\n")})
+	}
+	unreachable := ""
+	if s.Errors > 0 {
+		unreachable = r.t.pick(fmt.Sprintf(", %d unreachable", s.Errors), fmt.Sprintf("、到達不能 %d 台", s.Errors))
+	}
+	rep.Context = r.t.pick("audit ", "監査 ") + a.ID + unreachable
+	return rep
+}

@@ -287,8 +287,8 @@ func TestUnackedEventIsRedelivered(t *testing.T) {
 
 func TestReconnects(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		break_ func(*slacktest.Server)
+		name    string
+		breakIt func(*slacktest.Server)
 	}{
 		{"disconnect", func(s *slacktest.Server) { s.Disconnect("refresh_requested") }},
 		{"drop", func(s *slacktest.Server) { s.Drop() }},
@@ -297,7 +297,7 @@ func TestReconnects(t *testing.T) {
 			s := slacktest.Start(t, baseOptions())
 			b := startBot(t, s)
 			b.next(t, socketmode.EventTypeHello)
-			tc.break_(s)
+			tc.breakIt(s)
 			s.UserSays("C111", "U111", "are you there")
 			evt := b.next(t, socketmode.EventTypeEventsAPI)
 			b.ack(t, evt)

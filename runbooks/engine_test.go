@@ -321,7 +321,7 @@ func TestEngineMisuse(t *testing.T) {
 
 func TestPlanHash(t *testing.T) {
 	base := func() *Plan {
-		return &Plan{Runbook: "r", Version: 1, Target: "fs01", Params: map[string]any{"a": "1", "b": 2, "c": "x"},
+		return &Plan{Runbook: "r", Version: 1, Digest: "d1", Target: "fs01", Params: map[string]any{"a": "1", "b": 2, "c": "x"},
 			Steps: []RenderedStep{{Phase: PhaseStep, ID: "s", Mode: ModeChange, Shell: "cmd", Script: "mountvol Z: /D", Timeout: time.Minute}}}
 	}
 	h0 := base().Hash()
@@ -330,7 +330,7 @@ func TestPlanHash(t *testing.T) {
 	}
 	// The canonical encoding is part of the approval contract: a change to
 	// it voids every pending approval, so it must be deliberate.
-	if want := "58187b502776fe0aa7de0a2dbe1ee31682c2d88f3b52a6f824283c00bbc14df3"; h0 != want {
+	if want := "37e0e3dd8987d431f799134f05a580c78b10ea4cc49440684f1e4a2c3c228214"; h0 != want {
 		t.Errorf("hash of the base plan = %s, want %s", h0, want)
 	}
 	for _, tc := range []struct {
@@ -338,6 +338,7 @@ func TestPlanHash(t *testing.T) {
 		change func(p *Plan)
 	}{
 		{"version", func(p *Plan) { p.Version = 2 }},
+		{"runbook file", func(p *Plan) { p.Digest = "d2" }},
 		{"runbook", func(p *Plan) { p.Runbook = "r2" }},
 		{"target", func(p *Plan) { p.Target = "fs02" }},
 		{"param value", func(p *Plan) { p.Params["a"] = "2" }},
@@ -453,5 +454,32 @@ func BenchmarkLoad500BundledSize(b *testing.B) {
 		if len(ps) != 0 || len(set.RunbookIDs()) != 500 {
 			b.Fatalf("%d problems, %d runbooks", len(ps), len(set.RunbookIDs()))
 		}
+	}
+}
+
+// A plan made from a runbook file carries the file's digest, so that
+// editing the file (even a comment) gives another plan hash and voids an
+// approval of the old plan.
+func TestPlanCarriesRunbookDigest(t *testing.T) {
+	a := mustRunbook(t, engineRunbook)
+	b := mustRunbook(t, engineRunbook+"# edited\n")
+	if a.Digest == "" || a.Digest == b.Digest {
+		t.Fatalf("digests %q and %q", a.Digest, b.Digest)
+	}
+	plan := func(rb *Runbook) *Plan {
+		params, err := rb.Bind(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeExec{handlers: map[string]func(context.Context, Command) (Output, error){"volumes": volumesJSON("SqlServerWriter")}}
+		p, err := NewEngine(f, nil, nil, nil).DryRun(t.Context(), rb, "fs01", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pa, pb := plan(a), plan(b)
+	if pa.Digest != a.Digest || pa.Hash() == pb.Hash() {
+		t.Errorf("plan digest %q (runbook %q); hashes equal: %v", pa.Digest, a.Digest, pa.Hash() == pb.Hash())
 	}
 }

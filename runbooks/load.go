@@ -1,6 +1,8 @@
 package runbooks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -228,6 +230,12 @@ func loadSource(src Source) ([]parsedEntry, []*Runbook, strictyaml.Problems) {
 	return entries, rbs, ps
 }
 
+// digest is the hex SHA-256 of a runbook file's bytes.
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 func isYAML(p string) bool {
 	ext := strings.ToLower(path.Ext(p))
 	return ext == ".yaml" || ext == ".yml"
@@ -275,6 +283,7 @@ func loadFile(fsys fs.FS, p, name string, de fs.DirEntry) (fileResult, strictyam
 		rb, rps := parseRunbook(d)
 		ps = append(ps, rps...)
 		if rb != nil {
+			rb.Digest = digest(data)
 			res.runbooks = append(res.runbooks, rb)
 		}
 	default:

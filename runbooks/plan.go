@@ -10,12 +10,14 @@ import (
 // and every step rendered exactly as it would be sent, with what the dry
 // run's read-only steps found. Approvals bind to its Hash.
 type Plan struct {
-	Runbook string         `json:"runbook"`
-	Version int            `json:"version"`
-	Title   Text           `json:"title"`
-	Target  string         `json:"target"`
-	Params  map[string]any `json:"params"`
-	Steps   []RenderedStep `json:"steps"`
+	Runbook string `json:"runbook"`
+	Version int    `json:"version"`
+	// Digest is the runbook file's Digest when the plan was made.
+	Digest string         `json:"digest"`
+	Title  Text           `json:"title"`
+	Target string         `json:"target"`
+	Params map[string]any `json:"params"`
+	Steps  []RenderedStep `json:"steps"`
 	// Findings are the results of the read-only steps the dry run ran.
 	Findings []StepResult `json:"findings"`
 	// Refused is set when a precondition failed: a run now would be
@@ -24,13 +26,14 @@ type Plan struct {
 }
 
 // planHashFormat versions the canonical encoding Hash uses.
-const planHashFormat = 1
+const planHashFormat = 2
 
 type (
 	hashedPlan struct {
 		Format  int            `json:"format"`
 		Runbook string         `json:"runbook"`
 		Version int            `json:"version"`
+		Digest  string         `json:"digest"`
 		Target  string         `json:"target"`
 		Params  map[string]any `json:"params"`
 		Steps   []hashedStep   `json:"steps"`
@@ -54,7 +57,7 @@ type (
 // (not titles, findings or the time). Object keys are sorted, so map order
 // never matters.
 func (p *Plan) Hash() string {
-	h := hashedPlan{Format: planHashFormat, Runbook: p.Runbook, Version: p.Version, Target: p.Target,
+	h := hashedPlan{Format: planHashFormat, Runbook: p.Runbook, Version: p.Version, Digest: p.Digest, Target: p.Target,
 		Params: p.Params, Steps: make([]hashedStep, len(p.Steps))}
 	if h.Params == nil {
 		h.Params = map[string]any{}

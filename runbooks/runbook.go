@@ -106,6 +106,10 @@ type Runbook struct {
 	// File and Line locate the runbook ("bundled/runbooks/x.yaml", 1).
 	File string
 	Line int
+	// Digest is the hex SHA-256 of the file the runbook was read from: a
+	// plan carries it, so an approval is void once the file changes, even
+	// where what the plan renders does not.
+	Digest string
 }
 
 // Step is one command of a runbook.

@@ -23,6 +23,7 @@ type estate struct {
 	svc   *oncall.Service
 	st    *store.Memory
 	hosts map[string]*lab.Host
+	deps  oncall.Deps // what svc was made from, for more services over the same lab and record
 }
 
 // fixedNow is the service's clock in these tests.
@@ -70,8 +71,9 @@ func startLab(t *testing.T) *estate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = oncall.New(oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: e.st,
-		Inventory: inv, AuditConcurrency: 4, Clock: func() time.Time { return fixedNow }})
+	e.deps = oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: e.st,
+		Inventory: inv, AuditConcurrency: 4, Clock: func() time.Time { return fixedNow }}
+	e.svc, err = oncall.New(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

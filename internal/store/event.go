@@ -26,6 +26,7 @@ const (
 	KindApprovalRequested Kind = "approval.requested"
 	KindApprovalGranted   Kind = "approval.granted"
 	KindApprovalDenied    Kind = "approval.denied"
+	KindApprovalClosed    Kind = "approval.closed" // approved, expired or void: one end per request
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
@@ -35,7 +36,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
-		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied,
+		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
 		KindAuditFinding, KindAuditFinished, KindRestoreTestDone,
 	}
 }

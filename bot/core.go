@@ -20,8 +20,6 @@ const (
 	ActionDiagnose = "wsb.diagnose" // value: SERVER [CODE]
 	ActionFix      = "wsb.fix"      // value: SERVER CODE
 	ActionGuide    = "wsb.guide"    // value: TOPIC
-	ActionApply    = "wsb.apply"    // value: the pending plan's id
-	ActionDiscard  = "wsb.discard"  // value: the pending plan's id
 )
 
 // Options configure a Core.
@@ -36,17 +34,15 @@ type Options struct {
 	// is told to try again.
 	Workers, Queue int
 	// ThreadMemory bounds the threads whose context is remembered (0:
-	// 1000); PendingPlans the plans awaiting confirmation (0: 100).
-	ThreadMemory, PendingPlans int
+	// 1000).
+	ThreadMemory int
 	// UpdateEvery is the least time between two edits of a progress reply
 	// (0: one second).
 	UpdateEvery time.Duration
-	// PlanTTL is how long a shown plan may be confirmed (0: 15 minutes).
-	PlanTTL time.Duration
-	// ConfirmHow, when not "", lets the user who sees a plan apply it
-	// (Apply / Cancel buttons) and says how, for the record ("confirmed in
-	// the console"). Chat adapters leave it empty until approvals exist.
-	ConfirmHow string
+	// Policy says who may approve a plan's changes (nil: nobody, and
+	// plans are only shown). A plan with changes becomes an approval
+	// request in the record, with Approve / Deny buttons.
+	Policy PolicyFunc
 	// Clock is the time (nil: time.Now); tests inject theirs.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -59,14 +55,12 @@ type Core struct {
 	svc        *oncall.Service
 	out        Poster
 	lang       runbooks.Lang
-	every      time.Duration
-	planTTL    time.Duration
-	confirmHow string
-	now        func() time.Time
-	lg         *slog.Logger
+	every   time.Duration
+	policy  PolicyFunc
+	now     func() time.Time
+	lg      *slog.Logger
 
 	threads *lru[threadContext]
-	pending *lru[*pendingPlan]
 	tasks   *lru[*task]
 
 	base     context.Context
@@ -78,17 +72,6 @@ type Core struct {
 	mu     sync.Mutex
 	closed bool
 	seq    int
-}
-
-// pendingPlan is a plan shown to a user and not yet applied: the shape a
-// chat approval request will take (who asked, the plan hash it binds to,
-// where it was shown, when it expires).
-type pendingPlan struct {
-	ID              string
-	Plan            *runbooks.Plan
-	Requester       string
-	Channel, Thread string
-	Expires         time.Time
 }
 
 // task is one piece of long work.
@@ -105,16 +88,12 @@ type task struct {
 
 // New returns a core and starts its workers.
 func New(o Options) *Core {
-	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, planTTL: o.PlanTTL,
-		confirmHow: o.ConfirmHow, now: o.Clock, lg: o.Logger}
+	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, policy: o.Policy, now: o.Clock, lg: o.Logger}
 	if c.lang == "" {
 		c.lang = runbooks.LangEN
 	}
 	if c.every <= 0 {
 		c.every = time.Second
-	}
-	if c.planTTL <= 0 {
-		c.planTTL = 15 * time.Minute
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -130,7 +109,6 @@ func New(o Options) *Core {
 		queue = 64
 	}
 	c.threads = newLRU[threadContext](orDefault(o.ThreadMemory, 1000))
-	c.pending = newLRU[*pendingPlan](orDefault(o.PendingPlans, 100))
 	c.tasks = newLRU[*task](1000)
 	c.base, c.stop = context.WithCancel(context.Background())
 	c.jobs = make(chan *task, queue)
@@ -274,14 +252,10 @@ func (c *Core) Act(ctx context.Context, a Action) error {
 		return c.dispatch(ctx, r, Parse("fix "+a.Value))
 	case ActionGuide:
 		return c.dispatch(ctx, r, Command{Verb: VerbGuide, Topic: a.Value})
-	case ActionApply:
-		return c.apply(ctx, r, a.Value)
-	case ActionDiscard:
-		if _, ok := c.pending.get(a.Value); ok {
-			c.pending.remove(a.Value)
-			return c.say(ctx, r, r.t.pick("Not applied: the plan is discarded.", "実行しませんでした。計画は破棄しました。"))
-		}
-		return c.say(ctx, r, r.t.pick("That plan is no longer pending.", "その計画はもう保留中ではありません。"))
+	case ActionApprove:
+		return c.approve(ctx, r, a.Value)
+	case ActionDeny:
+		return c.deny(ctx, r, a.Value)
 	}
 	return c.say(ctx, r, r.t.pick("I do not know that button.", "そのボタンには対応していません。"))
 }

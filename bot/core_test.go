@@ -137,13 +137,13 @@ func TestThreadContext(t *testing.T) {
 	rs = c.say("en-US", thread, "fix")
 	all = text(rs...)
 	for _, w := range []string{"Plan: vss-writer-restart on writer-failed", "Restart-Service -Name $P.service -Force", `$P = {"service":"SQLWriter"}`,
-		"vssadmin list writers", "⚠ Restarting SQLWriter interrupts", "nothing changes a server from chat yet", "plan hash "} {
+		"vssadmin list writers", "⚠ Restarting SQLWriter interrupts", "No approvers are configured", "plan hash "} {
 		if !strings.Contains(all, w) {
 			t.Errorf("the plan lacks %q:\n%s", w, all)
 		}
 	}
-	if _, ok := button(rs, ActionApply); ok {
-		t.Error("chat offers Apply before approvals exist")
+	if _, ok := button(rs, ActionApprove); ok {
+		t.Error("chat offers Approve with no approvers configured")
 	}
 	if hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
 		t.Error("the plan changed the server")
@@ -186,7 +186,7 @@ func TestJapanese(t *testing.T) {
 	}
 	assertJapanese(t, all)
 	s := text(all...)
-	for _, w := range []string{"SqlServerWriter", "SQLWriter", "計画: writer-failed での vss-writer-restart", "チャットからサーバーを変更する機能はまだありません",
+	for _, w := range []string{"SqlServerWriter", "SQLWriter", "計画: writer-failed での vss-writer-restart", "承認者が設定されていない",
 		"もしかして `writer-failed` ですか?", "ランブック `no-such` はありません", "合格 5"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("the Japanese conversation lacks %q:\n%s", w, s)
@@ -260,18 +260,40 @@ func TestPickerBeyondAMenu(t *testing.T) {
 	}
 }
 
-// TestApplyConfirmed: with local confirmation, Apply runs exactly the plan
-// shown, recorded with its hash, the requester and who confirmed.
-func TestApplyConfirmed(t *testing.T) {
+// TestApprovedInChat: a plan with changes becomes an approval request;
+// the requester and a non-approver are refused (told privately), the
+// approver's click runs exactly the plan shown, once, recorded with its
+// hash, the requester and the approver; a second click is refused.
+func TestApprovedInChat(t *testing.T) {
 	svc, st, hosts := labService(t)
-	c := newChat(t, svc, Options{ConfirmHow: "confirmed in the console"})
+	policy := func(runbook, server string) (oncall.ApprovalPolicy, bool) {
+		return oncall.ApprovalPolicy{Approvers: []string{"U2"}, Quorum: 1, TTL: 30 * time.Minute}, true
+	}
+	c := newChat(t, svc, Options{Policy: policy})
 	rs := c.say("en", "T1", "run vss-writer-restart on writer-failed")
-	apply, ok := button(rs, ActionApply)
-	if !ok {
-		t.Fatalf("no Apply button:\n%s", text(rs...))
+	approve, ok := button(rs, ActionApprove)
+	if _, deny := button(rs, ActionDeny); !ok || !deny {
+		t.Fatalf("no Approve and Deny buttons:\n%s", text(rs...))
+	}
+	if all := text(rs...); !strings.Contains(all, "Approval needed") || !strings.Contains(all, "1 more of <@U2>") {
+		t.Errorf("the request does not say who may approve:\n%s", all)
 	}
 	hash := strings.TrimPrefix(rs[len(rs)-1].Context, "plan hash ")
-	rs = c.click("en", "T1", apply.ActionID, apply.Value)
+	for _, tc := range []struct{ user, want string }{
+		{"U1", "you requested this change"},
+		{"U3", "not an approver"},
+	} {
+		if rs := c.clickAs(tc.user, "en", "T1", approve.ActionID, approve.Value); len(rs) != 0 {
+			t.Errorf("%s's refused click posted in the thread: %s", tc.user, text(rs...))
+		}
+		if eph := c.out.takeEphemeral(); !strings.Contains(text(eph...), tc.want) {
+			t.Errorf("%s's click: told %q, want %q", tc.user, text(eph...), tc.want)
+		}
+	}
+	if hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
+		t.Fatal("a refused click changed the server")
+	}
+	rs = c.click("en", "T1", approve.ActionID, approve.Value)
 	if all := text(rs...); !strings.Contains(all, "succeeded, verified") || hosts["writer-failed"].WriterState("SqlServerWriter") != 1 {
 		t.Fatalf("not applied and verified:\n%s", all)
 	}
@@ -283,12 +305,18 @@ func TestApplyConfirmed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.PlanHash != hash || !slices.Equal(p.Approvers, []string{"U2 (bob)"}) || p.Approval != "confirmed in the console" || evs[0].Actor != "U1 (alice)" {
-		t.Errorf("run.started = %+v by %s, want hash %s approved by bob for alice", p, evs[0].Actor, hash)
+	if p.PlanHash != hash || !slices.Equal(p.Approvers, []string{"U2"}) || !strings.Contains(p.Approval, "approved in chat (request "+approve.Value+")") || evs[0].Actor != "U1" {
+		t.Errorf("run.started = %+v by %s, want hash %s approved by U2 for U1", p, evs[0].Actor, hash)
 	}
-	// The plan is used up.
-	if rs := c.click("en", "T1", apply.ActionID, apply.Value); !strings.Contains(text(rs...), "no longer pending") {
-		t.Errorf("a second Apply: %s", text(rs...))
+	if !slices.Contains(c.out.reactions, "C1/1700000000.1:white_check_mark") {
+		t.Errorf("reactions %v: the request's message is not marked done", c.out.reactions)
+	}
+	// The request is used up: a second click is refused, privately.
+	if rs := c.click("en", "T1", approve.ActionID, approve.Value); len(rs) != 0 {
+		t.Errorf("a second Approve posted: %s", text(rs...))
+	}
+	if eph := c.out.takeEphemeral(); !strings.Contains(text(eph...), "already approved") {
+		t.Errorf("a second Approve: told %q", text(eph...))
 	}
 }
 

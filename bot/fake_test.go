@@ -66,6 +66,15 @@ func (p *recorder) React(_ context.Context, channel, ts, name string) error {
 	return nil
 }
 
+// takeEphemeral returns the replies shown to one user since the last call.
+func (p *recorder) takeEphemeral() []Reply {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.ephemeral
+	p.ephemeral = nil
+	return out
+}
+
 // take returns the replies posted since the last take, and the edits.
 func (p *recorder) take() []Reply {
 	p.mu.Lock()
@@ -170,10 +179,16 @@ func (c *chat) say(locale, thread, text string) []Reply {
 	return c.wait()
 }
 
-// click presses a control.
+// click presses a control as U2 (bob).
 func (c *chat) click(locale, thread, actionID, value string) []Reply {
 	c.t.Helper()
-	a := Action{User: "U2", UserName: "bob", Locale: locale, Channel: "C1", ThreadTS: thread, MessageTS: "m1", ActionID: actionID, Value: value}
+	return c.clickAs("U2", locale, thread, actionID, value)
+}
+
+// clickAs presses a control as user.
+func (c *chat) clickAs(user, locale, thread, actionID, value string) []Reply {
+	c.t.Helper()
+	a := Action{User: user, Locale: locale, Channel: "C1", ThreadTS: thread, MessageTS: "m1", ActionID: actionID, Value: value}
 	if err := c.core.Act(c.t.Context(), a); err != nil {
 		c.t.Fatalf("Act(%s %q): %v", actionID, value, err)
 	}

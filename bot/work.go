@@ -317,9 +317,9 @@ func closestName(name string, names []string) (string, bool) {
 	return closestServer(name, inv)
 }
 
-// plan makes the dry run and shows it. With local confirmation the plan is
-// kept pending and Apply / Cancel buttons offered; in chat the reply says
-// that nothing changes a server from chat until approvals exist.
+// plan makes the dry run and shows it. A plan with changes becomes an
+// approval request (Approve / Deny buttons) under the configured policy;
+// with no approvers configured the reply says how an operator applies it.
 func (c *Core) plan(ctx context.Context, r req, rr oncall.RunRequest) error {
 	c.react(ctx, r, "eyes")
 	c.submit(ctx, r, "run "+rr.Runbook+" on "+rr.Server, func(ctx context.Context, t *task) {
@@ -330,22 +330,7 @@ func (c *Core) plan(ctx context.Context, r req, rr oncall.RunRequest) error {
 		}
 		rep := c.planReply(r, plan)
 		if !plan.Refused && hasChange(plan) {
-			if c.confirmHow != "" {
-				id := newID()
-				c.pending.put(id, &pendingPlan{ID: id, Plan: plan, Requester: r.user, Channel: r.channel, Thread: r.thread,
-					Expires: c.now().Add(c.planTTL)})
-				rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-					"*Apply this plan?* Apply runs exactly the steps above (plan "+short(plan.Hash())+"), recorded with you as the one who confirmed; Cancel discards it.",
-					"*この計画を実行しますか?* 実行すると上のステップだけをそのまま実行し (計画 "+short(plan.Hash())+")、確認者としてあなたを記録します。キャンセルで破棄します。")})
-				rep.Buttons = []Button{
-					{Label: r.t.pick("Apply", "実行"), ActionID: ActionApply, Value: id, Style: StyleDanger},
-					{Label: r.t.pick("Cancel", "キャンセル"), ActionID: ActionDiscard, Value: id},
-				}
-			} else {
-				rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-					"*Nothing has changed, and nothing changes a server from chat yet:* approval by a second person in this thread comes next. Until then an operator can apply this plan with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` or in `wsbbot console`.",
-					"*何も変更していません。チャットからサーバーを変更する機能はまだありません:* このスレッドでの第二者の承認が次に追加されます。それまではオペレーターが `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` または `wsbbot console` で実行できます。")})
-			}
+			c.requestApproval(ctx, r, plan, &rep)
 		}
 		_, _ = c.sendRef(ctx, r, rep, "plan-"+plan.Runbook+"-"+plan.Target)
 	})
@@ -436,32 +421,6 @@ func newID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "p" + hex.EncodeToString(b)
-}
-
-// apply runs a pending plan, exactly as shown, confirmed by the clicker.
-func (c *Core) apply(ctx context.Context, r req, id string) error {
-	pp, ok := c.pending.get(id)
-	if !ok || c.confirmHow == "" {
-		return c.say(ctx, r, r.t.pick("That plan is no longer pending: plan again.", "その計画はもう保留中ではありません。計画し直してください。"))
-	}
-	c.pending.remove(id)
-	if c.now().After(pp.Expires) {
-		return c.say(ctx, r, r.t.pick("That plan has expired: plan again.", "その計画は期限切れです。計画し直してください。"))
-	}
-	plan := pp.Plan
-	c.submit(ctx, r, "apply "+plan.Runbook+" on "+plan.Target, func(ctx context.Context, t *task) {
-		p := c.startProgress(ctx, r, r.t.pick("Applying "+plan.Runbook+" on "+plan.Target, plan.Target+" で "+plan.Runbook+" を実行中")+" · "+t.ID)
-		a := oncall.Approval{By: []string{r.user}, PlanHash: plan.Hash(), How: c.confirmHow, RequestedBy: pp.Requester}
-		res, err := c.svc.Apply(ctx, plan, a, p)
-		p.done(r.t.pick("Done.", "完了しました。"))
-		if res != nil {
-			c.postResult(ctx, r, res)
-		}
-		if err != nil {
-			_ = c.fail(ctx, r, err)
-		}
-	})
-	return nil
 }
 
 // postResult posts a run's outcome.

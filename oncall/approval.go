@@ -22,6 +22,10 @@ type ApprovalPolicy struct {
 	// resolved by the adapter, which knows the chat's directory). The
 	// requester never counts, even when listed.
 	Approvers []string `json:"approvers"`
+	// Anyone lets any user other than the requester approve: the console's
+	// policy when no approvers are configured (its users may run the CLI
+	// anyway). Chat adapters never set it.
+	Anyone bool `json:"anyone,omitempty"`
 	// Quorum is how many distinct approvers must approve (at least 1).
 	Quorum int `json:"quorum"`
 	// TTL is how long the request may be approved after it was made.
@@ -36,7 +40,7 @@ func (p ApprovalPolicy) validate(requester string) error {
 	case p.TTL <= 0:
 		return fmt.Errorf("approval time-to-live %v: must be positive", p.TTL)
 	}
-	if n := len(p.eligible(requester)); n < p.Quorum {
+	if n := len(p.eligible(requester)); !p.Anyone && n < p.Quorum {
 		return fmt.Errorf("%d approver(s) other than the requester, %d needed", n, p.Quorum)
 	}
 	return nil
@@ -168,7 +172,7 @@ func (s *Service) RequestApproval(ctx context.Context, plan *runbooks.Plan, requ
 	kept.Findings = nil
 	now := s.now().UTC()
 	p := approvalRequested{Request: id, Plan: &kept, PlanHash: plan.Hash(), Requested: now, Expires: now.Add(policy.TTL),
-		Where: maps.Clone(where), Policy: ApprovalPolicy{Approvers: policy.eligible(requester), Quorum: policy.Quorum, TTL: policy.TTL}}
+		Where: maps.Clone(where), Policy: ApprovalPolicy{Approvers: policy.eligible(requester), Anyone: policy.Anyone, Quorum: policy.Quorum, TTL: policy.TTL}}
 	ev, err := store.NewEvent(store.KindApprovalRequested, "", plan.Target, requester, p)
 	if err != nil {
 		return nil, err
@@ -299,7 +303,7 @@ func (s *Service) Approve(ctx context.Context, id, user string) (*ApprovalDecisi
 		return nil, userErr(Refused,
 			"you requested this change, so your approval does not count: another approver must approve it",
 			"この変更の依頼者はあなたなので、あなたの承認は数えられません。ほかの承認者の承認が必要です", nil)
-	case !slices.Contains(r.Policy.Approvers, user):
+	case !r.Policy.Anyone && !slices.Contains(r.Policy.Approvers, user):
 		return nil, userErr(Refused,
 			"you are not an approver of this request (approvers: "+strings.Join(r.Policy.Approvers, ", ")+")",
 			"あなたはこの依頼の承認者ではありません (承認者: "+strings.Join(r.Policy.Approvers, "、")+")", nil)
@@ -362,7 +366,7 @@ func (s *Service) Deny(ctx context.Context, id, user, reason string) (*ApprovalR
 	if err := s.stillOpen(ctx, r, user); err != nil {
 		return nil, err
 	}
-	if user != r.Requester && !slices.Contains(r.Policy.Approvers, user) {
+	if user != r.Requester && !r.Policy.Anyone && !slices.Contains(r.Policy.Approvers, user) {
 		return nil, userErr(Refused,
 			"only an approver of this request (or its requester) may deny it",
 			"この依頼を却下できるのは承認者 (または依頼者) だけです", nil)

@@ -163,17 +163,17 @@ func (c *Console) line(ctx context.Context, h Handler, line string) bool {
 }
 
 // choose finds the choice a line names: its number, its label, or yes/no
-// for a plan's Apply / Cancel. c.mu is held.
+// for an approval request's Approve / Deny. c.mu is held.
 func (c *Console) choose(line string) (choice, bool) {
 	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.choices) {
 		return c.choices[n-1], true
 	}
 	want := ""
 	switch strings.ToLower(line) {
-	case "yes", "y", "はい":
-		want = bot.ActionApply
-	case "no", "n", "いいえ":
-		want = bot.ActionDiscard
+	case "yes", "y", "はい", "approve", "承認":
+		want = bot.ActionApprove
+	case "no", "n", "いいえ", "deny", "却下":
+		want = bot.ActionDeny
 	}
 	for _, ch := range c.choices {
 		if strings.EqualFold(ch.label, line) || want != "" && ch.actionID == want {

@@ -7,8 +7,8 @@
 // channel, so the core's thread context (the code and server of the last
 // lookup) applies to the next line. Buttons and menu options are shown as
 // numbered choices: typing the number or the label clicks it, and "yes" or
-// "no" answer a plan's Apply / Cancel. `/as NAME` switches the user the
-// core sees (who asks, who confirms). A progress reply that the core edits
+// "no" answer an approval request's Approve / Deny. `/as NAME` switches the
+// user the core sees (who requests, who approves: never the same one). A progress reply that the core edits
 // is printed line by line as it grows. Attachments are printed whole.
 //
 // When the input is not a terminal, each line read is echoed after a

@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,10 @@ runbook engine and a record in a temporary folder. Try:
 
   0x800423f4 on writer-failed     look the code up (the server named in the text is used)
   diagnose                        the code's read-only checks on that server
-  fix                             the fix's plan (dry run); "yes" applies exactly it
+  fix                             the fix's plan (dry run) as an approval request
+  /as bob                         be another user: the requester never approves
+  yes                             approve (or "no": deny); the approval that completes
+                                  the quorum runs exactly the plan shown, once
 
 When stdin is not a terminal it reads a script and exits 0 at its end:
   printf '0x800423f4 on writer-failed\ndiagnose writer-failed\n' | wsbbot demo`,
@@ -136,7 +140,7 @@ func (m *Main) chat(ctx context.Context, langFlag string, withLab bool) error {
 	}
 	con := console.New(console.Options{In: e.stdin, Out: e.stdout, User: consoleUser(), Locale: locale, Lang: defLang,
 		Interactive: isTerminal(e.stdin)})
-	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, ConfirmHow: "confirmed in the console", Logger: m.logger()})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, Policy: consolePolicy(cfg), Logger: m.logger()})
 	runErr := con.Run(ctx, core)
 	// Work still running when the input ends is finished (a run is never
 	// dropped half-way); a signal cancels it.
@@ -220,4 +224,21 @@ func consoleUser() string {
 		return u.Username
 	}
 	return "operator"
+}
+
+// consolePolicy is who approves a change in the console: the configured
+// approvers, quorum and time-to-live (slack.*), or, when no approvers are
+// configured, anyone but the requester (`/as NAME`), since whoever sits at
+// the console may run the CLI anyway. Never the requester alone.
+func consolePolicy(cfg config.Config) bot.PolicyFunc {
+	pol := oncall.ApprovalPolicy{Quorum: max(cfg.Slack.Quorum, 1), TTL: time.Duration(cfg.Slack.ApprovalTTL)}
+	if pol.TTL <= 0 {
+		pol.TTL = 30 * time.Minute
+	}
+	// A configured approver is the console user of that name (`/as U_BOB`).
+	for _, a := range cfg.Slack.Approvers {
+		pol.Approvers = append(pol.Approvers, "console:"+a)
+	}
+	pol.Anyone = len(pol.Approvers) == 0
+	return func(string, string) (oncall.ApprovalPolicy, bool) { return pol, true }
 }

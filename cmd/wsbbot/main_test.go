@@ -288,7 +288,7 @@ func TestConsole(t *testing.T) {
 // the simulated lab and the chat commands reach it over WinRM, through one
 // oncall service. It compares what the lines say, not their spacing.
 func TestConsoleAgainstLab(t *testing.T) {
-	in := "servers\n0x800423F4\ndiagnose writer-failed\nrun vss-writer-restart on writer-failed\nyes\naudit healthy\nhistory\nguide bmr\nquit\n"
+	in := "servers\n0x800423F4\ndiagnose writer-failed\nrun vss-writer-restart on writer-failed\nyes\n/as bob\nyes\naudit healthy\nhistory\nguide bmr\nquit\n"
 	code, out, stderr := wsbbot(t, []string{"WSBBOT_LOG_LEVEL=error"}, in, "console", "--lang", "en")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -298,8 +298,9 @@ func TestConsoleAgainstLab(t *testing.T) {
 		{"0x800423F4", "VSS_E_WRITERERROR_NONRETRYABLE"},       // looked up
 		{"Diagnosing", "writer-failed", "(0x800423F4)"},        // the code looked up in this thread
 		{"✗", "Check", "the", "VSS", "writers", "—", "failed"}, // diagnosed
-		{"Apply", "this", "plan?"},
-		{"vss-writer-restart", "/", "writer-failed", "—", "succeeded,", "verified"}, // fixed and verified
+		{"Approval", "needed"},
+		{"⊘", "you", "requested", "this"}, // the requester cannot approve
+		{"vss-writer-restart", "/", "writer-failed", "—", "succeeded,", "verified"}, // approved by another user, fixed and verified
 		{"Audit", "of", "1", "servers:", "5", "pass,", "0", "fail,"},                // audited
 		{"writer-failed", "vss-writer-restart", "succeeded"},                        // history: the run is recorded
 		{"guide-bmr"},

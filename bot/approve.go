@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// Action ids of the approval buttons; the value is the request's id.
+const (
+	ActionApprove = "wsb.approve"
+	ActionDeny    = "wsb.deny"
+)
+
+// PolicyFunc returns the approval policy for a runbook on a server; false
+// when no one may approve (no approvers configured): the plan is then
+// shown with a sentence saying so, and nothing is requested.
+type PolicyFunc func(runbook, server string) (oncall.ApprovalPolicy, bool)
+
+// requestApproval records a request for plan and adds to rep who may
+// approve, how many must, until when, and the Approve / Deny buttons.
+func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, rep *Reply) {
+	pol, ok := oncall.ApprovalPolicy{}, false
+	if c.policy != nil {
+		pol, ok = c.policy(plan.Runbook, plan.Target)
+	}
+	if !ok {
+		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
+			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes`.",
+			"*何も変更していません。* 承認者が設定されていない (`slack.approvers`) ため、ここではこの計画を承認できません。オペレーターが `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` で実行できます。")})
+		return
+	}
+	where := map[string]string{"channel": r.channel, "thread": r.thread, "ts": r.msgTS, "lang": string(r.lang)}
+	ar, err := c.svc.RequestApproval(ctx, plan, r.userID, pol, where)
+	if err != nil {
+		if oncall.Code(err) == "" {
+			c.lg.Error("approval request failed", "user", r.user, "err", err)
+		}
+		rep.Sections = append(rep.Sections, Section{Text: "⊘ " + oncall.Message(err, r.lang)})
+		return
+	}
+	rep.Sections = append(rep.Sections, Section{Text: c.approvalState(r, ar)})
+	rep.Buttons = []Button{
+		{Label: r.t.pick("Approve", "承認"), ActionID: ActionApprove, Value: ar.ID, Style: StylePrimary},
+		{Label: r.t.pick("Deny", "却下"), ActionID: ActionDeny, Value: ar.ID, Style: StyleDanger},
+	}
+}
+
+// approvalState says, in r's language, who may approve a request, how many
+// approvals it needs and until when.
+func (c *Core) approvalState(r req, ar *oncall.ApprovalRequest) string {
+	who := r.t.pick("anyone but the requester", "依頼者以外の誰でも")
+	if !ar.Policy.Anyone {
+		who = userRefs(ar.Eligible())
+	}
+	until := ar.Expires.In(time.UTC).Format("2006-01-02 15:04 MST")
+	return r.t.pick(
+		fmt.Sprintf("*Approval needed* (request %s by %s): %d more of %s, until %s. Nothing changes before that; the plan is made again at approval and the request is void if it changed.",
+			ar.ID, userRef(ar.Requester), ar.Needed(), who, until),
+		fmt.Sprintf("*承認が必要です* (依頼 %s、依頼者 %s): %s のうちあと %d 人、期限 %s。それまで何も変更しません。承認時に計画を作り直し、変わっていれば依頼は無効になります。",
+			ar.ID, userRef(ar.Requester), who, ar.Needed(), until))
+}
+
+// approve handles a click on Approve: a refusal goes to the clicker only;
+// an approval is said in the thread; the approval that completes the
+// quorum runs the plan (exactly once, however many clicks arrive).
+func (c *Core) approve(ctx context.Context, r req, id string) error {
+	d, err := c.svc.Approve(ctx, id, r.userID)
+	if err != nil {
+		return c.refuse(ctx, r, err)
+	}
+	ar := d.Request
+	switch {
+	case d.Already:
+		return c.refuse(ctx, r, nil, r.t.pick("You have approved this already. ", "すでに承認済みです。")+c.approvalState(r, ar))
+	case ar.State == oncall.ApprovalVoid:
+		return c.say(ctx, r, r.t.pick(
+			"⊘ The plan changed since it was requested ("+ar.Reason.EN+"): request "+ar.ID+" is void and nothing ran. Request it again to see the new plan.",
+			"⊘ 依頼後に計画が変わりました ("+ar.Reason.In(runbooks.LangJA)+")。依頼 "+ar.ID+" は無効になり、何も実行していません。新しい計画を見るにはもう一度依頼してください。"))
+	case !d.Ready:
+		return c.say(ctx, r, r.t.pick("✓ Approved by ", "✓ 承認: ")+userRef(r.userID)+". "+c.approvalState(r, ar))
+	}
+	plan := d.Plan
+	c.submit(ctx, r, "apply "+plan.Runbook+" on "+plan.Target, func(ctx context.Context, t *task) {
+		p := c.startProgress(ctx, r, r.t.pick(
+			"Approved by "+userRefs(ar.Granted)+": applying "+plan.Runbook+" on "+plan.Target,
+			userRefs(ar.Granted)+" が承認しました: "+plan.Target+" で "+plan.Runbook+" を実行中")+" · "+t.ID)
+		res, err := c.svc.ApplyApproved(ctx, d, p)
+		p.done(r.t.pick("Done.", "完了しました。"))
+		if res != nil {
+			c.postResult(ctx, r, res)
+			if ts := ar.Where["ts"]; ts != "" && ar.Where["channel"] == r.channel {
+				name := "white_check_mark"
+				if res.Status != runbooks.RunSucceeded {
+					name = "x"
+				}
+				if err := c.out.React(ctx, r.channel, ts, name); err != nil {
+					c.lg.Warn("reaction failed", "err", err)
+				}
+			}
+		}
+		if err != nil {
+			_ = c.fail(ctx, r, err)
+		}
+	})
+	return nil
+}
+
+// deny handles a click on Deny: any approver's deny (or the requester's
+// withdrawal) ends the request.
+func (c *Core) deny(ctx context.Context, r req, id string) error {
+	ar, err := c.svc.Deny(ctx, id, r.userID, "")
+	if err != nil {
+		return c.refuse(ctx, r, err)
+	}
+	return c.say(ctx, r, r.t.pick(
+		"⊘ Denied by "+userRef(r.userID)+": request "+ar.ID+" is closed and nothing ran.",
+		"⊘ "+userRef(r.userID)+" が却下しました: 依頼 "+ar.ID+" は終了し、何も実行していません。"))
+}
+
+// refuse tells only the one who clicked why nothing happened (err's user
+// message, or text).
+func (c *Core) refuse(ctx context.Context, r req, err error, text ...string) error {
+	msg := strings.Join(text, " ")
+	if err != nil {
+		if oncall.Code(err) == "" {
+			c.lg.Error("approval failed", "user", r.user, "err", err)
+		}
+		msg = "⊘ " + oncall.Message(err, r.lang)
+	}
+	rep := r.reply("")
+	rep.Sections = []Section{{Text: msg}}
+	rep = fit(rep, "refusal", r.t)
+	if err := c.out.Ephemeral(ctx, r.userID, rep); err != nil {
+		return fmt.Errorf("tell %s: %w", r.userID, err)
+	}
+	return nil
+}
+
+// userRef shows a user id as a chat mention; console names stay as they are.
+func userRef(id string) string {
+	if id != "" && (id[0] == 'U' || id[0] == 'W') && strings.ToUpper(id) == id {
+		return "<@" + id + ">"
+	}
+	return id
+}
+
+func userRefs(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = userRef(id)
+	}
+	return strings.Join(out, ", ")
+}

@@ -52,13 +52,13 @@ type Options struct {
 // posted or the work is queued; Wait waits for queued work, Close stops.
 // It is safe for concurrent use.
 type Core struct {
-	svc        *oncall.Service
-	out        Poster
-	lang       runbooks.Lang
-	every   time.Duration
-	policy  PolicyFunc
-	now     func() time.Time
-	lg      *slog.Logger
+	svc    *oncall.Service
+	out    Poster
+	lang   runbooks.Lang
+	every  time.Duration
+	policy PolicyFunc
+	now    func() time.Time
+	lg     *slog.Logger
 
 	threads *lru[threadContext]
 	tasks   *lru[*task]

@@ -299,7 +299,7 @@ func TestConsoleAgainstLab(t *testing.T) {
 		{"Diagnosing", "writer-failed", "(0x800423F4)"},        // the code looked up in this thread
 		{"✗", "Check", "the", "VSS", "writers", "—", "failed"}, // diagnosed
 		{"Approval", "needed"},
-		{"⊘", "you", "requested", "this"}, // the requester cannot approve
+		{"⊘", "you", "requested", "this"},                                           // the requester cannot approve
 		{"vss-writer-restart", "/", "writer-failed", "—", "succeeded,", "verified"}, // approved by another user, fixed and verified
 		{"Audit", "of", "1", "servers:", "5", "pass,", "0", "fail,"},                // audited
 		{"writer-failed", "vss-writer-restart", "succeeded"},                        // history: the run is recorded

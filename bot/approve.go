@@ -16,18 +16,11 @@ const (
 	ActionDeny    = "wsb.deny"
 )
 
-// PolicyFunc returns the approval policy for a runbook on a server; false
-// when no one may approve (no approvers configured): the plan is then
-// shown with a sentence saying so, and nothing is requested.
-type PolicyFunc func(runbook, server string) (oncall.ApprovalPolicy, bool)
-
 // requestApproval records a request for plan and adds to rep who may
 // approve, how many must, until when, and the Approve / Deny buttons.
 func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, rep *Reply) {
-	pol, ok := oncall.ApprovalPolicy{}, false
-	if c.policy != nil {
-		pol, ok = c.policy(plan.Runbook, plan.Target)
-	}
+	srv, _ := c.svc.Servers().Server(plan.Target)
+	pol, ok := c.access.policy(ctx, plan.Runbook, srv)
 	if !ok {
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
 			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes`.",

@@ -39,10 +39,12 @@ type Options struct {
 	// UpdateEvery is the least time between two edits of a progress reply
 	// (0: one second).
 	UpdateEvery time.Duration
-	// Policy says who may approve a plan's changes (nil: nobody, and
-	// plans are only shown). A plan with changes becomes an approval
-	// request in the record, with Approve / Deny buttons.
-	Policy PolicyFunc
+	// Access says who may do what: roles, the channels where the bot
+	// acts, and who approves a plan's changes (nil: everyone is an
+	// operator and nobody approves, so plans are only shown). A plan with
+	// changes becomes an approval request in the record, with Approve /
+	// Deny buttons.
+	Access *Access
 	// Clock is the time (nil: time.Now); tests inject theirs.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -56,7 +58,7 @@ type Core struct {
 	out    Poster
 	lang   runbooks.Lang
 	every  time.Duration
-	policy PolicyFunc
+	access *Access
 	now    func() time.Time
 	lg     *slog.Logger
 
@@ -88,7 +90,7 @@ type task struct {
 
 // New returns a core and starts its workers.
 func New(o Options) *Core {
-	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, policy: o.Policy, now: o.Clock, lg: o.Logger}
+	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, access: o.Access, now: o.Clock, lg: o.Logger}
 	if c.lang == "" {
 		c.lang = runbooks.LangEN
 	}
@@ -238,6 +240,9 @@ func (c *Core) Handle(ctx context.Context, m Message) error {
 	r := c.newReq(m.User, m.UserName, m.Locale, m.Channel, m.thread(), m.TS)
 	cmd := Parse(m.Text)
 	c.lg.Debug("message", "user", m.User, "channel", m.Channel, "source", string(m.Source), "verb", string(cmd.Verb))
+	if !c.allowed(ctx, r, verbRole(cmd.Verb)) {
+		return nil
+	}
 	return c.dispatch(ctx, r, cmd)
 }
 
@@ -245,6 +250,13 @@ func (c *Core) Handle(ctx context.Context, m Message) error {
 func (c *Core) Act(ctx context.Context, a Action) error {
 	r := c.newReq(a.User, a.UserName, a.Locale, a.Channel, a.thread(), "")
 	c.lg.Debug("action", "user", a.User, "channel", a.Channel, "action", a.ActionID)
+	need := RoleOperator // Diagnose, Fix, a server picked; who approves is the policy's
+	if a.ActionID == ActionGuide || a.ActionID == ActionApprove || a.ActionID == ActionDeny {
+		need = RoleViewer
+	}
+	if !c.allowed(ctx, r, need) {
+		return nil
+	}
 	switch a.ActionID {
 	case ActionDiagnose:
 		return c.dispatch(ctx, r, Parse("diagnose "+a.Value))

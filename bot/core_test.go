@@ -266,10 +266,7 @@ func TestPickerBeyondAMenu(t *testing.T) {
 // hash, the requester and the approver; a second click is refused.
 func TestApprovedInChat(t *testing.T) {
 	svc, st, hosts := labService(t)
-	policy := func(runbook, server string) (oncall.ApprovalPolicy, bool) {
-		return oncall.ApprovalPolicy{Approvers: []string{"U2"}, Quorum: 1, TTL: 30 * time.Minute}, true
-	}
-	c := newChat(t, svc, Options{Policy: policy})
+	c := newChat(t, svc, Options{Access: &Access{Default: ApprovalRule{Approvers: []string{"U2"}, Quorum: 1, TTL: 30 * time.Minute}}})
 	rs := c.say("en", "T1", "run vss-writer-restart on writer-failed")
 	approve, ok := button(rs, ActionApprove)
 	if _, deny := button(rs, ActionDeny); !ok || !deny {

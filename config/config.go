@@ -78,9 +78,38 @@ type Slack struct {
 	APIURL          string        `mapstructure:"api_url" yaml:"api_url" json:"api_url"`       // override for a fake Slack
 	IncidentChannel string        `mapstructure:"incident_channel" yaml:"incident_channel" json:"incident_channel"`
 	AuditChannel    string        `mapstructure:"audit_channel" yaml:"audit_channel" json:"audit_channel"`
-	Approvers       []string      `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user ids
+	Approvers       []string      `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user or user-group ids
 	Quorum          int           `mapstructure:"quorum" yaml:"quorum" json:"quorum"`          // approvals needed
 	ApprovalTTL     Duration      `mapstructure:"approval_ttl" yaml:"approval_ttl" json:"approval_ttl"`
+	// ApprovalRules give some runbooks or server groups their own
+	// approvers, quorum or time-to-live; the first rule that matches wins.
+	ApprovalRules []ApprovalRule `mapstructure:"approval_rules" yaml:"approval_rules" json:"approval_rules"`
+	// Roles say who may do what; with none given everyone is an operator.
+	Roles Roles `mapstructure:"roles" yaml:"roles" json:"roles"`
+	// Channels are the channel ids where the bot acts (empty: wherever it
+	// is invited and asked); direct messages are always answered.
+	Channels []string `mapstructure:"channels" yaml:"channels" json:"channels"`
+}
+
+// ApprovalRule is the approval policy of a runbook, a server group (a
+// target tag), or both.
+type ApprovalRule struct {
+	Runbook     string   `mapstructure:"runbook" yaml:"runbook" json:"runbook"`
+	Group       string   `mapstructure:"group" yaml:"group" json:"group"`
+	Approvers   []string `mapstructure:"approvers" yaml:"approvers" json:"approvers"`
+	Quorum      int      `mapstructure:"quorum" yaml:"quorum" json:"quorum"`                   // 0: slack.quorum
+	ApprovalTTL Duration `mapstructure:"approval_ttl" yaml:"approval_ttl" json:"approval_ttl"` // 0: slack.approval_ttl
+}
+
+// Roles list Slack user or user-group ids per role; each role includes
+// the ones before it: viewer (lookups, guides, history), operator
+// (diagnose, audit, request fixes, cancel), approver (also approves
+// where no approval rule names others), admin (everything).
+type Roles struct {
+	Viewer   []string `mapstructure:"viewer" yaml:"viewer" json:"viewer"`
+	Operator []string `mapstructure:"operator" yaml:"operator" json:"operator"`
+	Approver []string `mapstructure:"approver" yaml:"approver" json:"approver"`
+	Admin    []string `mapstructure:"admin" yaml:"admin" json:"admin"`
 }
 
 // Remote configures WinRM execution for all targets.

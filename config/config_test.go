@@ -66,8 +66,8 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("EnvVars() binds %q; targets come only from the file", key)
 		}
 	}
-	if len(got) != 25 {
-		t.Errorf("EnvVars() has %d keys, want 25: %v", len(got), got)
+	if len(got) != 30 {
+		t.Errorf("EnvVars() has %d keys, want 30: %v", len(got), got)
 	}
 }
 

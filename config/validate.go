@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,28 +146,60 @@ func (ck *checker) slack(s Slack) {
 			ck.add("slack.api_url", "%q is not an http:// or https:// URL", s.APIURL)
 		}
 	}
+	ck.slackIDs("slack.approvers", s.Approvers, "U012ABCDEF, or a user group S012ABCDEF")
+	groups := slices.ContainsFunc(s.Approvers, func(a string) bool { return strings.HasPrefix(a, "S") })
+	if s.Quorum < 1 {
+		ck.add("slack.quorum", "%d must be at least 1", s.Quorum)
+	} else if len(s.Approvers) > 0 && !groups && s.Quorum > len(s.Approvers) {
+		ck.add("slack.quorum", "%d is more than the %d listed approvers, so no request could ever be approved", s.Quorum, len(s.Approvers))
+	}
+	for i, r := range s.ApprovalRules {
+		p := fmt.Sprintf("slack.approval_rules[%d]", i)
+		if r.Runbook == "" && r.Group == "" {
+			ck.add(p, "names neither a runbook nor a group, so it would cover everything: set slack.approvers instead")
+		}
+		if len(r.Approvers) == 0 {
+			ck.add(p+".approvers", "is empty: a rule must name who approves")
+		}
+		ck.slackIDs(p+".approvers", r.Approvers, "U012ABCDEF, or a user group S012ABCDEF")
+		ruleGroups := slices.ContainsFunc(r.Approvers, func(a string) bool { return strings.HasPrefix(a, "S") })
+		switch {
+		case r.Quorum < 0:
+			ck.add(p+".quorum", "%d must be at least 1 (or 0 for slack.quorum)", r.Quorum)
+		case r.Quorum > len(r.Approvers) && !ruleGroups && len(r.Approvers) > 0:
+			ck.add(p+".quorum", "%d is more than the %d listed approvers, so no request could ever be approved", r.Quorum, len(r.Approvers))
+		}
+		if r.ApprovalTTL < 0 {
+			ck.add(p+".approval_ttl", "must not be negative")
+		}
+	}
+	ck.slackIDs("slack.roles.viewer", s.Roles.Viewer, "U012ABCDEF, or a user group S012ABCDEF")
+	ck.slackIDs("slack.roles.operator", s.Roles.Operator, "U012ABCDEF, or a user group S012ABCDEF")
+	ck.slackIDs("slack.roles.approver", s.Roles.Approver, "U012ABCDEF, or a user group S012ABCDEF")
+	ck.slackIDs("slack.roles.admin", s.Roles.Admin, "U012ABCDEF, or a user group S012ABCDEF")
+	ck.slackIDs("slack.channels", s.Channels, "a channel id such as C012ABCDEF")
+	ck.positive("slack.approval_ttl", s.ApprovalTTL)
+}
+
+// slackIDs checks a list of Slack ids: none empty, none with spaces or
+// commas, none repeated.
+func (ck *checker) slackIDs(key string, ids []string, example string) {
 	seen := map[string]int{}
-	for i, a := range s.Approvers {
-		key := fmt.Sprintf("slack.approvers[%d]", i)
+	for i, a := range ids {
+		k := fmt.Sprintf("%s[%d]", key, i)
 		switch {
 		case a == "":
-			ck.add(key, "is empty")
-		case strings.ContainsAny(a, " \t\r\n,"):
-			ck.add(key, "%q is not a Slack user id (e.g. U012ABCDEF)", a)
+			ck.add(k, "is empty")
+		case strings.ContainsAny(a, " \t\r\n,#@"):
+			ck.add(k, "%q is not a Slack id (e.g. %s)", a, example)
 		default:
 			if j, ok := seen[a]; ok {
-				ck.add(key, "%q is already listed as slack.approvers[%d]", a, j)
+				ck.add(k, "%q is already listed as %s[%d]", a, key, j)
 			} else {
 				seen[a] = i
 			}
 		}
 	}
-	if s.Quorum < 1 {
-		ck.add("slack.quorum", "%d must be at least 1", s.Quorum)
-	} else if len(s.Approvers) > 0 && s.Quorum > len(s.Approvers) {
-		ck.add("slack.quorum", "%d is more than the %d listed approvers, so no request could ever be approved", s.Quorum, len(s.Approvers))
-	}
-	ck.positive("slack.approval_ttl", s.ApprovalTTL)
 }
 
 func (ck *checker) remote(r Remote) {

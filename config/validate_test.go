@@ -102,9 +102,28 @@ func TestValidate(t *testing.T) {
 				`slack.api_url: "ftp://fake" is not an http:// or https:// URL`,
 				`slack.approvers[1]: is empty`,
 				`slack.approvers[2]: "U01" is already listed as slack.approvers[0]`,
-				`slack.approvers[3]: "U 2" is not a Slack user id (e.g. U012ABCDEF)`,
+				`slack.approvers[3]: "U 2" is not a Slack id (e.g. U012ABCDEF, or a user group S012ABCDEF)`,
 				`slack.quorum: 0 must be at least 1`,
 				`slack.approval_ttl: 0s must be greater than 0`,
+			},
+		},
+		{
+			name: "approval rules, roles and channels",
+			mutate: func(c *Config) {
+				c.Slack.ApprovalRules = []ApprovalRule{
+					{Approvers: []string{"U01"}},
+					{Runbook: "usn-journal-cleanup", Quorum: 3, Approvers: []string{"U01", "U02"}},
+					{Group: "dc", Quorum: 3, Approvers: []string{"S01"}, ApprovalTTL: -1},
+				}
+				c.Slack.Roles.Operator = []string{"U01", "U01"}
+				c.Slack.Channels = []string{"#wsb"}
+			},
+			want: []string{
+				`slack.approval_rules[0]: names neither a runbook nor a group, so it would cover everything: set slack.approvers instead`,
+				`slack.approval_rules[1].quorum: 3 is more than the 2 listed approvers, so no request could ever be approved`,
+				`slack.approval_rules[2].approval_ttl: must not be negative`,
+				`slack.roles.operator[1]: "U01" is already listed as slack.roles.operator[0]`,
+				`slack.channels[0]: "#wsb" is not a Slack id (e.g. a channel id such as C012ABCDEF)`,
 			},
 		},
 		{

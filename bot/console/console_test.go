@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -94,10 +93,7 @@ func TestSessionOnLab(t *testing.T) {
 	script := strings.Join([]string{"the backup failed: 0x800423F4", "1", "writer-failed",
 		"run vss-writer-restart on writer-failed", "yes", "/as bob", "yes", "history", "quit"}, "\n")
 	con := New(Options{In: strings.NewReader(script), Out: &out, User: "alice", Lang: runbooks.LangEN})
-	anyone := func(string, string) (oncall.ApprovalPolicy, bool) {
-		return oncall.ApprovalPolicy{Anyone: true, Quorum: 1, TTL: time.Hour}, true
-	}
-	core := bot.New(bot.Options{Service: svc, Poster: con, Policy: anyone})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Access: &bot.Access{AnyoneApproves: true}})
 	if err := con.Run(t.Context(), core); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -140,7 +141,7 @@ func (m *Main) chat(ctx context.Context, langFlag string, withLab bool) error {
 	}
 	con := console.New(console.Options{In: e.stdin, Out: e.stdout, User: consoleUser(), Locale: locale, Lang: defLang,
 		Interactive: isTerminal(e.stdin)})
-	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, Policy: consolePolicy(cfg), Logger: m.logger()})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, Access: consoleAccess(cfg), Logger: m.logger()})
 	runErr := con.Run(ctx, core)
 	// Work still running when the input ends is finished (a run is never
 	// dropped half-way); a signal cancels it.
@@ -226,19 +227,38 @@ func consoleUser() string {
 	return "operator"
 }
 
-// consolePolicy is who approves a change in the console: the configured
+// consoleAccess is who approves a change in the console: the configured
 // approvers, quorum and time-to-live (slack.*), or, when no approvers are
 // configured, anyone but the requester (`/as NAME`), since whoever sits at
-// the console may run the CLI anyway. Never the requester alone.
-func consolePolicy(cfg config.Config) bot.PolicyFunc {
-	pol := oncall.ApprovalPolicy{Quorum: max(cfg.Slack.Quorum, 1), TTL: time.Duration(cfg.Slack.ApprovalTTL)}
-	if pol.TTL <= 0 {
-		pol.TTL = 30 * time.Minute
+// the console may run the CLI anyway. Never the requester alone. A
+// configured approver is the console user of that name (`/as U_BOB`).
+func consoleAccess(cfg config.Config) *bot.Access {
+	a := &bot.Access{AnyoneApproves: len(cfg.Slack.Approvers) == 0,
+		Default: bot.ApprovalRule{Quorum: cfg.Slack.Quorum, TTL: time.Duration(cfg.Slack.ApprovalTTL)}}
+	for _, id := range cfg.Slack.Approvers {
+		a.Default.Approvers = append(a.Default.Approvers, "console:"+id)
 	}
-	// A configured approver is the console user of that name (`/as U_BOB`).
-	for _, a := range cfg.Slack.Approvers {
-		pol.Approvers = append(pol.Approvers, "console:"+a)
+	return a
+}
+
+// chatAccess is who may do what in Slack, from the configuration: roles,
+// channels, slack.approvers/quorum/approval_ttl and the approval rules
+// (a rule's zero quorum or time-to-live is slack's). members resolves user
+// groups (nil: group ids match only themselves).
+func chatAccess(cfg config.Config, members bot.MembersFunc, lg *slog.Logger) *bot.Access {
+	s := cfg.Slack
+	a := &bot.Access{Viewers: s.Roles.Viewer, Operators: s.Roles.Operator, Approvers: s.Roles.Approver, Admins: s.Roles.Admin,
+		Channels: s.Channels, Members: members, Logger: lg,
+		Default: bot.ApprovalRule{Approvers: s.Approvers, Quorum: s.Quorum, TTL: time.Duration(s.ApprovalTTL)}}
+	for _, r := range s.ApprovalRules {
+		rule := bot.ApprovalRule{Runbook: r.Runbook, Group: r.Group, Approvers: r.Approvers, Quorum: r.Quorum, TTL: time.Duration(r.ApprovalTTL)}
+		if rule.Quorum == 0 {
+			rule.Quorum = s.Quorum
+		}
+		if rule.TTL == 0 {
+			rule.TTL = time.Duration(s.ApprovalTTL)
+		}
+		a.Rules = append(a.Rules, rule)
 	}
-	pol.Anyone = len(pol.Approvers) == 0
-	return func(string, string) (oncall.ApprovalPolicy, bool) { return pol, true }
+	return a
 }

@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wsbbot/wsbbot/oncall"
+)
+
+func TestRoles(t *testing.T) {
+	members := func(_ context.Context, g string) ([]string, error) {
+		if g == "S_OPS" {
+			return []string{"U_OP2"}, nil
+		}
+		return nil, errors.New("plan_upgrade_required")
+	}
+	a := &Access{Viewers: []string{"U_VIEW"}, Operators: []string{"U_OP", "S_OPS"}, Approvers: []string{"U_APP"}, Admins: []string{"U_ADM", "S_FREE"}, Members: members}
+	for user, want := range map[string]Role{"U_VIEW": RoleViewer, "U_OP": RoleOperator, "U_OP2": RoleOperator, "U_APP": RoleApprover,
+		"U_ADM": RoleAdmin, "U_X": RoleNone, "S_FREE": RoleAdmin} {
+		if got := a.role(t.Context(), user); got != want {
+			t.Errorf("role(%s) = %d, want %d", user, got, want)
+		}
+	}
+	if got := (&Access{}).role(t.Context(), "U_ANY"); got != RoleOperator {
+		t.Errorf("no roles configured: role %d, want operator", got)
+	}
+	var nilAccess *Access
+	if got := nilAccess.role(t.Context(), "U_ANY"); got != RoleOperator || !nilAccess.channelAllowed("C9") {
+		t.Errorf("nil access: role %d", got)
+	}
+}
+
+func TestApprovalPolicies(t *testing.T) {
+	a := &Access{
+		Default:   ApprovalRule{Approvers: []string{"U_BOB"}, Quorum: 1, TTL: 30 * time.Minute},
+		Approvers: []string{"U_APP"}, Admins: []string{"U_ADM"},
+		Rules: []ApprovalRule{
+			{Runbook: "usn-journal-cleanup", Group: "dc", Approvers: []string{"U_DC1", "U_DC2"}, Quorum: 2, TTL: time.Hour},
+			{Group: "dc", Approvers: []string{"U_DC1"}},
+		},
+	}
+	dc := oncall.Server{Name: "dc01", Tags: []string{"DC"}}
+	fs := oncall.Server{Name: "fs01"}
+	for _, tc := range []struct {
+		runbook string
+		srv     oncall.Server
+		want    oncall.ApprovalPolicy
+	}{
+		{"vss-writer-restart", fs, oncall.ApprovalPolicy{Approvers: []string{"U_BOB", "U_APP", "U_ADM"}, Quorum: 1, TTL: 30 * time.Minute}},
+		{"usn-journal-cleanup", dc, oncall.ApprovalPolicy{Approvers: []string{"U_DC1", "U_DC2"}, Quorum: 2, TTL: time.Hour}},
+		{"vss-writer-restart", dc, oncall.ApprovalPolicy{Approvers: []string{"U_DC1"}, Quorum: 1, TTL: 30 * time.Minute}},
+	} {
+		got, ok := a.policy(t.Context(), tc.runbook, tc.srv)
+		if diff := cmp.Diff(tc.want, got); !ok || diff != "" {
+			t.Errorf("%s on %s (-want +got):\n%s", tc.runbook, tc.srv.Name, diff)
+		}
+	}
+	if _, ok := (&Access{}).policy(t.Context(), "x", fs); ok {
+		t.Error("a policy without approvers")
+	}
+	if p, ok := (&Access{AnyoneApproves: true}).policy(t.Context(), "x", fs); !ok || !p.Anyone || p.Quorum != 1 {
+		t.Errorf("the console's policy: %+v %v", p, ok)
+	}
+}
+
+// TestRefusedPolitely: a command beyond the user's role, or in a channel
+// where the bot does not act, is refused privately, naming the role, in
+// the user's language; nothing else is posted and nothing runs.
+func TestRefusedPolitely(t *testing.T) {
+	svc, _, hosts := labService(t)
+	c := newChat(t, svc, Options{Access: &Access{Viewers: []string{"U1"}, Channels: []string{"C1"}}})
+	if rs := c.say("en", "", "0x800423f4"); len(rs) != 1 {
+		t.Errorf("a viewer's lookup: %d replies", len(rs))
+	}
+	for _, tc := range []struct{ locale, text, want string }{
+		{"en", "diagnose writer-failed", "this needs the operator role, which you do not have (yours: viewer)"},
+		{"ja-JP", "run vss-writer-restart on writer-failed", "「オペレーター」のロールが必要です (あなたのロール: 閲覧者)"},
+	} {
+		if rs := c.say(tc.locale, "", tc.text); len(rs) != 0 {
+			t.Errorf("%q: posted %s", tc.text, text(rs...))
+		}
+		if eph := text(c.out.takeEphemeral()...); !strings.Contains(eph, tc.want) {
+			t.Errorf("%q: told %q, want %q", tc.text, eph, tc.want)
+		}
+	}
+	if rs := c.clickAs("U1", "en", "T", ActionDiagnose, "writer-failed 0x800423F4"); len(rs) != 0 {
+		t.Errorf("a viewer's Diagnose click posted %s", text(rs...))
+	}
+	if eph := text(c.out.takeEphemeral()...); !strings.Contains(eph, "operator role") {
+		t.Errorf("a viewer's Diagnose click: told %q", eph)
+	}
+	// Another channel: not even a lookup.
+	m := Message{User: "U1", Channel: "C2", TS: "1.1", Text: "0x800423f4", Source: SourceMention}
+	if err := c.core.Handle(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	if rs := c.wait(); len(rs) != 0 {
+		t.Errorf("answered in a channel it does not act in: %s", text(rs...))
+	}
+	if eph := text(c.out.takeEphemeral()...); !strings.Contains(eph, "I do not act in this channel") {
+		t.Errorf("other channel: told %q", eph)
+	}
+	if hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
+		t.Error("a refused command changed the server")
+	}
+}

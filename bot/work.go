@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -408,19 +406,6 @@ func (c *Core) planReply(r req, p *runbooks.Plan) Reply {
 	}
 	rep.Context = r.t.pick("plan hash ", "計画ハッシュ ") + p.Hash()
 	return rep
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
-func newID() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "p" + hex.EncodeToString(b)
 }
 
 // postResult posts a run's outcome.

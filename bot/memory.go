@@ -50,15 +50,6 @@ func (c *lru[V]) put(key string, v V) {
 	}
 }
 
-func (c *lru[V]) remove(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
-		c.order.Remove(e)
-		delete(c.items, key)
-	}
-}
-
 // threadContext is what a thread is about: the code and server of its
 // lookup.
 type threadContext struct {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/oncall"
 )
 
@@ -107,5 +109,77 @@ func TestRefusedPolitely(t *testing.T) {
 	}
 	if hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
 		t.Error("a refused command changed the server")
+	}
+}
+
+// gatedPoster holds the first Post of a progress reply until released,
+// so that the one worker is busy and later work stays queued.
+type gatedPoster struct {
+	*recorder
+	once    sync.Once
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedPoster) Post(ctx context.Context, r Reply) (string, error) {
+	if strings.HasPrefix(r.Title, "Auditing") {
+		g.once.Do(func() { close(g.held); <-g.release })
+	}
+	return g.recorder.Post(ctx, r)
+}
+
+// TestCancelByOwnersOnly: an approved fix waiting for a worker may be
+// cancelled by its requester or approver, not by someone else; cancelled
+// before it started, nothing runs.
+func TestCancelByOwnersOnly(t *testing.T) {
+	svc, st, hosts := labService(t)
+	g := &gatedPoster{recorder: newRecorder(), held: make(chan struct{}), release: make(chan struct{})}
+	core := New(Options{Service: svc, Poster: g, Workers: 1,
+		Access: &Access{Default: ApprovalRule{Approvers: []string{"U2"}, Quorum: 1, TTL: time.Hour}}})
+	t.Cleanup(func() { _ = core.Close(context.Background()) })
+	c := &chat{t: t, core: core, out: g.recorder}
+
+	rs := c.say("en", "T1", "run vss-writer-restart on writer-failed")
+	approve, ok := button(rs, ActionApprove)
+	if !ok {
+		t.Fatalf("no Approve button:\n%s", text(rs...))
+	}
+	// Occupy the only worker with an audit held at its first post.
+	if err := core.Handle(t.Context(), Message{User: "U1", Channel: "C1", ThreadTS: "T2", TS: "2.1", Text: "audit healthy", Source: SourceMention}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.held
+	if err := core.Act(t.Context(), Action{User: "U2", Channel: "C1", ThreadTS: "T1", ActionID: approve.ActionID, Value: approve.Value}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, tk := range []string{"t1", "t2", "t3", "t4"} {
+		if tt, ok := core.tasks.get(tk); ok && strings.HasPrefix(tt.What, "apply ") {
+			id = tk
+		}
+	}
+	if id == "" {
+		t.Fatal("the approved fix is not queued")
+	}
+	say := func(user, text string) {
+		if err := core.Handle(t.Context(), Message{User: user, Channel: "C1", ThreadTS: "T1", TS: "3." + user, Text: text, Source: SourceMention}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("U3", "cancel "+id)
+	if eph := text(g.takeEphemeral()...); !strings.Contains(eph, "only who asked for "+id) {
+		t.Errorf("U3's cancel: told %q", eph)
+	}
+	say("U1", "cancel "+id)
+	close(g.release)
+	all := text(c.wait()...)
+	if !strings.Contains(all, "Cancelled "+id) {
+		t.Errorf("the requester's cancel:\n%s", all)
+	}
+	if runs, _ := st.Runs(t.Context(), store.RunFilter{Runbook: "vss-writer-restart"}); len(runs) != 0 {
+		t.Errorf("%d fix runs recorded after the cancel", len(runs))
+	}
+	if hosts["writer-failed"].WriterState("SqlServerWriter") == 1 {
+		t.Error("the cancelled fix changed the server")
 	}
 }

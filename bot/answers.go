@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -296,6 +297,11 @@ func (c *Core) cancelTask(ctx context.Context, r req, id string) error {
 	if !ok {
 		return c.say(ctx, r, r.t.pick("No task `"+id+"`: tasks in progress are named in their progress message (t1, t2, …).",
 			"タスク `"+id+"` はありません。実行中のタスクは進捗メッセージに表示されています (t1、t2 …)。"))
+	}
+	if !slices.Contains(t.Owners, r.userID) && c.access.role(ctx, r.userID) < RoleAdmin {
+		return c.refuse(ctx, r, nil, r.t.pick(
+			"Sorry, only who asked for "+t.ID+" (and, for a fix, its approvers) or an admin may cancel it: "+userRefs(t.Owners)+".",
+			"申し訳ありませんが、"+t.ID+" を中止できるのは依頼した人 (修復ではその承認者) か管理者だけです: "+userRefs(t.Owners)+"。"))
 	}
 	t.cancelMu.Lock()
 	state := t.State

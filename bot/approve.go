@@ -78,7 +78,8 @@ func (c *Core) approve(ctx context.Context, r req, id string) error {
 		return c.say(ctx, r, r.t.pick("✓ Approved by ", "✓ 承認: ")+userRef(r.userID)+". "+c.approvalState(r, ar))
 	}
 	plan := d.Plan
-	c.submit(ctx, r, "apply "+plan.Runbook+" on "+plan.Target, func(ctx context.Context, t *task) {
+	owners := append([]string{ar.Requester}, ar.Granted...)
+	c.submitOwned(ctx, r, "apply "+plan.Runbook+" on "+plan.Target, owners, func(ctx context.Context, t *task) {
 		p := c.startProgress(ctx, r, r.t.pick(
 			"Approved by "+userRefs(ar.Granted)+": applying "+plan.Runbook+" on "+plan.Target,
 			userRefs(ar.Granted)+" が承認しました: "+plan.Target+" で "+plan.Runbook+" を実行中")+" · "+t.ID)

@@ -78,11 +78,14 @@ type Core struct {
 
 // task is one piece of long work.
 type task struct {
-	ID       string
-	What     string // the command, in the grammar's words
-	Channel  string
-	Thread   string
-	State    string // queued, running, done, cancelled
+	ID      string
+	What    string // the command, in the grammar's words
+	Channel string
+	Thread  string
+	State   string // queued, running, done, cancelled
+	// Owners may cancel the task: who asked for it and, for an approved
+	// fix, its approvers. Admins may cancel any task.
+	Owners   []string
 	run      func(ctx context.Context)
 	cancel   context.CancelFunc
 	cancelMu sync.Mutex
@@ -157,13 +160,19 @@ func (c *Core) runTask(t *task) {
 // submit queues long work; false when the core is closed or the queue is
 // full (the user has been told).
 func (c *Core) submit(ctx context.Context, r req, what string, run func(ctx context.Context, t *task)) bool {
+	return c.submitOwned(ctx, r, what, []string{r.userID}, run)
+}
+
+// submitOwned is submit for work that owners (not only the one asking)
+// may cancel.
+func (c *Core) submitOwned(ctx context.Context, r req, what string, owners []string, run func(ctx context.Context, t *task)) bool {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return false
 	}
 	c.seq++
-	t := &task{ID: "t" + itoa(c.seq), What: what, Channel: r.channel, Thread: r.thread, State: "queued"}
+	t := &task{ID: "t" + itoa(c.seq), What: what, Channel: r.channel, Thread: r.thread, State: "queued", Owners: owners}
 	t.run = func(ctx context.Context) { run(ctx, t) }
 	c.inflight.Add(1)
 	select {

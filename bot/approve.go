@@ -87,6 +87,7 @@ func (c *Core) approve(ctx context.Context, r req, id string) error {
 		p.done(r.t.pick("Done.", "完了しました。"))
 		if res != nil {
 			c.postResult(ctx, r, res)
+			c.uploadTimeline(ctx, r, res.RunID)
 			if ts := ar.Where["ts"]; ts != "" && ar.Where["channel"] == r.channel {
 				name := "white_check_mark"
 				if res.Status != runbooks.RunSucceeded {
@@ -149,4 +150,22 @@ func userRefs(ids []string) string {
 		out[i] = userRef(id)
 	}
 	return strings.Join(out, ", ")
+}
+
+// uploadTimeline puts a run's timeline (Options.ExportTimeline: the
+// Markdown of `wsbbot history export`) into the thread, for the
+// postmortem.
+func (c *Core) uploadTimeline(ctx context.Context, r req, runID string) {
+	if runID == "" || c.exportTimeline == nil {
+		return
+	}
+	tl, err := c.svc.Timeline(ctx, runID)
+	if err != nil {
+		c.lg.Warn("timeline export failed", "run", runID, "err", err)
+		return
+	}
+	if err := c.out.Upload(ctx, r.channel, r.thread, "wsbbot-run-"+runID+".md", c.exportTimeline(tl),
+		r.t.pick("Timeline of run "+runID+" for the postmortem", "実行 "+runID+" のタイムライン (事後検証用)")); err != nil {
+		c.lg.Warn("timeline upload failed", "run", runID, "err", err)
+	}
 }

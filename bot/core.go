@@ -45,6 +45,9 @@ type Options struct {
 	// changes becomes an approval request in the record, with Approve /
 	// Deny buttons.
 	Access *Access
+	// ExportTimeline renders a run's timeline as a document (Markdown)
+	// that is put into the thread after an approved fix (nil: none).
+	ExportTimeline func(*oncall.Timeline) string
 	// Clock is the time (nil: time.Now); tests inject theirs.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -59,8 +62,10 @@ type Core struct {
 	lang   runbooks.Lang
 	every  time.Duration
 	access *Access
-	now    func() time.Time
-	lg     *slog.Logger
+	// exportTimeline renders a run's timeline for the thread (nil: none).
+	exportTimeline func(*oncall.Timeline) string
+	now            func() time.Time
+	lg             *slog.Logger
 
 	threads *lru[threadContext]
 	tasks   *lru[*task]
@@ -93,7 +98,7 @@ type task struct {
 
 // New returns a core and starts its workers.
 func New(o Options) *Core {
-	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, access: o.Access, now: o.Clock, lg: o.Logger}
+	c := &Core{svc: o.Service, out: o.Poster, lang: o.Lang, every: o.UpdateEvery, access: o.Access, exportTimeline: o.ExportTimeline, now: o.Clock, lg: o.Logger}
 	if c.lang == "" {
 		c.lang = runbooks.LangEN
 	}

@@ -266,7 +266,8 @@ func TestPickerBeyondAMenu(t *testing.T) {
 // hash, the requester and the approver; a second click is refused.
 func TestApprovedInChat(t *testing.T) {
 	svc, st, hosts := labService(t)
-	c := newChat(t, svc, Options{Access: &Access{Default: ApprovalRule{Approvers: []string{"U2"}, Quorum: 1, TTL: 30 * time.Minute}}})
+	export := func(tl *oncall.Timeline) string { return "timeline of " + tl.Run.ID }
+	c := newChat(t, svc, Options{ExportTimeline: export, Access: &Access{Default: ApprovalRule{Approvers: []string{"U2"}, Quorum: 1, TTL: 30 * time.Minute}}})
 	rs := c.say("en", "T1", "run vss-writer-restart on writer-failed")
 	approve, ok := button(rs, ActionApprove)
 	if _, deny := button(rs, ActionDeny); !ok || !deny {
@@ -294,6 +295,10 @@ func TestApprovedInChat(t *testing.T) {
 	if all := text(rs...); !strings.Contains(all, "succeeded, verified") || hosts["writer-failed"].WriterState("SqlServerWriter") != 1 {
 		t.Fatalf("not applied and verified:\n%s", all)
 	}
+	// The verification shows before -> after.
+	if all := text(rs...); !strings.Contains(all, "SqlServerWriter [8] Failed → none") {
+		t.Errorf("no before -> after of the writers:\n%s", all)
+	}
 	evs, err := st.Events(t.Context(), store.Filter{Kinds: []store.Kind{store.KindRunStarted}})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("%d runs started (%v), want 1", len(evs), err)
@@ -304,6 +309,9 @@ func TestApprovedInChat(t *testing.T) {
 	}
 	if p.PlanHash != hash || !slices.Equal(p.Approvers, []string{"U2"}) || !strings.Contains(p.Approval, "approved in chat (request "+approve.Value+")") || evs[0].Actor != "U1" {
 		t.Errorf("run.started = %+v by %s, want hash %s approved by U2 for U1", p, evs[0].Actor, hash)
+	}
+	if len(c.out.uploads) != 1 || c.out.uploads[0].Content != "timeline of "+evs[0].RunID {
+		t.Errorf("uploads %+v: want the run's timeline", c.out.uploads)
 	}
 	if !slices.Contains(c.out.reactions, "C1/1700000000.1:white_check_mark") {
 		t.Errorf("reactions %v: the request's message is not marked done", c.out.reactions)

@@ -176,6 +176,16 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 	}
 	lines := []string{head}
 	var fields []Field
+	// What the verification found, by report key: shown beside what the
+	// steps found before the change (before → after).
+	verified, shown := map[string]string{}, map[string]bool{}
+	for _, s := range res.Steps {
+		if s.Phase == runbooks.PhaseVerify {
+			for k, v := range s.Report {
+				verified[k] = evidenceValue(v)
+			}
+		}
+	}
 	for _, s := range res.Steps {
 		for _, v := range s.Expectations {
 			if v.OK {
@@ -190,13 +200,27 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 		if s.Status == runbooks.StepError || s.Status == runbooks.StepRefused {
 			lines = append(lines, "   "+mark(s.Status)+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
 		}
+		if s.Phase == runbooks.PhaseVerify {
+			continue // shown as the "after" of what the steps before found
+		}
 		for _, k := range slices.Sorted(maps.Keys(s.Report)) {
 			if hiddenEvidence(k) {
 				continue
 			}
-			if v := evidenceValue(s.Report[k]); v != "" {
+			v := evidenceValue(s.Report[k])
+			if after, ok := verified[k]; ok && !shown[k] {
+				shown[k] = true
+				fields = append(fields, Field{Label: r.t.evidenceLabel(k), Value: orNone(r, v) + " → " + orNone(r, after)})
+				continue
+			}
+			if v != "" && !shown[k] {
 				fields = append(fields, Field{Label: r.t.evidenceLabel(k), Value: v})
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(verified)) {
+		if !shown[k] && !hiddenEvidence(k) && verified[k] != "" {
+			fields = append(fields, Field{Label: r.t.evidenceLabel(k), Value: verified[k]})
 		}
 	}
 	sec := Section{Text: strings.Join(lines, "\n"), Fields: fields}
@@ -211,6 +235,14 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 		sec.Code = strings.Join(errText, "\n")
 	}
 	return sec
+}
+
+// orNone is v, or a word for nothing.
+func orNone(r req, v string) string {
+	if v == "" {
+		return r.t.pick("none", "なし")
+	}
+	return v
 }
 
 // evidenceValue shows a report value: lists joined, nothing for empty.

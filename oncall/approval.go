@@ -328,7 +328,7 @@ func (s *Service) Approve(ctx context.Context, id, user string) (*ApprovalDecisi
 		return d, nil
 	}
 	// The quorum is reached: make the plan again and compare.
-	plan, err := s.Plan(ctx, RunRequest{Runbook: r.Plan.Runbook, Server: r.Plan.Target, Params: givenParams(r.Plan), Actor: r.Requester})
+	plan, err := s.Plan(ctx, RunRequest{Runbook: r.Plan.Runbook, Server: r.Plan.Target, Params: maps.Clone(r.Plan.Given), Actor: r.Requester})
 	var changed runbooks.Text
 	switch {
 	case err != nil && Code(err) == Invalid:
@@ -494,18 +494,6 @@ func (s *Service) ApplyApproved(ctx context.Context, d *ApprovalDecision, obs ru
 	r := d.Request
 	return s.Apply(ctx, d.Plan, Approval{By: slices.Clone(r.Granted), PlanHash: r.PlanHash, RequestedBy: r.Requester,
 		How: "approved in chat (request " + r.ID + ")"}, obs)
-}
-
-// givenParams are the plan's parameters as they would be given again:
-// values that are "" came from a default and are left to it.
-func givenParams(p *runbooks.Plan) map[string]string {
-	out := map[string]string{}
-	for k, v := range stringParams(p.Params) {
-		if v != "" {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // planChange says what differs between the plan that was approved and the

@@ -256,3 +256,28 @@ func TestApprovalVoidWhenRunbookChanges(t *testing.T) {
 		t.Errorf("%d runs recorded; nothing was applied", len(runs))
 	}
 }
+
+// A runbook whose steps set parameters with with: (usn-journal-cleanup
+// sets disk, partition and letter) is planned again and applied from the
+// parameters the requester gave, not from the values the steps computed.
+func TestApprovalOfARunbookThatSetsItsParameters(t *testing.T) {
+	e := startLab(t)
+	c := &clock{now: fixedNow}
+	svc := approvalService(t, e, c, nil)
+	plan, err := svc.Plan(t.Context(), oncall.RunRequest{Runbook: "usn-journal-cleanup", Server: "reserved-full", Actor: "U_ALICE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.RequestApproval(t.Context(), plan, "U_ALICE", oncall.ApprovalPolicy{Approvers: []string{"U_BOB"}, Quorum: 1, TTL: time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.Approve(t.Context(), r.ID, "U_BOB")
+	if err != nil || !d.Ready {
+		t.Fatalf("approve: %v %+v", err, d.Request)
+	}
+	res, err := svc.ApplyApproved(t.Context(), d, nil)
+	if err != nil || res.Status != runbooks.RunSucceeded || !res.Verified {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+}

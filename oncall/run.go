@@ -149,17 +149,10 @@ func (s *Service) Apply(ctx context.Context, plan *runbooks.Plan, a Approval, ob
 	return runbooks.NewEngine(s.exec, runbooks.ApprovedPlanGate(plan), rec, s.lg, runbooks.WithChangeLock(s.lock)).Run(ctx, rb, plan.Target, params, obs)
 }
 
-// rebind binds a plan's parameters again and checks that they come out the
-// same. Values that are "" came from a default ("none given") and are
-// left to the default again.
+// rebind binds the parameters the plan was made from again and checks
+// that they come out the same.
 func rebind(rb *runbooks.Runbook, plan *runbooks.Plan, servers func(string) bool) (runbooks.Params, error) {
-	raw := map[string]string{}
-	for k, v := range stringParams(plan.Params) {
-		if v != "" {
-			raw[k] = v
-		}
-	}
-	params, err := rb.Bind(raw, servers)
+	params, err := rb.Bind(plan.Given, servers)
 	if err != nil {
 		return runbooks.Params{}, err
 	}

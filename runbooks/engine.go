@@ -233,7 +233,7 @@ func (e *Engine) check(rb *Runbook, target string, params Params) error {
 
 func newRun(e *Engine, rb *Runbook, target string, params Params) *run {
 	r := &run{e: e, rb: rb, target: target, params: params,
-		plan: &Plan{Runbook: rb.ID, Version: rb.Version, Digest: rb.Digest, Title: rb.Title, Target: target, Params: params.Map(),
+		plan: &Plan{Runbook: rb.ID, Version: rb.Version, Digest: rb.Digest, Title: rb.Title, Target: target, Params: params.Map(), Given: params.Given(),
 			Steps: []RenderedStep{}, Findings: []StepResult{}},
 		steps: map[string]*stepState{}, notRun: map[string]bool{}, results: []StepResult{}}
 	// Every step reads as not run until it runs, so that cleanup can test

@@ -57,7 +57,12 @@ type Param struct {
 type Params struct {
 	runbook string // the id of the runbook they were bound for
 	values  map[string]any
+	given   map[string]string // the raw values the caller gave, by parameter name
 }
+
+// Given returns the values the caller gave (by parameter name, as given):
+// binding them again gives the same Params. Defaults are not in it.
+func (p Params) Given() map[string]string { return maps.Clone(p.given) }
 
 // Get returns the value of a parameter.
 func (p Params) Get(name string) (any, bool) {
@@ -80,7 +85,7 @@ func (p Params) MarshalJSON() ([]byte, error) { return jsonMarshalCanonical(p.Ma
 
 // with returns a copy with one value replaced.
 func (p Params) with(name string, v any) Params {
-	out := Params{runbook: p.runbook, values: p.Map()}
+	out := Params{runbook: p.runbook, values: p.Map(), given: p.given}
 	out.values[name] = v
 	return out
 }
@@ -98,7 +103,7 @@ func (e *BindError) Error() string { return strings.Join(e.Problems, "; ") }
 // the caller's inventory (nil accepts none). Every problem is reported at
 // once in a *BindError, each naming the parameter and the rule it broke.
 func (rb *Runbook) Bind(raw map[string]string, targets func(string) bool) (Params, error) {
-	out := Params{runbook: rb.ID, values: make(map[string]any, len(rb.Params))}
+	out := Params{runbook: rb.ID, values: make(map[string]any, len(rb.Params)), given: map[string]string{}}
 	var probs []string
 	used := map[string]bool{}
 	for _, p := range rb.Params {
@@ -134,6 +139,9 @@ func (rb *Runbook) Bind(raw map[string]string, targets func(string) bool) (Param
 			continue
 		}
 		out.values[p.Name] = v
+		if given {
+			out.given[p.Name] = val
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !used[k] {

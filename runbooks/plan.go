@@ -17,7 +17,10 @@ type Plan struct {
 	Title  Text           `json:"title"`
 	Target string         `json:"target"`
 	Params map[string]any `json:"params"`
-	Steps  []RenderedStep `json:"steps"`
+	// Given are the parameters as the requester gave them (Params.Given):
+	// what binding again needs. They are not hashed: Params are.
+	Given map[string]string `json:"given,omitempty"`
+	Steps []RenderedStep    `json:"steps"`
 	// Findings are the results of the read-only steps the dry run ran.
 	Findings []StepResult `json:"findings"`
 	// Refused is set when a precondition failed: a run now would be

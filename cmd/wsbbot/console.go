@@ -20,6 +20,7 @@ import (
 	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
+	"github.com/wsbbot/wsbbot/render"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
@@ -141,7 +142,7 @@ func (m *Main) chat(ctx context.Context, langFlag string, withLab bool) error {
 	}
 	con := console.New(console.Options{In: e.stdin, Out: e.stdout, User: consoleUser(), Locale: locale, Lang: defLang,
 		Interactive: isTerminal(e.stdin)})
-	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, Access: consoleAccess(cfg), Logger: m.logger()})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: defLang, Access: consoleAccess(cfg), ExportTimeline: timelineMarkdown, Logger: m.logger()})
 	runErr := con.Run(ctx, core)
 	// Work still running when the input ends is finished (a run is never
 	// dropped half-way); a signal cancels it.
@@ -261,4 +262,11 @@ func chatAccess(cfg config.Config, members bot.MembersFunc, lg *slog.Logger) *bo
 		a.Rules = append(a.Rules, rule)
 	}
 	return a
+}
+
+// timelineMarkdown is a run's timeline as `wsbbot history export` prints it.
+func timelineMarkdown(tl *oncall.Timeline) string {
+	var b strings.Builder
+	render.Timeline(&b, tl)
+	return b.String()
 }

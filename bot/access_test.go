@@ -183,3 +183,40 @@ func TestCancelByOwnersOnly(t *testing.T) {
 		t.Error("the cancelled fix changed the server")
 	}
 }
+
+// TestExpiredRequestSaysSo: the sweep closes a request past its time and
+// says so in its thread, in the requester's language; a click afterwards
+// is refused as expired.
+func TestExpiredRequestSaysSo(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc, _, _ := labServiceAt(t, clock)
+	c := newChat(t, svc, Options{Clock: clock,
+		Access: &Access{Default: ApprovalRule{Approvers: []string{"U2"}, Quorum: 1, TTL: time.Minute}}})
+	rs := c.say("ja-JP", "T1", "run vss-writer-restart on writer-failed")
+	approve, ok := button(rs, ActionApprove)
+	if !ok {
+		t.Fatalf("no Approve button:\n%s", text(rs...))
+	}
+	if err := c.core.ExpireApprovals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if rs := c.wait(); len(rs) != 0 {
+		t.Fatalf("a request within its time was expired: %s", text(rs...))
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if err := c.core.ExpireApprovals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rs = c.wait()
+	if len(rs) != 1 || rs[0].ThreadTS != "T1" || !strings.Contains(text(rs...), "承認がそろわないまま期限切れ") {
+		t.Fatalf("expiry notice: %d replies\n%s", len(rs), text(rs...))
+	}
+	c.click("en", "T1", approve.ActionID, approve.Value)
+	if eph := text(c.out.takeEphemeral()...); !strings.Contains(eph, "expired") {
+		t.Errorf("a click after expiry: told %q", eph)
+	}
+}

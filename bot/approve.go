@@ -169,3 +169,25 @@ func (c *Core) uploadTimeline(ctx context.Context, r req, runID string) {
 		c.lg.Warn("timeline upload failed", "run", runID, "err", err)
 	}
 }
+
+// ExpireApprovals closes the approval requests past their time and says
+// so in the thread where each was requested. The serving adapter calls it
+// now and then (a click on an expired request says so anyway).
+func (c *Core) ExpireApprovals(ctx context.Context) error {
+	expired, err := c.svc.ExpireApprovals(ctx)
+	for _, ar := range expired {
+		lang := runbooks.Lang(ar.Where["lang"])
+		if lang != runbooks.LangJA {
+			lang = runbooks.LangEN
+		}
+		r := req{channel: ar.Where["channel"], thread: ar.Where["thread"], lang: lang, t: texts{lang}}
+		if r.channel == "" {
+			continue
+		}
+		c.lg.Info("approval request expired", "request", ar.ID)
+		_ = c.say(ctx, r, r.t.pick(
+			"⌛ Request "+ar.ID+" ("+ar.Plan.Runbook+" on "+ar.Plan.Target+") expired without enough approvals: nothing ran. Request it again if it is still needed.",
+			"⌛ 依頼 "+ar.ID+" ("+ar.Plan.Target+" での "+ar.Plan.Runbook+") は承認がそろわないまま期限切れになりました。何も実行していません。まだ必要ならもう一度依頼してください。"))
+	}
+	return err
+}

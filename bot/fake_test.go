@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/store"
@@ -87,6 +88,11 @@ func (p *recorder) take() []Reply {
 // labService is the oncall service over a running lab (one host per
 // scenario) and an in-memory record.
 func labService(t *testing.T) (*oncall.Service, *store.Memory, map[string]*lab.Host) {
+	return labServiceAt(t, nil)
+}
+
+// labServiceAt is labService with the service's clock (nil: time.Now).
+func labServiceAt(t *testing.T, clock func() time.Time) (*oncall.Service, *store.Memory, map[string]*lab.Host) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -126,7 +132,7 @@ func labService(t *testing.T) (*oncall.Service, *store.Memory, map[string]*lab.H
 		t.Fatal(err)
 	}
 	st := store.NewMemory(nil)
-	svc, err := oncall.New(oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: st, Inventory: inv, AuditConcurrency: 4})
+	svc, err := oncall.New(oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: st, Inventory: inv, AuditConcurrency: 4, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -458,7 +458,7 @@ func (p *progress) StepStarted(context.Context, runbooks.RenderedStep) {}
 // StepFinished implements runbooks.Observer.
 func (p *progress) StepFinished(_ context.Context, s runbooks.StepResult) {
 	t := texts{p.lang}
-	p.add(fmt.Sprintf("%s %s (%s %d)", mark(s.Status), stepTitle(s.Title.In(p.lang), s.ID, s.Iteration), t.pick("exit code", "終了コード"), s.ExitCode))
+	p.add(fmt.Sprintf("%s %s (%s %d)", s.Status.Mark(), stepTitle(s.Title.In(p.lang), s.ID, s.Iteration), t.pick("exit code", "終了コード"), s.ExitCode))
 }
 
 func stepTitle(title, id string, it int) string {

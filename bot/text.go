@@ -43,19 +43,6 @@ func (t texts) runStatus(s runbooks.RunStatus) string {
 	return string(s)
 }
 
-// mark is a step's status as a symbol.
-func mark(s runbooks.StepStatus) string {
-	switch s {
-	case runbooks.StepPassed:
-		return "✓"
-	case runbooks.StepSkipped:
-		return "-"
-	case runbooks.StepRefused:
-		return "⊘"
-	}
-	return "✗"
-}
-
 // evidenceLabel names the report keys the core knows; others are shown by
 // their key (data, not a sentence).
 func (t texts) evidenceLabel(key string) string {

@@ -198,7 +198,7 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 			lines = append(lines, l)
 		}
 		if s.Status == runbooks.StepError || s.Status == runbooks.StepRefused {
-			lines = append(lines, "   "+mark(s.Status)+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
+			lines = append(lines, "   "+s.Status.Mark()+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
 		}
 		if s.Phase == runbooks.PhaseVerify {
 			continue // shown as the "after" of what the steps before found
@@ -393,7 +393,7 @@ func (c *Core) planReply(r req, p *runbooks.Plan) Reply {
 	}
 	var warnings []string
 	for _, f := range p.Findings {
-		sec := Section{Text: mark(f.Status) + " " + stepTitle(f.Title.In(r.lang), f.ID, f.Iteration)}
+		sec := Section{Text: f.Status.Mark() + " " + stepTitle(f.Title.In(r.lang), f.ID, f.Iteration)}
 		for _, v := range f.Expectations {
 			if !v.OK {
 				sec.Text += "\n   ✗ " + v.Message.In(r.lang)
@@ -450,7 +450,7 @@ func (c *Core) postResult(ctx context.Context, r req, res *runbooks.Result) {
 	rep.Sections = []Section{c.resultSection(r, res)}
 	var steps []string
 	for _, s := range res.Steps {
-		steps = append(steps, fmt.Sprintf("%s [%s] %s (%s %d)", mark(s.Status), s.Phase, stepTitle(s.Title.In(r.lang), s.ID, s.Iteration), r.t.pick("exit code", "終了コード"), s.ExitCode))
+		steps = append(steps, fmt.Sprintf("%s [%s] %s (%s %d)", s.Status.Mark(), s.Phase, stepTitle(s.Title.In(r.lang), s.ID, s.Iteration), r.t.pick("exit code", "終了コード"), s.ExitCode))
 	}
 	rep.Sections = append(rep.Sections, Section{Text: strings.Join(steps, "\n")})
 	_, _ = c.sendRef(ctx, r, rep, "run-"+res.RunID)

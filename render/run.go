@@ -68,7 +68,7 @@ func Result(w io.Writer, r *runbooks.Result, lang runbooks.Lang) {
 
 func stepResult(w io.Writer, s runbooks.StepResult, lang runbooks.Lang) {
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
-	fmt.Fprintf(tw, "  %s\t%s\t%s\texit %d\t%s\n", statusMark(s.Status), stepName(s.ID, s.Iteration), s.Title.In(lang), s.ExitCode, s.Duration.Round(1e6))
+	fmt.Fprintf(tw, "  %s\t%s\t%s\texit %d\t%s\n", s.Status.Mark(), stepName(s.ID, s.Iteration), s.Title.In(lang), s.ExitCode, s.Duration.Round(1e6))
 	tw.Flush()
 	for _, v := range s.Expectations {
 		mark := "ok"
@@ -108,7 +108,7 @@ func (p Progress) StepStarted(_ context.Context, s runbooks.RenderedStep) {
 
 // StepFinished implements runbooks.Observer.
 func (p Progress) StepFinished(_ context.Context, r runbooks.StepResult) {
-	fmt.Fprintf(p.W, "%s %s (exit %d, %s)\n", statusMark(r.Status), stepName(r.ID, r.Iteration), r.ExitCode, r.Duration.Round(1e6))
+	fmt.Fprintf(p.W, "%s %s (exit %d, %s)\n", r.Status.Mark(), stepName(r.ID, r.Iteration), r.ExitCode, r.Duration.Round(1e6))
 }
 
 func stepName(id string, it int) string {
@@ -116,18 +116,6 @@ func stepName(id string, it int) string {
 		return fmt.Sprintf("%s#%d", id, it)
 	}
 	return id
-}
-
-func statusMark(s runbooks.StepStatus) string {
-	switch s {
-	case runbooks.StepPassed:
-		return "✓"
-	case runbooks.StepSkipped:
-		return "-"
-	case runbooks.StepRefused:
-		return "⊘"
-	}
-	return "✗"
 }
 
 func indent(s, pad string) string {

@@ -110,6 +110,20 @@ const (
 	StepError   StepStatus = "error"
 )
 
+// Mark is the status as one symbol, as every view of a run shows it:
+// ✓ passed, - skipped, ⊘ refused, ✗ failed or error.
+func (s StepStatus) Mark() string {
+	switch s {
+	case StepPassed:
+		return "✓"
+	case StepSkipped:
+		return "-"
+	case StepRefused:
+		return "⊘"
+	}
+	return "✗"
+}
+
 // Verdict is one expectation's outcome.
 type Verdict struct {
 	Message Text   `json:"message"`

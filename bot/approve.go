@@ -68,13 +68,16 @@ func (c *Core) approve(ctx context.Context, r req, id string) error {
 	}
 	ar := d.Request
 	switch {
-	case d.Already:
-		return c.refuse(ctx, r, nil, r.t.pick("You have approved this already. ", "すでに承認済みです。")+c.approvalState(r, ar))
+	case d.Ready:
+		// Also after an approval whose re-plan failed (the server did not
+		// answer the dry run): the same approver's next click runs it.
 	case ar.State == oncall.ApprovalVoid:
 		return c.say(ctx, r, r.t.pick(
 			"⊘ The plan changed since it was requested ("+ar.Reason.EN+"): request "+ar.ID+" is void and nothing ran. Request it again to see the new plan.",
 			"⊘ 依頼後に計画が変わりました ("+ar.Reason.In(runbooks.LangJA)+")。依頼 "+ar.ID+" は無効になり、何も実行していません。新しい計画を見るにはもう一度依頼してください。"))
-	case !d.Ready:
+	case d.Already:
+		return c.refuse(ctx, r, nil, r.t.pick("You have approved this already. ", "すでに承認済みです。")+c.approvalState(r, ar))
+	default:
 		return c.say(ctx, r, r.t.pick("✓ Approved by ", "✓ 承認: ")+userRef(r.userID)+". "+c.approvalState(r, ar))
 	}
 	plan := d.Plan

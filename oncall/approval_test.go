@@ -1,6 +1,8 @@
 package oncall_test
 
 import (
+	"context"
+	"errors"
 	"io/fs"
 	"strings"
 	"sync"
@@ -279,5 +281,46 @@ func TestApprovalOfARunbookThatSetsItsParameters(t *testing.T) {
 	res, err := svc.ApplyApproved(t.Context(), d, nil)
 	if err != nil || res.Status != runbooks.RunSucceeded || !res.Verified {
 		t.Fatalf("apply: %v %+v", err, res)
+	}
+}
+
+// downOnce is an executor whose next Open fails while down is set.
+type downOnce struct {
+	runbooks.Executor
+	down atomic.Bool
+}
+
+func (d *downOnce) Open(ctx context.Context, target string) (runbooks.Session, error) {
+	if d.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	return d.Executor.Open(ctx, target)
+}
+
+// When the server does not answer the dry run made at the quorum, the
+// approval stays recorded and the request pending; the same approver's
+// next click makes the plan again and is Ready.
+func TestApprovalRetriedAfterTheServerDidNotAnswer(t *testing.T) {
+	e := startLab(t)
+	c := &clock{now: fixedNow}
+	ex := &downOnce{Executor: e.deps.Executor}
+	d := e.deps
+	d.Clock, d.Executor = c.Now, ex
+	svc, err := oncall.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := requestRestart(t, svc, "U_ALICE", oncall.ApprovalPolicy{Approvers: []string{"U_BOB"}, Quorum: 1, TTL: time.Hour})
+	ex.down.Store(true)
+	if _, err := svc.Approve(t.Context(), r.ID, "U_BOB"); err == nil || oncall.Code(err) != oncall.Failed {
+		t.Fatalf("approve while the server is down: %v", err)
+	}
+	if got, _ := svc.Approval(t.Context(), r.ID); got.State != oncall.ApprovalPending || len(got.Granted) != 1 {
+		t.Fatalf("after the failed dry run: %+v", got)
+	}
+	ex.down.Store(false)
+	dec, err := svc.Approve(t.Context(), r.ID, "U_BOB")
+	if err != nil || !dec.Ready || !dec.Already {
+		t.Fatalf("retry: %v %+v", err, dec)
 	}
 }

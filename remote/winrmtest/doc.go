@@ -58,7 +58,10 @@
 //     truncated bodies, and slow headers. Each can be limited to one action
 //     and to N requests.
 //   - A request log (Requests, ResetLog, Count) so that tests can count
-//     round trips and see HTTP status and fault codes.
+//     round trips and see HTTP status and fault codes, and see what each
+//     request carried: the command text of a Command (decoded, as the
+//     client sent it) and the stdin of a Send (decoded from base64), so
+//     that a test can assert which data reached a command line.
 //
 // The faults the server raises by itself:
 //   - w:TimedOut, Code 2150858793, when a Receive sees nothing within its

@@ -410,6 +410,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.MessageID = msg.MessageID
 		rec.ShellID = msg.ShellID
 		rec.CommandID = msg.CommandID
+		if s.opts.MaxLogEntries >= 0 {
+			logPayload(&rec, msg)
+		}
 	}
 	buf.b = buf.b[:0]
 
@@ -528,6 +531,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeSOAP(w, status, body)
 	rec.Status = status
 	s.finish(r.Context(), &rec)
+}
+
+// logPayload copies into rec what a Command or Send request carried: the
+// command text and arguments, or the decoded stdin.
+func logPayload(rec *Request, msg *message) {
+	switch msg.Action {
+	case ActionCommand:
+		rec.Command = msg.commandLine()
+		rec.Args = slices.Clone(msg.Arguments)
+	case ActionSend:
+		for _, st := range msg.Streams {
+			b, err := base64.StdEncoding.DecodeString(st.Data)
+			if err != nil {
+				continue
+			}
+			rec.Stdin = append(rec.Stdin, b...)
+		}
+	}
 }
 
 func (s *Server) enter() bool {

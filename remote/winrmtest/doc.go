@@ -55,7 +55,7 @@
 //   - Fault injection per server, at runtime (Inject, ClearFaults):
 //     latency, 401, generic 500, quota, ERROR_BUSY, OperationTimeout,
 //     dropped connection (before the response or mid-body), garbage or
-//     truncated bodies, and slow headers. Each can be limited to one action
+//     truncated bodies, slow headers, and a body trickled a byte at a time. Each can be limited to one action
 //     and to N requests.
 //   - A request log (Requests, ResetLog, Count) so that tests can count
 //     round trips and see HTTP status and fault codes, and see what each

@@ -336,7 +336,7 @@ func TestFaultyHosts(t *testing.T) {
 	t.Logf("gigabyte host: %.1f MiB written by its handler, %.1f MiB of responses sent, %d KiB kept per stream; heap growth: peak in use %+.1f MiB, peak live %+.1f MiB, retained %+.1f MiB",
 		mib(fl.total()), mib(streamed), faultOutputCap>>10, mib(heap.peak), mib(heap.peakLive), mib(heap.retained))
 	// Generous bounds, for the whole test and not only the stream.
-	if heap.peak > 256<<20 || heap.peakLive > 64<<20 || heap.retained > 32<<20 {
+	if heap.peak > 256<<20 || heap.peakLive > 32<<20 || heap.retained > 16<<20 {
 		t.Errorf("heap grew by %.1f MiB in use, %.1f MiB live, and kept %.1f MiB: not bounded", mib(heap.peak), mib(heap.peakLive), mib(heap.retained))
 	}
 

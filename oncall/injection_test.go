@@ -1,13 +1,16 @@
 package oncall_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -117,7 +120,13 @@ func startInjectionLab(t *testing.T) *injectionLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler(),
+	return startInjectionLabWith(t, h.Handler())
+}
+
+// startInjectionLabWith is startInjectionLab with the host's handler given.
+func startInjectionLabWith(t *testing.T, h winrmtest.Handler) *injectionLab {
+	t.Helper()
+	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h,
 		DefaultCodepage: winrmtest.CodepageCP437})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -394,4 +403,133 @@ func jsonNumber(v any) any {
 		return float64(n)
 	}
 	return v
+}
+
+// sharesSent checks the commands of the log against the templates and
+// reports whether v reached a script as $P.share, and the first splice.
+func sharesSent(t *testing.T, tp templates, reqs []winrmtest.Request, psLine, v string) (bound bool, why string) {
+	t.Helper()
+	for _, c := range commandsSent(t, reqs, psLine) {
+		if w := tp.spliced(c, nil); w != "" && why == "" {
+			why = w
+		}
+		var ps map[string]any
+		if c.params != "" {
+			if err := json.Unmarshal([]byte(c.params), &ps); err != nil {
+				t.Fatalf("$P is not a JSON object: %v", err)
+			}
+		}
+		if s, ok := ps["share"].(string); ok && s == v && v != "" {
+			bound = true
+		}
+	}
+	return bound, why
+}
+
+// rewrite runs a handler and replaces, in what it writes to stdout, every
+// old with the current new: a server whose own data is hostile.
+type rewrite struct {
+	h   winrmtest.Handler
+	old string
+	mu  sync.Mutex
+	new string
+}
+
+func (rw *rewrite) set(s string) {
+	rw.mu.Lock()
+	rw.new = s
+	rw.mu.Unlock()
+}
+
+func (rw *rewrite) Run(ctx context.Context, cmd winrmtest.Command, stdin io.Reader, stdout, stderr io.Writer) int {
+	var buf bytes.Buffer
+	code := rw.h.Run(ctx, cmd, stdin, &buf, stderr)
+	rw.mu.Lock()
+	out := strings.ReplaceAll(buf.String(), rw.old, rw.new)
+	rw.mu.Unlock()
+	_, _ = io.WriteString(stdout, out)
+	return code
+}
+
+// jsonInner is s as it reads inside a JSON string.
+func jsonInner(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+// TestInjectionFromServerData sends the hostile path values the other way
+// in: as the network backup target a server reports, which the bundled
+// share runbooks bind to their share parameter through with: (the caller
+// cannot give it). The engine validates such a value by its type; a value
+// that passes reaches the script only in $P, as the request log shows.
+func TestInjectionFromServerData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs against a lab host")
+	}
+	h, err := lab.NewHost("healthy", lab.ScenarioHealthy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := &rewrite{h: h.Handler(), old: jsonInner(`\\nas01\backup`)}
+	il := startInjectionLabWith(t, rw)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // bounds a hang only
+	defer cancel()
+	psLine, _, err := remote.EncodePowerShell("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"diag-share-access", "share-write-test"} {
+		rb, ok := il.set.Runbook(id)
+		if !ok {
+			t.Fatalf("no runbook %s", id)
+		}
+		tp := templatesOf(rb)
+		var tl injectionTally
+		for _, v := range hostile(runbooks.TypePath) {
+			tl.values++
+			rw.set(jsonInner(v))
+			il.srv.ResetLog()
+			plan, err := il.svc.Plan(ctx, oncall.RunRequest{Runbook: id, Server: "healthy", Actor: "test:mallory"})
+			if err != nil {
+				t.Fatalf("%s share=%.40q: plan: %v", id, v, err)
+			}
+			// The dry run runs every read-only step; the approved run, where
+			// the value was bound, sends the changes too.
+			bound, why := sharesSent(t, tp, il.srv.Requests(), psLine, v)
+			planned := slices.ContainsFunc(plan.Steps, func(r runbooks.RenderedStep) bool {
+				var ps map[string]any
+				return v != "" && json.Unmarshal([]byte(r.Params), &ps) == nil && ps["share"] == v
+			})
+			if planned {
+				if _, err := il.svc.Apply(ctx, plan, oncall.Approval{By: []string{"test:bob"}, PlanHash: plan.Hash(),
+					How: "injection test", RequestedBy: "test:mallory"}, nil); err != nil {
+					t.Fatalf("%s share=%.40q: apply: %v", id, v, err)
+				}
+				sent, w := sharesSent(t, tp, il.srv.Requests(), psLine, v)
+				if why == "" {
+					why = w
+				}
+				if !sent {
+					t.Errorf("%s share=%.60q: planned, but in no command's $P", id, v)
+				}
+				bound = true
+			}
+			if bound {
+				tl.bound++
+			} else {
+				tl.refused++
+			}
+			if why != "" {
+				tl.spliced++
+				t.Errorf("%s share=%.60q from the server reached command text: %s", id, v, why)
+			}
+		}
+		t.Logf("%s share from the server: values %d  bound %d  refused %d  spliced %d", id, tl.values, tl.bound, tl.refused, tl.spliced)
+		if tl.bound == 0 {
+			t.Errorf("%s: no value from the server was bound: the test tried nothing", id)
+		}
+	}
+	if rep, err := il.st.Verify(ctx); err != nil || !rep.OK {
+		t.Errorf("record does not verify: %v %v", rep, err)
+	}
 }

@@ -27,7 +27,7 @@ import (
 const (
 	faultOpTimeout     = 1 * time.Second
 	faultHeaderTimeout = 2 * time.Second // a host that accepts and never answers
-	faultStepTimeout   = 3 * time.Second // opening a session on a trickling host
+	faultStepTimeout   = 4 * time.Second // opening a session on a trickling host
 	faultRunTimeout    = 5 * time.Second // the endless stream, whatever the step's own timeout
 	faultOutputCap     = 64 << 10
 	gigabyte           = 1 << 30
@@ -211,18 +211,28 @@ func TestFaultyHosts(t *testing.T) {
 		add(c.name, addr, port)
 		want[c.name] = c.want
 	}
-	client, err := remote.New(remote.Options{Concurrency: 32, OperationTimeout: faultOpTimeout, HeaderTimeout: faultHeaderTimeout,
-		StepTimeout: faultStepTimeout, RunTimeout: faultRunTimeout, OutputCap: faultOutputCap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
+	// The faulty hosts' client has short deadlines, which end their hangs;
+	// the healthy hosts' has the defaults, so that however loaded the
+	// machine, their work is never cut short by a deadline meant for the
+	// others. Both keep OutputCap bytes per stream.
+	resolve := func(name string) (remote.Target, error) {
 		t, ok := targets[name]
 		if !ok {
 			return remote.Target{}, fmt.Errorf("no host %q", name)
 		}
 		return t, nil
-	}}
+	}
+	faultClient, err := remote.New(remote.Options{Concurrency: 32, OperationTimeout: faultOpTimeout, HeaderTimeout: faultHeaderTimeout,
+		StepTimeout: faultStepTimeout, RunTimeout: faultRunTimeout, OutputCap: faultOutputCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodClient, err := remote.New(remote.Options{Concurrency: 32, OutputCap: faultOutputCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := routed{good: &remote.Executor{Client: goodClient, Resolve: resolve},
+		faulty: &remote.Executor{Client: faultClient, Resolve: resolve}, isFaulty: func(name string) bool { _, ok := want[name]; return ok }}
 	set, err := runbooks.LoadBundled()
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +366,20 @@ func TestFaultyHosts(t *testing.T) {
 	if v, err := st.Verify(ctx); err != nil || !v.OK {
 		t.Errorf("record does not verify: %v %v", v, err)
 	}
+}
+
+// routed sends the faulty hosts' sessions to one executor and the others'
+// to another.
+type routed struct {
+	good, faulty runbooks.Executor
+	isFaulty     func(name string) bool
+}
+
+func (r routed) Open(ctx context.Context, name string) (runbooks.Session, error) {
+	if r.isFaulty(name) {
+		return r.faulty.Open(ctx, name)
+	}
+	return r.good.Open(ctx, name)
 }
 
 // summaryOf is the words remote's error of kind k starts with.

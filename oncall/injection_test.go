@@ -280,6 +280,7 @@ type injectionTally struct {
 // only cmd-safe tokens in its placeholders, and the value is found in the
 // $P data the script receives.
 func TestInjection(t *testing.T) {
+	t.Parallel() // its own host; the fault test, which watches the heap, runs alone before
 	if testing.Short() {
 		t.Skip("runs against a lab host")
 	}
@@ -463,6 +464,7 @@ func jsonInner(s string) string {
 // cannot give it). The engine validates such a value by its type; a value
 // that passes reaches the script only in $P, as the request log shows.
 func TestInjectionFromServerData(t *testing.T) {
+	t.Parallel() // its own host; the fault test, which watches the heap, runs alone before
 	if testing.Short() {
 		t.Skip("runs against a lab host")
 	}

@@ -1,6 +1,7 @@
 package checklists
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -107,13 +108,23 @@ func (c *Checklist) Evaluate(target string, in Input) []Finding {
 }
 
 // Unknown returns every rule as unknown with err as evidence (a server
-// that could not be reached or read).
+// that could not be reached or read). When err knows its usual fix (remote
+// classifies every WinRM failure and explains it), that fix is the
+// finding's: the rule's own fix would be a guess until the server answers.
 func (c *Checklist) Unknown(target string, err error) []Finding {
 	out := make([]Finding, len(c.Rules))
+	var x interface{ Explain() string }
+	hint := ""
+	if errors.As(err, &x) {
+		hint = x.Explain()
+	}
 	for i, r := range c.Rules {
 		out[i] = Finding{Target: target, Rule: r.ID, Status: Unknown,
 			Evidence: tx("could not collect facts: "+err.Error(), "情報を取得できませんでした: "+err.Error()),
 			Fix:      r.Fix}
+		if hint != "" {
+			out[i].Fix = tx("first make the server answer: "+hint, "まずサーバーに接続できるようにしてください (英語の説明): "+hint)
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package checklists
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -245,12 +246,29 @@ func TestEvaluateAndUnknown(t *testing.T) {
 		if fd.Status != Unknown || fd.Rule != cl.Rules[i].ID || !strings.Contains(fd.Evidence.EN, "dial tcp: refused") || !strings.Contains(fd.Evidence.JA, "dial tcp: refused") {
 			t.Errorf("Unknown finding %d = %+v", i, fd)
 		}
+		if fd.Fix != cl.Rules[i].Fix {
+			t.Errorf("Unknown finding %d: fix %q, want the rule's", i, fd.Fix.EN)
+		}
+	}
+	// An error that explains itself (remote's) gives its fix instead of
+	// the rule's, which would be a guess about a server that did not answer.
+	err = fmt.Errorf("open fs03: %w", explainedErr{})
+	for i, fd := range cl.Unknown("fs03", err) {
+		if fd.Status != Unknown || !strings.Contains(fd.Fix.EN, "start WinRM") || !strings.Contains(fd.Fix.JA, "start WinRM") ||
+			!strings.Contains(fd.Evidence.EN, "connection refused") {
+			t.Errorf("Unknown finding %d = %+v", i, fd)
+		}
 	}
 }
 
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+type explainedErr struct{}
+
+func (explainedErr) Error() string   { return "connection refused" }
+func (explainedErr) Explain() string { return "start WinRM" }
 
 // TestCollectScriptIsReadOnly holds the audit's one command per server to
 // the same read-only rule as runbook steps.

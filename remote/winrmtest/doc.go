@@ -55,10 +55,13 @@
 //   - Fault injection per server, at runtime (Inject, ClearFaults):
 //     latency, 401, generic 500, quota, ERROR_BUSY, OperationTimeout,
 //     dropped connection (before the response or mid-body), garbage or
-//     truncated bodies, and slow headers. Each can be limited to one action
+//     truncated bodies, slow headers, and a body trickled a byte at a time. Each can be limited to one action
 //     and to N requests.
 //   - A request log (Requests, ResetLog, Count) so that tests can count
-//     round trips and see HTTP status and fault codes.
+//     round trips and see HTTP status and fault codes, and see what each
+//     request carried: the command text of a Command (decoded, as the
+//     client sent it) and the stdin of a Send (decoded from base64), so
+//     that a test can assert which data reached a command line.
 //
 // The faults the server raises by itself:
 //   - w:TimedOut, Code 2150858793, when a Receive sees nothing within its

@@ -44,10 +44,15 @@ const (
 	// writing the response headers, so that a client's response-header
 	// timeout fires. If the client gives up, the response is lost.
 	FaultSlowHeaders
+	// FaultTrickle processes the request, sends the status line and
+	// headers at once, then the body one byte per Delay (a server or
+	// middlebox trickling bytes), so that only a deadline on the whole
+	// exchange ends it. A client that gives up loses the response.
+	FaultTrickle
 )
 
 // lastFaultKind is the highest valid FaultKind.
-const lastFaultKind = FaultSlowHeaders
+const lastFaultKind = FaultTrickle
 
 func (k FaultKind) String() string {
 	switch k {
@@ -75,6 +80,8 @@ func (k FaultKind) String() string {
 		return "truncated"
 	case FaultSlowHeaders:
 		return "slow-headers"
+	case FaultTrickle:
+		return "trickle"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -89,7 +96,8 @@ type Fault struct {
 	// Count is how many matching requests the fault applies to; 0 means
 	// every matching request until ClearFaults.
 	Count int
-	// Delay is the wait of FaultLatency and FaultSlowHeaders.
+	// Delay is the wait of FaultLatency and FaultSlowHeaders, and the pause
+	// between two bytes of FaultTrickle (0 means 100ms).
 	Delay time.Duration
 	// Code and Message override the WSManFault of FaultInternalError.
 	Code    uint32

@@ -16,6 +16,17 @@ type Request struct {
 	CommandID string
 	// State is "Running" or "Done" for a Receive that returned output.
 	State string
+	// Command is, for a Command request, the command text as the client
+	// sent it, decoded from the XML: rsp:Command and every rsp:Arguments
+	// joined by single spaces (what a Handler sees as Command.Line). Args
+	// are the rsp:Arguments elements alone, in order.
+	Command string
+	Args    []string
+	// Stdin is, for a Send request, the bytes of its stdin streams decoded
+	// from base64, in order (what a Handler reads); nil for other requests
+	// and for data that is not valid base64. Command and Stdin let a test
+	// see exactly which text reached a command line and which only stdin.
+	Stdin []byte
 	// Signal is the short signal code of a Signal request ("terminate",
 	// "ctrl_c", ...).
 	Signal string

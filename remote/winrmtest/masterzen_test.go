@@ -737,6 +737,16 @@ func TestInjectedFaults(t *testing.T) {
 			wantErr: []string{"parsing xml response", "unexpected EOF"}, wantCode: 1},
 		{name: "slow headers", fault: Fault{Kind: FaultSlowHeaders, Action: ActionCreate, Delay: 5 * time.Second}, timeout: 150 * time.Millisecond,
 			wantErr: []string{"timeout awaiting response headers"}, wantCode: 1},
+		// A trickled body is slow but whole: masterzen, which takes no
+		// deadline for a body, waits for it and goes on.
+		{name: "trickle on Create", fault: Fault{Kind: FaultTrickle, Action: ActionCreate, Delay: 100 * time.Microsecond},
+			check: func(t *testing.T, s *Server) {
+				if n := countWhere(s.Requests(), func(r Request) bool {
+					return r.Action == ActionCreate && r.Status == 200 && r.Injected == FaultTrickle && r.Duration > 0
+				}); n != 1 {
+					t.Errorf("%d trickled Creates logged, want 1", n)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

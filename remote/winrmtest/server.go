@@ -410,6 +410,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.MessageID = msg.MessageID
 		rec.ShellID = msg.ShellID
 		rec.CommandID = msg.CommandID
+		if s.opts.MaxLogEntries >= 0 {
+			logPayload(&rec, msg)
+		}
 	}
 	buf.b = buf.b[:0]
 
@@ -523,11 +526,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.finish(r.Context(), &rec)
 			writeMidBody(w, status, body)
 			return
+		case FaultTrickle:
+			rec.Status = status
+			s.trickle(r.Context(), w, status, body, inj.Delay)
+			s.finish(r.Context(), &rec)
+			return
 		}
 	}
 	writeSOAP(w, status, body)
 	rec.Status = status
 	s.finish(r.Context(), &rec)
+}
+
+// logPayload copies into rec what a Command or Send request carried: the
+// command text and arguments, or the decoded stdin.
+func logPayload(rec *Request, msg *message) {
+	switch msg.Action {
+	case ActionCommand:
+		rec.Command = msg.commandLine()
+		rec.Args = slices.Clone(msg.Arguments)
+	case ActionSend:
+		for _, st := range msg.Streams {
+			b, err := base64.StdEncoding.DecodeString(st.Data)
+			if err != nil {
+				continue
+			}
+			rec.Stdin = append(rec.Stdin, b...)
+		}
+	}
 }
 
 func (s *Server) enter() bool {
@@ -643,6 +669,31 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// trickle writes the headers at once, then body one byte per delay, until
+// the body is out, the client is gone or the server closes.
+func (s *Server) trickle(ctx context.Context, w http.ResponseWriter, status int, body []byte, delay time.Duration) {
+	if delay <= 0 {
+		delay = 100 * time.Millisecond
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentTypeSOAP)
+	h.Set("Server", serverHeader)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	f, _ := w.(http.Flusher)
+	for i := range body {
+		if f != nil {
+			f.Flush()
+		}
+		if !s.sleep(ctx, delay) {
+			return
+		}
+		if _, err := w.Write(body[i : i+1]); err != nil {
+			return
+		}
+	}
 }
 
 // writeMidBody sends the status line, the headers with the full

@@ -29,8 +29,8 @@ type Proxy struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
 	accepted int
-	closed bool
-	wg     sync.WaitGroup
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 // Listen starts a proxy on addr (a loopback "host:port"; port 0 picks a

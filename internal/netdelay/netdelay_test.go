@@ -2,8 +2,8 @@ package netdelay
 
 import (
 	"bytes"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"sync"

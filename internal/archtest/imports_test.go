@@ -51,6 +51,7 @@ var rules = map[string]struct {
 	"internal/fanout":          {},
 	"internal/store":           {},
 	"internal/hostlock":        {},
+	"internal/netdelay":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 
@@ -167,7 +168,7 @@ func TestImportDirections(t *testing.T) {
 // and knows the simulated host only through its ps.Host interface; the
 // secret type and the fan-out sit under config, remote and checklists and
 // must pull nothing in.
-var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout"}
+var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout", "internal/netdelay"}
 
 func TestStdlibOnly(t *testing.T) {
 	pkgs := scan(t)

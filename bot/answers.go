@@ -19,10 +19,15 @@ const maxLookups = 5
 
 // lookup answers the codes in text, one reply each, and remembers the
 // first code (and a server named in the text) for the thread.
-func (c *Core) lookup(ctx context.Context, r req, text string) error {
+// Text with no code and no verb is looked up too (cmd is then
+// VerbUnknown): the catalogue knows message texts, names and events; when
+// it finds nothing, the reply is the unknown-command one with cmd's
+// suggestion.
+func (c *Core) lookup(ctx context.Context, r req, cmd Command) error {
+	text := cmd.Text
 	xs := c.svc.Explain(text, r.lang)
 	if len(xs) == 0 {
-		return c.unknown(ctx, r, Command{Verb: VerbUnknown, Text: text})
+		return c.unknown(ctx, r, cmd)
 	}
 	server := c.serverIn(text)
 	c.rememberThread(r, threadContext{Code: xs[0].Code, Server: server})
@@ -56,11 +61,7 @@ func (c *Core) serverIn(text string) string {
 // explanation is the lookup reply of one code: name, meaning, cause,
 // first action, and the Diagnose / Fix / Guide buttons.
 func (c *Core) explanation(r req, x runbooks.Explanation, server string) Reply {
-	title := x.Code
-	if x.Name != "" {
-		title += "  " + x.Name
-	}
-	rep := r.reply(title)
+	rep := r.reply(x.Heading())
 	head := "*" + x.Title + "*"
 	if x.FamilyName != "" {
 		head += "  (" + x.FamilyName + ")"
@@ -75,7 +76,10 @@ func (c *Core) explanation(r req, x runbooks.Explanation, server string) Reply {
 	add(r.t.pick("Cause", "原因"), x.Cause)
 	add(r.t.pick("First action", "最初の対処"), x.FirstAction)
 	rep.Sections = append(rep.Sections, sec)
-	var notes []string
+	notes := append([]string{}, x.Notes...)
+	if how := x.HowFound(); how != "" {
+		notes = append([]string{how}, notes...)
+	}
 	switch {
 	case x.Outcome == runbooks.OutcomeSuccess:
 		notes = append(notes, r.t.pick("This code reports success, not an error.", "このコードはエラーではなく成功を表します。"))

@@ -11,12 +11,11 @@ import (
 // Explanation prints one error code's explanation, in its own language.
 func Explanation(w io.Writer, x runbooks.Explanation) {
 	label := func(en, ja string) string { return x.Lang.Pick(en, ja) }
-	head := x.Code
-	if x.Name != "" {
-		head += "  " + x.Name
-	}
-	fmt.Fprintf(w, "%s  [%s]\n", head, x.FamilyName)
+	fmt.Fprintf(w, "%s  [%s]\n", x.Heading(), x.FamilyName)
 	fmt.Fprintf(w, "  %s\n", x.Title)
+	if how := x.HowFound(); how != "" {
+		fmt.Fprintf(w, "  %s\n", how)
+	}
 	field := func(name, value string) {
 		if value != "" {
 			fmt.Fprintf(w, "  %s: %s\n", name, value)
@@ -35,7 +34,7 @@ func Explanation(w io.Writer, x runbooks.Explanation) {
 		}
 	}
 	field(label("Runbooks", "ランブック"), strings.Join(rb, " · "))
-	var notes []string
+	notes := append([]string{}, x.Notes...)
 	if x.Known && !x.Verified {
 		notes = append(notes, label(
 			"Not verified against Microsoft: no Microsoft description of this code was found; what is said here comes from the sources listed.",

@@ -34,23 +34,7 @@ func Explanation(w io.Writer, x runbooks.Explanation) {
 		}
 	}
 	field(label("Runbooks", "ランブック"), strings.Join(rb, " · "))
-	notes := append([]string{}, x.Notes...)
-	if x.Known && !x.Verified {
-		notes = append(notes, label(
-			"Not verified against Microsoft: no Microsoft description of this code was found; what is said here comes from the sources listed.",
-			"Microsoft の資料では未確認です: このコードについての Microsoft 自身の説明は見つかっておらず、ここでの内容は記載の出典によるものです。"))
-	}
-	if len(x.Translated) > 0 {
-		notes = append(notes, label("Translated by wsbbot: ", "wsbbot による翻訳: ")+strings.Join(x.Translated, ", "))
-	}
-	if x.MessageNote != "" {
-		notes = append(notes, x.MessageNote)
-	}
-	if x.Verification != "" && x.Lang != runbooks.LangJA {
-		// The verification record is English-only metadata; a Japanese
-		// reply never falls back to English, so it is shown in JSON only.
-		notes = append(notes, "Sources: "+x.Verification)
-	}
+	notes := x.Remarks()
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "  %s:\n", label("Notes", "注記"))
 		for _, n := range notes {

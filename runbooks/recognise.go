@@ -362,3 +362,54 @@ func (x Explanation) Heading() string {
 	}
 	return x.Sign
 }
+
+// Remarks are the notes an answer carries, in its language: the context's
+// advice, what is unverified or unknown, what wsbbot translated, the
+// caveat about Microsoft's message, and the sources (listed in both
+// languages; the English verification record is added in English only).
+func (x Explanation) Remarks() []string {
+	l := x.Lang
+	out := append([]string{}, x.Notes...)
+	switch {
+	case x.Outcome == OutcomeSuccess:
+		out = append(out, l.Pick("This code reports success, not an error.", "このコードはエラーではなく成功を表します。"))
+	case !x.Known:
+		out = append(out, l.Pick("This code is not in the catalogue: what is shown is its family's.",
+			"このコードはカタログにありません。表示しているのはそのファミリーの情報です。"))
+	case !x.Verified:
+		out = append(out, l.Pick(
+			"Not verified against Microsoft: no Microsoft description confirms this; what is said here comes from the sources listed.",
+			"Microsoft の資料では未確認です。Microsoft 自身の説明で裏付けられておらず、ここでの内容は記載の出典によるものです。"))
+	}
+	if len(x.Translated) > 0 {
+		names := make([]string, len(x.Translated))
+		for i, f := range x.Translated {
+			names[i] = fieldName(f, l)
+		}
+		out = append(out, l.Pick("Translated by wsbbot from the Japanese: ", "wsbbot が英語から翻訳したもの: ")+
+			strings.Join(names, l.Pick(", ", "、")))
+	}
+	if x.MessageNote != "" {
+		out = append(out, x.MessageNote)
+	}
+	if len(x.Sources) > 0 {
+		out = append(out, l.Pick("Sources: ", "出典: ")+strings.Join(x.Sources, l.Pick("; ", "、")))
+	}
+	if x.Verification != "" && l == LangEN {
+		out = append(out, "What the sources verify: "+x.Verification)
+	}
+	return out
+}
+
+// fieldName names an answer's field in l.
+func fieldName(f string, l Lang) string {
+	switch f {
+	case "title":
+		return l.Pick("title", "表題")
+	case "cause":
+		return l.Pick("cause", "原因")
+	case "first_action":
+		return l.Pick("first action", "最初の対処")
+	}
+	return f
+}

@@ -266,7 +266,7 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	if err := e.check(rb, target, params); err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
 	}
-	sess, err := e.exec.Open(ctx, target)
+	sess, err := e.open(ctx, rb, target)
 	if err != nil {
 		return nil, fmt.Errorf("dry run %s on %s: open session: %w", rb.ID, target, err)
 	}
@@ -286,6 +286,21 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	}
 	r.plan.Findings = r.results
 	return r.plan, nil
+}
+
+// open opens the run's session within the timeout of the runbook's first
+// step: opening is part of that step, so a server that answers slowly (one
+// trickling bytes, say) holds a step with a 60 s timeout for 60 s, not for
+// the target's longer default deadline.
+func (e *Engine) open(ctx context.Context, rb *Runbook, target string) (Session, error) {
+	d := rb.firstStepTimeout()
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	sess, err := e.exec.Open(octx, target)
+	if err != nil && ctx.Err() == nil && octx.Err() != nil {
+		err = fmt.Errorf("timed out after %s, the first step's timeout: %w", d, err)
+	}
+	return sess, err
 }
 
 // Run runs a runbook on target: preconditions (a failure refuses the run
@@ -330,7 +345,7 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 		}
 	}
 	if status == RunSucceeded {
-		sess, err = e.exec.Open(ctx, target)
+		sess, err = e.open(ctx, rb, target)
 	}
 	switch {
 	case status != RunSucceeded: // refused before anything was sent

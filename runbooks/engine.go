@@ -25,6 +25,26 @@ type Session interface {
 	Close() error
 }
 
+// WithoutTarget returns err with a leading "target: " taken off its
+// message. An Executor's errors name their target (remote's read
+// "fs01: create-shell: ..."); a caller whose own words name it already
+// ("open session on fs01: ") wraps the error in WithoutTarget so the
+// message does not say it twice. errors.Is and errors.As still see err.
+func WithoutTarget(target string, err error) error {
+	if err == nil || target == "" || !strings.HasPrefix(err.Error(), target+": ") {
+		return err
+	}
+	return &targetTrimmed{err: err, msg: strings.TrimPrefix(err.Error(), target+": ")}
+}
+
+type targetTrimmed struct {
+	err error
+	msg string
+}
+
+func (e *targetTrimmed) Error() string { return e.msg }
+func (e *targetTrimmed) Unwrap() error { return e.err }
+
 // Command is one command to run: a cmd command line, or a PowerShell script
 // whose parameters travel as data (remote's $P prologue).
 type Command struct {
@@ -308,7 +328,7 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	if err := e.check(rb, target, params); err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
 	}
-	sess, err := e.exec.Open(ctx, target)
+	sess, err := e.open(ctx, rb, target)
 	if err != nil {
 		return nil, fmt.Errorf("dry run %s on %s: open session: %w", rb.ID, target, err)
 	}
@@ -328,6 +348,22 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	}
 	r.plan.Findings = r.results
 	return r.plan, nil
+}
+
+// open opens the run's session within the timeout of the runbook's first
+// step: opening is part of that step, so a server that answers slowly (one
+// trickling bytes, say) holds a step with a 60 s timeout for 60 s, not for
+// the target's longer default deadline.
+func (e *Engine) open(ctx context.Context, rb *Runbook, target string) (Session, error) {
+	d := rb.firstStepTimeout()
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	sess, err := e.exec.Open(octx, target)
+	err = WithoutTarget(target, err)
+	if err != nil && ctx.Err() == nil && octx.Err() != nil {
+		err = fmt.Errorf("timed out after %s, the first step's timeout: %w", d, err)
+	}
+	return sess, err
 }
 
 // Run runs a runbook on target: preconditions (a failure refuses the run
@@ -372,7 +408,7 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 		}
 	}
 	if status == RunSucceeded {
-		sess, err = e.exec.Open(ctx, target)
+		sess, err = e.open(ctx, rb, target)
 	}
 	switch {
 	case status != RunSucceeded: // refused before anything was sent
@@ -770,11 +806,11 @@ func (r *run) execute(ctx context.Context, st *Step, i int, rs RenderedStep, var
 		sr.Status = StepError
 		switch {
 		case ctx.Err() != nil:
-			sr.Error = fmt.Sprintf("step %q on %s: cancelled: %v", st.ID, r.target, err)
+			sr.Error = fmt.Sprintf("step %q on %s: cancelled: %v", st.ID, r.target, WithoutTarget(r.target, err))
 		case sctx.Err() != nil:
 			sr.Error = fmt.Sprintf("step %q on %s: timed out after %s", st.ID, r.target, st.Timeout)
 		default:
-			sr.Error = fmt.Sprintf("step %q on %s: %v", st.ID, r.target, err)
+			sr.Error = fmt.Sprintf("step %q on %s: %v", st.ID, r.target, WithoutTarget(r.target, err))
 			sr.Hint = hint(err)
 		}
 		return sr

@@ -175,6 +175,20 @@ func (rb *Runbook) phases() [][]Step {
 	return [][]Step{rb.Preconditions, rb.Steps, rb.Verify, rb.Cleanup}
 }
 
+// firstStepTimeout returns the timeout of the step a run starts with, the
+// default step timeout when there is none.
+func (rb *Runbook) firstStepTimeout() time.Duration {
+	for _, sec := range rb.phases() {
+		if len(sec) > 0 && sec[0].Timeout > 0 {
+			return sec[0].Timeout
+		}
+		if len(sec) > 0 {
+			break
+		}
+	}
+	return defaultStepTimeout
+}
+
 // ---- YAML ----
 
 var (

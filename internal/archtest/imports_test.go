@@ -52,6 +52,7 @@ var rules = map[string]struct {
 	"internal/store":           {},
 	"internal/hostlock":        {},
 	"internal/netdelay":        {},
+	"internal/langcheck":       {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 

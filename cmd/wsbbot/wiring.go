@@ -128,7 +128,7 @@ func (m *Main) store() (*store.Bolt, error) {
 			return nil, &exitError{code: exitInternal, err: fmt.Errorf("store: %w", err)}
 		}
 	}
-	st, err := store.Open(path, store.Options{})
+	st, err := store.OpenBolt(path, store.Options{})
 	if err != nil {
 		return nil, &exitError{code: exitInternal, err: err}
 	}

@@ -74,10 +74,10 @@ type Bolt struct {
 
 var _ Store = (*Bolt)(nil)
 
-// Open opens (creating if needed) the store file at path, applies pending
+// OpenBolt opens (creating if needed) the bbolt store file at path, applies pending
 // schema migrations, and marks every run left running by a previous
 // process as interrupted (see Interrupted).
-func Open(path string, opts Options) (*Bolt, error) {
+func OpenBolt(path string, opts Options) (*Bolt, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout

@@ -21,7 +21,7 @@ func TestBolt(t *testing.T) {
 // mustOpen opens a Bolt store at path and closes it when the test ends.
 func mustOpen(t testing.TB, path string, clock func() time.Time) *store.Bolt {
 	t.Helper()
-	b, err := store.Open(path, store.Options{Clock: clock, Timeout: time.Second})
+	b, err := store.OpenBolt(path, store.Options{Clock: clock, Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

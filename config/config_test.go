@@ -56,6 +56,7 @@ func TestEnvVars(t *testing.T) {
 		"slack.approvers":    "WSBBOT_SLACK_APPROVERS",
 		"audit.timezone":     "WSBBOT_AUDIT_TIMEZONE",
 		"remote.output_cap":  "WSBBOT_REMOTE_OUTPUT_CAP",
+		"store.backend":      "WSBBOT_STORE_BACKEND",
 	} {
 		if got[key] != want {
 			t.Errorf("EnvVars()[%q] = %q, want %q", key, got[key], want)
@@ -66,8 +67,8 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("EnvVars() binds %q; targets come only from the file", key)
 		}
 	}
-	if len(got) != 30 {
-		t.Errorf("EnvVars() has %d keys, want 30: %v", len(got), got)
+	if len(got) != 31 {
+		t.Errorf("EnvVars() has %d keys, want 31: %v", len(got), got)
 	}
 }
 

@@ -38,6 +38,7 @@ var rules = map[string]struct {
 	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
 	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
 	"bot/console":        {internal: []string{"bot", "runbooks"}},
+	"bot/slack":          {internal: []string{"bot", "runbooks"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	// The fake Slack imports no Slack client library: its tests drive
 	// slack-go against it, two independent readings of the protocol.
 	"bot/slack/slacktest":      {},

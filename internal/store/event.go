@@ -30,6 +30,10 @@ const (
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
+	// KindChatReceived records a chat event taken for handling, keyed by
+	// the platform's event id, so that one delivered again (even after a
+	// restart) is handled once.
+	KindChatReceived Kind = "chat.received"
 )
 
 // Kinds returns every kind the store accepts, in a fixed order.
@@ -37,7 +41,7 @@ func Kinds() []Kind {
 	return []Kind{
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
-		KindAuditFinding, KindAuditFinished, KindRestoreTestDone,
+		KindAuditFinding, KindAuditFinished, KindRestoreTestDone, KindChatReceived,
 	}
 }
 

@@ -26,7 +26,7 @@ var rules = map[string]struct {
 	thirdParty []string // restricted third-party modules it may import
 }{
 	"cmd/wsbbot":         {internal: []string{""}, thirdParty: []string{"*"}},
-	"config":             {internal: []string{"internal/suggest", "internal/secret"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"config":             {internal: []string{"internal/suggest", "internal/secret", "internal/schedule"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
 	"runbooks":           {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"checklists":         {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"remote":             {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
@@ -50,6 +50,7 @@ var rules = map[string]struct {
 	"internal/secret":          {},
 	"internal/fanout":          {},
 	"internal/store":           {},
+	"internal/schedule":        {internal: []string{"internal/store"}, thirdParty: []string{"github.com/robfig/cron/v3"}},
 	"internal/hostlock":        {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
@@ -68,6 +69,7 @@ var restricted = []string{
 	"github.com/masterzen/winrm",
 	"github.com/slack-go/slack",
 	"gopkg.in/yaml.v3",
+	"github.com/robfig/cron/v3",
 }
 
 type pkgInfo struct {

@@ -30,6 +30,14 @@ const (
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
+	// KindScheduleFired claims one due time of one schedule (see Claim):
+	// the schedule fires once for it, whoever appended it first.
+	KindScheduleFired Kind = "schedule.fired"
+	// KindWatchLook records what the backup watch saw on a server (its
+	// event-log cursor); KindWatchAlert a failure it reported, where it
+	// was posted, and the recovery that ended it.
+	KindWatchLook  Kind = "watch.look"
+	KindWatchAlert Kind = "watch.alert"
 )
 
 // Kinds returns every kind the store accepts, in a fixed order.
@@ -38,6 +46,7 @@ func Kinds() []Kind {
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
 		KindAuditFinding, KindAuditFinished, KindRestoreTestDone,
+		KindScheduleFired, KindWatchLook, KindWatchAlert,
 	}
 }
 

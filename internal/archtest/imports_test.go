@@ -34,7 +34,7 @@ var rules = map[string]struct {
 	"remote/conformance": {},
 	"lab":                {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"lab/ps":             {},
-	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult"}},
+	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult", "internal/fanout"}},
 	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
 	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
 	"bot/console":        {internal: []string{"bot", "runbooks"}},

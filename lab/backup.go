@@ -122,6 +122,10 @@ func (h *Host) finishJobLocked(j *job, cancelled bool) {
 	j.finished = true
 	end := h.now()
 	hr, det := h.backupOutcomeLocked()
+	if hr == 0 && !cancelled && h.transientFailures > 0 {
+		h.transientFailures--
+		hr, det = hrWriterWrapper, hrWriterRetryable
+	}
 	if cancelled {
 		hr, det = hrCancelled, 0
 	}

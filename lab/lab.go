@@ -209,8 +209,8 @@ func planHosts(n int, scenario string) ([]plannedHost, error) {
 	}
 	list := Scenarios()
 	if scenario != "" && scenario != "all" {
-		if !slices.Contains(list, scenario) {
-			return nil, fmt.Errorf("start lab: unknown scenario %q (known: all, %v)", scenario, list)
+		if !slices.Contains(list, scenario) && !slices.Contains(ExtraScenarios(), scenario) {
+			return nil, fmt.Errorf("start lab: unknown scenario %q (known: all, %v, %v)", scenario, list, ExtraScenarios())
 		}
 		list = []string{scenario}
 	}

@@ -34,6 +34,14 @@ const (
 	// the platform's event id, so that one delivered again (even after a
 	// restart) is handled once.
 	KindChatReceived Kind = "chat.received"
+	// KindScheduleFired claims one due time of one schedule (see Claim):
+	// the schedule fires once for it, whoever appended it first.
+	KindScheduleFired Kind = "schedule.fired"
+	// KindWatchLook records what the backup watch saw on a server (its
+	// event-log cursor); KindWatchAlert a failure it reported, where it
+	// was posted, and the recovery that ended it.
+	KindWatchLook  Kind = "watch.look"
+	KindWatchAlert Kind = "watch.alert"
 )
 
 // Kinds returns every kind the store accepts, in a fixed order.
@@ -42,6 +50,7 @@ func Kinds() []Kind {
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
 		KindAuditFinding, KindAuditFinished, KindRestoreTestDone, KindChatReceived,
+		KindScheduleFired, KindWatchLook, KindWatchAlert,
 	}
 }
 

@@ -67,7 +67,6 @@ func Result(w io.Writer, r *runbooks.Result, lang runbooks.Lang) {
 	}
 }
 
-
 func stepResult(w io.Writer, s runbooks.StepResult, lang runbooks.Lang) {
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	fmt.Fprintf(tw, "  %s\t%s\t%s\t%s %d\t%s\n", s.Status.Mark(), stepName(s.ID, s.Iteration), s.Title.In(lang), lang.Pick("exit", "終了コード"), s.ExitCode, s.Duration.Round(1e6))

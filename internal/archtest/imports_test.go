@@ -27,7 +27,7 @@ var rules = map[string]struct {
 }{
 	"cmd/wsbbot":         {internal: []string{""}, thirdParty: []string{"*"}},
 	"config":             {internal: []string{"internal/suggest", "internal/secret"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
-	"runbooks":           {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3", "golang.org/x/text"}},
+	"runbooks":           {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"checklists":         {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"remote":             {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
 	"remote/winrmtest":   {internal: []string{"internal/"}},

@@ -66,6 +66,8 @@ func (t texts) evidenceLabel(key string) string {
 		return t.pick("Shares", "共有")
 	case "dialects":
 		return t.pick("SMB dialects", "SMB ダイアレクト")
+	case "last_successful_target":
+		return t.pick("Last successful target", "前回成功したバックアップの保存先")
 	}
 	return key
 }

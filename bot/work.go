@@ -152,17 +152,19 @@ func (c *Core) verdict(r req, d *oncall.Diagnosis) Reply {
 			failed++
 		}
 	}
-	var title string
-	switch {
-	case len(d.Results) == 0:
-		title = r.t.pick("Diagnosis of "+d.Server+": nothing ran", d.Server+" の診断: 何も実行していません")
-	case failed == 0:
-		title = r.t.pick("Diagnosis of "+d.Server+": no problem found", d.Server+" の診断: 問題は見つかりませんでした")
-	default:
-		title = r.t.pick(fmt.Sprintf("Diagnosis of %s: %d of %d checks found a problem", d.Server, failed, len(d.Results)),
-			fmt.Sprintf("%s の診断: %d 件中 %d 件で問題が見つかりました", d.Server, len(d.Results), failed))
+	var x *runbooks.Explanation
+	if d.Code != "" {
+		if xs := c.svc.Explain(d.Code, r.lang); len(xs) > 0 {
+			x = &xs[0]
+		}
+	}
+	title := d.Conclusion(x, r.lang)
+	var next []Section
+	if n := d.NextStep(x, r.lang); n != "" {
+		next = []Section{{Text: r.t.pick("*Next step:* ", "*次の手順:* ") + n}}
 	}
 	rep := r.reply(title)
+	rep.Sections = append(rep.Sections, next...)
 	for _, res := range d.Results {
 		rep.Sections = append(rep.Sections, c.resultSection(r, res))
 	}
@@ -170,24 +172,17 @@ func (c *Core) verdict(r req, d *oncall.Diagnosis) Reply {
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick("Not run (not a loaded diagnostic runbook): ", "実行しなかったもの (読み込まれた診断ランブックではありません): ") +
 			"`" + strings.Join(d.Missing, "`, `") + "`"})
 	}
-	if d.Code == "" {
-		return rep
-	}
-	xs := c.svc.Explain(d.Code, r.lang)
-	if len(xs) == 0 {
+	if x == nil {
 		return rep
 	}
 	args := d.Server + " " + d.Code
-	if fix := xs[0].Runbooks.Fix; len(fix) > 0 && xs[0].Known && failed > 0 {
-		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-			"*Next step:* Fix shows the plan of `"+fix[0]+"` on "+d.Server+" (a dry run: the exact commands, nothing changed).",
-			"*次の手順:* 修復ボタンで "+d.Server+" での `"+fix[0]+"` の計画を表示します (ドライラン: 実際のコマンドを示し、何も変更しません)。")})
+	if fix := x.Runbooks.Fix; len(fix) > 0 && x.Known && failed > 0 {
 		rep.Buttons = append(rep.Buttons, Button{Label: r.t.pick("Fix", "修復"), ActionID: ActionFix, Value: args, Style: StylePrimary})
-	} else if failed > 0 {
+	} else if failed > 0 && x.FirstAction != "" {
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-			"*Next step:* "+xs[0].FirstAction, "*次の手順:* "+xs[0].FirstAction)})
+			"*First action:* "+x.FirstAction, "*最初の対処:* "+x.FirstAction)})
 	}
-	if topic := guideTopic(xs[0].Runbooks); topic != "" {
+	if topic := guideTopic(x.Runbooks); topic != "" {
 		rep.Buttons = append(rep.Buttons, Button{Label: r.t.pick("Guide", "ガイド"), ActionID: ActionGuide, Value: topic})
 	}
 	return rep

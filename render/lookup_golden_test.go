@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -81,6 +82,9 @@ func TestLookupGolden(t *testing.T) {
 				}
 				if strings.Join(got, "; ") != strings.Join(c.expect, "; ") {
 					t.Errorf("%s: recognised %q, want %q", lang, got, c.expect)
+				}
+				if js, err := json.Marshal(xs); err != nil || bytes.Contains(js, []byte("null")) {
+					t.Errorf("%s: JSON %s, %v: want no null", lang, js, err)
 				}
 				var b bytes.Buffer
 				Explanations(&b, xs, lang)

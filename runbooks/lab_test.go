@@ -741,7 +741,7 @@ func TestBundledRunbooksComplete(t *testing.T) {
 	}
 	want := []string{"diag-event-log", "diag-shadow-storage", "diag-share-access", "diag-target-disk", "diag-vss-writers",
 		"diag-wsb-summary", "guide-3-2-1", "guide-ad-restore", "guide-bmr", "guide-dism-driver", "guide-shadow-storage",
-		"usn-journal-cleanup", "vss-writer-restart"}
+		"usn-journal-cleanup", "vss-writer-restart", "guide-vss", "guide-block-level"}
 	for _, id := range want {
 		if byID[id] == nil {
 			t.Errorf("runbook %s missing", id)
@@ -782,10 +782,16 @@ func TestBundledRunbooksComplete(t *testing.T) {
 		"guide-dism-driver":    {`dism /Image:C:\ /Add-Driver /Driver:D:\Drivers /Recurse`, "0x0000007B", "list volume"},
 		"guide-ad-restore":     {"ntdsutil", "authoritative restore", "wbadmin start systemstaterecovery", "VM-Generation ID", "bcdedit /set safeboot dsrepair"},
 		"guide-shadow-storage": {"vssadmin list shadowstorage", "vssadmin add shadowstorage /for=S: /on=E: /maxsize=1GB", "vssadmin resize shadowstorage", "usn-journal-cleanup"},
-		"guide-3-2-1":          {"3-2-1", "Get-WBBackupTarget", "restore-test done"},
+		"guide-3-2-1":          {"3-2-1", "Get-WBBackupTarget", "restore-test done", "22,500", "Azure Backup"},
+		"guide-bmr#cli":        {"netsh interface ipv4 set address", "net use", "wbadmin start sysrecovery", "0x8007001F", "drvload D:\\Drivers\\Storage"},
+		"guide-ad-restore#v2":  {"restore subtree", "ldifde -i -k -f", "-authsysvol", "tombstoneLifetime", "Restore-ADObject", "2095", "DISABLE_INBOUND_REPL"},
+		"guide-vss":            {"vssadmin list writers", "vssadmin list providers", "vssadmin list shadowstorage", "0x800423F4", "0x80042316", "swprv"},
+		"guide-block-level":    {"Set-WBPerformanceConfiguration", "wbadmin get versions", "0x80070070"},
 	} {
+		id, _, _ = strings.Cut(id, "#")
 		rb := byID[id]
 		if rb == nil {
+			t.Errorf("guide %s missing", id)
 			continue
 		}
 		for _, c := range cmds {

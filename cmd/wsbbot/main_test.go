@@ -339,7 +339,8 @@ func TestDemo(t *testing.T) {
 			{"0x800423F4", "VSS_E_WRITERERROR_NONRETRYABLE"},
 			{"Cause:"},
 			{"[1]", "Diagnose", "[2]", "Fix", "[3]", "Guide"},
-			{"Diagnosis", "of", "writer-failed:", "3", "of", "3", "checks", "found", "a", "problem"},
+			{"writer-failed:", "SqlServerWriter", "[8]", "Failed,", "→", "fix:", "vss-writer-restart"},
+			{"Next", "step:", "Fix", "shows", "the", "plan", "of", "`vss-writer-restart`", "on", "writer-failed"},
 			{"Writers", "not", "stable:", "SqlServerWriter", "[8]", "Failed"},
 			{"Their", "services:", "SQLWriter"},
 			{"[1]", "Fix", "[2]", "Guide"},
@@ -349,7 +350,8 @@ func TestDemo(t *testing.T) {
 			{"0x800423F4", "VSS_E_WRITERERROR_NONRETRYABLE"},
 			{"原因:"},
 			{"[1]", "診断", "[2]", "修復", "[3]", "ガイド"},
-			{"writer-failed", "の診断:", "3", "件中", "3", "件で問題が見つかりました"},
+			{"writer-failed:", "SqlServerWriter", "[8]", "Failed、最後のエラー:", "→", "修復:", "vss-writer-restart"},
+			{"次の手順:", "修復で", "writer-failed", "での", "`vss-writer-restart`", "の計画を表示します（ドライラン。承認されるまで何も変更しません）。"},
 			{"安定していないライター:", "SqlServerWriter", "[8]", "Failed"},
 			{"対応するサービス:", "SQLWriter"},
 			{"[1]", "修復", "[2]", "ガイド"},
@@ -365,7 +367,7 @@ func TestDemo(t *testing.T) {
 					t.Errorf("demo output has no line with %q:\n%s", want, out)
 				}
 			}
-			if strings.HasPrefix(tt.lang, "ja") && strings.Contains(out, "Diagnosis of") || !strings.HasPrefix(tt.lang, "ja") && japanese.MatchString(out) {
+			if strings.HasPrefix(tt.lang, "ja") && strings.Contains(out, "Next step") || !strings.HasPrefix(tt.lang, "ja") && japanese.MatchString(out) {
 				t.Errorf("demo in %s mixes languages:\n%s", tt.lang, out)
 			}
 		})

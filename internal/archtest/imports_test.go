@@ -46,6 +46,7 @@ var rules = map[string]struct {
 	"internal/hresult":         {},
 	"internal/winout":          {},
 	"internal/textdecode":      {},
+	"internal/langcheck":       {},
 	"internal/strictyaml":      {internal: []string{"internal/suggest"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"internal/suggest":         {},
 	"internal/secret":          {},

@@ -91,12 +91,3 @@ func sentencesIn(line string) []string {
 	}
 	return out
 }
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}

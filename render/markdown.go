@@ -40,13 +40,15 @@ func mdCodeCell(s string) string {
 	return delim + s + delim
 }
 
-// mdSpecial is the ASCII punctuation CommonMark lets a backslash escape
-// that can start or end markup.
-const mdSpecial = "\\`*_{}[]<>()#+-.!|~&"
+// mdSpecial is the ASCII punctuation that can start or end inline markup
+// (code, emphasis, links, HTML, entities, strikethrough, table cells).
+// Block markers ("#", "-", "1.") matter only at the start of a line, where
+// mdText never puts text, so names like "vss-writer-restart" stay as they are.
+const mdSpecial = "\\`*_[]<>|~&"
 
-// mdText returns s (one line) as literal Markdown text: every character
-// that could start markup is backslash-escaped and line breaks become
-// spaces.
+// mdText returns s (one line, not at the start of one) as literal Markdown
+// text: every character that could start inline markup is
+// backslash-escaped and line breaks become spaces.
 func mdText(s string) string {
 	var b strings.Builder
 	for _, r := range s {

@@ -40,26 +40,36 @@ func mdCodeCell(s string) string {
 	return delim + s + delim
 }
 
-// mdSpecial is the ASCII punctuation that can start or end inline markup
-// (code, emphasis, links, HTML, entities, strikethrough, table cells).
-// Block markers ("#", "-", "1.") matter only at the start of a line, where
-// mdText never puts text, so names like "vss-writer-restart" stay as they are.
-const mdSpecial = "\\`*_[]<>|~&"
+// mdInline is the ASCII punctuation that can start or end markup anywhere
+// in a line (emphasis, code, links, autolinks and HTML, table cells,
+// strikethrough, entities); '!' and '(' only matter next to '[' and ']',
+// which are escaped.
+const mdInline = "\\`*_{}[]<>|~&"
 
-// mdText returns s (one line, not at the start of one) as literal Markdown
-// text: every character that could start inline markup is
-// backslash-escaped and line breaks become spaces.
+// mdText returns s (one line) as literal Markdown text: every character
+// that could start markup is backslash-escaped, a block marker at its start
+// too ("#", "-", "+", "1." or "1)"), and line breaks become spaces. What
+// cannot become markup stays as written, so the export reads well as plain
+// text: "vss-writer-restart on writer-failed", not "vss\-writer\-restart".
 func mdText(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	digits := 0 // leading digits seen so far; -1 once past the start
+	for i, r := range s {
 		switch {
 		case r == '\r' || r == '\n':
 			b.WriteByte(' ')
-		case r < 128 && strings.ContainsRune(mdSpecial, r):
+		case r < 128 && strings.ContainsRune(mdInline, r),
+			i == 0 && (r == '#' || r == '-' || r == '+' || r == '='),
+			digits > 0 && i == digits && (r == '.' || r == ')'):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
 			b.WriteRune(r)
+		}
+		if digits >= 0 && r >= '0' && r <= '9' && i == digits {
+			digits++
+		} else if i >= digits {
+			digits = -1
 		}
 	}
 	return b.String()

@@ -118,6 +118,21 @@ const (
 	RunCancelled RunStatus = "cancelled"
 )
 
+// In names the status in l.
+func (s RunStatus) In(l Lang) string {
+	switch s {
+	case RunSucceeded:
+		return l.Pick("succeeded", "成功")
+	case RunFailed:
+		return l.Pick("failed", "失敗")
+	case RunRefused:
+		return l.Pick("refused", "拒否")
+	case RunCancelled:
+		return l.Pick("cancelled", "中止")
+	}
+	return string(s)
+}
+
 // StepStatus is how one step (one iteration) ended.
 type StepStatus string
 
@@ -146,9 +161,36 @@ func (s StepStatus) Mark() string {
 
 // Verdict is one expectation's outcome.
 type Verdict struct {
-	Message Text   `json:"message"`
-	OK      bool   `json:"ok"`
-	Detail  string `json:"detail"`
+	Message Text `json:"message"`
+	OK      bool `json:"ok"`
+	// Detail is what was found instead, in English (or data for both
+	// languages); DetailJA the Japanese, when the runbook gives one.
+	Detail   string `json:"detail"`
+	DetailJA string `json:"detail_ja,omitempty"`
+}
+
+// Sentence says the verdict in l so that it reads the right way round: a
+// met expectation as itself, a failed one as what was expected and what
+// was found ("expected: none of the latest backup events is a failure →
+// found: ...").
+func (v Verdict) Sentence(l Lang) string {
+	if v.OK {
+		return v.Message.In(l)
+	}
+	found := v.DetailIn(l)
+	if found == "" {
+		found = l.Pick("not so", "満たされていません")
+	}
+	return l.Pick("expected: ", "期待: ") + v.Message.In(l) + l.Pick(" → found: ", " → 実際: ") + found
+}
+
+// DetailIn returns what was found instead, in l: the Japanese detail when
+// there is one, else the detail, which is then data for both languages.
+func (v Verdict) DetailIn(l Lang) string {
+	if l == LangJA && v.DetailJA != "" {
+		return v.DetailJA
+	}
+	return v.Detail
 }
 
 // StepResult is what one step (one iteration of a foreach) did.
@@ -813,6 +855,13 @@ func (r *run) execute(ctx context.Context, st *Step, i int, rs RenderedStep, var
 				vd.Detail = formatValue(v)
 			} else {
 				vd.Detail = "cannot evaluate detail: " + err.Error()
+			}
+			if x.DetailJA != nil {
+				if v, err := x.DetailJA.Eval(vars); err == nil {
+					vd.DetailJA = formatValue(v)
+				} else {
+					vd.DetailJA = "詳細を評価できません: " + err.Error()
+				}
 			}
 		}
 		if !vd.OK && sr.Status == StepPassed {

@@ -159,7 +159,7 @@ type Main struct {
 	cfg      *config.Config
 	set      *runbooks.Set
 	setErr   error
-	st       *store.Bolt
+	st       store.File
 	lg       *slog.Logger
 	exec     *remote.Executor
 	svc      *oncall.Service

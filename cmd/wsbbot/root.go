@@ -35,6 +35,7 @@ servers against a five-rule backup checklist.
 		newConfigCommand(m),
 		newConsoleCommand(m),
 		newDemoCommand(m),
+		newServeCommand(m),
 		newExecCommand(m),
 		newLabCommand(m),
 		newRunCommand(m),

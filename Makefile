@@ -12,13 +12,25 @@ ARGS        ?= demo
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test vet fmt-check lint bench fuzz conformance clean
+.PHONY: help build cross run test vet fmt-check lint bench fuzz conformance clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/wsbbot
 	$(GO) build -o $(BIN) ./cmd/wsbbot
+
+# The platforms wsbbot ships for: the bot on a Linux host (systemd, see
+# deploy/) or on Windows as a service.
+CROSS := windows/amd64 linux/amd64 linux/arm64
+
+cross: ## build static binaries for every platform in CROSS into bin/ (wsbbot-GOOS-GOARCH[.exe])
+	@set -e; for p in $(CROSS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+	  echo "$(GO) build $$os/$$arch -> bin/wsbbot-$$os-$$arch$$ext"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -o bin/wsbbot-$$os-$$arch$$ext ./cmd/wsbbot; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet ./cmd/wsbbot; \
+	done
 
 run: build ## run wsbbot (default: the demo chat against the simulated lab; `make run ARGS="lookup 0x80780119"`)
 	./$(BIN) $(ARGS)

@@ -94,7 +94,29 @@ func TestCertificateAuth(t *testing.T) {
 	noCert := tg
 	noCert.Auth = AuthBasic
 	noCert.User, noCert.Password = "u", "p"
-	if _, err := c.Exec(context.Background(), noCert, Command{Script: "x"}); err == nil || kindOf(t, err) != KindTLS {
-		t.Errorf("no client certificate: %v, want a TLS failure", err)
+	// Under TLS 1.3 the client's handshake is over before the server checks
+	// the client certificate: the server's "certificate required" alert and
+	// its close race the client's first request, and when the request's
+	// write meets the reset first, the alert is lost on the wire (the
+	// kernel drops unread data on a reset). The client then can only say
+	// the connection was dropped; either answer is honest. -count=20 under
+	// load saw the dropped form about once in 20.
+	if _, err := c.Exec(context.Background(), noCert, Command{Script: "x"}); err == nil ||
+		(kindOf(t, err) != KindTLS && kindOf(t, err) != KindConnectionDropped) {
+		t.Errorf("no client certificate (TLS 1.3): %v, want a TLS failure or a dropped connection", err)
+	}
+	// Under TLS 1.2 the server asks for the certificate inside the
+	// handshake, so the alert always arrives: a TLS failure, every time.
+	hs12 := httptest.NewUnstartedServer(hs.Config.Handler)
+	hs12.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MaxVersion: tls.VersionTLS12}
+	hs12.Config.ErrorLog = log.New(io.Discard, "", 0)
+	hs12.StartTLS()
+	t.Cleanup(hs12.Close)
+	a12 := hs12.Listener.Addr().(*net.TCPAddr)
+	noCert12 := noCert
+	noCert12.Address, noCert12.Port = a12.IP.String(), a12.Port
+	noCert12.CACertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs12.Certificate().Raw})
+	if _, err := c.Exec(context.Background(), noCert12, Command{Script: "x"}); err == nil || kindOf(t, err) != KindTLS {
+		t.Errorf("no client certificate (TLS 1.2): %v, want a TLS failure", err)
 	}
 }

@@ -74,7 +74,13 @@ func TestTimelineEscapesMarkdown(t *testing.T) {
 			rows = append(rows, []int{n.ChildCount()})
 		case *ast.CodeSpan:
 			if _, inCell := n.Parent().(*extast.TableCell); inCell {
-				spans = append(spans, string(n.Text(src)))
+				var span strings.Builder
+				for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+					if tx, ok := c.(*ast.Text); ok {
+						span.Write(tx.Value(src))
+					}
+				}
+				spans = append(spans, span.String())
 			}
 		case *ast.Emphasis, *ast.RawHTML, *ast.HTMLBlock, *ast.Link, *ast.AutoLink:
 			markup = append(markup, n.Kind().String())

@@ -103,6 +103,12 @@ func (e env) lookup(key string) (string, bool) {
 }
 
 func main() {
+	// Started by the Windows Service Control Manager: it stops the command.
+	if code, ok := runAsService(func(ctx context.Context, stdout, stderr io.Writer) int {
+		return run(ctx, os.Args[1:], env{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, vars: os.Environ()})
+	}); ok {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
 	stop()

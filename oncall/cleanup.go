@@ -203,6 +203,17 @@ func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs run
 			fmt.Sprintf("the cleanup of %s on %s could not be prepared: %v", runID, l.Run.Target, err),
 			fmt.Sprintf("%s の %s のクリーンアップを準備できませんでした: %v", l.Run.Target, runID, err), err)
 	}
+	// The approval is for the commands Leftovers showed: the plan must
+	// render every changing step exactly so.
+	for _, ps := range plan.Steps {
+		if ps.Mode == runbooks.ModeChange && !slices.ContainsFunc(l.Cleanup, func(c runbooks.RenderedStep) bool {
+			return c.ID == ps.ID && c.Shell == ps.Shell && c.Script == ps.Script && c.Params == ps.Params
+		}) {
+			return nil, userErr(Refused,
+				fmt.Sprintf("the cleanup step %s of %s renders differently from what was shown: nothing ran", ps.ID, runID),
+				fmt.Sprintf("%s のクリーンアップ手順 %s が表示した内容と異なります。何も実行していません", runID, ps.ID), nil)
+		}
+	}
 	actor := a.RequestedBy
 	if actor == "" {
 		actor = a.By[0]

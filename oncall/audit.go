@@ -12,17 +12,24 @@ import (
 )
 
 // AuditRequest selects the servers to audit: one Server, or the servers
-// tagged Group, or (both empty) the whole inventory.
+// tagged Group, or the servers named in Servers and tagged with one of
+// Groups (a scheduled audit's scope), or (all empty) the whole inventory.
 type AuditRequest struct {
-	Server, Group string
-	Actor         string
+	Server, Group   string
+	Servers, Groups []string
+	Actor           string
 }
 
 // AuditReport is an audit's outcome: one report per server in inventory
 // order (a server that could not be reached has Err set and unknown
 // findings), the counts, and the id its findings are recorded under.
 type AuditReport struct {
-	ID        string
+	ID string
+	// Scope names what was audited (checklist and servers), the same for
+	// every audit of the same selection; Delta compares this audit with
+	// the previous one of the same scope.
+	Scope     string
+	Delta     *AuditDelta
 	Checklist *checklists.Checklist
 	Reports   []checklists.Report
 	Summary   checklists.Summary
@@ -51,8 +58,14 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	var servers Inventory
 	switch {
-	case req.Server != "" && req.Group != "":
+	case (req.Server != "" || req.Group != "") && len(req.Servers)+len(req.Groups) > 0,
+		req.Server != "" && req.Group != "":
 		return nil, userErr(Invalid, "give a server or a group, not both", "サーバーかグループのどちらか一方を指定してください", nil)
+	case len(req.Servers)+len(req.Groups) > 0:
+		var err error
+		if servers, err = s.inv.selection(req.Servers, req.Groups); err != nil {
+			return nil, err
+		}
 	case req.Server != "":
 		srv, ok := s.inv.Server(req.Server)
 		if !ok {
@@ -123,11 +136,8 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
 	sum := checklists.Summarize(reports)
-	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, struct {
-		AuditID   string             `json:"audit_id"`
-		Checklist string             `json:"checklist"`
-		Summary   checklists.Summary `json:"summary"`
-	}{id, s.checklist.ID, sum})
+	scope := auditScope(s.checklist.ID, req)
+	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Summary: sum})
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
 	}
@@ -137,5 +147,9 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		return nil, fmt.Errorf("audit: record %d findings and the summary: %w", len(events), err)
 	}
 	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
-	return &AuditReport{ID: id, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}, nil
+	rep := &AuditReport{ID: id, Scope: scope, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}
+	if rep.Delta, err = s.auditDelta(ctx, rep); err != nil {
+		return nil, fmt.Errorf("audit: compare with the previous audit: %w", err)
+	}
+	return rep, nil
 }

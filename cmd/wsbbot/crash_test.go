@@ -13,15 +13,6 @@ import (
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
-// TestMain lets the test binary be wsbbot itself when re-executed with
-// WSBBOT_TEST_AS_WSBBOT=1 (a real second process for the crash test).
-func TestMain(m *testing.M) {
-	if os.Getenv("WSBBOT_TEST_AS_WSBBOT") == "1" {
-		main()
-	}
-	os.Exit(m.Run())
-}
-
 // TestSIGKILLMidRunThenRestart: a real wsbbot process runs
 // usn-journal-cleanup against the lab and is killed with SIGKILL after it
 // gave the System Reserved partition its temporary letter. While it runs,
@@ -47,7 +38,7 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 	lockDir := t.TempDir()
 	vars = append(vars, "WSBBOT_REMOTE_LOCK_DIR="+lockDir)
 	child := exec.Command(os.Args[0], "run", "usn-journal-cleanup", "--config", cfg, "--target", info.Name, "--yes")
-	child.Env = append(os.Environ(), append(vars, "WSBBOT_TEST_AS_WSBBOT=1", "XDG_STATE_HOME="+t.TempDir())...)
+	child.Env = append(os.Environ(), append(vars, asWsbbot+"=1", "XDG_STATE_HOME="+t.TempDir())...)
 	var childOut strings.Builder
 	child.Stdout, child.Stderr = &childOut, &childOut
 	if err := child.Start(); err != nil {
@@ -69,6 +60,9 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 		letter = info.Host.DriveLetter(lab.RoleSystemReserved)
 	}
+	// From now on every command waits long: the run cannot reach its own
+	// cleanup before it is killed, however slow this machine is.
+	info.Server.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: "Command", Delay: 2 * time.Minute})
 
 	// The record is readable beside the running process.
 	code, out, stderr := wsbbot(t, vars, "", "history", "--config", cfg, "--json")

@@ -30,6 +30,18 @@ const (
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
+	// KindChatReceived records a chat event taken for handling, keyed by
+	// the platform's event id, so that one delivered again (even after a
+	// restart) is handled once.
+	KindChatReceived Kind = "chat.received"
+	// KindScheduleFired claims one due time of one schedule (see Claim):
+	// the schedule fires once for it, whoever appended it first.
+	KindScheduleFired Kind = "schedule.fired"
+	// KindWatchLook records what the backup watch saw on a server (its
+	// event-log cursor); KindWatchAlert a failure it reported, where it
+	// was posted, and the recovery that ended it.
+	KindWatchLook  Kind = "watch.look"
+	KindWatchAlert Kind = "watch.alert"
 )
 
 // Kinds returns every kind the store accepts, in a fixed order.
@@ -37,7 +49,8 @@ func Kinds() []Kind {
 	return []Kind{
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
-		KindAuditFinding, KindAuditFinished, KindRestoreTestDone,
+		KindAuditFinding, KindAuditFinished, KindRestoreTestDone, KindChatReceived,
+		KindScheduleFired, KindWatchLook, KindWatchAlert,
 	}
 }
 

@@ -262,7 +262,7 @@ func TestPlanAndApplyBoundToTheHash(t *testing.T) {
 	}
 	ev, p := e.started(t, res.RunID)
 	want := store.RunStarted{Runbook: "vss-writer-restart", Params: map[string]string{"service": ""}, PlanHash: plan.Hash(),
-		Approvers: []string{"U2"}, Approval: "approved in the test"}
+		Approvers: []string{"U2"}, Approval: "approved in the test", Owner: store.CurrentOwner()}
 	if diff := cmp.Diff(want, p); diff != "" || ev.Actor != "U1" || ev.Target != "writer-failed" {
 		t.Errorf("run.started by %s on %s (-want +got):\n%s", ev.Actor, ev.Target, diff)
 	}

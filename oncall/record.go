@@ -32,18 +32,35 @@ func (r *recorder) RunStarted(ctx context.Context, rs runbooks.RunStart) (string
 		return "", fmt.Errorf("record run start: %w", err)
 	}
 	ev := store.RunStarted{Runbook: rs.Runbook, Params: stringParams(rs.Params), PlanHash: r.planHash,
-		Approvers: r.approvers, Approval: r.how}.Event(id, rs.Target, r.actor)
+		Approvers: r.approvers, Approval: r.how, Owner: store.CurrentOwner()}.Event(id, rs.Target, r.actor)
 	if _, err := r.st.Append(ctx, ev); err != nil {
 		return "", fmt.Errorf("record run start: %w", err)
 	}
 	return id, nil
 }
 
-func (r *recorder) StepFinished(ctx context.Context, runID string, res runbooks.StepResult) error {
-	name := res.ID
-	if res.Iteration > 0 {
-		name = fmt.Sprintf("%s#%d", res.ID, res.Iteration)
+// StepStarted records a changing step, with the command exactly as it is
+// about to be sent: what Leftovers reads after a crash.
+func (r *recorder) StepStarted(ctx context.Context, runID string, rs runbooks.RenderedStep) error {
+	name := stepName(rs.ID, rs.Iteration)
+	ev := store.StepStarted{Step: name, Phase: string(rs.Phase), Mode: string(rs.Mode), Shell: string(rs.Shell),
+		Script: rs.Script, Params: rs.Params}.Event(runID, "", r.actor)
+	if _, err := r.st.Append(ctx, ev); err != nil {
+		return fmt.Errorf("record step %s started: %w", name, err)
 	}
+	return nil
+}
+
+// stepName is how the record names one iteration of a step.
+func stepName(id string, iteration int) string {
+	if iteration > 0 {
+		return fmt.Sprintf("%s#%d", id, iteration)
+	}
+	return id
+}
+
+func (r *recorder) StepFinished(ctx context.Context, runID string, res runbooks.StepResult) error {
+	name := stepName(res.ID, res.Iteration)
 	out := res.Stdout
 	if res.Stderr != "" {
 		out += "\n[stderr]\n" + res.Stderr

@@ -84,6 +84,10 @@ type Recorder interface {
 	// RunStarted records a run about to start and returns its id; an
 	// error stops the run before anything runs.
 	RunStarted(ctx context.Context, r RunStart) (runID string, err error)
+	// StepStarted records a changing step before its command is sent, so
+	// a crash while it runs leaves in the record what was in flight. An
+	// error keeps the step from being sent (it ends in error).
+	StepStarted(ctx context.Context, runID string, step RenderedStep) error
 	StepFinished(ctx context.Context, runID string, res StepResult) error
 	RunFinished(ctx context.Context, runID string, res Result) error
 }
@@ -655,6 +659,13 @@ func (r *run) send(ctx context.Context, st *Step, state *stepState, i int, rs Re
 			state.end(StepRefused, false)
 			r.record(ctx, sr)
 			return RunRefused
+		}
+	}
+	if st.Mode == ModeChange && r.e.rec != nil && !r.dry {
+		if err := r.e.rec.StepStarted(context.WithoutCancel(ctx), r.runID, rs); err != nil {
+			state.end(StepError, false)
+			r.record(ctx, r.errorResult(st, i, fmt.Errorf("not sent: it could not be recorded first: %w", err)))
+			return RunFailed
 		}
 	}
 	sr := r.execute(ctx, st, i, rs, vars)

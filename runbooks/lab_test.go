@@ -238,11 +238,16 @@ func TestLabWriterRestart(t *testing.T) {
 		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
 		g := &gate{allow: true}
 		obs := &observer{}
-		rec := &memRecorder{}
+		rec := &memRecorder{sent: func() int { return len(x.commands()) }}
 		e := runbooks.NewEngine(x, g, rec, nil)
 		res, err := e.Run(ctx, rb, "srv1", bind(t, rb), obs)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The changing step was recorded as started before its command
+		// went out (two read-only commands had been sent), and only it.
+		if want := []string{"restart-service sent=2"}; fmt.Sprint(rec.started) != fmt.Sprint(want) {
+			t.Errorf("recorded as started: %v, want %v", rec.started, want)
 		}
 		if res.Status != runbooks.RunSucceeded || !res.Verified {
 			t.Fatalf("status %s verified %v: %+v", res.Status, res.Verified, res.Steps)
@@ -261,6 +266,31 @@ func TestLabWriterRestart(t *testing.T) {
 		}
 		if !strings.Contains(res.Summary.EN, "verified") || res.Summary.JA == "" {
 			t.Errorf("summary %+v", res.Summary)
+		}
+	})
+
+	t.Run("a change that cannot be recorded first is not sent", func(t *testing.T) {
+		h := newHost(t, lab.ScenarioWriterFailed)
+		x := &labExecutor{hosts: map[string]*lab.Host{"srv1": h}}
+		rec := &memRecorder{failStart: errors.New("disk full")}
+		res, err := runbooks.NewEngine(x, &gate{allow: true}, rec, nil).Run(ctx, rb, "srv1", bind(t, rb), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runbooks.RunFailed || h.WriterState("SqlServerWriter") == 1 {
+			t.Fatalf("status %s, writer state %d: want failed with nothing restarted", res.Status, h.WriterState("SqlServerWriter"))
+		}
+		for _, c := range x.commands() {
+			if strings.Contains(c.Script, "Restart-Service") {
+				t.Errorf("a change that was not recorded was sent: %+v", c)
+			}
+		}
+		var found bool
+		for _, sr := range res.Steps {
+			found = found || sr.ID == "restart-service" && sr.Status == runbooks.StepError && strings.Contains(sr.Error, "disk full")
+		}
+		if !found {
+			t.Errorf("no error result naming the record's failure: %+v", res.Steps)
 		}
 	})
 
@@ -344,8 +374,27 @@ func TestLabWriterRestart(t *testing.T) {
 type memRecorder struct {
 	mu       sync.Mutex
 	starts   []runbooks.RunStart
+	started  []string // "step-id sent=N": the step and how many commands the server had seen
 	steps    []runbooks.StepResult
 	finished *runbooks.Result
+	// sent counts the commands the server saw; failStart refuses every
+	// StepStarted.
+	sent      func() int
+	failStart error
+}
+
+func (m *memRecorder) StepStarted(ctx context.Context, id string, st runbooks.RenderedStep) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failStart != nil {
+		return m.failStart
+	}
+	n := -1
+	if m.sent != nil {
+		n = m.sent()
+	}
+	m.started = append(m.started, fmt.Sprintf("%s sent=%d", st.ID, n))
+	return nil
 }
 
 func (m *memRecorder) RunStarted(ctx context.Context, r runbooks.RunStart) (string, error) {

@@ -196,7 +196,7 @@ func TestRunAgainstLab(t *testing.T) {
 
 	// The postmortem timeline of the fix, in Markdown and JSON.
 	code, out, _ = wsbbot(t, vars, "", "history", "export", "--config", cfg, "--run", res.RunID)
-	for _, want := range []string{"# Run " + res.RunID + ": vss-writer-restart on writer-failed", "run.started", "step.finished", "run.finished", "restart-service", "Writer name: 'SqlServerWriter'"} {
+	for _, want := range []string{"# Run " + res.RunID + ": vss-writer-restart on writer-failed", "run.started", "step.started", "step.finished", "run.finished", "restart-service", "Writer name: 'SqlServerWriter'"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("export (exit %d) lacks %q:\n%s", code, want, out)
 		}
@@ -206,7 +206,7 @@ func TestRunAgainstLab(t *testing.T) {
 		Run    struct{ ID, Status string }
 		Events []struct{ Kind string }
 	}
-	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Run.Status != "succeeded" || len(tl.Events) != 6 {
+	if err := json.Unmarshal([]byte(out), &tl); err != nil || code != 0 || tl.Run.Status != "succeeded" || len(tl.Events) != 7 || tl.Events[3].Kind != "step.started" {
 		t.Errorf("export json: exit %d, %v, %+v", code, err, tl)
 	}
 	if code, _, _ := wsbbot(t, vars, "", "history", "export", "--config", cfg, "--run", "r99999"); code != exitFailed {

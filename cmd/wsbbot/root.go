@@ -39,6 +39,7 @@ servers against a five-rule backup checklist.
 		newExecCommand(m),
 		newLabCommand(m),
 		newRunCommand(m),
+		newCleanupCommand(m),
 		newHistoryCommand(m),
 		newRestoreTestCommand(m),
 		newAuditCommand(m),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,8 +109,8 @@ func (m *Main) logger() *slog.Logger {
 }
 
 // store opens the durable record named by the configuration, once,
-// creating its folder. Runs left open by a crash are reported on stderr:
-// they are marked interrupted, never re-run.
+// creating its folder. Runs left open by a process that is gone are
+// marked interrupted, never re-run; service reports them.
 func (m *Main) store() (store.File, error) {
 	if m.st != nil {
 		return m.st, nil
@@ -136,9 +137,6 @@ func (m *Main) store() (store.File, error) {
 	}
 	if _, err := os.Stat(path + store.BoltBackupSuffix); err == nil && !hadBackup {
 		fmt.Fprintf(m.Env.stderr, "wsbbot: the record %s was migrated from bbolt to SQLite; the bbolt original is kept as %s\n", path, path+store.BoltBackupSuffix)
-	}
-	for _, id := range st.Interrupted() {
-		fmt.Fprintf(m.Env.stderr, "wsbbot: run %s was interrupted when wsbbot stopped; it is recorded as interrupted and was not re-run\n", id)
 	}
 	m.st = st
 	return st, nil
@@ -230,6 +228,7 @@ func (m *Main) service() (*oncall.Service, error) {
 		return nil, &exitError{code: exitInternal, err: err}
 	}
 	m.svc = svc
+	m.reportInterrupted(context.Background(), svc, st.Interrupted())
 	return svc, nil
 }
 

@@ -338,24 +338,3 @@ func TestOpenBadPath(t *testing.T) {
 		t.Errorf("Open(%s) = %v, want an error naming the path", path, err)
 	}
 }
-
-// BenchmarkAppend measures one Append: one bbolt write transaction, which
-// bbolt fsyncs (twice: data pages, then meta page) before commit returns,
-// so the figure is dominated by the disk's fsync latency.
-func BenchmarkAppend(b *testing.B) {
-	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), nil)
-	ctx := context.Background()
-	out := strings.Repeat("Writer name: 'System Writer' State: [1] Stable\n", 20)
-	if _, err := s.Append(ctx, store.RunStarted{Runbook: "vss-restart", PlanHash: "p"}.Event("r1", "fs01", "U1")); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		e := store.StepFinished{Step: fmt.Sprint("s", i), Status: "ok", Output: out}.Event("r1", "fs01", "wsbbot")
-		e.Key = fmt.Sprint("k", i)
-		if _, err := s.Append(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -199,6 +199,7 @@ func copyBolt(ctx context.Context, src *Bolt, dst *SQLite) error {
 			}
 			// The recorded head is copied as it is (not taken from the
 			// last event), so Verify judges the copy as it judged the file.
+			st.dirty = false
 			meta := btx.Bucket(bucketMeta)
 			for name, v := range map[string]string{
 				sqlMetaHeadSeq:  fmt.Sprint(getU64(meta, metaHeadSeq)),

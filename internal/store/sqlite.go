@@ -190,7 +190,7 @@ func (s *SQLite) migrate() error {
 	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create table meta: %w", err)
 	}
-	st := sqlState{tx: tx}
+	st := newSQLState(tx)
 	have, err = st.metaU64(sqlMetaSchema)
 	if err != nil {
 		return err
@@ -241,7 +241,11 @@ func (s *SQLite) write(ctx context.Context, fn func(st sqlState) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(sqlState{tx: tx}); err != nil {
+	st := newSQLState(tx)
+	if err := fn(st); err != nil {
+		return err
+	}
+	if err := st.flush(); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -255,7 +259,7 @@ func (s *SQLite) read(ctx context.Context, fn func(st sqlState) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(sqlState{tx: tx})
+	return fn(newSQLState(tx))
 }
 
 // Append implements Store.
@@ -522,12 +526,72 @@ func scanEvent(rows *sql.Rows) (Event, error) {
 	return raw.event()
 }
 
-// sqlState is the state of a SQLite store inside one transaction.
-type sqlState struct{ tx *sql.Tx }
+// sqlState is the state of a SQLite store inside one transaction. It
+// keeps the transaction's prepared statements, and the head of the chain,
+// which a batch moves many times, is written once, by flush, before
+// commit.
+type sqlState struct{ *sqlTx }
+
+type sqlTx struct {
+	tx       *sql.Tx
+	stmts    map[string]*sql.Stmt
+	headRead bool
+	headSeq  uint64
+	headHash string
+	dirty    bool
+}
+
+func newSQLState(tx *sql.Tx) sqlState {
+	return sqlState{&sqlTx{tx: tx, stmts: map[string]*sql.Stmt{}}}
+}
+
+// stmt returns q prepared in this transaction.
+func (s sqlState) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.tx.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+func (s sqlState) exec(q string, args ...any) error {
+	st, err := s.stmt(q)
+	if err == nil {
+		_, err = st.Exec(args...)
+	}
+	return err
+}
+
+func (s sqlState) queryRow(q string, args ...any) *sql.Row {
+	st, err := s.stmt(q)
+	if err != nil {
+		return s.tx.QueryRow(q, args...) // reports the same error on Scan
+	}
+	return st.QueryRow(args...)
+}
+
+// flush writes the head moved by the transaction's appends.
+func (s sqlState) flush() error {
+	if !s.dirty {
+		return nil
+	}
+	if err := s.putMeta(sqlMetaHeadSeq, strconv.FormatUint(s.headSeq, 10)); err != nil {
+		return err
+	}
+	if err := s.putMeta(sqlMetaHeadHash, s.headHash); err != nil {
+		return err
+	}
+	s.dirty = false
+	return nil
+}
 
 func (s sqlState) metaU64(name string) (uint64, error) {
 	var v string
-	err := s.tx.QueryRow(`SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	err := s.queryRow(`SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -542,7 +606,7 @@ func (s sqlState) metaU64(name string) (uint64, error) {
 }
 
 func (s sqlState) putMeta(name, value string) error {
-	_, err := s.tx.Exec(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	err := s.exec(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
@@ -550,21 +614,25 @@ func (s sqlState) putMeta(name, value string) error {
 }
 
 func (s sqlState) head() (uint64, string, error) {
+	if s.headRead {
+		return s.headSeq, s.headHash, nil
+	}
 	seq, err := s.metaU64(sqlMetaHeadSeq)
 	if err != nil {
 		return 0, "", err
 	}
 	var hash string
-	err = s.tx.QueryRow(`SELECT value FROM meta WHERE name = ?`, sqlMetaHeadHash).Scan(&hash)
+	err = s.queryRow(`SELECT value FROM meta WHERE name = ?`, sqlMetaHeadHash).Scan(&hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, "", fmt.Errorf("read head hash: %w", err)
 	}
+	s.headRead, s.headSeq, s.headHash = true, seq, hash
 	return seq, hash, nil
 }
 
 func (s sqlState) seqForKey(key string) (uint64, bool, error) {
 	var seq int64
-	err := s.tx.QueryRow(`SELECT seq FROM events WHERE idem_key = ?`, key).Scan(&seq)
+	err := s.queryRow(`SELECT seq FROM events WHERE idem_key = ?`, key).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -576,7 +644,7 @@ func (s sqlState) seqForKey(key string) (uint64, bool, error) {
 
 func (s sqlState) event(seq uint64) (Event, error) {
 	var raw rawEvent
-	err := raw.scan(s.tx.QueryRow(`SELECT `+eventColumns+` FROM events WHERE seq = ?`, int64(seq)))
+	err := raw.scan(s.queryRow(`SELECT `+eventColumns+` FROM events WHERE seq = ?`, int64(seq)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Event{}, fmt.Errorf("event %d not found", seq)
 	}
@@ -587,7 +655,11 @@ func (s sqlState) event(seq uint64) (Event, error) {
 }
 
 func (s sqlState) queryRuns(q string, args ...any) ([]RunSummary, error) {
-	rows, err := s.tx.Query(q, args...)
+	st, err := s.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.Query(args...)
 	if err != nil {
 		return nil, err
 	}
@@ -638,7 +710,7 @@ func (s sqlState) running() ([]RunSummary, error) {
 
 func (s sqlState) restoreTest(target string) (time.Time, bool, error) {
 	var v string
-	err := s.tx.QueryRow(`SELECT day FROM restore_tests WHERE target = ?`, target).Scan(&v)
+	err := s.queryRow(`SELECT day FROM restore_tests WHERE target = ?`, target).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -660,15 +732,13 @@ func (s sqlState) putEvent(e Event) error {
 	if len(e.Data) > 0 {
 		data = string(e.Data)
 	}
-	_, err := s.tx.Exec(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err := s.exec(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(e.Seq), e.Time.UTC().Format(time.RFC3339Nano), string(e.Kind), e.RunID, e.Target, e.Actor, key, data, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("put event %d: %w", e.Seq, err)
 	}
-	if err := s.putMeta(sqlMetaHeadSeq, strconv.FormatUint(e.Seq, 10)); err != nil {
-		return err
-	}
-	return s.putMeta(sqlMetaHeadHash, e.Hash)
+	s.headRead, s.headSeq, s.headHash, s.dirty = true, e.Seq, e.Hash, true
+	return nil
 }
 
 // putKey: the key is a column of the event itself, written by putEvent.
@@ -687,7 +757,7 @@ func (s sqlState) putRun(r RunSummary) error {
 	if !r.Finished.IsZero() {
 		finished = r.Finished.UTC().Format(time.RFC3339Nano)
 	}
-	_, err := s.tx.Exec(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	err := s.exec(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET runbook = excluded.runbook, target = excluded.target, actor = excluded.actor,
 			status = excluded.status, summary = excluded.summary, started = excluded.started, finished = excluded.finished,
 			steps = excluded.steps, start_seq = excluded.start_seq, last_seq = excluded.last_seq, owner = excluded.owner`,
@@ -700,7 +770,7 @@ func (s sqlState) putRun(r RunSummary) error {
 }
 
 func (s sqlState) putRestoreTest(target string, day time.Time) error {
-	_, err := s.tx.Exec(`INSERT INTO restore_tests (target, day) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET day = excluded.day`,
+	err := s.exec(`INSERT INTO restore_tests (target, day) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET day = excluded.day`,
 		target, day.Format(time.DateOnly))
 	if err != nil {
 		return fmt.Errorf("put restore test %s: %w", target, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/internal/store/storetest"
+	bolt "go.etcd.io/bbolt"
 	_ "modernc.org/sqlite"
 )
 
@@ -332,5 +333,27 @@ func TestSQLiteVerifyDetectsTampering(t *testing.T) {
 				t.Errorf("Verify = %+v, want broken at %d (%s)", rep, tc.seq, tc.problem)
 			}
 		})
+	}
+}
+
+// TestMigrationKeepsABrokenChainBroken: a bbolt record whose last event
+// was deleted is copied as it is, and the SQLite record reports the same
+// break (the head the bbolt file recorded comes along).
+func TestMigrationKeepsABrokenChainBroken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wsbbot.db")
+	b := mustOpen(t, path, nil)
+	for i := 1; i <= 3; i++ {
+		storetest.MustAppend(t, b, finding("fs01", fmt.Sprint("note ", i)))
+	}
+	b.Close()
+	rawUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("events")).Delete(seqKey(3)) })
+	s, err := store.Open(path, store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Verify(context.Background())
+	if err != nil || rep.OK || rep.Problem != store.ProblemTruncated || rep.BrokenSeq != 3 {
+		t.Errorf("Verify after migrating a truncated chain = %+v, %v; want truncated at 3", rep, err)
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -452,4 +455,79 @@ func TestServeDedupesAcrossRestart(t *testing.T) {
 	if len(rs) != 2 {
 		t.Errorf("%d replies after a redelivery across a restart, want the lookup and help:\n%s", len(rs), shown(rs...))
 	}
+}
+
+// BenchmarkServeIdleRSS builds wsbbot, starts `serve` with 1,000 servers
+// configured against the fake Slack, waits until it is connected and
+// idle, and reports its resident memory (VmRSS, Linux).
+func BenchmarkServeIdleRSS(b *testing.B) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		b.Skip("needs /proc")
+	}
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "wsbbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	var cfg strings.Builder
+	cfg.WriteString("targets:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&cfg, "  - {name: srv%04d, address: 127.0.0.1, port: %d, scheme: http, auth: basic, user: u, password_env: WSBBOT_BENCH_PW, tags: [bench]}\n", i, 20000+i)
+	}
+	conf := filepath.Join(dir, "wsbbot.yaml")
+	if err := os.WriteFile(conf, []byte(cfg.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	fake := slacktest.Start(b, slacktest.Options{})
+	listen := freeAddrB(b)
+	var rss float64
+	for range b.N {
+		cmd := exec.Command(bin, "serve", "--config", conf)
+		cmd.Env = append(os.Environ(), "WSBBOT_BENCH_PW=x", "WSBBOT_SLACK_BOT_TOKEN="+fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN="+fake.AppToken(),
+			"WSBBOT_SLACK_API_URL="+fake.APIURL(), "WSBBOT_STORE_PATH="+filepath.Join(dir, "wsbbot.db"), "WSBBOT_HTTP_LISTEN="+listen,
+			"WSBBOT_REMOTE_LOCK_DIR="+dir, "WSBBOT_LOG_LEVEL=warn")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(hang)
+		for {
+			resp, err := http.Get("http://" + listen + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				b.Fatal("serve not healthy")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(2 * time.Second) // idle
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				rss = kb / 1024
+			}
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("serve after SIGTERM: %v", err)
+		}
+	}
+	b.ReportMetric(rss, "idle-RSS-MB")
+}
+
+func freeAddrB(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

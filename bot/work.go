@@ -204,7 +204,7 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 	if res.Status != runbooks.RunSucceeded {
 		sym = "✗"
 	}
-	head := fmt.Sprintf("%s *%s* — %s (`%s`, %s %s)", sym, title, r.t.runStatus(res.Status), res.Runbook, r.t.pick("run", "実行"), res.RunID)
+	head := fmt.Sprintf("%s *%s* — %s (`%s`, %s %s)", sym, title, res.Status.In(r.lang), res.Runbook, r.t.pick("run", "実行"), res.RunID)
 	if res.Verified {
 		head += " " + r.t.pick("· verified", "· 検証済み")
 	}
@@ -225,11 +225,7 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 			if v.OK {
 				continue
 			}
-			l := "   ✗ " + v.Message.In(r.lang)
-			if v.Detail != "" && r.lang == runbooks.LangEN {
-				l += " — " + v.Detail
-			}
-			lines = append(lines, l)
+			lines = append(lines, "   ✗ "+v.Sentence(r.lang))
 		}
 		if s.Status == runbooks.StepError || s.Status == runbooks.StepRefused {
 			lines = append(lines, "   "+s.Status.Mark()+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
@@ -476,7 +472,7 @@ func (c *Core) planReply(r req, p *runbooks.Plan) Reply {
 
 // postResult posts a run's outcome.
 func (c *Core) postResult(ctx context.Context, r req, res *runbooks.Result) {
-	title := fmt.Sprintf("%s: %s — %s", res.RunID, res.Runbook+" / "+res.Target, r.t.runStatus(res.Status))
+	title := fmt.Sprintf("%s: %s — %s", res.RunID, res.Runbook+" / "+res.Target, res.Status.In(r.lang))
 	if res.Verified {
 		title += r.t.pick(", verified", "、検証済み")
 	}

@@ -90,20 +90,20 @@ type rawFacts struct {
 	Policy      bool  `json:"policy"`
 	BMR         *bool `json:"bmr"`
 	SystemState *bool `json:"systemState"`
-	Targets     list[struct {
+	Targets     PSList[struct {
 		Label      string   `json:"Label"`
 		Path       string   `json:"Path"`
 		TargetType string   `json:"TargetType"`
 		DiskNumber *float64 `json:"DiskNumber"`
 		VolumeID   string   `json:"VolumeId"`
 	}] `json:"targets"`
-	Sources list[struct {
+	Sources PSList[struct {
 		MountPath string `json:"MountPath"`
 		VolumeID  string `json:"VolumeId"`
 	}] `json:"sources"`
-	Partitions list[struct {
+	Partitions PSList[struct {
 		DiskNumber  float64      `json:"DiskNumber"`
-		AccessPaths list[string] `json:"AccessPaths"`
+		AccessPaths PSList[string] `json:"AccessPaths"`
 	}] `json:"partitions"`
 	Defender *struct {
 		AMServiceEnabled          *bool `json:"AMServiceEnabled"`
@@ -111,19 +111,19 @@ type rawFacts struct {
 		RealTimeProtectionEnabled *bool `json:"RealTimeProtectionEnabled"`
 	} `json:"defender"`
 	DefenderPreference *struct {
-		ExclusionPath    list[string] `json:"ExclusionPath"`
-		ExclusionProcess list[string] `json:"ExclusionProcess"`
+		ExclusionPath    PSList[string] `json:"ExclusionPath"`
+		ExclusionProcess PSList[string] `json:"ExclusionProcess"`
 	} `json:"defenderPreference"`
-	Restores list[struct {
-		Time psDate `json:"Time"`
+	Restores PSList[struct {
+		Time PSDate `json:"Time"`
 	}] `json:"restores"`
 }
 
-// list decodes what ConvertTo-Json gives for a collection: null, a single
+// PSList decodes what ConvertTo-Json gives for a collection: null, a single
 // item or an array.
-type list[T any] []T
+type PSList[T any] []T
 
-func (l *list[T]) UnmarshalJSON(b []byte) error {
+func (l *PSList[T]) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
@@ -145,18 +145,18 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// psDate decodes Windows PowerShell 5.1's dates: "\/Date(ms)\/", the
+// PSDate decodes Windows PowerShell 5.1's dates: "\/Date(ms)\/", the
 // {"value": "\/Date(ms)\/", ...} form of a PSObject-wrapped date, or an
 // ISO 8601 string.
-type psDate struct{ time.Time }
+type PSDate struct{ time.Time }
 
 var msDateRE = regexp.MustCompile(`^/Date\((-?\d+)([+-]\d{4})?\)/$`)
 
-func (d *psDate) UnmarshalJSON(b []byte) error {
+func (d *PSDate) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var w struct {
-			Value *psDate `json:"value"`
+			Value *PSDate `json:"value"`
 		}
 		if err2 := json.Unmarshal(b, &w); err2 != nil || w.Value == nil {
 			return fmt.Errorf("date %s: not a string or {value: date}", truncate(string(b), 60))

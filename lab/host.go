@@ -244,6 +244,9 @@ type Host struct {
 
 	backupDuration time.Duration
 	restoreTests   []time.Time
+	// transientFailures is how many of the next backups fail with a
+	// writer's transient error whatever the state (backup-recovers).
+	transientFailures int
 
 	cmds    []cmdEntry
 	cmdlets map[string]*cmdletEntry
@@ -381,6 +384,21 @@ func (h *Host) StartBackup() error {
 	defer h.mu.Unlock()
 	_, err := h.startJobLocked()
 	return err
+}
+
+// RunBackup runs a whole backup job now, as the schedule would, without
+// waiting for its duration, and returns Get-WBSummary's result after it.
+// It fails when a job already runs.
+func (h *Host) RunBackup() (hr, detailedHR uint32, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	j, err := h.startJobLocked()
+	if err != nil {
+		return 0, 0, err
+	}
+	j.timer.Stop()
+	h.finishJobLocked(j, false)
+	return h.result.hr, h.result.detailedHR, nil
 }
 
 // RecordRestoreTest writes a completed-recovery event at the given time, as

@@ -23,7 +23,17 @@ const (
 	ScenarioNoAVExclusion    = "no-av-exclusion"
 	ScenarioNoRestoreTest    = "no-restore-test"
 	ScenarioJapanese         = "japanese"
+	// ScenarioBackupRecovers is a healthy host whose next backup fails
+	// once (a VSS writer's transient error, 0x800423F3) and whose backups
+	// after that succeed again: what the backup watch reports and then
+	// sees recover. It is one of ExtraScenarios.
+	ScenarioBackupRecovers = "backup-recovers"
 )
+
+// ExtraScenarios are scenarios a lab runs only when named (Options.Scenario
+// or NewHost), never as part of "all": they play out over time rather than
+// show one problem of the field guide.
+func ExtraScenarios() []string { return []string{ScenarioBackupRecovers} }
 
 // HRESULTs the scenarios' last backups failed with.
 const (
@@ -95,8 +105,8 @@ func NewHost(name, scenario string) (*Host, error) {
 }
 
 func newHost(name, scenario string, tb *tables) (*Host, error) {
-	if !slices.Contains(Scenarios(), scenario) {
-		return nil, fmt.Errorf("new host %s: unknown scenario %q (known: %s)", name, scenario, strings.Join(Scenarios(), ", "))
+	if !slices.Contains(Scenarios(), scenario) && !slices.Contains(ExtraScenarios(), scenario) {
+		return nil, fmt.Errorf("new host %s: unknown scenario %q (known: %s)", name, scenario, strings.Join(append(Scenarios(), ExtraScenarios()...), ", "))
 	}
 	if strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("new host: empty name")
@@ -156,6 +166,8 @@ func newHost(name, scenario string, tb *tables) (*Host, error) {
 	case ScenarioNoAVExclusion:
 		h.defender.exclusionPath = []string{`D:\MSSQL\DATA`}
 		h.defender.exclusionProcess = nil
+	case ScenarioBackupRecovers:
+		h.transientFailures = 1
 	}
 	h.buildHistory(failLast, hr, det)
 	if scenario != ScenarioNoRestoreTest {
@@ -292,7 +304,7 @@ func (h *Host) buildHistory(failLast int, hr, det uint32) {
 		h.addEventLocked(EventBackupStarted, 4, start, h.t.evStarted)
 		failed := i < failLast
 		if failed {
-			h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(det)),
+			h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(hr)),
 				eventTime(start), int64(int32(hr)), int64(int32(det)))
 			h.result.lastTime, h.result.hr, h.result.detailedHR = snap, hr, det
 			h.result.lastTarget = h.targetLabel()

@@ -12,17 +12,24 @@ import (
 )
 
 // AuditRequest selects the servers to audit: one Server, or the servers
-// tagged Group, or (both empty) the whole inventory.
+// tagged Group, or the servers named in Servers and tagged with one of
+// Groups (a scheduled audit's scope), or (all empty) the whole inventory.
 type AuditRequest struct {
-	Server, Group string
-	Actor         string
+	Server, Group   string
+	Servers, Groups []string
+	Actor           string
 }
 
 // AuditReport is an audit's outcome: one report per server in inventory
 // order (a server that could not be reached has Err set and unknown
 // findings), the counts, and the id its findings are recorded under.
 type AuditReport struct {
-	ID        string
+	ID string
+	// Scope names what was audited (checklist and servers), the same for
+	// every audit of the same selection; Delta compares this audit with
+	// the previous one of the same scope.
+	Scope     string
+	Delta     *AuditDelta
 	Checklist *checklists.Checklist
 	Reports   []checklists.Report
 	Summary   checklists.Summary
@@ -40,7 +47,8 @@ func (r *AuditReport) Findings() []checklists.Finding {
 
 // Audit checks the selected servers against the checklist (one read-only
 // command per server, servers in parallel), taking restore tests from the
-// record, and records every finding and the summary under one audit id.
+// record, and records every finding and the summary under one audit id,
+// in one write at the end.
 func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, error) {
 	if err := s.ready(true); err != nil {
 		return nil, err
@@ -50,8 +58,14 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	var servers Inventory
 	switch {
-	case req.Server != "" && req.Group != "":
+	case (req.Server != "" || req.Group != "") && len(req.Servers)+len(req.Groups) > 0,
+		req.Server != "" && req.Group != "":
 		return nil, userErr(Invalid, "give a server or a group, not both", "サーバーかグループのどちらか一方を指定してください", nil)
+	case len(req.Servers)+len(req.Groups) > 0:
+		var err error
+		if servers, err = s.inv.selection(req.Servers, req.Groups); err != nil {
+			return nil, err
+		}
 	case req.Server != "":
 		srv, ok := s.inv.Server(req.Server)
 		if !ok {
@@ -91,33 +105,30 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	auditor := &checklists.Auditor{Checklist: s.checklist, Now: s.now}
 	var (
 		reports []checklists.Report
-		recErr  error
+		events  []store.Event
+		evErr   error
 	)
-	// Every report is taken off the channel, even after a recording error,
-	// so that no collector is left blocked.
+	// The collectors hand reports over without waiting for the record:
+	// the findings are written at the end, in one write with the summary.
 	for rep := range auditor.Audit(ctx, s.exec, subjects, s.auditConc) {
 		reports = append(reports, rep)
 		if rep.Err != nil {
 			lg.Warn("audit could not collect facts", "target", rep.Target, "err", rep.Err)
 		}
 		for _, f := range rep.Findings {
-			if recErr != nil {
-				break
-			}
 			ev, err := store.NewEvent(store.KindAuditFinding, "", f.Target, req.Actor, struct {
 				AuditID string `json:"audit_id"`
 				checklists.Finding
 			}{id, f})
-			if err == nil {
-				_, err = s.st.Append(ctx, ev)
-			}
 			if err != nil {
-				recErr = fmt.Errorf("audit: record finding: %w", err)
+				evErr = errors.Join(evErr, err)
+				continue
 			}
+			events = append(events, ev)
 		}
 	}
-	if recErr != nil {
-		return nil, recErr
+	if evErr != nil {
+		return nil, fmt.Errorf("audit: record finding: %w", evErr)
 	}
 	order := map[string]int{}
 	for i, sub := range subjects {
@@ -125,17 +136,20 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
 	sum := checklists.Summarize(reports)
-	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, struct {
-		AuditID   string             `json:"audit_id"`
-		Checklist string             `json:"checklist"`
-		Summary   checklists.Summary `json:"summary"`
-	}{id, s.checklist.ID, sum})
-	if err == nil {
-		_, err = s.st.Append(ctx, ev)
-	}
+	scope := auditScope(s.checklist.ID, req)
+	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Summary: sum})
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
 	}
+	// One transaction, one sync to disk, for every finding and the
+	// summary: a record never holds an audit's findings without its end.
+	if _, err := s.st.AppendMany(ctx, append(events, ev)); err != nil {
+		return nil, fmt.Errorf("audit: record %d findings and the summary: %w", len(events), err)
+	}
 	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
-	return &AuditReport{ID: id, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}, nil
+	rep := &AuditReport{ID: id, Scope: scope, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}
+	if rep.Delta, err = s.auditDelta(ctx, rep); err != nil {
+		return nil, fmt.Errorf("audit: compare with the previous audit: %w", err)
+	}
+	return rep, nil
 }

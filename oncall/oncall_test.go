@@ -34,9 +34,16 @@ var fixedNow = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 // inventory (scenario as tag, the lab's declarations).
 func startLab(t *testing.T) *estate {
 	t.Helper()
+	return startLabWith(t, lab.Options{})
+}
+
+// startLabWith is startLab over the hosts o asks for.
+func startLabWith(t *testing.T, o lab.Options) *estate {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	l, err := lab.Start(ctx, lab.Options{Password: "lab-Passw0rd"})
+	o.Password = "lab-Passw0rd"
+	l, err := lab.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,7 +175,7 @@ func (m *Main) serve(ctx context.Context) error {
 // storeSeen is the adapter's Seen in the record: a chat.received event
 // keyed by the id. Append returns the earlier event for a key seen
 // before; the nonce tells which one came back.
-type storeSeen struct{ st *store.Bolt }
+type storeSeen struct{ st store.Store }
 
 func (s storeSeen) First(ctx context.Context, id string) (bool, error) {
 	b := make([]byte, 8)
@@ -194,7 +194,7 @@ func (s storeSeen) First(ctx context.Context, id string) (bool, error) {
 }
 
 // runsCollector exports the record's runs by status as wsbbot_runs.
-type runsCollector struct{ st *store.Bolt }
+type runsCollector struct{ st store.Store }
 
 var runsDesc = prometheus.NewDesc("wsbbot_runs", "Runbook runs in the record, by status.", []string{"status"}, nil)
 

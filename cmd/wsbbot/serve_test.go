@@ -75,7 +75,7 @@ func freeAddr(t *testing.T) string {
 // startServe starts the lab, a fake Slack with channels C0INC (the
 // incident channel), C01..C19, and an IM per user, and `wsbbot serve` on
 // them; before runs its record is written, for a history to show.
-func startServe(t *testing.T, before func(st *store.Bolt)) *served {
+func startServe(t *testing.T, before func(st store.File)) *served {
 	t.Helper()
 	inv, vars, _ := startLab(t, lab.Options{})
 	opts := slacktest.Options{Channels: []slacktest.Channel{{ID: "C0INC", Name: "wsb-oncall"}}}
@@ -226,7 +226,7 @@ func lang(l, en, ja string) string {
 // slack-go client, against the fake Slack and the simulated lab: every
 // numbered point of the chat's contract, in English and in Japanese.
 func TestServeContract(t *testing.T) {
-	s := startServe(t, func(st *store.Bolt) {
+	s := startServe(t, func(st store.File) {
 		ctx := context.Background()
 		for i := range 40 {
 			id := fmt.Sprintf("seed-%02d", i+1)

@@ -26,7 +26,7 @@ var rules = map[string]struct {
 	thirdParty []string // restricted third-party modules it may import
 }{
 	"cmd/wsbbot":         {internal: []string{""}, thirdParty: []string{"*"}},
-	"config":             {internal: []string{"internal/suggest", "internal/secret"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
+	"config":             {internal: []string{"internal/suggest", "internal/secret", "internal/schedule"}, thirdParty: []string{"github.com/spf13/viper", "gopkg.in/yaml.v3"}},
 	"runbooks":           {internal: []string{"internal/hresult", "internal/strictyaml", "internal/winout", "internal/textdecode"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"checklists":         {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"remote":             {internal: []string{"runbooks", "internal/"}, thirdParty: []string{"github.com/masterzen/winrm"}},
@@ -34,7 +34,7 @@ var rules = map[string]struct {
 	"remote/conformance": {},
 	"lab":                {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"lab/ps":             {},
-	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult"}},
+	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult", "internal/fanout"}},
 	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
 	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
 	"bot/console":        {internal: []string{"bot", "runbooks"}},
@@ -51,7 +51,10 @@ var rules = map[string]struct {
 	"internal/secret":          {},
 	"internal/fanout":          {},
 	"internal/store":           {},
+	"internal/schedule":        {internal: []string{"internal/store"}, thirdParty: []string{"github.com/robfig/cron/v3"}},
 	"internal/hostlock":        {},
+	"internal/netdelay":        {},
+	"internal/langcheck":       {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 
@@ -69,6 +72,7 @@ var restricted = []string{
 	"github.com/masterzen/winrm",
 	"github.com/slack-go/slack",
 	"gopkg.in/yaml.v3",
+	"github.com/robfig/cron/v3",
 }
 
 type pkgInfo struct {
@@ -168,7 +172,7 @@ func TestImportDirections(t *testing.T) {
 // and knows the simulated host only through its ps.Host interface; the
 // secret type and the fan-out sit under config, remote and checklists and
 // must pull nothing in.
-var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout"}
+var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout", "internal/netdelay"}
 
 func TestStdlibOnly(t *testing.T) {
 	pkgs := scan(t)

@@ -75,6 +75,11 @@ func (p *Poster) call(ctx context.Context, method, channel string, f func() erro
 			}
 		}
 		err := f()
+		if channel != "" {
+			// Slack counts a message when it arrives: the next one in the
+			// channel waits a full interval from this call's end.
+			p.pace.delay(channel, p.pace.every)
+		}
 		if err == nil {
 			p.metrics.reply(method)
 			return nil

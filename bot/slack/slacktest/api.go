@@ -268,6 +268,12 @@ func (s *Server) channelLocked(arg string) *Channel {
 	return nil
 }
 
+// botIsMemberLocked reports whether the bot is in c: an IM with the bot
+// always holds it.
+func (s *Server) botIsMemberLocked(c *Channel) bool {
+	return c.IsIM || isMember(c, s.opts.BotUserID)
+}
+
 func isMember(c *Channel, user string) bool {
 	if c.IsIM {
 		return user == c.User
@@ -384,7 +390,7 @@ func (s *Server) chatPostMessage(req *request) reply {
 	if ch == nil {
 		return fail("channel_not_found")
 	}
-	if !isMember(ch, s.opts.BotUserID) {
+	if !s.botIsMemberLocked(ch) {
 		return fail("not_in_channel")
 	}
 	text, blocks, warning, errRep := s.contentLocked(a, true)
@@ -602,7 +608,7 @@ func (s *Server) conversationsInfo(req *request) reply {
 	info := map[string]any{
 		"id": c.ID, "is_channel": !c.IsIM && !c.IsPrivate, "is_group": c.IsPrivate && !c.IsIM,
 		"is_im": c.IsIM, "is_private": c.IsPrivate || c.IsIM, "is_archived": false,
-		"is_member": isMember(c, s.opts.BotUserID), "created": 1700000000,
+		"is_member": s.botIsMemberLocked(c), "created": 1700000000,
 	}
 	if c.IsIM {
 		info["user"] = c.User
@@ -699,7 +705,7 @@ func (s *Server) filesCompleteUploadExternal(req *request) reply {
 		if ch = s.channelLocked(chID); ch == nil {
 			return fail("channel_not_found")
 		}
-		if !isMember(ch, s.opts.BotUserID) {
+		if !s.botIsMemberLocked(ch) {
 			return fail("not_in_channel")
 		}
 	}

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"github.com/wsbbot/wsbbot/internal/report"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,12 +19,12 @@ import (
 // Matrix prints an audit: one row per server and one column per rule,
 // then what failed or could not be decided, with its evidence and fix.
 func Matrix(w io.Writer, a *oncall.AuditReport, lang runbooks.Lang) {
-	MatrixTable(w, a)
+	report.MatrixTable(w, a)
 	var details []string
 	for _, r := range a.Reports {
 		for _, f := range r.Findings {
 			if f.Status != checklists.Pass {
-				details = append(details, fmt.Sprintf("- %s %s %s: %s\n  fix: %s", r.Target, f.Rule, Cell(f.Status), f.Evidence.In(lang), f.Fix.In(lang)))
+				details = append(details, fmt.Sprintf("- %s %s %s: %s\n  fix: %s", r.Target, f.Rule, report.Cell(f.Status), f.Evidence.In(lang), f.Fix.In(lang)))
 			}
 		}
 	}

@@ -1,4 +1,9 @@
-package render
+// Package report owns the audit report's shared renderings: the matrix
+// cells and table, the lines saying what changed since the previous audit,
+// and the full report as Markdown and CSV. The terminal (render) and the
+// chat core (bot) both draw an audit with them, so the two never disagree.
+// It only formats.
+package report
 
 import (
 	"encoding/csv"

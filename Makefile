@@ -43,7 +43,7 @@ lint: fmt-check vet $(STATICCHECK) ## gofmt, go vet, staticcheck
 bench: ## run every benchmark once with memory figures
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s; a count such as 200x also works, as CI uses)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t ($(FUZZTIME))"; \

@@ -19,10 +19,15 @@ const maxLookups = 5
 
 // lookup answers the codes in text, one reply each, and remembers the
 // first code (and a server named in the text) for the thread.
-func (c *Core) lookup(ctx context.Context, r req, text string) error {
+// Text with no code and no verb is looked up too (cmd is then
+// VerbUnknown): the catalogue knows message texts, names and events; when
+// it finds nothing, the reply is the unknown-command one with cmd's
+// suggestion.
+func (c *Core) lookup(ctx context.Context, r req, cmd Command) error {
+	text := cmd.Text
 	xs := c.svc.Explain(text, r.lang)
 	if len(xs) == 0 {
-		return c.unknown(ctx, r, Command{Verb: VerbUnknown, Text: text})
+		return c.unknown(ctx, r, cmd)
 	}
 	server := c.serverIn(text)
 	c.rememberThread(r, threadContext{Code: xs[0].Code, Server: server})
@@ -56,11 +61,7 @@ func (c *Core) serverIn(text string) string {
 // explanation is the lookup reply of one code: name, meaning, cause,
 // first action, and the Diagnose / Fix / Guide buttons.
 func (c *Core) explanation(r req, x runbooks.Explanation, server string) Reply {
-	title := x.Code
-	if x.Name != "" {
-		title += "  " + x.Name
-	}
-	rep := r.reply(title)
+	rep := r.reply(x.Heading())
 	head := "*" + x.Title + "*"
 	if x.FamilyName != "" {
 		head += "  (" + x.FamilyName + ")"
@@ -75,22 +76,9 @@ func (c *Core) explanation(r req, x runbooks.Explanation, server string) Reply {
 	add(r.t.pick("Cause", "原因"), x.Cause)
 	add(r.t.pick("First action", "最初の対処"), x.FirstAction)
 	rep.Sections = append(rep.Sections, sec)
-	var notes []string
-	switch {
-	case x.Outcome == runbooks.OutcomeSuccess:
-		notes = append(notes, r.t.pick("This code reports success, not an error.", "このコードはエラーではなく成功を表します。"))
-	case !x.Known:
-		notes = append(notes, r.t.pick("This code is not in the catalogue: what is shown is its family's.",
-			"このコードはカタログにありません。表示しているのはそのファミリーの情報です。"))
-	case !x.Verified:
-		notes = append(notes, r.t.pick("Not verified against Microsoft's own texts: see the sources.",
-			"Microsoft 自身の資料では未確認です。出典を確認してください。"))
-	}
-	if len(x.Translated) > 0 {
-		notes = append(notes, r.t.pick("Translated by wsbbot: ", "wsbbot による翻訳: ")+strings.Join(x.Translated, ", "))
-	}
-	if x.MessageNote != "" {
-		notes = append(notes, x.MessageNote)
+	notes := x.Remarks()
+	if how := x.HowFound(); how != "" {
+		notes = append([]string{how}, notes...)
 	}
 	if len(notes) > 0 {
 		rep.Context = strings.Join(notes, " · ")
@@ -145,15 +133,23 @@ func (c *Core) help(r req) Reply {
 		Text: r.t.pick(
 			"Paste an error code or a whole log line (0x800423F4, 800423f4, 2155348249, ０ｘ８０７８０１１９) for its meaning, cause and first action. Commands:",
 			"エラー コードやログ行 (0x800423F4、800423f4、2155348249、０ｘ８０７８０１１９) を貼り付けると、意味・原因・最初の対処を答えます。コマンド:"),
-		Code: strings.Join([]string{
-			"diagnose [SERVER] [CODE]            " + r.t.pick("read-only checks for the code", "コードに応じた読み取り専用の診断") + "  (診断)",
-			"fix [SERVER] [CODE]                 " + r.t.pick("the fix's plan (dry run)", "修復の計画 (ドライラン)") + "  (修復)",
-			"run RUNBOOK on SERVER [key=value]   " + r.t.pick("a runbook: its plan, or its checks", "ランブックの計画または診断") + "  (実行)",
-			"audit [SERVER|GROUP]                " + r.t.pick("the five-rule checklist", "5 つのルールのチェックリスト") + "  (監査)",
-			"restore-test done SERVER [DATE]     " + r.t.pick("record a restore test", "復元テストを記録") + "  (復元テスト)",
+		Code: r.t.pick(strings.Join([]string{
+			"diagnose [SERVER] [CODE]            read-only checks for the code  (診断)",
+			"fix [SERVER] [CODE]                 the fix's plan (dry run)  (修復)",
+			"run RUNBOOK on SERVER [key=value]   a runbook: its plan, or its checks  (実行)",
+			"audit [SERVER|GROUP]                the five-rule checklist  (監査)",
+			"restore-test done SERVER [DATE]     record a restore test  (復元テスト)",
 			"history [SERVER] · status RUN · cancel TASK  (履歴 · 状態 · キャンセル)",
 			"runbooks · guide TOPIC · servers · help  (ランブック · ガイド · サーバー · ヘルプ)",
-		}, "\n"),
+		}, "\n"), strings.Join([]string{
+			"診断 [サーバー] [コード]               コードに応じた読み取り専用の診断  (diagnose)",
+			"修復 [サーバー] [コード]               修復の計画 (ドライラン)  (fix)",
+			"実行 ランブック で サーバー [キー=値]   ランブックの計画または診断  (run)",
+			"監査 [サーバー|グループ]               5 つのルールのチェックリスト  (audit)",
+			"復元テスト 完了 サーバー [日付]         復元テストを記録  (restore-test done)",
+			"履歴 [サーバー] · 状態 実行ID · キャンセル タスクID  (history · status · cancel)",
+			"ランブック · ガイド トピック · サーバー · ヘルプ  (runbooks · guide · servers · help)",
+		}, "\n")),
 	}}
 	rep.Context = r.t.pick("In a lookup's thread, `diagnose` and `fix` with no arguments use its code and server.",
 		"調べたコードのスレッドでは、引数なしの `diagnose` と `fix` がそのコードとサーバーを使います。")

@@ -292,14 +292,12 @@ func (c *Core) Act(ctx context.Context, a Action) error {
 
 func (c *Core) dispatch(ctx context.Context, r req, cmd Command) error {
 	switch cmd.Verb {
-	case VerbLookup:
-		return c.lookup(ctx, r, cmd.Text)
+	case VerbLookup, VerbUnknown:
+		return c.lookup(ctx, r, cmd)
 	case VerbHelp:
 		return c.send(ctx, r, c.help(r))
 	case VerbUsage:
 		return c.say(ctx, r, r.t.pick("Usage: ", "使い方: ")+"`"+cmd.Usage+"`")
-	case VerbUnknown:
-		return c.unknown(ctx, r, cmd)
 	case VerbServers:
 		return c.servers(ctx, r)
 	case VerbRunbooks:

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/internal/langcheck"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
@@ -249,14 +249,6 @@ func button(rs []Reply, actionID string) (Button, bool) {
 	return Button{}, false
 }
 
-// englishSentence matches three English words in a row: what a Japanese
-// reply must not hold in the text the core writes.
-var englishSentence = regexp.MustCompile(`[A-Za-z][a-z']+[ ,]+[A-Za-z][a-z']+[ ,]+[A-Za-z][a-z']+`)
-
-// codeSpan matches inline code, which is data or a command to type, and
-// the product names a Japanese text keeps in English.
-var codeSpan = regexp.MustCompile("`[^`]*`|Windows Server Backup|Volume Shadow Copy|Microsoft Defender|SQL Server")
-
 // assertJapanese fails when the text the core wrote in a reply (title,
 // section text, field labels, controls, context) holds an English
 // sentence. Field values and code blocks are data and are not checked.
@@ -280,7 +272,7 @@ func assertJapanese(t *testing.T, rs []Reply) {
 			parts = append(parts, m.Placeholder)
 		}
 		for _, p := range parts {
-			if m := englishSentence.FindString(codeSpan.ReplaceAllString(p, "")); m != "" {
+			for _, m := range langcheck.EnglishSentences(p) {
 				t.Errorf("Japanese reply holds English %q in %q", m, p)
 			}
 		}

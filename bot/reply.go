@@ -104,12 +104,18 @@ type Button struct {
 	Style    Style
 }
 
-// Menu is a static list of options; choosing one sends an Action with the
+// Menu is a list of options; choosing one sends an Action with the
 // menu's ActionID and the option's Value.
 type Menu struct {
 	Placeholder string
 	ActionID    string
 	Options     []Option
+	// Load, when set, stands for options too many for a static menu
+	// (Options is then empty): an adapter that can load options as the
+	// user types (Slack's external_select) asks Core.MenuOptions with it
+	// and the typed text; others show the reply's text, which says what to
+	// type instead.
+	Load string
 }
 
 // Option is one choice of a Menu.
@@ -219,7 +225,8 @@ func (r Reply) Fits() bool {
 		}
 	}
 	for _, m := range r.Menus {
-		if len(m.Options) > MaxMenuOptions || len(m.Options) == 0 || utf8.RuneCountInString(m.Placeholder) > MaxLabelChars {
+		if len(m.Options) > MaxMenuOptions || (len(m.Options) == 0) == (m.Load == "") || utf8.RuneCountInString(m.Placeholder) > MaxLabelChars ||
+			len(m.Load) > MaxActionIDChars {
 			return false
 		}
 		for _, o := range m.Options {

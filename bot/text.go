@@ -28,21 +28,6 @@ func LangFor(locale string, def runbooks.Lang) runbooks.Lang {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// statusWord names a run's status in the reply's language.
-func (t texts) runStatus(s runbooks.RunStatus) string {
-	switch s {
-	case runbooks.RunSucceeded:
-		return t.pick("succeeded", "成功")
-	case runbooks.RunFailed:
-		return t.pick("failed", "失敗")
-	case runbooks.RunRefused:
-		return t.pick("refused", "拒否")
-	case runbooks.RunCancelled:
-		return t.pick("cancelled", "中止")
-	}
-	return string(s)
-}
-
 // evidenceLabel names the report keys the core knows; others are shown by
 // their key (data, not a sentence).
 func (t texts) evidenceLabel(key string) string {

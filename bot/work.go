@@ -52,20 +52,54 @@ func (c *Core) picker(ctx context.Context, r req, action, code string) {
 		return
 	}
 	rep := r.reply("")
+	m := Menu{Placeholder: r.t.pick("Choose a server", "サーバーを選択"), ActionID: action}
 	if len(inv) > MaxMenuOptions {
+		// Too many for a static menu: one that loads the names as the
+		// user types, and the command to type where menus cannot load.
 		rep.Sections = []Section{{Text: r.t.pick(
-			fmt.Sprintf("Which server? There are %d: name it, as `%s SERVER %s`.", len(inv), verb, code),
-			fmt.Sprintf("どのサーバーですか? %d 台あるので、`%s SERVER %s` の形で名前を指定してください。", len(inv), verb, code))}}
+			fmt.Sprintf("Which server? There are %d: type part of its name in the menu, or name it, as `%s SERVER %s`.", len(inv), verb, code),
+			fmt.Sprintf("どのサーバーですか? %d 台あるので、メニューに名前の一部を入力するか、`%s SERVER %s` の形で名前を指定してください。", len(inv), verb, code))}}
+		m.Placeholder = r.t.pick("Type a server name", "サーバー名を入力")
+		m.Load = strings.TrimSpace(loadServers + " " + code)
+		rep.Menus = []Menu{m}
 		_ = c.send(ctx, r, rep)
 		return
 	}
 	rep.Sections = []Section{{Text: r.t.pick("Which server?", "どのサーバーですか?")}}
-	m := Menu{Placeholder: r.t.pick("Choose a server", "サーバーを選択"), ActionID: action}
 	for _, s := range inv {
 		m.Options = append(m.Options, Option{Label: s.Name, Value: strings.TrimSpace(s.Name + " " + code)})
 	}
 	rep.Menus = []Menu{m}
 	_ = c.send(ctx, r, rep)
+}
+
+// loadServers starts the Load of a server picker: "servers [CODE]".
+const loadServers = "servers"
+
+// MenuOptions answers a menu's Load with the options whose label holds
+// query (case-insensitively), at most MaxMenuOptions, in inventory order;
+// none for a Load the core did not write.
+func (c *Core) MenuOptions(load, query string) []Option {
+	f := strings.Fields(load)
+	if len(f) == 0 || f[0] != loadServers || len(f) > 2 {
+		return nil
+	}
+	code := ""
+	if len(f) == 2 {
+		code = f[1]
+	}
+	q := strings.ToLower(Normalize(query))
+	var out []Option
+	for _, s := range c.svc.Servers() {
+		if !strings.Contains(strings.ToLower(s.Name), q) {
+			continue
+		}
+		out = append(out, Option{Label: truncate(s.Name, MaxLabelChars), Value: strings.TrimSpace(s.Name + " " + code)})
+		if len(out) == MaxMenuOptions {
+			break
+		}
+	}
+	return out
 }
 
 func (c *Core) diagnose(ctx context.Context, r req, cmd Command) error {
@@ -168,7 +202,7 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 	if res.Status != runbooks.RunSucceeded {
 		sym = "✗"
 	}
-	head := fmt.Sprintf("%s *%s* — %s (`%s`, %s %s)", sym, title, r.t.runStatus(res.Status), res.Runbook, r.t.pick("run", "実行"), res.RunID)
+	head := fmt.Sprintf("%s *%s* — %s (`%s`, %s %s)", sym, title, res.Status.In(r.lang), res.Runbook, r.t.pick("run", "実行"), res.RunID)
 	if res.Verified {
 		head += " " + r.t.pick("· verified", "· 検証済み")
 	}
@@ -189,11 +223,7 @@ func (c *Core) resultSection(r req, res *runbooks.Result) Section {
 			if v.OK {
 				continue
 			}
-			l := "   ✗ " + v.Message.In(r.lang)
-			if v.Detail != "" && r.lang == runbooks.LangEN {
-				l += " — " + v.Detail
-			}
-			lines = append(lines, l)
+			lines = append(lines, "   ✗ "+v.Sentence(r.lang))
 		}
 		if s.Status == runbooks.StepError || s.Status == runbooks.StepRefused {
 			lines = append(lines, "   "+s.Status.Mark()+" "+stepTitle(s.Title.In(r.lang), s.ID, s.Iteration))
@@ -440,7 +470,7 @@ func (c *Core) planReply(r req, p *runbooks.Plan) Reply {
 
 // postResult posts a run's outcome.
 func (c *Core) postResult(ctx context.Context, r req, res *runbooks.Result) {
-	title := fmt.Sprintf("%s: %s — %s", res.RunID, res.Runbook+" / "+res.Target, r.t.runStatus(res.Status))
+	title := fmt.Sprintf("%s: %s — %s", res.RunID, res.Runbook+" / "+res.Target, res.Status.In(r.lang))
 	if res.Verified {
 		title += r.t.pick(", verified", "、検証済み")
 	}

@@ -77,16 +77,16 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 	defer cancel()
 	s, err := exec.Open(ctx, target)
 	if err != nil {
-		return Facts{}, fmt.Errorf("open %s: %w", target, err)
+		return Facts{}, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	defer func() {
 		if cerr := s.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close %s: %w", target, cerr)
+			err = fmt.Errorf("close %s: %w", target, runbooks.WithoutTarget(target, cerr))
 		}
 	}()
 	res, err := s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
 	if err != nil {
-		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, err)
+		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	if res.Truncated {
 		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))

@@ -225,6 +225,11 @@ func TestAuditLabMatrix(t *testing.T) {
 			if f.Evidence.EN == "" || f.Evidence.JA == "" {
 				t.Errorf("%s %s: evidence missing a language: %+v", r.Target, f.Rule, f.Evidence)
 			}
+			// The error names the server once ("open dead: create-shell: ..."),
+			// not once per wrapping ("open dead: dead: create-shell: ...").
+			if n := strings.Count(f.Evidence.EN, r.Target+":"); r.Err != nil && n != 1 {
+				t.Errorf("%s %s: evidence names the server %d times: %s", r.Target, f.Rule, n, f.Evidence.EN)
+			}
 			if (f.Status == checklists.Pass) != (f.Fix.EN == "") {
 				t.Errorf("%s %s: status %s with fix %q", r.Target, f.Rule, f.Status, f.Fix.EN)
 			}

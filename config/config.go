@@ -65,6 +65,11 @@ type Store struct {
 	// written in the configuration file is taken from that file's folder,
 	// so the record does not depend on the folder wsbbot was started in.
 	Path string `mapstructure:"path" yaml:"path" json:"path"`
+	// Backend is how the file is kept: "sqlite" (the default; WAL mode,
+	// so the CLI reads the record while the bot writes it; a bbolt file
+	// from an older wsbbot is migrated on first open, and kept as
+	// PATH.bbolt) or "bbolt" (the former format, one process at a time).
+	Backend string `mapstructure:"backend" yaml:"backend" json:"backend"`
 }
 
 // HTTP configures the /healthz and /metrics listener.
@@ -251,7 +256,7 @@ func Default() Config {
 		Language: "en",
 		Log:      Log{Level: "info", Format: "text"},
 		Runbooks: Runbooks{Dirs: []string{}},
-		Store:    Store{Path: ""}, // Load resolves "" to the state directory (StateDir)
+		Store:    Store{Path: "", Backend: "sqlite"}, // Load resolves "" to the state directory (StateDir)
 		HTTP:     HTTP{Listen: "127.0.0.1:9090"},
 		Slack: Slack{
 			Approvers:   []string{},

@@ -56,6 +56,7 @@ func TestEnvVars(t *testing.T) {
 		"slack.approvers":    "WSBBOT_SLACK_APPROVERS",
 		"audit.timezone":     "WSBBOT_AUDIT_TIMEZONE",
 		"remote.output_cap":  "WSBBOT_REMOTE_OUTPUT_CAP",
+		"store.backend":      "WSBBOT_STORE_BACKEND",
 		"watch.every":        "WSBBOT_WATCH_EVERY",
 		"watch.enabled":      "WSBBOT_WATCH_ENABLED",
 		"watch.channel":      "WSBBOT_WATCH_CHANNEL",
@@ -69,8 +70,8 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("EnvVars() binds %q; targets come only from the file", key)
 		}
 	}
-	if len(got) != 33 {
-		t.Errorf("EnvVars() has %d keys, want 33: %v", len(got), got)
+	if len(got) != 34 {
+		t.Errorf("EnvVars() has %d keys, want 34: %v", len(got), got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
 
 	"github.com/wsbbot/wsbbot/internal/secret"
 	"github.com/wsbbot/wsbbot/internal/suggest"
@@ -96,10 +98,11 @@ func Load(file string, env []string) (Config, error) {
 	v := viper.NewWithOptions(viper.WithDecoderRegistry(capture))
 	v.SetConfigType("yaml")
 
+	var data []byte
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return Config{}, fmt.Errorf("read config: %w", err)
+		var err error
+		if data, err = readConfigFile(file); err != nil {
+			return Config{}, err
 		}
 		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 			return Config{}, joinProblems(syntaxProblems(file, err))
@@ -146,6 +149,7 @@ func Load(file string, env []string) (Config, error) {
 			problems = append(problems, p)
 		}
 	}
+	locateKeys(problems, file, data)
 	for _, p := range problems {
 		key, _, _ := strings.Cut(p.key, "[") // slack.approvers[1] came from slack.approvers
 		if name, ok := fromEnv[key]; ok {
@@ -153,6 +157,32 @@ func Load(file string, env []string) (Config, error) {
 		}
 	}
 	return cfg, joinProblems(problems)
+}
+
+// MaxFileSize is the largest configuration file Load reads. The YAML
+// parsers take about 40 times a file's size in memory (a 50 MiB file took
+// 2.4 GB), and a real configuration, even with a thousand targets, is far
+// below this.
+const MaxFileSize = 1 * MiB
+
+// readConfigFile reads file, refusing it before parsing when it is larger
+// than MaxFileSize. It reads at most MaxFileSize+1 bytes, so a file that
+// grows (or a device that never ends) is refused too.
+func readConfigFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(MaxFileSize)+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > int(MaxFileSize) {
+		return nil, fmt.Errorf("read config: %s is larger than %s, the most a configuration file may be; "+
+			"is it the right file?", file, MaxFileSize)
+	}
+	return data, nil
 }
 
 // rawCapture is a viper.DecoderRegistry that decodes with viper's own
@@ -445,22 +475,86 @@ func flatten(err error, out []error) []error {
 
 var targetItemRE = regexp.MustCompile(`^targets\[\d+\]$`)
 
+// unknownKey reports key parent.k, which names no field. Its message
+// names the file; locateKeys adds the line.
 func unknownKey(parent, k, file string) *problem {
 	key := joinKey(parent, k)
-	in := ""
-	if file != "" {
-		in = " in " + file
-	}
 	if targetItemRE.MatchString(parent) && strings.EqualFold(k, "password") {
-		return &problem{key: key, msg: "inline passwords are not allowed" + in +
+		in := ""
+		if file != "" {
+			in = inFile
+		}
+		return &problem{key: key, file: file, msg: "inline passwords are not allowed" + in +
 			"; put the password in an environment variable and name it with password_env, " +
 			"or in a file and name it with password_file"}
 	}
-	msg := fmt.Sprintf("unknown key %q%s", key, in)
+	msg := fmt.Sprintf("unknown key %q", key)
 	if s := suggestion(parent, k); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", joinKey(parent, s))
 	}
-	return &problem{key: key, msg: msg, unknown: true}
+	return &problem{key: key, file: file, msg: msg, unknown: true}
+}
+
+// inFile marks where "in file:line" goes in a message about a key.
+const inFile = "\x00in\x00"
+
+// locateKeys fills in the file and line of the problems about keys of the
+// file (unknown keys, inline passwords): "file:3: unknown key ...".
+// Keys are compared as viper does, case-insensitively.
+func locateKeys(ps []*problem, file string, data []byte) {
+	var root yaml.Node
+	if file == "" || yaml.Unmarshal(data, &root) != nil {
+		root = yaml.Node{}
+	}
+	for _, p := range ps {
+		if p.file == "" || !(p.unknown || strings.Contains(p.msg, inFile)) {
+			continue
+		}
+		at := file
+		if line := keyLine(&root, p.key); line > 0 {
+			at = fmt.Sprintf("%s:%d", file, line)
+		}
+		if p.unknown {
+			p.msg = at + ": " + p.msg
+		}
+		p.msg = strings.Replace(p.msg, inFile, " in "+at, 1)
+		p.file = ""
+	}
+}
+
+// keyPartRE splits a key path ("targets[0].declared.copies") into names
+// and indices.
+var keyPartRE = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// keyLine returns the line of key path in the YAML node tree, or 0 when it
+// is not there.
+func keyLine(root *yaml.Node, key string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range keyPartRE.FindAllString(key, -1) {
+		var next *yaml.Node
+		if idx, ok := strings.CutPrefix(part, "["); ok {
+			i, _ := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		} else if n.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if strings.EqualFold(n.Content[j].Value, part) {
+					next, line = n.Content[j+1], n.Content[j].Line
+				}
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return line
 }
 
 // suggestion returns the field of the struct at parent closest to k, when

@@ -204,22 +204,22 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name: "misspelled key",
 			file: "remote:\n  concurency: 5\n",
-			want: []string{`unknown key "remote.concurency" in FILE (did you mean "remote.concurrency"?)`},
+			want: []string{`FILE:2: unknown key "remote.concurency" (did you mean "remote.concurrency"?)`},
 		},
 		{
 			name: "unknown keys at every level",
 			file: "bogus:\nslak: {}\nremote: {Concurrency: 5, extra: {}}\ntargets:\n  - {name: a, address: a, user: u, password_env: P, tag: [x]}\n",
 			want: []string{
-				`unknown key "bogus" in FILE`,
-				`unknown key "remote.extra" in FILE`,
-				`unknown key "slak" in FILE (did you mean "slack"?)`,
-				`unknown key "targets[0].tag" in FILE (did you mean "targets[0].tags"?)`,
+				`FILE:1: unknown key "bogus"`,
+				`FILE:3: unknown key "remote.extra"`,
+				`FILE:2: unknown key "slak" (did you mean "slack"?)`,
+				`FILE:5: unknown key "targets[0].tag" (did you mean "targets[0].tags"?)`,
 			},
 		},
 		{
 			name: "inline password",
 			file: "targets:\n  - name: fs01\n    address: fs01\n    user: u\n    password: hunter2\n    password_env: P\n",
-			want: []string{`targets[0].password: inline passwords are not allowed in FILE; put the password in an ` +
+			want: []string{`targets[0].password: inline passwords are not allowed in FILE:5; put the password in an ` +
 				`environment variable and name it with password_env, or in a file and name it with password_file`},
 		},
 		{
@@ -272,7 +272,7 @@ func TestLoadProblems(t *testing.T) {
 				"targets:\n  - {name: fs01, address: fs01, user: u, password_env: P, port: 70000}\n" +
 				"  - {name: FS01, address: fs02, user: u, password_env: P, port: x, scheme: http, ca_file: /ca.pem}\n",
 			want: []string{
-				`unknown key "remote.concurency" in FILE (did you mean "remote.concurrency"?)`,
+				`FILE:3: unknown key "remote.concurency" (did you mean "remote.concurrency"?)`,
 				`targets[1].port: "x" is not an integer`,
 				`language: "fr" is not one of en, ja`,
 				`remote.header_timeout: 30s must be greater than remote.operation_timeout 40s: the server holds a WS-Man ` +
@@ -290,7 +290,7 @@ func TestLoadProblems(t *testing.T) {
 			file: "targets:\n  - name: fs01\n    address: fs01\n    user: u\n    password_env: P\n" +
 				"    declared: {copies: three, offsite: maybe, restore_tset: 2025-01-01}\n",
 			want: []string{
-				`unknown key "targets[0].declared.restore_tset" in FILE (did you mean "targets[0].declared.restore_test"?)`,
+				`FILE:6: unknown key "targets[0].declared.restore_tset" (did you mean "targets[0].declared.restore_test"?)`,
 				`targets[0].declared.copies: "three" is not an integer`,
 				`targets[0].declared.offsite: "maybe" is not true or false`,
 			},
@@ -494,5 +494,30 @@ func TestLoadDeclared(t *testing.T) {
 	}
 	if diff := cmp.Diff(c.Targets[0].Declared, c2.Targets[0].Declared); diff != "" {
 		t.Errorf("declared after round trip (-want +got):\n%s", diff)
+	}
+}
+
+// TestLoadRefusesLargeFile: a file over MaxFileSize is refused before it is
+// parsed (the YAML parsers take about 40 times its size in memory), and a
+// file of exactly MaxFileSize still loads.
+func TestLoadRefusesLargeFile(t *testing.T) {
+	fill := func(size int) string {
+		var b strings.Builder
+		b.WriteString("language: en\n")
+		line := "# " + strings.Repeat("x", 61) + "\n"
+		for b.Len()+len(line) <= size {
+			b.WriteString(line)
+		}
+		b.WriteString(strings.Repeat("#", size-b.Len()))
+		return b.String()
+	}
+	atLimit := tempConfig(t, fill(int(MaxFileSize)))
+	if _, err := Load(atLimit, nil); err != nil {
+		t.Errorf("Load(file of exactly %d bytes) = %v", MaxFileSize, err)
+	}
+	over := tempConfig(t, fill(int(MaxFileSize)+1))
+	_, err := Load(over, nil)
+	if err == nil || !strings.Contains(err.Error(), over+" is larger than 1MiB") {
+		t.Errorf("Load(file of %d bytes) = %v, want a refusal naming the file and the limit", MaxFileSize+1, err)
 	}
 }

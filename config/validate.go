@@ -100,6 +100,7 @@ func (c Config) problems() []*problem {
 	ck.oneOf("language", c.Language, "en", "ja")
 	ck.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	ck.oneOf("log.format", c.Log.Format, "text", "json")
+	ck.oneOf("store.backend", c.Store.Backend, "sqlite", "bbolt")
 	for i, d := range c.Runbooks.Dirs {
 		if strings.TrimSpace(d) == "" {
 			ck.add(fmt.Sprintf("runbooks.dirs[%d]", i), "is empty")

@@ -49,11 +49,13 @@ func TestValidate(t *testing.T) {
 				c.Language = "fr"
 				c.Log.Level = "trace"
 				c.Log.Format = "xml"
+				c.Store.Backend = "postgres"
 			},
 			want: []string{
 				`language: "fr" is not one of en, ja`,
 				`log.level: "trace" is not one of debug, info, warn, error`,
 				`log.format: "xml" is not one of text, json`,
+				`store.backend: "postgres" is not one of sqlite, bbolt`,
 			},
 		},
 		{

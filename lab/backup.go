@@ -142,7 +142,7 @@ func (h *Host) finishJobLocked(j *job, cancelled bool) {
 		} else {
 			j.result.state = "Failed"
 		}
-		h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(j.start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(detOr(det, hr))),
+		h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(j.start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(hr)),
 			eventTime(j.start), int64(int32(hr)), int64(int32(det)))
 		h.result.lastTime, h.result.hr, h.result.detailedHR = snap, hr, det
 		h.result.lastTarget = h.targetLabel()

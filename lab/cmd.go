@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 // execEnv is what one command runs with.
@@ -380,7 +382,7 @@ func (e *execEnv) runCmdExe(args []string, raw string) int {
 	}
 	if idx < 0 {
 		// An interactive cmd reading stdin: run its lines.
-		b, _ := readAllCtx(e.ctx, e.stdin)
+		b, _ := ps.ReadAllContext(e.ctx, e.stdin)
 		code := 0
 		for _, l := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 			if strings.TrimSpace(l) == "" {
@@ -395,28 +397,6 @@ func (e *execEnv) runCmdExe(args []string, raw string) int {
 		rest = tr[1 : len(tr)-1]
 	}
 	return e.runLine(rest)
-}
-
-// readAllCtx reads r to EOF or until ctx is done.
-func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
-	if r == nil {
-		return nil, nil
-	}
-	type res struct {
-		b   []byte
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		b, err := io.ReadAll(r)
-		ch <- res{b, err}
-	}()
-	select {
-	case x := <-ch:
-		return x.b, x.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // runPowerShellArgs runs powershell.exe with its arguments: -EncodedCommand
@@ -471,7 +451,7 @@ func (e *execEnv) runPowerShellArgs(args []string) int {
 		}
 	}
 	if !have {
-		b, _ := readAllCtx(e.ctx, e.stdin)
+		b, _ := ps.ReadAllContext(e.ctx, e.stdin)
 		script = string(b)
 	}
 	return e.runPS(script)

@@ -3,6 +3,8 @@ package lab
 import (
 	"bufio"
 	"strings"
+
+	"github.com/wsbbot/wsbbot/lab/ps"
 )
 
 func cmdHostname(e *execEnv, _ cmdArgs) int {
@@ -18,7 +20,7 @@ func cmdWhoami(e *execEnv, _ cmdArgs) int {
 // filterLines prints the input lines for which keep is true; exit code 0
 // when some line was printed, 1 otherwise (findstr and find).
 func (e *execEnv) filterLines(keep func(string) bool) int {
-	b, _ := readAllCtx(e.ctx, e.stdin)
+	b, _ := ps.ReadAllContext(e.ctx, e.stdin)
 	sc := bufio.NewScanner(strings.NewReader(string(b)))
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	found := false

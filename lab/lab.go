@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wsbbot/wsbbot/internal/netdelay"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -52,6 +53,12 @@ type Options struct {
 	// Inventory is where to write the wsbbot inventory ("" = none); with
 	// TLS the CA certificate goes beside it as lab-ca.pem.
 	Inventory string
+	// Latency, when positive, puts a delaying proxy (internal/netdelay) in
+	// front of every host: each byte takes Latency to travel each way and a
+	// new connection pays the TCP handshake's round trip, as on a real
+	// network. The hosts' advertised ports (and the inventory) are the
+	// proxies'.
+	Latency time.Duration
 	// Logger receives the lab's records; nil discards them.
 	Logger *slog.Logger
 }
@@ -62,14 +69,20 @@ type HostInfo struct {
 	Port                    int
 	Host                    *Host
 	// Server is the host's fake WinRM listener, for injecting faults
-	// (latency, 401, quota faults...) with Server.Inject.
+	// (latency, 401, quota faults...) with Server.Inject. With
+	// Options.Latency, Port is the delaying proxy's and Server.Port() the
+	// listener's own.
 	Server *winrmtest.Server
+	// Proxy is the delaying proxy in front of Server (nil without
+	// Options.Latency).
+	Proxy *netdelay.Proxy
 }
 
 // Lab is a set of running hosts.
 type Lab struct {
 	hosts     []HostInfo
 	servers   []*winrmtest.Server
+	proxies   []*netdelay.Proxy
 	user      string
 	password  string
 	tls       bool
@@ -90,6 +103,9 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Latency < 0 {
+		return nil, fmt.Errorf("start lab: negative latency %v", o.Latency)
 	}
 	plan, err := planHosts(o.Hosts, o.Scenario)
 	if err != nil {
@@ -141,6 +157,10 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 		if port != 0 {
 			hp = net.JoinHostPort(addr, strconv.Itoa(port+i))
 		}
+		serverAt := hp
+		if o.Latency > 0 {
+			serverAt = net.JoinHostPort(addr, "0")
+		}
 		cp := winrmtest.CodepageCP437
 		if h.lang == LangJapanese {
 			cp = winrmtest.CodepageCP932
@@ -151,11 +171,22 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 			TLS: o.TLS, TLSCertificate: cert,
 		})
 		l.servers = append(l.servers, srv)
-		if err := srv.Start(hp); err != nil {
+		if err := srv.Start(serverAt); err != nil {
 			_ = l.Close()
 			return nil, fmt.Errorf("start lab: host %s: %w", pl.name, err)
 		}
-		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: srv.Port(), Host: h, Server: srv})
+		advertised := srv.Port()
+		var px *netdelay.Proxy
+		if o.Latency > 0 {
+			px, err = netdelay.Listen(hp, net.JoinHostPort(addr, strconv.Itoa(srv.Port())), o.Latency)
+			if err != nil {
+				_ = l.Close()
+				return nil, fmt.Errorf("start lab: host %s: %w", pl.name, err)
+			}
+			l.proxies = append(l.proxies, px)
+			advertised = px.Addr().Port
+		}
+		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: advertised, Host: h, Server: srv, Proxy: px})
 	}
 	if o.Inventory != "" {
 		if err := l.writeInventory(o.Inventory); err != nil {
@@ -244,6 +275,11 @@ func (l *Lab) Close() error {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 64)
+		for _, p := range l.proxies {
+			if err := p.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		for _, s := range l.servers {
 			wg.Add(1)
 			sem <- struct{}{}

@@ -304,7 +304,7 @@ func (h *Host) buildHistory(failLast int, hr, det uint32) {
 		h.addEventLocked(EventBackupStarted, 4, start, h.t.evStarted)
 		failed := i < failLast
 		if failed {
-			h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(det)),
+			h.addEventLocked(EventBackupFailed, 2, end, fmt.Sprintf(h.t.evFailed, eventTime(start), fmt.Sprintf("0x%08X", hr), h.t.hrMessage(hr)),
 				eventTime(start), int64(int32(hr)), int64(int32(det)))
 			h.result.lastTime, h.result.hr, h.result.detailedHR = snap, hr, det
 			h.result.lastTarget = h.targetLabel()

@@ -285,6 +285,9 @@ func enTexts() *texts {
 			0x80780119: "There is not enough disk space to create the volume shadow copy on the storage location.",
 			0x807800A1: "Creating a shadow copy of the volumes in the backup failed.",
 			0x807800C5: "There was a failure in preparing the backup image of one of the volumes in the backup set.",
+			// No source gives Microsoft's text for 0x80780166: this is the
+			// lab's own wording, shown only beside that code (event 517
+			// quotes the text of the code it names, never the detailed one's).
 			0x80780166: "The backup storage location could not be found.",
 			0x807800C1: "The backup was cancelled.",
 		},
@@ -461,7 +464,7 @@ func jaTexts() *texts {
 		0x80780119: "ディスク領域が不足しているため、保存場所にボリュームのシャドウ コピーを作成できません。",
 		0x807800A1: "バックアップ内のボリュームのシャドウ コピーの作成に失敗しました。",
 		0x807800C5: "バックアップ セット内のボリュームの 1 つについて、バックアップ イメージの準備に失敗しました。",
-		0x80780166: "バックアップの保存場所が見つかりませんでした。",
+		0x80780166: "バックアップの保存場所が見つかりませんでした。", // the lab's own wording (see enTexts)
 		0x807800C1: "バックアップは取り消されました。",
 	}
 

@@ -47,7 +47,8 @@ func (r *AuditReport) Findings() []checklists.Finding {
 
 // Audit checks the selected servers against the checklist (one read-only
 // command per server, servers in parallel), taking restore tests from the
-// record, and records every finding and the summary under one audit id.
+// record, and records every finding and the summary under one audit id,
+// in one write at the end.
 func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, error) {
 	if err := s.ready(true); err != nil {
 		return nil, err
@@ -104,33 +105,30 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	auditor := &checklists.Auditor{Checklist: s.checklist, Now: s.now}
 	var (
 		reports []checklists.Report
-		recErr  error
+		events  []store.Event
+		evErr   error
 	)
-	// Every report is taken off the channel, even after a recording error,
-	// so that no collector is left blocked.
+	// The collectors hand reports over without waiting for the record:
+	// the findings are written at the end, in one write with the summary.
 	for rep := range auditor.Audit(ctx, s.exec, subjects, s.auditConc) {
 		reports = append(reports, rep)
 		if rep.Err != nil {
 			lg.Warn("audit could not collect facts", "target", rep.Target, "err", rep.Err)
 		}
 		for _, f := range rep.Findings {
-			if recErr != nil {
-				break
-			}
 			ev, err := store.NewEvent(store.KindAuditFinding, "", f.Target, req.Actor, struct {
 				AuditID string `json:"audit_id"`
 				checklists.Finding
 			}{id, f})
-			if err == nil {
-				_, err = s.st.Append(ctx, ev)
-			}
 			if err != nil {
-				recErr = fmt.Errorf("audit: record finding: %w", err)
+				evErr = errors.Join(evErr, err)
+				continue
 			}
+			events = append(events, ev)
 		}
 	}
-	if recErr != nil {
-		return nil, recErr
+	if evErr != nil {
+		return nil, fmt.Errorf("audit: record finding: %w", evErr)
 	}
 	order := map[string]int{}
 	for i, sub := range subjects {
@@ -140,11 +138,13 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	sum := checklists.Summarize(reports)
 	scope := auditScope(s.checklist.ID, req)
 	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum})
-	if err == nil {
-		_, err = s.st.Append(ctx, ev)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
+	}
+	// One transaction, one sync to disk, for every finding and the
+	// summary: a record never holds an audit's findings without its end.
+	if _, err := s.st.AppendMany(ctx, append(events, ev)); err != nil {
+		return nil, fmt.Errorf("audit: record %d findings and the summary: %w", len(events), err)
 	}
 	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
 	rep := &AuditReport{ID: id, Scope: scope, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}

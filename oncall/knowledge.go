@@ -4,21 +4,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wsbbot/wsbbot/internal/hresult"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // Explain finds every error code in text (hex, bare, full-width, signed or
-// unsigned decimal, inside a pasted log line) and returns the catalogue's
-// answer for each, in order of appearance, once each. Unknown codes are
-// answered too (Known false) with their family's diagnostics.
+// unsigned decimal, inside a pasted log line; stop codes in their short
+// form), and with no code the message texts, names and events the catalogue
+// knows, and returns the catalogue's answer for each, in order of
+// appearance, once each, saying how each was found (MatchedBy). Unknown
+// codes are answered too (Known false) with their family's diagnostics.
 func (s *Service) Explain(text string, lang runbooks.Lang) []runbooks.Explanation {
-	codes := hresult.Extract(text)
-	out := make([]runbooks.Explanation, 0, len(codes))
-	for _, c := range codes {
-		out = append(out, s.catalogue().Explain(c, lang))
-	}
-	return out
+	return s.catalogue().ExplainText(text, lang)
 }
 
 // Runbooks returns every loaded runbook (bundled and the operator's),

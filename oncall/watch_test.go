@@ -25,7 +25,7 @@ func TestWatchFailureThenRecoveryOnce(t *testing.T) {
 	ctx := context.Background()
 	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioBackupRecovers, Hosts: 1})
 	path := filepath.Join(t.TempDir(), "wsbbot.db")
-	open := func() (*oncall.Service, *store.Bolt) {
+	open := func() (*oncall.Service, store.File) {
 		st, err := store.Open(path, store.Options{Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)

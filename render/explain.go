@@ -11,12 +11,11 @@ import (
 // Explanation prints one error code's explanation, in its own language.
 func Explanation(w io.Writer, x runbooks.Explanation) {
 	label := func(en, ja string) string { return x.Lang.Pick(en, ja) }
-	head := x.Code
-	if x.Name != "" {
-		head += "  " + x.Name
-	}
-	fmt.Fprintf(w, "%s  [%s]\n", head, x.FamilyName)
+	fmt.Fprintf(w, "%s  [%s]\n", x.Heading(), x.FamilyName)
 	fmt.Fprintf(w, "  %s\n", x.Title)
+	if how := x.HowFound(); how != "" {
+		fmt.Fprintf(w, "  %s\n", how)
+	}
 	field := func(name, value string) {
 		if value != "" {
 			fmt.Fprintf(w, "  %s: %s\n", name, value)
@@ -35,23 +34,7 @@ func Explanation(w io.Writer, x runbooks.Explanation) {
 		}
 	}
 	field(label("Runbooks", "ランブック"), strings.Join(rb, " · "))
-	var notes []string
-	if x.Known && !x.Verified {
-		notes = append(notes, label(
-			"Not verified against Microsoft: no Microsoft description of this code was found; what is said here comes from the sources listed.",
-			"Microsoft の資料では未確認です: このコードについての Microsoft 自身の説明は見つかっておらず、ここでの内容は記載の出典によるものです。"))
-	}
-	if len(x.Translated) > 0 {
-		notes = append(notes, label("Translated by wsbbot: ", "wsbbot による翻訳: ")+strings.Join(x.Translated, ", "))
-	}
-	if x.MessageNote != "" {
-		notes = append(notes, x.MessageNote)
-	}
-	if x.Verification != "" && x.Lang != runbooks.LangJA {
-		// The verification record is English-only metadata; a Japanese
-		// reply never falls back to English, so it is shown in JSON only.
-		notes = append(notes, "Sources: "+x.Verification)
-	}
+	notes := x.Remarks()
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "  %s:\n", label("Notes", "注記"))
 		for _, n := range notes {

@@ -47,16 +47,19 @@ func History(w io.Writer, runs []store.RunSummary) error {
 	return tw.Flush()
 }
 
-// Timeline prints a run as a Markdown postmortem timeline.
+// Timeline prints a run as a Markdown postmortem timeline. Everything
+// that comes from the record is escaped (mdText, mdCodeCell, mdFence), so
+// server output or a summary holding backticks, "|" or markup cannot break
+// the document.
 func Timeline(w io.Writer, tl *oncall.Timeline) {
 	r := tl.Run
-	fmt.Fprintf(w, "# Run %s: %s on %s\n\n", r.ID, r.Runbook, r.Target)
-	fmt.Fprintf(w, "- Status: **%s**\n- Requested by: %s\n- Started: %s\n", r.Status, r.Actor, r.Started.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "# Run %s: %s on %s\n\n", mdText(r.ID), mdText(r.Runbook), mdText(r.Target))
+	fmt.Fprintf(w, "- Status: **%s**\n- Requested by: %s\n- Started: %s\n", mdText(r.Status), mdText(r.Actor), r.Started.UTC().Format(time.RFC3339))
 	if !r.Finished.IsZero() {
 		fmt.Fprintf(w, "- Finished: %s (%s)\n", r.Finished.UTC().Format(time.RFC3339), r.Finished.Sub(r.Started).Round(time.Millisecond))
 	}
 	if r.Summary != "" {
-		fmt.Fprintf(w, "- Summary: %s\n", r.Summary)
+		fmt.Fprintf(w, "- Summary: %s\n", mdText(r.Summary))
 	}
 	fmt.Fprintf(w, "\n## Timeline (UTC)\n\n| time | event | by | details |\n|---|---|---|---|\n")
 	var outputs []string
@@ -66,15 +69,16 @@ func Timeline(w io.Writer, tl *oncall.Timeline) {
 		_ = json.Unmarshal(ev.Data, &data)
 		if ev.Kind == store.KindStepFinished {
 			if out, _ := data["output"].(string); out != "" {
-				outputs = append(outputs, fmt.Sprintf("### %v (exit %v)\n\n```\n%s\n```\n", data["step"], data["exit_code"], strings.TrimRight(out, "\n")))
+				outputs = append(outputs, fmt.Sprintf("### %s (exit %s)\n\n%s", mdText(fmt.Sprint(data["step"])),
+					mdText(fmt.Sprint(data["exit_code"])), mdFence(strings.TrimRight(out, "\n"))))
 			}
 			delete(data, "output")
 		}
 		if len(data) > 0 {
 			b, _ := json.Marshal(data)
-			detail = "`" + strings.ReplaceAll(string(b), "|", `\|`) + "`"
+			detail = mdCodeCell(string(b))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", ev.Time.UTC().Format("15:04:05.000"), ev.Kind, ev.Actor, detail)
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", ev.Time.UTC().Format("15:04:05.000"), mdText(string(ev.Kind)), mdText(ev.Actor), detail)
 	}
 	if len(outputs) > 0 {
 		fmt.Fprintf(w, "\n## Step output\n\n%s", strings.Join(outputs, "\n"))

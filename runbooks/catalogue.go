@@ -125,6 +125,10 @@ func (e Entry) clone() Entry {
 type Catalogue struct {
 	byCode map[hresult.Code]*record
 	sorted []*record
+	// signs are the texts and events the catalogue knows without a code,
+	// by id; recognisers match texts, names and signs (see Recognise).
+	signs       []*Sign
+	recognisers recognisers
 }
 
 // record is an entry with the lines of its runbook references, for CheckRefs.
@@ -139,12 +143,17 @@ type refAt struct {
 	line int
 }
 
-func newCatalogue(recs map[hresult.Code]*record) *Catalogue {
+func newCatalogue(recs map[hresult.Code]*record, signs map[string]*Sign) *Catalogue {
 	c := &Catalogue{byCode: recs, sorted: make([]*record, 0, len(recs))}
 	for _, r := range recs {
 		c.sorted = append(c.sorted, r)
 	}
 	slices.SortFunc(c.sorted, func(a, b *record) int { return cmp.Compare(a.entry.Code, b.entry.Code) })
+	for _, s := range signs {
+		c.signs = append(c.signs, s)
+	}
+	slices.SortFunc(c.signs, func(a, b *Sign) int { return cmp.Compare(a.ID, b.ID) })
+	c.recognisers = newRecognisers(c)
 	return c
 }
 
@@ -186,6 +195,7 @@ type (
 	catalogueFile struct {
 		Kind  string         `yaml:"kind"`
 		Codes []catalogueRaw `yaml:"codes"`
+		Signs []signRaw      `yaml:"signs"`
 	}
 	catalogueRaw struct {
 		Code         string     `yaml:"code"`
@@ -262,16 +272,20 @@ type parsedEntry struct {
 // Parse reported about it. Every entry whose code could be read is returned
 // (for duplicate detection); entries with an Error problem anywhere in them
 // are marked invalid.
-func parseCatalogue(d *strictyaml.Doc, parsed strictyaml.Problems) ([]parsedEntry, strictyaml.Problems) {
+func parseCatalogue(d *strictyaml.Doc, parsed strictyaml.Problems) ([]parsedEntry, []*Sign, strictyaml.Problems) {
 	var f catalogueFile
 	ps := d.Decode(&f)
 	decodeProblems := append(parsed.Errors(), ps.Errors()...)
 
+	signs, sps := parseSigns(d, f.Signs, decodeProblems)
+	ps = append(ps, sps...)
 	switch n := d.Node("codes"); {
+	case (n == nil || n.ShortTag() == "!!null") && d.Node("signs") != nil:
+		return nil, signs, ps // a file of signs only
 	case n == nil || n.ShortTag() == "!!null":
-		return nil, append(ps, d.Problem(strictyaml.Error, `a catalogue needs a "codes" list of entries`, "codes"))
+		return nil, nil, append(ps, d.Problem(strictyaml.Error, `a catalogue needs a "codes" list of entries`, "codes"))
 	case n.Kind == yaml.SequenceNode && len(n.Content) == 0:
-		return nil, append(ps, d.Problem(strictyaml.Warning, "codes is empty: this file adds nothing to the catalogue", "codes"))
+		return nil, signs, append(ps, d.Problem(strictyaml.Warning, "codes is empty: this file adds nothing to the catalogue", "codes"))
 	}
 
 	if n := d.Node("codes"); n.Kind == yaml.SequenceNode {
@@ -288,9 +302,9 @@ func parseCatalogue(d *strictyaml.Doc, parsed strictyaml.Problems) ([]parsedEntr
 		// yaml.v3 changed how it drops items; refuse to guess which item an
 		// entry came from.
 		if len(decodeProblems) > 0 {
-			return nil, ps
+			return nil, signs, ps
 		}
-		return nil, append(ps, d.Problem(strictyaml.Error,
+		return nil, signs, append(ps, d.Problem(strictyaml.Error,
 			fmt.Sprintf("internal: decoded %d entries from %d usable items; not loading this file", len(f.Codes), len(kept)), "codes"))
 	}
 	out := make([]parsedEntry, 0, len(kept))
@@ -309,7 +323,7 @@ func parseCatalogue(d *strictyaml.Doc, parsed strictyaml.Problems) ([]parsedEntr
 		ps = append(ps, v.ps...)
 		out = append(out, pe)
 	}
-	return out, ps
+	return out, signs, ps
 }
 
 // entryValidator checks one decoded entry against the node it came from, so

@@ -25,6 +25,26 @@ type Session interface {
 	Close() error
 }
 
+// WithoutTarget returns err with a leading "target: " taken off its
+// message. An Executor's errors name their target (remote's read
+// "fs01: create-shell: ..."); a caller whose own words name it already
+// ("open session on fs01: ") wraps the error in WithoutTarget so the
+// message does not say it twice. errors.Is and errors.As still see err.
+func WithoutTarget(target string, err error) error {
+	if err == nil || target == "" || !strings.HasPrefix(err.Error(), target+": ") {
+		return err
+	}
+	return &targetTrimmed{err: err, msg: strings.TrimPrefix(err.Error(), target+": ")}
+}
+
+type targetTrimmed struct {
+	err error
+	msg string
+}
+
+func (e *targetTrimmed) Error() string { return e.msg }
+func (e *targetTrimmed) Unwrap() error { return e.err }
+
 // Command is one command to run: a cmd command line, or a PowerShell script
 // whose parameters travel as data (remote's $P prologue).
 type Command struct {
@@ -98,6 +118,21 @@ const (
 	RunCancelled RunStatus = "cancelled"
 )
 
+// In names the status in l.
+func (s RunStatus) In(l Lang) string {
+	switch s {
+	case RunSucceeded:
+		return l.Pick("succeeded", "成功")
+	case RunFailed:
+		return l.Pick("failed", "失敗")
+	case RunRefused:
+		return l.Pick("refused", "拒否")
+	case RunCancelled:
+		return l.Pick("cancelled", "中止")
+	}
+	return string(s)
+}
+
 // StepStatus is how one step (one iteration) ended.
 type StepStatus string
 
@@ -126,9 +161,36 @@ func (s StepStatus) Mark() string {
 
 // Verdict is one expectation's outcome.
 type Verdict struct {
-	Message Text   `json:"message"`
-	OK      bool   `json:"ok"`
-	Detail  string `json:"detail"`
+	Message Text `json:"message"`
+	OK      bool `json:"ok"`
+	// Detail is what was found instead, in English (or data for both
+	// languages); DetailJA the Japanese, when the runbook gives one.
+	Detail   string `json:"detail"`
+	DetailJA string `json:"detail_ja,omitempty"`
+}
+
+// Sentence says the verdict in l so that it reads the right way round: a
+// met expectation as itself, a failed one as what was expected and what
+// was found ("expected: none of the latest backup events is a failure →
+// found: ...").
+func (v Verdict) Sentence(l Lang) string {
+	if v.OK {
+		return v.Message.In(l)
+	}
+	found := v.DetailIn(l)
+	if found == "" {
+		found = l.Pick("not so", "満たされていません")
+	}
+	return l.Pick("expected: ", "期待: ") + v.Message.In(l) + l.Pick(" → found: ", " → 実際: ") + found
+}
+
+// DetailIn returns what was found instead, in l: the Japanese detail when
+// there is one, else the detail, which is then data for both languages.
+func (v Verdict) DetailIn(l Lang) string {
+	if l == LangJA && v.DetailJA != "" {
+		return v.DetailJA
+	}
+	return v.Detail
 }
 
 // StepResult is what one step (one iteration of a foreach) did.
@@ -266,7 +328,7 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	if err := e.check(rb, target, params); err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
 	}
-	sess, err := e.exec.Open(ctx, target)
+	sess, err := e.open(ctx, rb, target)
 	if err != nil {
 		return nil, fmt.Errorf("dry run %s on %s: open session: %w", rb.ID, target, err)
 	}
@@ -286,6 +348,22 @@ func (e *Engine) DryRun(ctx context.Context, rb *Runbook, target string, params 
 	}
 	r.plan.Findings = r.results
 	return r.plan, nil
+}
+
+// open opens the run's session within the timeout of the runbook's first
+// step: opening is part of that step, so a server that answers slowly (one
+// trickling bytes, say) holds a step with a 60 s timeout for 60 s, not for
+// the target's longer default deadline.
+func (e *Engine) open(ctx context.Context, rb *Runbook, target string) (Session, error) {
+	d := rb.firstStepTimeout()
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	sess, err := e.exec.Open(octx, target)
+	err = WithoutTarget(target, err)
+	if err != nil && ctx.Err() == nil && octx.Err() != nil {
+		err = fmt.Errorf("timed out after %s, the first step's timeout: %w", d, err)
+	}
+	return sess, err
 }
 
 // Run runs a runbook on target: preconditions (a failure refuses the run
@@ -330,7 +408,7 @@ func (e *Engine) Run(ctx context.Context, rb *Runbook, target string, params Par
 		}
 	}
 	if status == RunSucceeded {
-		sess, err = e.exec.Open(ctx, target)
+		sess, err = e.open(ctx, rb, target)
 	}
 	switch {
 	case status != RunSucceeded: // refused before anything was sent
@@ -728,11 +806,11 @@ func (r *run) execute(ctx context.Context, st *Step, i int, rs RenderedStep, var
 		sr.Status = StepError
 		switch {
 		case ctx.Err() != nil:
-			sr.Error = fmt.Sprintf("step %q on %s: cancelled: %v", st.ID, r.target, err)
+			sr.Error = fmt.Sprintf("step %q on %s: cancelled: %v", st.ID, r.target, WithoutTarget(r.target, err))
 		case sctx.Err() != nil:
 			sr.Error = fmt.Sprintf("step %q on %s: timed out after %s", st.ID, r.target, st.Timeout)
 		default:
-			sr.Error = fmt.Sprintf("step %q on %s: %v", st.ID, r.target, err)
+			sr.Error = fmt.Sprintf("step %q on %s: %v", st.ID, r.target, WithoutTarget(r.target, err))
 			sr.Hint = hint(err)
 		}
 		return sr
@@ -777,6 +855,13 @@ func (r *run) execute(ctx context.Context, st *Step, i int, rs RenderedStep, var
 				vd.Detail = formatValue(v)
 			} else {
 				vd.Detail = "cannot evaluate detail: " + err.Error()
+			}
+			if x.DetailJA != nil {
+				if v, err := x.DetailJA.Eval(vars); err == nil {
+					vd.DetailJA = formatValue(v)
+				} else {
+					vd.DetailJA = "詳細を評価できません: " + err.Error()
+				}
 			}
 		}
 		if !vd.OK && sr.Status == StepPassed {

@@ -32,6 +32,21 @@ type Explanation struct {
 	Verification string      `json:"verification"`
 	Translated   []string    `json:"translated"` // fields whose text in Lang is wsbbot's translation
 	Sources      []string    `json:"sources"`
+
+	// MatchedBy says how the thing was found in the text: MatchedByCode,
+	// MatchedByStopCode, MatchedByName, MatchedByText or MatchedByEvent
+	// ("" when Explain was given a code directly).
+	MatchedBy string `json:"matched_by"`
+	// MatchedText is the catalogue's name or text that matched, for the
+	// ways other than a code.
+	MatchedText string `json:"matched_text"`
+	// Sign is the id of the sign answered (Code is then "").
+	Sign string `json:"sign"`
+	// Event is the event a sign is ("Microsoft-Windows-Backup 50"), or "".
+	Event string `json:"event"`
+	// Notes is advice that the context of the text or the code's family
+	// adds, in Lang.
+	Notes []string `json:"notes"`
 }
 
 // Outcomes of an explanation: what wsbbot concluded about a code.
@@ -68,6 +83,7 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 		Lang:       lang,
 		Translated: []string{},
 		Sources:    []string{},
+		Notes:      []string{},
 	}
 	success := fam == hresult.FamilySuccess
 	if success {
@@ -90,6 +106,7 @@ func (c *Catalogue) Explain(code hresult.Code, lang Lang) Explanation {
 		x.FirstAction = unknownAction(lang)
 		x.MessageNote = lang.Pick("Not in wsbbot's catalogue.", "wsbbot のカタログにないコードです。")
 		x.Runbooks = refs(c.familyDiagnostics(fam), nil, nil)
+		familyAdvice(&x, fam, lang)
 		return x
 	}
 	x.Known = true
@@ -165,6 +182,24 @@ func (c *Catalogue) familyDiagnostics(f hresult.Family) []string {
 		return ids
 	}
 	return count(func(Entry) bool { return true })
+}
+
+// familyAdvice fits the answer for an unknown code to its family, where
+// the generic WSB advice would mislead: client backup codes are not WSB,
+// and a stop error happens where WinRM cannot reach.
+func familyAdvice(x *Explanation, fam hresult.Family, lang Lang) {
+	switch fam {
+	case hresult.FamilyWin7Backup:
+		x.FirstAction = lang.Pick(
+			"This is the client Windows Backup (Windows 7 \"Backup and Restore\", sdclt), not Windows Server Backup: `Get-WBSummary`, wbadmin and wsbbot's WSB diagnostics do not apply. On that PC, read the Application log for source \"Windows Backup\" at the time of the failure and the detailed error in the Backup and Restore control panel.",
+			"これはクライアント版の Windows バックアップ（Windows 7 の「バックアップと復元」、sdclt）のコードで、Windows Server バックアップのものではありません。`Get-WBSummary`、wbadmin、wsbbot の WSB 向けの診断は使えません。その PC で、失敗した時刻のアプリケーション ログ（ソース「Windows Backup」）と、「バックアップと復元」のコントロール パネルに表示される詳細エラーを確認してください。")
+		x.Runbooks = refs(nil, nil, nil)
+	case hresult.FamilyBugcheck:
+		x.FirstAction = lang.Pick(
+			"A stop error (blue screen) stops Windows, so the server cannot be diagnosed over WinRM while it shows one. Look the code up in Microsoft Learn's bug check code reference; after a restore to different hardware, boot WinRE and follow `guide dism-driver`.",
+			"STOP エラー（ブルー スクリーン）では Windows が停止しているため、その間 WinRM 経由では診断できません。Microsoft Learn のバグ チェック コードのリファレンスでコードを確認し、異なるハードウェアへの復元後であれば WinRE を起動して `ガイド dism-driver` の手順に従ってください。")
+		x.Runbooks = refs(nil, nil, []string{"guide-dism-driver", "guide-bmr"})
+	}
 }
 
 func unknownTitle(lang Lang, family string) string {

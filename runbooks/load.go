@@ -109,6 +109,7 @@ const maxFileSize = 4 << 20
 // fileResult is what one file contributes to a Set.
 type fileResult struct {
 	entries  []parsedEntry
+	signs    []*Sign
 	runbooks []*Runbook
 }
 
@@ -124,9 +125,12 @@ func Load(sources ...Source) (*Set, strictyaml.Problems) {
 	var ps strictyaml.Problems
 	byCode := map[hresult.Code]*record{}
 	byID := map[string]*Runbook{}
+	signs := map[string]*Sign{}
 	for _, src := range sources {
-		entries, rbs, sps := loadSource(src)
+		res, sps := loadSource(src)
+		entries, rbs := res.entries, res.runbooks
 		ps = append(ps, sps...)
+		ps = append(ps, addSigns(signs, res.signs)...)
 		ps = append(ps, duplicates(entries)...)
 		ps = append(ps, addRunbooks(byID, rbs)...)
 		seen := map[hresult.Code]bool{}
@@ -144,7 +148,7 @@ func Load(sources ...Source) (*Set, strictyaml.Problems) {
 			}
 		}
 	}
-	set := &Set{Catalogue: newCatalogue(byCode), runbooks: byID}
+	set := &Set{Catalogue: newCatalogue(byCode, signs), runbooks: byID}
 	ps = append(ps, set.checkRunbookCodes()...)
 	ps = append(ps.Sorted(), set.CheckRefs()...)
 	return set, ps
@@ -163,9 +167,9 @@ func LoadBundled() (*Set, error) {
 
 // loadSource loads every YAML file of one source. Files are read and checked
 // in parallel; results keep the walk's order.
-func loadSource(src Source) ([]parsedEntry, []*Runbook, strictyaml.Problems) {
+func loadSource(src Source) (fileResult, strictyaml.Problems) {
 	if src.FS == nil {
-		return nil, nil, strictyaml.Problems{{File: src.Name, Severity: strictyaml.Error, Msg: "source has no file system"}}
+		return fileResult{}, strictyaml.Problems{{File: src.Name, Severity: strictyaml.Error, Msg: "source has no file system"}}
 	}
 	type job struct {
 		path, name string
@@ -218,16 +222,14 @@ func loadSource(src Source) ([]parsedEntry, []*Runbook, strictyaml.Problems) {
 	}
 	wg.Wait()
 
-	var (
-		entries []parsedEntry
-		rbs     []*Runbook
-	)
+	var all fileResult
 	for _, r := range results {
 		ps = append(ps, r.ps...)
-		entries = append(entries, r.res.entries...)
-		rbs = append(rbs, r.res.runbooks...)
+		all.entries = append(all.entries, r.res.entries...)
+		all.signs = append(all.signs, r.res.signs...)
+		all.runbooks = append(all.runbooks, r.res.runbooks...)
 	}
-	return entries, rbs, ps
+	return all, ps
 }
 
 // digest is the hex SHA-256 of a runbook file's bytes.
@@ -273,8 +275,8 @@ func loadFile(fsys fs.FS, p, name string, de fs.DirEntry) (fileResult, strictyam
 	var res fileResult
 	switch kind {
 	case kindCatalogue:
-		entries, cps := parseCatalogue(d, ps)
-		res.entries = entries
+		entries, signs, cps := parseCatalogue(d, ps)
+		res.entries, res.signs = entries, signs
 		ps = append(ps, cps...)
 	case kindRunbook:
 		if ps.Err() != nil {

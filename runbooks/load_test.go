@@ -140,7 +140,7 @@ func TestLoadSingleProblems(t *testing.T) {
 		{"no codes", "kind: catalogue\n",
 			[]string{`c.yaml:1: a catalogue needs a "codes" list of entries`}},
 		{"unknown top-level key", "kind: catalogue\nentries: []\ncodes:\n" + valid,
-			[]string{`c.yaml:2: unknown key "entries" at top level (known keys: codes, kind)`}},
+			[]string{`c.yaml:2: unknown key "entries" at top level (known keys: codes, kind, signs)`}},
 		{"unknown nested key", catalogueYAML(strings.Replace(valid, `translated: ja}`, `translated: ja, fr: "Titre"}`, 1)),
 			[]string{`c.yaml:6: unknown key "fr" in codes[0].title (known keys: en, ja, translated)`}},
 		{"unquoted code", catalogueYAML(strings.Replace(valid, `"0x80780166"`, `0x80780166`, 1)), []string{}},

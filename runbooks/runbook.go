@@ -142,8 +142,11 @@ type Expectation struct {
 	That    *Expr
 	Message Text
 	// Detail, when set, is evaluated when the expectation fails and says
-	// what failed (e.g. the writers that are not stable).
-	Detail *Expr
+	// what was found instead (e.g. the writers that are not stable). A
+	// detail with words in it is written per language (detail: {en: ...,
+	// ja: ...}): Detail is then the English one and DetailJA the Japanese;
+	// a detail that only shows data is one expression for both.
+	Detail, DetailJA *Expr
 }
 
 // Report is a named value a step computes from its result, shown in the
@@ -170,6 +173,20 @@ type With struct {
 // phases returns the step lists in running order.
 func (rb *Runbook) phases() [][]Step {
 	return [][]Step{rb.Preconditions, rb.Steps, rb.Verify, rb.Cleanup}
+}
+
+// firstStepTimeout returns the timeout of the step a run starts with, the
+// default step timeout when there is none.
+func (rb *Runbook) firstStepTimeout() time.Duration {
+	for _, sec := range rb.phases() {
+		if len(sec) > 0 && sec[0].Timeout > 0 {
+			return sec[0].Timeout
+		}
+		if len(sec) > 0 {
+			break
+		}
+	}
+	return defaultStepTimeout
 }
 
 // ---- YAML ----
@@ -601,9 +618,17 @@ func (p *rbParser) step(rb *Runbook, path []any, phase Phase, known map[string]M
 		}
 		x := Expectation{That: p.expr(at(ep, "that")), Message: p.text(at(ep, "message"), true)}
 		p.checkRefs(at(ep, "that"), x.That, after, nil)
-		if p.has(at(ep, "detail")...) {
-			x.Detail = p.expr(at(ep, "detail"))
-			p.checkRefs(at(ep, "detail"), x.Detail, after, nil)
+		if dp := at(ep, "detail"); p.has(dp...) {
+			if n := p.d.Node(dp...); n != nil && n.Kind == yaml.MappingNode {
+				if p.mapping(dp, "en", "ja") {
+					x.Detail, x.DetailJA = p.expr(at(dp, "en")), p.expr(at(dp, "ja"))
+					p.checkRefs(at(dp, "en"), x.Detail, after, nil)
+					p.checkRefs(at(dp, "ja"), x.DetailJA, after, nil)
+				}
+			} else {
+				x.Detail = p.expr(dp)
+				p.checkRefs(dp, x.Detail, after, nil)
+			}
 		}
 		st.Expect = append(st.Expect, x)
 	}

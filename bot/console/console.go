@@ -261,6 +261,9 @@ func (c *Console) render(r bot.Reply, ref string) []string {
 		out = append(out, "  "+strings.Join(labels, "   "))
 	}
 	for _, m := range r.Menus {
+		if len(m.Options) == 0 {
+			continue // a menu that loads as one types: the reply's text says what to type
+		}
 		out = append(out, "  "+m.Placeholder+":")
 		labels = labels[:0]
 		for _, o := range m.Options {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/bot"
 	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/internal/langcheck"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
@@ -203,4 +204,36 @@ func labService(t *testing.T) (*oncall.Service, *store.Memory, map[string]*lab.H
 		t.Fatal(err)
 	}
 	return svc, st, hosts
+}
+
+// TestJapaneseSessionHasNoEnglish: a Japanese user never reads an English
+// sentence: not in help, lookups, diagnoses of the lab's failing servers
+// (evidence and expectations included), guides or the runbook list.
+func TestJapaneseSessionHasNoEnglish(t *testing.T) {
+	svc, _, _ := labService(t)
+	var out bytes.Buffer
+	script := strings.Join([]string{"ヘルプ", "バックアップが 0x800423F4 で失敗しました", "STOP 0x7B",
+		"Log Name: Microsoft-Windows-Backup Event ID: 50",
+		"診断 writer-failed 0x800423F4", "診断 reserved-full 0x80780119", "診断 target-missing 0x80780166",
+		"診断 share-unreachable 0x807800C5", "ガイド bmr", "ガイド ad-restore", "ランブック", "よくわからない入力", "quit"}, "\n")
+	con := New(Options{In: strings.NewReader(script), Out: &out, User: "alice", Locale: "ja_JP.UTF-8", Lang: runbooks.LangJA})
+	core := bot.New(bot.Options{Service: svc, Poster: con, Lang: runbooks.LangJA, Access: &bot.Access{AnyoneApproves: true}})
+	if err := con.Run(t.Context(), core); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	o := out.String()
+	for _, s := range langcheck.EnglishSentences(o) {
+		t.Errorf("English in the Japanese session: %q", s)
+	}
+	for _, want := range [][]string{{"writer-failed"}, {"reserved-full"}, {"target-missing"}, {"share-unreachable"}} {
+		if !hasLine(o, want...) {
+			t.Errorf("no line with %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("session:\n%s", o)
+	}
 }

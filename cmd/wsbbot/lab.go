@@ -14,7 +14,7 @@ func newLabCommand(m *Main) *cobra.Command {
 	e := m.Env
 	o := lab.Options{}
 	cmd := &cobra.Command{
-		Use:   "lab [--hosts N] [--scenario ID|all] [--listen 127.0.0.1:PORT] [--user U] [--password P] [--tls] [--inventory FILE]",
+		Use:   "lab [--hosts N] [--scenario ID|all] [--listen 127.0.0.1:PORT] [--user U] [--password P] [--tls] [--latency DUR] [--inventory FILE]",
 		Short: "Run simulated Windows backup servers that speak WinRM on loopback",
 		Long: `lab starts simulated Windows Server Backup hosts, each a WinRM listener on
 loopback with its own state (VSS writers and services, volumes and the System
@@ -28,7 +28,11 @@ scenario, in this order:
 targets (usable as --config FILE). It holds no password: it names the
 environment variable WSBBOT_LAB_PASSWORD, which must hold --password (by
 default the lab reads its password from that variable, or makes one up and
-prints it).`,
+prints it).
+
+--latency DUR puts a delaying proxy in front of every host: each byte takes
+DUR to travel each way and each new connection pays a TCP handshake, as a
+server DUR away would (for demos and benchmarks of a real network).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Password == "" {
@@ -73,6 +77,7 @@ prints it).`,
 	f.StringVar(&o.User, "user", "wsbadmin", "Basic auth user")
 	f.StringVar(&o.Password, "password", "", "Basic auth password (default: $WSBBOT_LAB_PASSWORD, else generated)")
 	f.BoolVar(&o.TLS, "tls", false, "serve HTTPS with a generated CA written beside the inventory as lab-ca.pem")
+	f.DurationVar(&o.Latency, "latency", 0, "one-way network delay `DUR` in front of every host (e.g. 10ms)")
 	f.StringVar(&o.Inventory, "inventory", "", "write the hosts as a wsbbot configuration `FILE`")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/wsbbot/wsbbot/config"
@@ -24,14 +25,39 @@ import (
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
-// Exit codes shared by every subcommand.
+// Exit codes shared by every subcommand; exitCodeHelp explains them in
+// `wsbbot --help`.
 const (
 	exitOK       = 0
 	exitFailed   = 1 // the command ran and found a problem (or found nothing)
 	exitUsage    = 2 // bad flags, arguments or configuration
-	exitRefused  = 3 // reserved: a precondition or a missing approval refused a change
-	exitInternal = 4
+	exitRefused  = 3 // a precondition, a missing approval or another run on the server refused a change
+	exitInternal = 4 // wsbbot could not do its own part: the record, the runbooks, an unexpected failure
 )
+
+// exitCodeHelp is the exit-code list of `wsbbot --help` (exec, which passes
+// on the remote command's code, documents its own).
+var exitCodeHelp = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success"},
+	{exitFailed, "the command ran and found a problem (a run failed, an audit found a failing rule, no known code)"},
+	{exitUsage, "usage or configuration error (bad flags or arguments, a configuration problem)"},
+	{exitRefused, "refused: a precondition, a change without approval, or another run changing the same server"},
+	{exitInternal, "wsbbot could not do its own part: the record (store.path) could not be opened, read or written, " +
+		"or an unexpected internal failure; the message says which"},
+}
+
+// exitCodesText renders exitCodeHelp for a help text.
+func exitCodesText() string {
+	var b strings.Builder
+	b.WriteString("Exit codes:\n")
+	for _, c := range exitCodeHelp {
+		fmt.Fprintf(&b, "  %d  %s\n", c.code, c.meaning)
+	}
+	return b.String()
+}
 
 // exitError carries an exit code through cobra's error return. Its message,
 // when not empty, is printed on stderr.
@@ -127,7 +153,7 @@ type Main struct {
 	cfg      *config.Config
 	set      *runbooks.Set
 	setErr   error
-	st       *store.Bolt
+	st       store.File
 	lg       *slog.Logger
 	exec     *remote.Executor
 	svc      *oncall.Service

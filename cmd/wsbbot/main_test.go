@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -426,6 +427,27 @@ func TestGuideAndRunbooks(t *testing.T) {
 	for _, id := range []string{"vss-writer-restart", "usn-journal-cleanup", "diag-share-access", "guide-bmr"} {
 		if code != 0 || !strings.Contains(out, id) {
 			t.Errorf("runbooks lacks %s (exit %d)", id, code)
+		}
+	}
+}
+
+// TestExitCodesDocumented: `wsbbot --help` and the README explain every
+// exit code the commands use, 4 included.
+func TestExitCodesDocumented(t *testing.T) {
+	code, out, stderr := wsbbot(t, nil, "", "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d, stderr %s", code, stderr)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []int{exitOK, exitFailed, exitUsage, exitRefused, exitInternal} {
+		if !strings.Contains(out, fmt.Sprintf("\n  %d  ", c)) {
+			t.Errorf("--help does not explain exit code %d:\n%s", c, out)
+		}
+		if !strings.Contains(string(readme), fmt.Sprintf("`%d` ", c)) {
+			t.Errorf("README.md does not explain exit code %d", c)
 		}
 	}
 }

@@ -255,7 +255,7 @@ func TestRunFailuresAreRecorded(t *testing.T) {
 	}
 
 	code, out, _ = wsbbot(t, vars, "", "run", "diag-vss-writers", "--config", cfg, "--target", "writer-failed")
-	if code != exitFailed || !strings.Contains(out, "FAILED") {
+	if code != exitFailed || !strings.Contains(out, "✗ expected: every writer is [1] Stable → found: SqlServerWriter") {
 		t.Errorf("failing expectation: exit %d\n%s", code, out)
 	}
 

@@ -11,7 +11,9 @@ func newRootCommand(m *Main) *cobra.Command {
 		Short: "ChatOps for Windows Server Backup on-call work",
 		Long: `wsbbot explains Windows Server Backup and VSS error codes, runs read-only
 diagnostics and approval-gated fixes on Windows servers over WinRM, and audits
-servers against a five-rule backup checklist.`,
+servers against a five-rule backup checklist.
+
+` + exitCodesText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -33,6 +35,7 @@ servers against a five-rule backup checklist.`,
 		newConfigCommand(m),
 		newConsoleCommand(m),
 		newDemoCommand(m),
+		newServeCommand(m),
 		newExecCommand(m),
 		newLabCommand(m),
 		newRunCommand(m),

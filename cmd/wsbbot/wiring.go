@@ -110,7 +110,7 @@ func (m *Main) logger() *slog.Logger {
 // store opens the durable record named by the configuration, once,
 // creating its folder. Runs left open by a crash are reported on stderr:
 // they are marked interrupted, never re-run.
-func (m *Main) store() (*store.Bolt, error) {
+func (m *Main) store() (store.File, error) {
 	if m.st != nil {
 		return m.st, nil
 	}
@@ -128,9 +128,14 @@ func (m *Main) store() (*store.Bolt, error) {
 			return nil, &exitError{code: exitInternal, err: fmt.Errorf("store: %w", err)}
 		}
 	}
-	st, err := store.Open(path, store.Options{})
+	_, err = os.Stat(path + store.BoltBackupSuffix)
+	hadBackup := err == nil
+	st, err := store.Open(path, store.Options{Backend: store.Backend(cfg.Store.Backend)})
 	if err != nil {
 		return nil, &exitError{code: exitInternal, err: err}
+	}
+	if _, err := os.Stat(path + store.BoltBackupSuffix); err == nil && !hadBackup {
+		fmt.Fprintf(m.Env.stderr, "wsbbot: the record %s was migrated from bbolt to SQLite; the bbolt original is kept as %s\n", path, path+store.BoltBackupSuffix)
 	}
 	for _, id := range st.Interrupted() {
 		fmt.Fprintf(m.Env.stderr, "wsbbot: run %s was interrupted when wsbbot stopped; it is recorded as interrupted and was not re-run\n", id)

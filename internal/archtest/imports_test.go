@@ -39,6 +39,7 @@ var rules = map[string]struct {
 	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
 	"duty":               {internal: []string{"bot", "oncall", "internal/"}},
 	"bot/console":        {internal: []string{"bot", "runbooks"}},
+	"bot/slack":          {internal: []string{"bot", "runbooks"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	// The fake Slack imports no Slack client library: its tests drive
 	// slack-go against it, two independent readings of the protocol.
 	"bot/slack/slacktest":      {},
@@ -54,6 +55,8 @@ var rules = map[string]struct {
 	"internal/report":          {internal: []string{"oncall", "runbooks", "checklists"}},
 	"internal/schedule":        {internal: []string{"internal/store"}, thirdParty: []string{"github.com/robfig/cron/v3"}},
 	"internal/hostlock":        {},
+	"internal/netdelay":        {},
+	"internal/langcheck":       {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 
@@ -171,7 +174,7 @@ func TestImportDirections(t *testing.T) {
 // and knows the simulated host only through its ps.Host interface; the
 // secret type and the fan-out sit under config, remote and checklists and
 // must pull nothing in.
-var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout"}
+var stdlibOnly = []string{"lab/ps", "internal/secret", "internal/fanout", "internal/netdelay"}
 
 func TestStdlibOnly(t *testing.T) {
 	pkgs := scan(t)

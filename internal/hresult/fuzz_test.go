@@ -142,3 +142,60 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzContext checks the context model's promises on any text: the context
+// of a token is read on its own line only, a value labelled as a code is
+// always found, and a value labelled as a size or passed as one argument
+// among others never is.
+func FuzzContext(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s, "hr = 0x80070001", uint32(0x80070001))
+		f.Add("SizeRemaining : 2155390976", s, uint32(0x8078A800))
+	}
+	f.Fuzz(func(t *testing.T, a, b string, v uint32) {
+		// Locality: what FindAll reports inside b does not depend on the
+		// lines before it.
+		joined := a + "\n" + b
+		off := len(a) + 1
+		var inB []Match
+		for _, m := range FindAll(joined) {
+			if m.Start >= off {
+				m.Start -= off
+				m.End -= off
+				inB = append(inB, m)
+			}
+		}
+		alone := FindAll(b)
+		if len(alone) != len(inB) {
+			t.Fatalf("FindAll(%q) = %+v, but after the line %q: %+v", b, alone, a, inB)
+		}
+		for i := range alone {
+			if alone[i] != inB[i] {
+				t.Fatalf("FindAll(%q) = %+v, but after the line %q: %+v", b, alone, a, inB)
+			}
+		}
+
+		c := Code(v)
+		// A code labelled hr = on a line of its own is found, whatever
+		// comes before.
+		for _, label := range []string{"hr = ", "HRESULT: ", "エラー コード: ", "LastBackupResultHR : ", "error code '"} {
+			text := a + "\n" + label + c.String()
+			ms := FindAll(text)
+			if len(ms) == 0 || ms[len(ms)-1].Code != c || ms[len(ms)-1].End != len(text) {
+				t.Fatalf("FindAll(%q) = %+v; want %s at the end", text, ms, c)
+			}
+		}
+		// A size, or one argument among others, is never reported.
+		for _, text := range []string{
+			a + "\nSizeRemaining : " + c.String(),
+			a + "\nFoo(x, " + c.String() + ", 3)",
+			a + "\n" + c.String() + " bytes",
+		} {
+			for _, m := range FindAll(text) {
+				if m.Start > len(a) {
+					t.Fatalf("FindAll(%q) = %+v: a size or argument reported as a code", text, m)
+				}
+			}
+		}
+	})
+}

@@ -36,7 +36,10 @@ const DefaultLockTimeout = 5 * time.Second
 // Options configure Open.
 type Options struct {
 	Clock   func() time.Time // stamps events; time.Now when nil
-	Timeout time.Duration    // wait for the file lock; DefaultLockTimeout when zero
+	Timeout time.Duration    // wait for the file lock (bbolt) or another writer (SQLite); DefaultLockTimeout when zero
+	Backend Backend          // for Open: BackendSQLite when empty
+
+	readOnly bool // OpenBolt: only read (the source of a migration)
 }
 
 // migration upgrades the file by one schema version, inside the Open
@@ -74,10 +77,10 @@ type Bolt struct {
 
 var _ Store = (*Bolt)(nil)
 
-// Open opens (creating if needed) the store file at path, applies pending
+// OpenBolt opens (creating if needed) the bbolt store file at path, applies pending
 // schema migrations, and marks every run left running by a previous
 // process as interrupted (see Interrupted).
-func Open(path string, opts Options) (*Bolt, error) {
+func OpenBolt(path string, opts Options) (*Bolt, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
@@ -86,7 +89,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.readOnly})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: %w (waited %s; is another wsbbot running?): %w", path, ErrLocked, timeout, err)
@@ -94,6 +97,13 @@ func Open(path string, opts Options) (*Bolt, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	b := &Bolt{db: db, path: path, clock: clock}
+	if opts.readOnly {
+		if err := b.checkSchema(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		return b, nil
+	}
 	if err := b.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -127,35 +137,29 @@ func (b *Bolt) migrate() error {
 	})
 }
 
-// markInterrupted appends run.interrupted for every run still running.
-func (b *Bolt) markInterrupted() error {
-	return b.db.Update(func(tx *bolt.Tx) error {
-		st := newBoltState(tx)
-		var open []RunSummary
-		err := st.runs.ForEach(func(_, v []byte) error {
-			var r RunSummary
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode run: %w", err)
-			}
-			if r.Status == StatusRunning {
-				open = append(open, r)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+// checkSchema refuses a file this code cannot read without migrating it.
+func (b *Bolt) checkSchema() error {
+	return b.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: not a wsbbot record (no meta bucket)", ErrInvalid)
 		}
-		for _, r := range open {
-			e, err := prepare(interruptedEvent(r))
-			if err != nil {
-				return fmt.Errorf("mark run %s interrupted: %w", r.ID, err)
+		if have := getU64(meta, metaSchema); have != SchemaVersion() {
+			if have > SchemaVersion() {
+				return fmt.Errorf("%w: file has schema version %d, this wsbbot knows up to version %d; use a newer wsbbot", ErrSchemaTooNew, have, SchemaVersion())
 			}
-			if _, err := appendEvent(st, b.clock, e); err != nil {
-				return fmt.Errorf("mark run %s interrupted: %w", r.ID, err)
-			}
-			b.interrupted = append(b.interrupted, r.ID)
+			return fmt.Errorf("bbolt schema version %d: open it with the bbolt backend once to upgrade it", have)
 		}
 		return nil
+	})
+}
+
+// markInterrupted marks the runs left running by a process that is gone.
+func (b *Bolt) markInterrupted() error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		ids, err := markInterrupted(newBoltState(tx), b.clock, ownerAlive)
+		b.interrupted = ids
+		return err
 	})
 }
 
@@ -201,6 +205,27 @@ func (b *Bolt) Append(ctx context.Context, e Event) (Event, error) {
 	})
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s: %w", e.Kind, closedErr(err))
+	}
+	return out, nil
+}
+
+// AppendMany implements Store: one bbolt transaction, one fsync.
+func (b *Bolt) AppendMany(ctx context.Context, events []Event) ([]Event, error) {
+	events, err := prepareAll(events)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := b.ready(ctx); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	var out []Event
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		out, err = appendAll(newBoltState(tx), b.clock, events)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append %d events: %w", len(events), closedErr(err))
 	}
 	return out, nil
 }
@@ -459,6 +484,21 @@ func (s boltState) run(id string) (RunSummary, bool, error) {
 		return RunSummary{}, false, fmt.Errorf("decode run %s: %w", id, err)
 	}
 	return r, true, nil
+}
+
+func (s boltState) running() ([]RunSummary, error) {
+	var open []RunSummary
+	err := s.runs.ForEach(func(k, v []byte) error {
+		var r RunSummary
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode run %s: %w", k, err)
+		}
+		if r.Status == StatusRunning {
+			open = append(open, r)
+		}
+		return nil
+	})
+	return open, err
 }
 
 func (s boltState) restoreTest(target string) (time.Time, bool, error) {

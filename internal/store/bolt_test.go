@@ -279,7 +279,7 @@ func TestNewerSchemaRefusesToOpen(t *testing.T) {
 	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), seqKey(99))
 	})
-	_, err := store.Open(path, store.Options{Timeout: time.Second})
+	_, err := store.OpenBolt(path, store.Options{Timeout: time.Second})
 	if !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
 	}
@@ -320,7 +320,7 @@ func TestSecondOpenFailsOnLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wsbbot.db")
 	mustOpen(t, path, nil)
 	// The lock wait ends at Options.Timeout; the error says why.
-	b2, err := store.Open(path, store.Options{Timeout: 100 * time.Millisecond})
+	b2, err := store.OpenBolt(path, store.Options{Timeout: 100 * time.Millisecond})
 	if err == nil {
 		b2.Close()
 		t.Fatal("second Open of a locked file succeeded")
@@ -333,7 +333,7 @@ func TestSecondOpenFailsOnLock(t *testing.T) {
 
 func TestOpenBadPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing-dir", "wsbbot.db")
-	_, err := store.Open(path, store.Options{})
+	_, err := store.OpenBolt(path, store.Options{})
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("Open(%s) = %v, want an error naming the path", path, err)
 	}

@@ -16,6 +16,7 @@ type state interface {
 	event(seq uint64) (Event, error)
 	run(id string) (RunSummary, bool, error)
 	restoreTest(target string) (time.Time, bool, error)
+	running() ([]RunSummary, error) // runs still running, in id order
 
 	putEvent(e Event) error
 	putKey(key string, seq uint64) error
@@ -111,6 +112,61 @@ func appendEvent(st state, clock func() time.Time, e Event) (Event, error) {
 	return e, nil
 }
 
+// appendAll appends events in order inside one atomic section: the batch
+// is written whole or, when one event fails, not at all (the caller rolls
+// back). Each event must have been through prepare.
+func appendAll(st state, clock func() time.Time, events []Event) ([]Event, error) {
+	out := make([]Event, len(events))
+	for i, e := range events {
+		got, err := appendEvent(st, clock, e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d of %d (%s): %w", i+1, len(events), e.Kind, err)
+		}
+		out[i] = got
+	}
+	return out, nil
+}
+
+// prepareAll validates a batch for AppendMany.
+func prepareAll(events []Event) ([]Event, error) {
+	out := make([]Event, len(events))
+	for i, e := range events {
+		p, err := prepare(e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d of %d: %w", i+1, len(events), err)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// markInterrupted appends run.interrupted for every run still running
+// whose owner process is gone (alive says whether it is still there; a
+// run recorded without an owner, as before owners were recorded, is taken
+// as gone) and returns their ids in id order. A run whose owner is alive
+// belongs to another wsbbot working beside this one and is left alone.
+func markInterrupted(st state, clock func() time.Time, alive func(Owner) bool) ([]string, error) {
+	open, err := st.running()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range open {
+		if r.Owner != nil && alive(*r.Owner) {
+			continue
+		}
+		e, err := prepare(interruptedEvent(r))
+		if err == nil {
+			_, err = appendEvent(st, clock, e)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mark run %s interrupted: %w", r.ID, err)
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
 // updateRun folds a run.* or step.* event into the run's summary.
 func updateRun(r *RunSummary, e Event) error {
 	switch e.Kind {
@@ -120,7 +176,7 @@ func updateRun(r *RunSummary, e Event) error {
 			return err
 		}
 		*r = RunSummary{ID: e.RunID, Runbook: p.Runbook, Target: e.Target, Actor: e.Actor,
-			Status: StatusRunning, Started: e.Time, StartSeq: e.Seq}
+			Status: StatusRunning, Started: e.Time, StartSeq: e.Seq, Owner: p.Owner}
 	case KindStepFinished:
 		r.Steps++
 	case KindRunFinished:

@@ -27,29 +27,51 @@
 //   - Run state: a run is started once, its steps and its end belong to a
 //     started run still running, and nothing is appended to it after
 //     run.finished or run.interrupted (ErrRunState).
-//   - Crash safety: Open marks every run still "running" as interrupted by
-//     appending run.interrupted (actor "wsbbot"), and reports those ids in
-//     Bolt.Interrupted so the bot can say so in chat. A run is never
-//     silently re-run, and because the event carries an idempotency key
-//     and the run is no longer running, it is marked exactly once.
+//   - Crash safety: Open marks every run still "running" whose owner
+//     process is gone as interrupted by appending run.interrupted (actor
+//     "wsbbot"), and reports those ids in Interrupted so the bot can say
+//     so in chat. A run records its owner (pid, host and, on Linux, the
+//     process start time) in run.started; a run of another wsbbot that is
+//     still working (the bot, while the CLI opens the record) is left
+//     alone, and a run recorded without an owner counts as orphaned. A
+//     run is never silently re-run, and because the event carries an
+//     idempotency key and the run is no longer running, it is marked
+//     exactly once.
+//   - Batches: AppendMany appends several events in one transaction, all
+//     or none, with one sync to disk (the audit's findings).
 //
 // # Implementations
 //
-// Bolt keeps the log in one bbolt file (pure Go, so the binary still
-// cross-compiles for Windows) with buckets meta (schema version, head
+// Open returns the default, SQLite: one SQLite file (pure Go,
+// modernc.org/sqlite, so the binary still cross-compiles for Windows) in
+// WAL mode with a busy timeout and synchronous=FULL. Readers never wait for
+// the writer, so `wsbbot history` and `status` work beside a running bot
+// or run; writers of several processes take turns, each waiting up to
+// Options.Timeout. Tables: meta (schema version, head seq/hash, run id
+// counter), events (one column per Event field; the idempotency key is a
+// UNIQUE column), runs and restore_tests; the SQL is kept to what
+// PostgreSQL reads alike. Open migrates a bbolt file found at the path
+// (a record of an older wsbbot) into SQLite first, verifying that the copy
+// reports the same chain, and keeps the original as PATH.bbolt.
+//
+// Bolt keeps the log in one bbolt file, the former default, still opened
+// with Options.Backend = BackendBolt: buckets meta (schema version, head
 // seq/hash, run id counter), events (big-endian Seq -> event JSON), keys
 // (idempotency key -> Seq), runs (run id -> RunSummary) and restore_tests
-// (target -> latest date). Each Append is one write transaction, which
-// bbolt fsyncs before commit: an event Append returned is on disk, at the
-// cost of one fsync per event (see BenchmarkAppend). Schema changes are a
-// list of migrations applied in order inside one transaction at Open; a
-// file from a newer wsbbot is refused (ErrSchemaTooNew). bbolt locks the
-// file, so a second wsbbot on the same file fails after Options.Timeout
-// with ErrLocked instead of corrupting it.
+// (target -> latest date). bbolt locks the whole file, so a second wsbbot
+// fails after Options.Timeout with ErrLocked: the CLI cannot read the
+// record while the bot holds it, which is why SQLite replaced it (the
+// measurements are in docs/STORE.md).
+//
+// Each Append is one write transaction, synced before commit: an event
+// Append returned is on disk, at the cost of one sync per event (see
+// BenchmarkAppend). Schema changes are a list of migrations applied in
+// order inside one transaction at Open; a file from a newer wsbbot is
+// refused (ErrSchemaTooNew).
 //
 // Memory keeps the same structures in maps for tests and the console demo.
-// Both implementations share the append algorithm and the chain walk, and
-// both pass the suite in package storetest.
+// All three share the append algorithm, the interrupted-run rule and the
+// chain walk, and all pass the suite in package storetest.
 //
 // # What Verify can and cannot detect
 //

@@ -30,6 +30,10 @@ const (
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
+	// KindChatReceived records a chat event taken for handling, keyed by
+	// the platform's event id, so that one delivered again (even after a
+	// restart) is handled once.
+	KindChatReceived Kind = "chat.received"
 	// KindScheduleFired claims one due time of one schedule (see Claim):
 	// the schedule fires once for it, whoever appended it first.
 	KindScheduleFired Kind = "schedule.fired"
@@ -45,7 +49,7 @@ func Kinds() []Kind {
 	return []Kind{
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
-		KindAuditFinding, KindAuditFinished, KindRestoreTestDone,
+		KindAuditFinding, KindAuditFinished, KindRestoreTestDone, KindChatReceived,
 		KindScheduleFired, KindWatchLook, KindWatchAlert,
 	}
 }
@@ -219,7 +223,8 @@ type RunSummary struct {
 	Finished time.Time `json:"finished"` // zero while running
 	Steps    int       `json:"steps"`    // step.finished events so far
 	StartSeq uint64    `json:"start_seq"`
-	LastSeq  uint64    `json:"last_seq"` // Seq of the run's latest run.* or step.* event
+	LastSeq  uint64    `json:"last_seq"`        // Seq of the run's latest run.* or step.* event
+	Owner    *Owner    `json:"owner,omitempty"` // the process carrying the run out; nil when not recorded
 }
 
 // Problem says what Verify found wrong with the chain.
@@ -261,6 +266,11 @@ type Store interface {
 	// Hash atomically. If an event with the same non-empty Key was
 	// appended before, it returns that earlier event and appends nothing.
 	Append(ctx context.Context, e Event) (Event, error)
+	// AppendMany appends events in order in one transaction (one write
+	// to disk): all of them or, when one is refused, none. Each behaves
+	// as Append would, idempotency keys included (also between events of
+	// the batch). It returns the stored events in order.
+	AppendMany(ctx context.Context, events []Event) ([]Event, error)
 	// Events returns the events matching f in Seq order.
 	Events(ctx context.Context, f Filter) ([]Event, error)
 	// Runs returns one row per run matching f, newest first.

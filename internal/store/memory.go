@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -71,6 +72,25 @@ func (m *Memory) Append(ctx context.Context, e Event) (Event, error) {
 	out, err := appendEvent(memState{m}, m.clock, e)
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s: %w", e.Kind, err)
+	}
+	return out, nil
+}
+
+// AppendMany implements Store. A batch that fails part-way is undone.
+func (m *Memory) AppendMany(ctx context.Context, events []Event) ([]Event, error) {
+	events, err := prepareAll(events)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := m.lock(ctx); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	defer m.mu.Unlock()
+	n, keys, runs, restore := len(m.events), maps.Clone(m.keys), maps.Clone(m.runs), maps.Clone(m.restore)
+	out, err := appendAll(memState{m}, m.clock, events)
+	if err != nil {
+		m.events, m.keys, m.runs, m.restore = m.events[:n], keys, runs, restore
+		return nil, fmt.Errorf("append %d events: %w", len(events), err)
 	}
 	return out, nil
 }
@@ -209,6 +229,17 @@ func (s memState) event(seq uint64) (Event, error) {
 func (s memState) run(id string) (RunSummary, bool, error) {
 	r, ok := s.m.runs[id]
 	return r, ok, nil
+}
+
+func (s memState) running() ([]RunSummary, error) {
+	var open []RunSummary
+	for _, r := range s.m.runs {
+		if r.Status == StatusRunning {
+			open = append(open, r)
+		}
+	}
+	slices.SortFunc(open, func(a, b RunSummary) int { return cmp.Compare(a.ID, b.ID) })
+	return open, nil
 }
 
 func (s memState) restoreTest(target string) (time.Time, bool, error) {

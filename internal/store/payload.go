@@ -22,6 +22,10 @@ type RunStarted struct {
 	PlanHash  string            `json:"plan_hash"`
 	Approvers []string          `json:"approvers,omitempty"`
 	Approval  string            `json:"approval,omitempty"`
+	// Owner is the process carrying out the run: the next wsbbot to open
+	// the record marks the run interrupted only once that process is gone.
+	// Omitted (nil) in runs recorded before owners were.
+	Owner *Owner `json:"owner,omitempty"`
 }
 
 // Event returns the run.started event for run runID on target.
@@ -32,9 +36,18 @@ func (p RunStarted) Event(runID, target, actor string) Event {
 	return Event{Kind: KindRunStarted, RunID: runID, Target: target, Actor: actor, Data: mustJSON(p)}
 }
 
-// StepStarted is the Data of a step.started event.
+// StepStarted is the Data of a step.started event, appended before the
+// step's command is sent, so a crash while it runs leaves in the record
+// what was in flight. Script and Params are the command exactly as sent
+// (see runbooks.RenderedStep); Mode is "change" or "read-only". They are
+// omitted in events recorded before they existed.
 type StepStarted struct {
-	Step string `json:"step"`
+	Step   string `json:"step"`
+	Phase  string `json:"phase,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+	Shell  string `json:"shell,omitempty"`
+	Script string `json:"script,omitempty"`
+	Params string `json:"params,omitempty"`
 }
 
 // Event returns the step.started event for run runID on target.

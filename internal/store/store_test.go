@@ -18,10 +18,26 @@ func TestBolt(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return mustOpen(t, filepath.Join(t.TempDir(), "wsbbot.db"), nil) })
 }
 
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return mustOpenSQLite(t, filepath.Join(t.TempDir(), "wsbbot.db"), nil) })
+}
+
+// mustOpenSQLite opens a SQLite store at path and closes it when the test
+// ends.
+func mustOpenSQLite(t testing.TB, path string, clock func() time.Time) *store.SQLite {
+	t.Helper()
+	s, err := store.OpenSQLite(path, store.Options{Clock: clock, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // mustOpen opens a Bolt store at path and closes it when the test ends.
 func mustOpen(t testing.TB, path string, clock func() time.Time) *store.Bolt {
 	t.Helper()
-	b, err := store.Open(path, store.Options{Clock: clock, Timeout: time.Second})
+	b, err := store.OpenBolt(path, store.Options{Clock: clock, Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -45,6 +61,9 @@ func TestClockStampsEvents(t *testing.T) {
 		"memory": func(t *testing.T) store.Store { return store.NewMemory(fakeClock(start)) },
 		"bolt": func(t *testing.T) store.Store {
 			return mustOpen(t, filepath.Join(t.TempDir(), "db"), fakeClock(start))
+		},
+		"sqlite": func(t *testing.T) store.Store {
+			return mustOpenSQLite(t, filepath.Join(t.TempDir(), "db"), fakeClock(start))
 		},
 	}
 	for name, open := range impls {

@@ -979,7 +979,7 @@ func (r *runner) readStdin() string {
 	if r.stdin == nil {
 		var s string
 		if r.sess.Stdin != nil {
-			b, _ := readAllCtx(r.ctx, r.sess.Stdin)
+			b, _ := ReadAllContext(r.ctx, r.sess.Stdin)
 			s = string(b)
 		}
 		r.stdin = &s

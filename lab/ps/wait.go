@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// readAllCtx reads r to the end, or until ctx is done.
-func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+// ReadAllContext reads r to the end, or until ctx is done (the reading
+// goroutine then ends when r does). The lab's cmd.exe reads stdin with it too.
+func ReadAllContext(ctx context.Context, r io.Reader) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}

@@ -201,6 +201,19 @@ func (c *blockCheck) element(ptr string, v any) {
 		if st, ok := c.str(ptr, e, "style", false, 0); ok && st != "primary" && st != "danger" {
 			c.add(ptr+"/style", "must be one of the allowed values")
 		}
+	case "external_select", "multi_external_select":
+		// Options come from the app's answer to block_suggestion.
+		if p, has := e["placeholder"]; has {
+			c.text(ptr+"/placeholder", p, true, maxPlaceholder)
+		}
+		if _, has := e["options"]; has {
+			c.add(ptr+"/options", "must not be provided for %s", typ)
+		}
+		if q, has := e["min_query_length"]; has {
+			if n, ok := q.(json.Number); !ok || strings.Contains(n.String(), ".") || strings.HasPrefix(n.String(), "-") {
+				c.add(ptr+"/min_query_length", "must be a non-negative integer")
+			}
+		}
 	case "static_select", "overflow", "radio_buttons", "checkboxes", "multi_static_select":
 		if p, has := e["placeholder"]; has {
 			c.text(ptr+"/placeholder", p, true, maxPlaceholder)

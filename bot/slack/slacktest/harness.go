@@ -171,9 +171,11 @@ func (s *Server) Click(channel, msgTS, user, label string) (string, error) {
 	return s.interactLocked(c, m, user, action), nil
 }
 
-// Select picks the option with optionValue in the static_select with
-// actionID in a bot message, and emits block_actions; later Clicks on the
-// message carry the choice in state.values. It returns the envelope id.
+// Select picks the option with optionValue in the static_select (or
+// external_select) with actionID in a bot message, and emits
+// block_actions; later Clicks on the message carry the choice in
+// state.values. An external_select offers what the app answered to the
+// latest Suggest on it. It returns the envelope id.
 func (s *Server) Select(channel, msgTS, user, actionID, optionValue string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,15 +184,18 @@ func (s *Server) Select(channel, msgTS, user, actionID, optionValue string) (str
 		return "", err
 	}
 	found := findControls(m.Blocks, func(e map[string]any) bool {
-		return e["type"] == "static_select" && e["action_id"] == actionID
+		return (e["type"] == "static_select" || e["type"] == "external_select") && e["action_id"] == actionID
 	})
 	if len(found) != 1 {
-		return "", fmt.Errorf("slacktest: %d static_selects with action_id %q in message %s", len(found), actionID, msgTS)
+		return "", fmt.Errorf("slacktest: %d static or external selects with action_id %q in message %s", len(found), actionID, msgTS)
 	}
 	el := found[0].elem
 	var opt map[string]any
 	opts, _ := el["options"].([]any)
 	groups, _ := el["option_groups"].([]any)
+	if el["type"] == "external_select" {
+		opts = s.suggested[channel+"/"+msgTS+"/"+actionID]
+	}
 	for _, g := range groups {
 		gm, _ := g.(map[string]any)
 		more, _ := gm["options"].([]any)
@@ -202,7 +207,7 @@ func (s *Server) Select(channel, msgTS, user, actionID, optionValue string) (str
 		}
 	}
 	if opt == nil {
-		return "", fmt.Errorf("slacktest: static_select %q has no option %q", actionID, optionValue)
+		return "", fmt.Errorf("slacktest: %s %q has no option %q", el["type"], actionID, optionValue)
 	}
 	key := channel + "/" + msgTS
 	if s.selections[key] == nil {
@@ -212,9 +217,9 @@ func (s *Server) Select(channel, msgTS, user, actionID, optionValue string) (str
 	if s.selections[key][bid] == nil {
 		s.selections[key][bid] = map[string]any{}
 	}
-	s.selections[key][bid][actionID] = map[string]any{"type": "static_select", "selected_option": opt}
+	s.selections[key][bid][actionID] = map[string]any{"type": el["type"], "selected_option": opt}
 	action := map[string]any{
-		"type": "static_select", "action_id": actionID, "block_id": bid,
+		"type": el["type"], "action_id": actionID, "block_id": bid,
 		"selected_option": opt, "action_ts": s.nextTSLocked(),
 	}
 	if p, ok := el["placeholder"]; ok {
@@ -388,4 +393,62 @@ func deleteMsg(list []*Message, m *Message) []*Message {
 		}
 	}
 	return out
+}
+
+// Suggest types query into the external_select with actionID in a bot
+// message, as a user does, and emits block_suggestion (an interactive
+// envelope that accepts a response payload). The app answers with the
+// options in its ack; SuggestedOptions reads them. It returns the
+// envelope id.
+func (s *Server) Suggest(channel, msgTS, user, actionID, query string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, m, err := s.botMessageLocked(channel, msgTS)
+	if err != nil {
+		return "", err
+	}
+	found := findControls(m.Blocks, func(e map[string]any) bool {
+		return e["type"] == "external_select" && e["action_id"] == actionID
+	})
+	if len(found) != 1 {
+		return "", fmt.Errorf("slacktest: %d external_selects with action_id %q in message %s", len(found), actionID, msgTS)
+	}
+	name := s.userNameLocked(user)
+	container := map[string]any{"type": "message", "message_ts": m.TS, "channel_id": c.ID, "is_ephemeral": false}
+	if m.ThreadTS != "" {
+		container["thread_ts"] = m.ThreadTS
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type":       "block_suggestion",
+		"user":       map[string]any{"id": user, "username": name, "name": name, "team_id": s.opts.TeamID},
+		"container":  container,
+		"api_app_id": s.opts.AppID,
+		"token":      "verification-token",
+		"action_id":  actionID,
+		"block_id":   found[0].blockID,
+		"value":      query,
+		"team":       map[string]any{"id": s.opts.TeamID, "domain": s.opts.TeamDomain},
+		"channel":    map[string]any{"id": c.ID, "name": c.Name},
+		"message":    s.messageJSON(m),
+	})
+	p := &pending{id: s.newEnvelopeIDLocked(), typ: "interactive", eventType: "block_suggestion", payload: payload, accepts: true,
+		suggest: channel + "/" + msgTS + "/" + actionID}
+	s.deliverLocked(p)
+	return p.id, nil
+}
+
+// SuggestedOptions returns the values of the options the app answered to
+// the latest Suggest on an external_select, and whether it answered.
+func (s *Server) SuggestedOptions(channel, msgTS, actionID string) ([]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opts, ok := s.suggested[channel+"/"+msgTS+"/"+actionID]
+	var out []string
+	for _, o := range opts {
+		if om, ok := o.(map[string]any); ok {
+			v, _ := om["value"].(string)
+			out = append(out, v)
+		}
+	}
+	return out, ok
 }

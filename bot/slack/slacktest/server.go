@@ -148,6 +148,7 @@ type Server struct {
 	events     map[string]eventRecord // event id -> payload, for Redeliver
 	hooks      map[string]hook        // response_url path -> what it answers for
 	selections map[string]map[string]map[string]any
+	suggested  map[string][]any // channel/msgTS/actionID -> options answered to block_suggestion
 	wg         sync.WaitGroup
 	stop       chan struct{}
 }
@@ -173,6 +174,7 @@ func New(opts Options) *Server {
 		envTypes:   map[string]string{},
 		events:     map[string]eventRecord{},
 		selections: map[string]map[string]map[string]any{},
+		suggested:  map[string][]any{},
 		hooks:      map[string]hook{},
 		stop:       make(chan struct{}),
 	}

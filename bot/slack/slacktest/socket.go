@@ -42,7 +42,8 @@ type pending struct {
 	accepts   bool
 	attempt   int
 	reason    string
-	resp      *hook // slash commands: where an ack payload is shown
+	resp      *hook  // slash commands: where an ack payload is shown
+	suggest   string // block_suggestion: channel/msgTS/actionID the ack's options are for
 	timer     *time.Timer
 	delivery  int
 }
@@ -201,6 +202,18 @@ func (s *Server) handleAck(data []byte) {
 	if ok {
 		p.stopTimer()
 		delete(s.pending, a.EnvelopeID)
+		if p.suggest != "" {
+			// Slack shows the options of the ack; a payload without them
+			// (or none) leaves the menu empty.
+			var body struct {
+				Options []any `json:"options"`
+			}
+			_ = json.Unmarshal(a.Payload, &body)
+			if len(body.Options) > maxOptions {
+				s.noteUnexpected("block_suggestion answered with more than 100 options")
+			}
+			s.suggested[p.suggest] = body.Options
+		}
 		if p.resp != nil && len(a.Payload) > 0 && string(a.Payload) != "null" {
 			if args, err := flattenJSON(a.Payload); err == nil {
 				s.respondLocked(*p.resp, args, "ack")

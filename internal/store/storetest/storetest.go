@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NoInterruptedWhenNew", testNoInterrupted},
 		{"CancelledContext", testCancelledContext},
 		{"Closed", testClosed},
+		{"AppendMany", testAppendMany},
+		{"AppendManyAllOrNothing", testAppendManyAllOrNothing},
+		{"RunOwner", testRunOwner},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -686,5 +689,101 @@ func testClosed(t *testing.T, s store.Store) {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
+	}
+}
+
+func testAppendMany(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := MustAppend(t, s, note("fs00", "before"))
+	keyed := note("fs01", "keyed")
+	keyed.Key = "slack:Ev9"
+	batch := []store.Event{started("r1", "fs01", "vss-restart"), keyed, note("fs02", "two"),
+		store.StepFinished{Step: "a", Status: "passed"}.Event("r1", "fs01", "wsbbot"), keyed}
+	got, err := s.AppendMany(ctx, batch)
+	if err != nil {
+		t.Fatalf("AppendMany: %v", err)
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("AppendMany returned %d events, want %d", len(got), len(batch))
+	}
+	prev := first
+	for i, e := range got[:4] {
+		if e.Seq != uint64(i)+2 || e.PrevHash != prev.Hash || e.Hash != e.ComputeHash() {
+			t.Errorf("event %d: Seq %d PrevHash %s, want Seq %d linked to %s", i, e.Seq, e.PrevHash, i+2, prev.Hash)
+		}
+		prev = e
+	}
+	// The repeated key inside the batch is the first one's event, not a new one.
+	if got[4].Seq != got[1].Seq || got[4].Hash != got[1].Hash {
+		t.Errorf("repeated key in the batch got Seq %d, want the first one's %d", got[4].Seq, got[1].Seq)
+	}
+	// A key seen before the batch is honoured too.
+	again, err := s.AppendMany(ctx, []store.Event{keyed})
+	if err != nil || len(again) != 1 || again[0].Seq != got[1].Seq {
+		t.Errorf("AppendMany of a known key = %+v, %v; want the earlier event %d", again, err, got[1].Seq)
+	}
+	stored := MustEvents(t, s, store.Filter{AfterSeq: 1})
+	if diff := cmp.Diff(got[:4], stored); diff != "" {
+		t.Errorf("stored events differ from AppendMany's (-returned +stored):\n%s", diff)
+	}
+	runs, err := s.Runs(ctx, store.RunFilter{ID: "r1"})
+	if err != nil || len(runs) != 1 || runs[0].Steps != 1 || runs[0].Status != store.StatusRunning {
+		t.Errorf("run r1 after the batch = %+v, %v; want running with 1 step", runs, err)
+	}
+	if out, err := s.AppendMany(ctx, nil); err != nil || len(out) != 0 {
+		t.Errorf("AppendMany(nil) = %v, %v; want nothing", out, err)
+	}
+	MustVerify(t, s, 5)
+}
+
+func testAppendManyAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	MustAppend(t, s, note("fs00", "before"))
+	keyed := note("fs01", "keyed")
+	keyed.Key = "k1"
+	restore := store.RestoreTestOn(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)).Event("fs01", "U1")
+	// The last event breaks the run's rules: nothing of the batch stays.
+	bad := []store.Event{started("r1", "fs01", "vss-restart"), keyed, restore,
+		store.RunFinished{Status: store.StatusSucceeded}.Event("r1", "fs01", "wsbbot"),
+		store.RunFinished{Status: store.StatusFailed}.Event("r1", "fs01", "wsbbot")}
+	if _, err := s.AppendMany(ctx, bad); !errors.Is(err, store.ErrRunState) {
+		t.Fatalf("AppendMany with a second run.finished = %v, want ErrRunState", err)
+	}
+	// An invalid event is refused before anything is written.
+	if _, err := s.AppendMany(ctx, []store.Event{note("fs01", "ok"), {Kind: "nope"}}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("AppendMany with an unknown kind = %v, want ErrInvalid", err)
+	}
+	if n := len(MustEvents(t, s, store.Filter{})); n != 1 {
+		t.Errorf("%d events after failed batches, want the 1 from before", n)
+	}
+	if runs, err := s.Runs(ctx, store.RunFilter{}); err != nil || len(runs) != 0 {
+		t.Errorf("runs after a failed batch = %+v, %v; want none", runs, err)
+	}
+	if _, ok, err := s.LastRestoreTest(ctx, "fs01"); err != nil || ok {
+		t.Errorf("restore test after a failed batch: ok=%v err=%v, want none", ok, err)
+	}
+	// The key of the failed batch is free: appending it now writes it.
+	e := MustAppend(t, s, keyed)
+	if e.Seq != 2 {
+		t.Errorf("keyed event after the failed batch got Seq %d, want 2 (the batch left no key behind)", e.Seq)
+	}
+	MustVerify(t, s, 2)
+}
+
+func testRunOwner(t *testing.T, s store.Store) {
+	owner := &store.Owner{PID: 4242, Host: "bot01", Start: "123"}
+	ev := store.RunStarted{Runbook: "vss-restart", PlanHash: "p", Owner: owner}.Event("r1", "fs01", "U1")
+	MustAppend(t, s, ev)
+	runs, err := s.Runs(context.Background(), store.RunFilter{ID: "r1"})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("Runs = %+v, %v", runs, err)
+	}
+	if diff := cmp.Diff(owner, runs[0].Owner); diff != "" {
+		t.Errorf("run owner (-want +got):\n%s", diff)
+	}
+	MustAppend(t, s, started("r2", "fs01", "vss-restart"))
+	runs, _ = s.Runs(context.Background(), store.RunFilter{ID: "r2"})
+	if len(runs) != 1 || runs[0].Owner != nil {
+		t.Errorf("run without an owner = %+v, want Owner nil", runs)
 	}
 }

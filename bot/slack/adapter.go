@@ -1,0 +1,429 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/wsbbot/wsbbot/bot"
+)
+
+// Handler is the conversation core as the adapter uses it (*bot.Core).
+type Handler interface {
+	Handle(ctx context.Context, m bot.Message) error
+	Act(ctx context.Context, a bot.Action) error
+	MenuOptions(load, query string) []bot.Option
+}
+
+// Seen remembers the events taken for handling: First reports whether id
+// is new, and remembers it. It must be safe for concurrent use and
+// atomic: of two calls with one id, one only returns true.
+type Seen interface {
+	First(ctx context.Context, id string) (bool, error)
+}
+
+// Options configure an Adapter.
+type Options struct {
+	// API is slack-go's client with the bot token and the app-level token
+	// (slack.OptionAppLevelToken); for a fake Slack, slack.OptionAPIURL.
+	API *slackgo.Client
+	// Poster is what replies go through; the adapter also reads users
+	// (their locale) through it.
+	Poster  *Poster
+	Handler Handler
+	// Seen keeps the ids of events handled (nil: in memory only).
+	Seen Seen
+	// IncidentChannels are channel ids or names (#name) where a plain
+	// message holding an error code is answered without a mention.
+	IncidentChannels []string
+	// Workers handle events at most this many at once (0: 8); Queue more
+	// wait (0: 1024), beyond which an event is dropped and logged.
+	Workers, Queue int
+	// Socket are extra Socket Mode options (ping interval, dialer).
+	Socket  []socketmode.Option
+	Metrics *Metrics
+	Logger  *slog.Logger
+}
+
+// Adapter is the Slack Socket Mode adapter. Run it once.
+type Adapter struct {
+	api      *slackgo.Client
+	out      *Poster
+	core     Handler
+	seen     Seen
+	incident []string
+	workers  int
+	metrics  *Metrics
+	lg       *slog.Logger
+
+	socketOpts []socketmode.Option
+
+	jobs chan job
+	wg   sync.WaitGroup
+
+	connected atomic.Bool
+	opened    atomic.Int64
+
+	botUser, botID string
+	clicks         *recent
+	channels       sync.Map // channel id -> name, for incident channels given by name
+}
+
+// job is one event to handle, with the time it arrived.
+type job struct {
+	at  time.Time
+	run func(ctx context.Context)
+}
+
+// New returns an adapter; Run connects it.
+func New(o Options) (*Adapter, error) {
+	if o.API == nil || o.Poster == nil || o.Handler == nil {
+		return nil, errors.New("slack adapter: API, Poster and Handler are required")
+	}
+	a := &Adapter{api: o.API, out: o.Poster, core: o.Handler, seen: o.Seen, workers: o.Workers, metrics: o.Metrics, lg: o.Logger,
+		clicks: newRecent(10000), socketOpts: o.Socket}
+	for _, c := range o.IncidentChannels {
+		if c = strings.TrimSpace(c); c != "" {
+			a.incident = append(a.incident, c)
+		}
+	}
+	if a.seen == nil {
+		a.seen = NewMemorySeen(100000)
+	}
+	if a.workers <= 0 {
+		a.workers = 8
+	}
+	queue := o.Queue
+	if queue <= 0 {
+		queue = 1024
+	}
+	if a.lg == nil {
+		a.lg = slog.New(slog.DiscardHandler)
+	}
+	a.jobs = make(chan job, queue)
+	return a, nil
+}
+
+// Connected reports whether a Socket Mode connection is open.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// Run learns the bot's identity (auth.test), connects over Socket Mode
+// and handles events until ctx ends. Then it stops taking events and
+// waits for the events being handled, at most grace; it returns nil
+// after a clean stop, or the error that made it stop (bad tokens).
+func (a *Adapter) Run(ctx context.Context, grace time.Duration) error {
+	who, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	a.botUser, a.botID = who.UserID, who.BotID
+	a.lg.Info("slack: connected as", "user", who.User, "user_id", who.UserID, "team", who.Team)
+
+	sm := socketmode.New(a.api, a.socketOpts...)
+	smCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	smDone := make(chan error, 1)
+	go func() { smDone <- sm.RunContext(smCtx) }()
+
+	// The workers run on their own context: a stop lets them finish.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	for range a.workers {
+		a.wg.Add(1)
+		go a.work(workCtx)
+	}
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-smDone:
+			if ctx.Err() == nil {
+				runErr = fmt.Errorf("slack socket mode: %w", err)
+			}
+			break loop
+		case evt := <-sm.Events:
+			a.dispatch(ctx, sm, evt)
+		}
+	}
+	a.connected.Store(false)
+	stopSocket()
+	close(a.jobs)
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.lg.Warn("slack: stopping with events still being handled")
+		stopWork()
+		<-done
+	}
+	return runErr
+}
+
+func (a *Adapter) work(ctx context.Context) {
+	defer a.wg.Done()
+	for j := range a.jobs {
+		j.run(ctx)
+		a.metrics.handled(time.Since(j.at))
+	}
+}
+
+// submit queues work; it never blocks the event loop.
+func (a *Adapter) submit(what string, f func(ctx context.Context)) {
+	select {
+	case a.jobs <- job{at: time.Now(), run: f}:
+	default:
+		a.metrics.drop()
+		a.lg.Error("slack: work queue full: event dropped", "event", what)
+	}
+}
+
+// dispatch acks an envelope at once and queues its handling.
+func (a *Adapter) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.connected.Store(false)
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		if evt.Type == socketmode.EventTypeConnected && a.opened.Add(1) > 1 {
+			a.metrics.reconnect()
+		}
+		a.connected.Store(true)
+	case socketmode.EventTypeDisconnect, socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		a.connected.Store(false)
+		a.lg.Info("slack: connection lost: reconnecting", "event", string(evt.Type))
+	case socketmode.EventTypeErrorBadMessage:
+		a.ackMalformed(ctx, sm, evt)
+	case socketmode.EventTypeEventsAPI:
+		a.ack(sm, evt, nil)
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			return
+		}
+		a.metrics.event(ev.InnerEvent.Type)
+		a.submit(ev.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, ev) })
+	case socketmode.EventTypeSlashCommand:
+		a.ack(sm, evt, nil)
+		cmd, ok := evt.Data.(slackgo.SlashCommand)
+		if !ok {
+			return
+		}
+		a.metrics.event("slash_command")
+		a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, cmd) })
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slackgo.InteractionCallback)
+		if !ok {
+			a.ack(sm, evt, nil)
+			return
+		}
+		a.metrics.event(string(cb.Type))
+		switch cb.Type {
+		case slackgo.InteractionTypeBlockSuggestion:
+			// The ack is the answer: the options, from memory.
+			a.ack(sm, evt, map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(cb.BlockID, loadBlockPrefix), cb.Value))})
+		case slackgo.InteractionTypeBlockActions:
+			a.ack(sm, evt, nil)
+			a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, cb) })
+		default:
+			a.ack(sm, evt, nil)
+		}
+	}
+}
+
+func (a *Adapter) ack(sm *socketmode.Client, evt socketmode.Event, payload any) {
+	if evt.Request == nil {
+		return
+	}
+	var err error
+	if payload != nil {
+		err = sm.Ack(*evt.Request, payload)
+	} else {
+		err = sm.Ack(*evt.Request)
+	}
+	if err != nil {
+		a.lg.Warn("slack: ack failed", "envelope", evt.Request.EnvelopeID, "err", err)
+	}
+}
+
+// ackMalformed acks an envelope slack-go could not parse, by the
+// envelope_id in its raw text, so that Slack does not deliver it forever.
+func (a *Adapter) ackMalformed(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok {
+		return
+	}
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+	}
+	if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" {
+		a.lg.Warn("slack: malformed frame without an envelope id", "err", bad.Cause)
+		return
+	}
+	a.metrics.event("malformed")
+	a.lg.Warn("slack: malformed envelope acked and dropped", "envelope", env.EnvelopeID, "err", bad.Cause)
+	if err := sm.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
+		a.lg.Warn("slack: ack failed", "envelope", env.EnvelopeID, "err", err)
+	}
+}
+
+// first reports whether the event keys are all new (each is remembered).
+func (a *Adapter) first(ctx context.Context, keys ...string) bool {
+	for _, k := range keys {
+		ok, err := a.seen.First(ctx, k)
+		if err != nil {
+			// Without the record, answering twice is better than not at all.
+			a.lg.Warn("slack: cannot record an event as seen", "key", k, "err", err)
+			continue
+		}
+		if !ok {
+			a.lg.Debug("slack: event seen before: dropped", "key", k)
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	eventID := ""
+	if cb != nil {
+		eventID = cb.EventID
+	}
+	var m bot.Message
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		if e.BotID != "" || e.User == "" || e.User == a.botUser {
+			return
+		}
+		m = bot.Message{User: e.User, Channel: e.Channel, TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp, Text: e.Text, Source: bot.SourceMention}
+	case *slackevents.MessageEvent:
+		if e.SubType != "" || e.BotID != "" || e.User == "" || e.User == a.botUser {
+			return // edits, joins, file shares, bots (this one too)
+		}
+		m = bot.Message{User: e.User, Channel: e.Channel, TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp, Text: e.Text}
+		switch {
+		case e.ChannelType == "im":
+			m.Source, m.DM = bot.SourceDM, true
+		case strings.Contains(e.Text, "<@"+a.botUser+">") || strings.Contains(e.Text, "<@"+a.botUser+"|"):
+			return // its app_mention answers
+		case a.isIncident(ctx, e.Channel) && bot.Parse(e.Text).Verb == bot.VerbLookup:
+			m.Source = bot.SourceChannel
+		default:
+			return
+		}
+	default:
+		return
+	}
+	keys := []string{"msg:" + m.Channel + "/" + m.TS}
+	if eventID != "" {
+		keys = append([]string{"event:" + eventID}, keys...)
+	}
+	if !a.first(ctx, keys...) {
+		return
+	}
+	a.withUser(ctx, &m.UserName, &m.Locale, m.User)
+	if err := a.core.Handle(ctx, m); err != nil {
+		a.lg.Error("slack: answer failed", "channel", m.Channel, "ts", m.TS, "err", err)
+	}
+}
+
+func (a *Adapter) onSlash(ctx context.Context, cmd slackgo.SlashCommand) {
+	m := bot.Message{User: cmd.UserID, UserName: cmd.UserName, Channel: cmd.ChannelID, Text: cmd.Text, Source: bot.SourceSlash,
+		DM: strings.HasPrefix(cmd.ChannelID, "D")}
+	var name string
+	a.withUser(ctx, &name, &m.Locale, m.User)
+	if err := a.core.Handle(ctx, m); err != nil {
+		a.lg.Error("slack: answer to /wsb failed", "channel", m.Channel, "err", err)
+	}
+}
+
+func (a *Adapter) onActions(ctx context.Context, cb slackgo.InteractionCallback) {
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	thread := cb.Container.ThreadTs
+	if thread == "" {
+		thread = cb.Message.ThreadTimestamp
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		value := act.Value
+		if act.SelectedOption.Value != "" {
+			value = act.SelectedOption.Value
+		}
+		// Slack does not retry interactions, but a client may send a click
+		// twice: the same action_ts on the same message by the same user.
+		if !a.clicks.add(cb.Container.MessageTs + "/" + act.ActionTs + "/" + cb.User.ID + "/" + act.ActionID) {
+			continue
+		}
+		act := bot.Action{User: cb.User.ID, UserName: cb.User.Name, Channel: channel, ThreadTS: thread,
+			MessageTS: cb.Container.MessageTs, ActionID: actionID(act.ActionID), Value: value}
+		var name string
+		a.withUser(ctx, &name, &act.Locale, act.User)
+		if err := a.core.Act(ctx, act); err != nil {
+			a.lg.Error("slack: answer to a click failed", "channel", channel, "action", act.ActionID, "err", err)
+		}
+	}
+}
+
+// withUser fills a user's name (when empty) and locale from users.info.
+func (a *Adapter) withUser(ctx context.Context, name, locale *string, user string) {
+	u, ok := a.out.user(ctx, user)
+	if !ok {
+		return
+	}
+	if *name == "" {
+		*name = u.name
+	}
+	*locale = u.locale
+}
+
+// isIncident reports whether channel is one of the incident channels,
+// given by id or by name (conversations.info, cached).
+func (a *Adapter) isIncident(ctx context.Context, channel string) bool {
+	for _, c := range a.incident {
+		if c == channel {
+			return true
+		}
+	}
+	var named []string
+	for _, c := range a.incident {
+		if strings.HasPrefix(c, "#") {
+			named = append(named, strings.TrimPrefix(c, "#"))
+		}
+	}
+	if len(named) == 0 {
+		return false
+	}
+	name, ok := a.channels.Load(channel)
+	if !ok {
+		info, err := a.api.GetConversationInfoContext(ctx, &slackgo.GetConversationInfoInput{ChannelID: channel})
+		if err != nil {
+			a.metrics.apiError("conversations.info")
+			a.lg.Warn("slack: conversations.info failed", "channel", channel, "err", err)
+			return false
+		}
+		name = info.Name
+		a.channels.Store(channel, name)
+	}
+	for _, n := range named {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,25 @@
+// Package slack owns wsbbot's Slack adapter: Socket Mode events in, Block
+// Kit messages out, on the platform-neutral bot core.
+//
+// adapter.go reads slack-go's Socket Mode client: it acks every envelope
+// at once (a malformed one too, by the envelope id in its raw text), then
+// hands the work to a bounded pool of workers, so the event loop never
+// waits on the core or on Slack. It listens to app_mention, direct
+// messages, the /wsb slash command, block_actions (buttons and menu
+// choices), block_suggestion (a server menu that loads as one types) and
+// plain messages holding an error code in the incident channels; it
+// ignores its own posts and other bots'. An event is handled once: by
+// event_id, through Seen (the serve wiring keeps it in the record, so a
+// restart inside Slack's retry window does not answer again), and by
+// channel+ts, for the message and app_mention events of one post.
+//
+// poster.go is the core's bot.Poster over the Web API: chat.postMessage,
+// chat.update, chat.postEphemeral, reactions.add and the three-step file
+// upload, each with its text fallback; a 429 is waited out (Retry-After)
+// and retried, and posts are paced to one per second per channel.
+// blocks.go renders a bot.Reply into Block Kit within Slack's limits by
+// construction. users.go reads a user's locale (users.info with
+// include_locale), cached, for the core's choice of language.
+//
+// The adapter holds no product logic: what to answer is the core's.
+package slack

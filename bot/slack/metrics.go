@@ -1,0 +1,75 @@
+package slack
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the adapter's Prometheus series, all named wsbbot_*. A nil
+// *Metrics counts nothing.
+type Metrics struct {
+	events     *prometheus.CounterVec
+	replies    *prometheus.CounterVec
+	latency    prometheus.Histogram
+	apiErrors  *prometheus.CounterVec
+	reconnects prometheus.Counter
+	dropped    prometheus.Counter
+}
+
+// NewMetrics registers the adapter's series with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_events_total",
+			Help: "Slack events received, by type (app_mention, message, block_actions, slash_command, ...)."}, []string{"type"}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_replies_total",
+			Help: "Replies sent to Slack, by method (chat.postMessage, chat.update, ...)."}, []string{"method"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wsbbot_handling_seconds",
+			Help:    "Time from an event's arrival to the end of its handling (quick answers posted, long work queued).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
+		apiErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_slack_api_errors_total",
+			Help: "Slack Web API calls that failed, by method (rate limits that were waited out included)."}, []string{"method"}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbbot_reconnects_total",
+			Help: "Socket Mode connections opened after the first."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbbot_events_dropped_total",
+			Help: "Events acked but not handled because the work queue was full."}),
+	}
+	reg.MustRegister(m.events, m.replies, m.latency, m.apiErrors, m.reconnects, m.dropped)
+	return m
+}
+
+func (m *Metrics) event(typ string) {
+	if m != nil {
+		m.events.WithLabelValues(typ).Inc()
+	}
+}
+
+func (m *Metrics) reply(method string) {
+	if m != nil {
+		m.replies.WithLabelValues(method).Inc()
+	}
+}
+
+func (m *Metrics) handled(d time.Duration) {
+	if m != nil {
+		m.latency.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) apiError(method string) {
+	if m != nil {
+		m.apiErrors.WithLabelValues(method).Inc()
+	}
+}
+
+func (m *Metrics) reconnect() {
+	if m != nil {
+		m.reconnects.Inc()
+	}
+}
+
+func (m *Metrics) drop() {
+	if m != nil {
+		m.dropped.Inc()
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/lab"
+)
+
+// asWsbbot is the variable that makes this test binary run as the wsbbot
+// command (see TestMain), so a benchmark can measure a real wsbbot process
+// (its own CPU time and memory) apart from the lab it talks to.
+const asWsbbot = "WSBBOT_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asWsbbot) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// The network the audit benchmarks model: every packet delayed 10 ms each
+// way (20 ms round trip, TCP handshakes included) and the product's default
+// fan-out.
+const (
+	netOneWay      = 10 * time.Millisecond
+	netConcurrency = 100 // remote.concurrency's default
+)
+
+func BenchmarkAuditNetwork100(b *testing.B)  { benchmarkAuditNetwork(b, 100) }
+func BenchmarkAuditNetwork1000(b *testing.B) { benchmarkAuditNetwork(b, 1000) }
+
+// benchmarkAuditNetwork runs `wsbbot audit` as its own process against
+// hosts lab hosts behind delaying proxies (internal/netdelay: the delay is
+// on the network path, so connection set-up pays it too) and reports:
+//
+//   - wall-s: the audit's wall time, record included;
+//   - floor-s: the latency floor, ceil(hosts/concurrency) batches x round
+//     trips per host x 20 ms, the round trips counted (requests the servers
+//     saw plus TCP handshakes the proxies saw), and wall/floor;
+//   - cpu-ms/host: the wsbbot process's user+system CPU per host;
+//   - maxrss-MB: its peak resident memory;
+//   - with Debian's python3-winrm installed, pywinrm-s: the same collection
+//     by pywinrm in a thread pool of the same size, and pywinrm/wsbbot.
+func benchmarkAuditNetwork(b *testing.B, hosts int) {
+	if testing.Short() {
+		b.Skip("starts hundreds of servers")
+	}
+	const password = "bench-Passw0rd"
+	dir := b.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	l, err := lab.Start(context.Background(), lab.Options{Hosts: hosts, Password: password, Inventory: inv, Latency: netOneWay})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	var wall, cpu time.Duration
+	var maxRSS int64
+	var roundTrips int
+	for i := 0; i < b.N; i++ {
+		for _, h := range l.Hosts() {
+			h.Server.ResetLog()
+		}
+		accepted0 := 0
+		for _, h := range l.Hosts() {
+			accepted0 += h.Proxy.Accepted()
+		}
+		cmd := exec.Command(os.Args[0], "audit", "--config", inv, "--json")
+		cmd.Env = append(os.Environ(), asWsbbot+"=1", lab.PasswordEnv+"="+password,
+			"XDG_STATE_HOME="+filepath.Join(dir, fmt.Sprint("state", i)), "WSBBOT_REMOTE_LOCK_DIR="+dir)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		err := cmd.Run()
+		wall += time.Since(start)
+		// Exit 1 is expected: some scenarios fail a rule.
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != exitFailed) {
+			b.Fatalf("wsbbot audit: %v\n%s", err, stderr.Bytes())
+		}
+		var out auditOutput
+		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+			b.Fatalf("audit output: %v\n%s", err, stderr.Bytes())
+		}
+		if got := len(out.Findings); got != hosts*5 {
+			b.Fatalf("%d findings, want %d\n%s", got, hosts*5, stderr.Bytes())
+		}
+		if out.Summary.Total.Unknown != 0 {
+			b.Fatalf("%d unknown findings: some host was not reached\n%s", out.Summary.Total.Unknown, stderr.Bytes())
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		maxRSS = max(maxRSS, ru.Maxrss<<10)
+		roundTrips = 0
+		for _, h := range l.Hosts() {
+			roundTrips += h.Server.Count("") + h.Proxy.Accepted()
+		}
+		roundTrips -= accepted0
+	}
+	n := float64(b.N)
+	rtPerHost := float64(roundTrips) / float64(hosts)
+	floor := math.Ceil(float64(hosts)/netConcurrency) * rtPerHost * (2 * netOneWay).Seconds()
+	wallS := wall.Seconds() / n
+	b.ReportMetric(wallS, "wall-s")
+	b.ReportMetric(floor, "floor-s")
+	b.ReportMetric(wallS/floor, "wall/floor")
+	b.ReportMetric(rtPerHost, "rt/host")
+	b.ReportMetric(cpu.Seconds()*1000/n/float64(hosts), "cpu-ms/host")
+	b.ReportMetric(float64(maxRSS)/(1<<20), "maxrss-MB")
+	if py, ok := pywinrmAudit(b, l, password, dir); ok {
+		b.ReportMetric(py, "pywinrm-s")
+		b.ReportMetric(py/wallS, "pywinrm/wsbbot")
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// pywinrmAudit runs testdata/pywinrm_audit.py (the same collection script,
+// pywinrm in a pool of netConcurrency threads) once, when /usr/bin/python3
+// has Debian's python3-winrm.
+func pywinrmAudit(b *testing.B, l *lab.Lab, password, dir string) (float64, bool) {
+	const python = "/usr/bin/python3"
+	if exec.Command(python, "-c", "import winrm").Run() != nil {
+		b.Logf("pywinrm comparison skipped: %s has no winrm module (apt-get install python3-winrm)", python)
+		return 0, false
+	}
+	var urls []string
+	for _, h := range l.Hosts() {
+		urls = append(urls, fmt.Sprintf("http://%s:%d/wsman", h.Address, h.Port))
+	}
+	inv, _ := json.Marshal(urls)
+	invFile, scriptFile := filepath.Join(dir, "pywinrm-hosts.json"), filepath.Join(dir, "collect.ps1")
+	if err := os.WriteFile(invFile, inv, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(scriptFile, []byte(checklists.CollectScript), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	out, err := exec.Command(python, "testdata/pywinrm_audit.py", invFile, scriptFile, l.User(), password, fmt.Sprint(netConcurrency)).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			b.Fatalf("pywinrm: %v\n%s", err, ee.Stderr)
+		}
+		b.Fatal(err)
+	}
+	var r struct {
+		Wall      float64 `json:"wall_s"`
+		OK, Hosts int
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		b.Fatalf("pywinrm output %q: %v", out, err)
+	}
+	if r.OK != r.Hosts {
+		b.Fatalf("pywinrm: %d of %d hosts answered the collection", r.OK, r.Hosts)
+	}
+	return r.Wall, true
+}

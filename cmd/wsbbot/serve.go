@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	slackgo "github.com/slack-go/slack"
+	"github.com/spf13/cobra"
+
+	"github.com/wsbbot/wsbbot/bot"
+	slackbot "github.com/wsbbot/wsbbot/bot/slack"
+	"github.com/wsbbot/wsbbot/config"
+	"github.com/wsbbot/wsbbot/internal/store"
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// Timings of serve.
+const (
+	expireEvery = 30 * time.Second // approvals past their time-to-live are closed this often
+	stopGrace   = 20 * time.Second // on SIGTERM, events being handled and running work get this long
+)
+
+func newServeCommand(m *Main) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Run the Slack bot (Socket Mode) with /healthz and /metrics",
+		Long: `serve connects to Slack over Socket Mode (no public URL needed) with
+slack.bot_token (xoxb-...) and slack.app_token (xapp-...), and answers
+mentions, direct messages, /wsb and, in slack.incident_channel, messages that
+hold an error code, on the configured servers. http.listen serves /healthz
+(200 once connected to Slack with the record open) and /metrics (Prometheus).
+SIGTERM or SIGINT stops taking events, lets running work finish (at most 20 s,
+then it is cancelled and recorded so) and exits 0.`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return m.serve(cmd.Context()) },
+	}
+}
+
+// slackTokens checks the two tokens serve needs, naming the key.
+func slackTokens(s config.Slack) error {
+	switch {
+	case s.BotToken == "":
+		return usageErrorf("slack.bot_token is not set (or WSBBOT_SLACK_BOT_TOKEN): serve needs the bot token, xoxb-...")
+	case !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-"):
+		return usageErrorf("slack.bot_token must start with xoxb- (a bot user OAuth token)")
+	case s.AppToken == "":
+		return usageErrorf("slack.app_token is not set (or WSBBOT_SLACK_APP_TOKEN): serve needs the app-level token, xapp-..., for Socket Mode")
+	case !strings.HasPrefix(s.AppToken.Reveal(), "xapp-"):
+		return usageErrorf("slack.app_token must start with xapp- (an app-level token with connections:write)")
+	}
+	return nil
+}
+
+// serve wires the Slack adapter, the bot core, the record and the
+// operations endpoint, and runs until ctx ends.
+func (m *Main) serve(ctx context.Context) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	if err := slackTokens(cfg.Slack); err != nil {
+		return err
+	}
+	if _, err := m.runbooks(); err != nil {
+		return err
+	}
+	defLang, err := runbooks.ChooseLang("", func(string) (string, bool) { return "", false }, cfg.Language)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	lg := m.logger()
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return usageErrorf("http.listen %s: %v", cfg.HTTP.Listen, err)
+	}
+	svc, err := m.service()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	st, _ := m.store() // opened by service
+
+	opts := []slackgo.Option{slackgo.OptionAppLevelToken(cfg.Slack.AppToken.Reveal())}
+	if cfg.Slack.APIURL != "" {
+		u := cfg.Slack.APIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		opts = append(opts, slackgo.OptionAPIURL(u))
+	}
+	api := slackgo.New(cfg.Slack.BotToken.Reveal(), opts...)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), runsCollector{st})
+	metrics := slackbot.NewMetrics(reg)
+	poster := slackbot.NewPoster(slackbot.PosterOptions{API: api, Metrics: metrics, Logger: lg})
+	core := bot.New(bot.Options{Service: svc, Poster: poster, Lang: defLang, Access: chatAccess(cfg, poster.Members, lg),
+		ExportTimeline: timelineMarkdown, Logger: lg})
+	var incident []string
+	if cfg.Slack.IncidentChannel != "" {
+		incident = append(incident, cfg.Slack.IncidentChannel)
+	}
+	adapter, err := slackbot.New(slackbot.Options{API: api, Poster: poster, Handler: core, Seen: storeSeen{st}, IncidentChannels: incident,
+		Metrics: metrics, Logger: lg})
+	if err != nil {
+		ln.Close()
+		return &exitError{code: exitInternal, err: err}
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !adapter.Connected() {
+			http.Error(w, "not connected to Slack", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lg.Error("http server stopped", "err", err)
+		}
+	}()
+	lg.Info("serving", "http", ln.Addr().String(), "servers", len(cfg.Targets))
+
+	expireCtx, stopExpire := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() {
+		defer close(expired)
+		t := time.NewTicker(expireEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-expireCtx.Done():
+				return
+			case <-t.C:
+				if err := core.ExpireApprovals(expireCtx); err != nil && expireCtx.Err() == nil {
+					lg.Warn("expiring approvals failed", "err", err)
+				}
+			}
+		}
+	}()
+
+	runErr := adapter.Run(ctx, stopGrace)
+	stopExpire()
+	<-expired
+	// Work still running gets the grace; then it is cancelled, and a run
+	// cancelled so is recorded as such.
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)
+	defer cancel()
+	if err := core.Close(closeCtx); err != nil {
+		lg.Warn("work was cancelled at shutdown", "err", err)
+	}
+	shutCtx, cancelShut := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelShut()
+	_ = srv.Shutdown(shutCtx) // the process ends anyway
+	if runErr != nil {
+		return &exitError{code: exitFailed, err: runErr}
+	}
+	lg.Info("stopped")
+	return nil
+}
+
+// storeSeen is the adapter's Seen in the record: a chat.received event
+// keyed by the id. Append returns the earlier event for a key seen
+// before; the nonce tells which one came back.
+type storeSeen struct{ st store.Store }
+
+func (s storeSeen) First(ctx context.Context, id string) (bool, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	data, _ := json.Marshal(map[string]string{"id": id, "nonce": nonce})
+	ev, err := s.st.Append(ctx, store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: "chat:" + id, Data: data})
+	if err != nil {
+		return false, err
+	}
+	var got struct {
+		Nonce string `json:"nonce"`
+	}
+	_ = json.Unmarshal(ev.Data, &got)
+	return got.Nonce == nonce, nil
+}
+
+// runsCollector exports the record's runs by status as wsbbot_runs.
+type runsCollector struct{ st store.Store }
+
+var runsDesc = prometheus.NewDesc("wsbbot_runs", "Runbook runs in the record, by status.", []string{"status"}, nil)
+
+func (c runsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- runsDesc }
+
+func (c runsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	runs, err := c.st.Runs(ctx, store.RunFilter{})
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(runsDesc, err)
+		return
+	}
+	n := map[string]int{}
+	for _, r := range runs {
+		n[r.Status]++
+	}
+	for _, s := range []string{store.StatusRunning, store.StatusSucceeded, store.StatusFailed, store.StatusRefused, store.StatusCancelled, store.StatusInterrupted} {
+		ch <- prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(n[s]), s)
+	}
+}

@@ -1,0 +1,709 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteMigrations lists every schema change of the SQLite store in
+// order; the schema version of a file is the number applied (meta row
+// schema_version). Append, never edit or reorder. The SQL is kept to what
+// PostgreSQL reads the same way (TEXT, BIGINT, INTEGER, UNIQUE, ON
+// CONFLICT upserts; no rowid, no PRAGMA), so the schema can be shared.
+var sqliteMigrations = []string{
+	// 1: the event log and its views.
+	`CREATE TABLE events (
+		seq       BIGINT PRIMARY KEY,
+		time      TEXT NOT NULL,   -- RFC 3339, UTC, nanoseconds
+		kind      TEXT NOT NULL,
+		run_id    TEXT NOT NULL,
+		target    TEXT NOT NULL,
+		actor     TEXT NOT NULL,
+		idem_key  TEXT UNIQUE,     -- NULL for none
+		data      TEXT,            -- compacted JSON object, byte for byte as hashed; NULL for none
+		prev_hash TEXT NOT NULL,
+		hash      TEXT NOT NULL
+	);
+	CREATE INDEX events_run ON events (run_id, seq);
+	CREATE INDEX events_target ON events (target, seq);
+	CREATE TABLE runs (
+		id        TEXT PRIMARY KEY,
+		runbook   TEXT NOT NULL,
+		target    TEXT NOT NULL,
+		actor     TEXT NOT NULL,
+		status    TEXT NOT NULL,
+		summary   TEXT NOT NULL,
+		started   TEXT NOT NULL,
+		finished  TEXT NOT NULL,   -- '' while running
+		steps     INTEGER NOT NULL,
+		start_seq BIGINT NOT NULL,
+		last_seq  BIGINT NOT NULL,
+		owner     TEXT             -- JSON of the owner process; NULL when not recorded
+	);
+	CREATE INDEX runs_status ON runs (status);
+	CREATE TABLE restore_tests (
+		target TEXT PRIMARY KEY,
+		day    TEXT NOT NULL       -- YYYY-MM-DD
+	);`,
+}
+
+// Meta rows of the SQLite store.
+const (
+	sqlMetaSchema   = "schema_version"
+	sqlMetaHeadSeq  = "head_seq"
+	sqlMetaHeadHash = "head_hash"
+	sqlMetaRunSeq   = "run_counter"
+)
+
+// SQLite is the Store kept in one SQLite file in WAL mode (pure Go,
+// modernc.org/sqlite). Readers never wait for the writer, so `history`
+// works beside a running bot; writers of several processes take turns,
+// each waiting up to the busy timeout. Every append is one transaction,
+// synced to disk (synchronous=FULL) before Append returns.
+type SQLite struct {
+	db          *sql.DB
+	path        string
+	clock       func() time.Time
+	timeout     time.Duration // busy timeout: how long a write waits for another process's
+	interrupted []string
+	closed      atomic.Bool
+	// wmu keeps this process's writers in line, so they queue here
+	// rather than in SQLite's busy-wait, which sleeps between tries.
+	wmu sync.Mutex
+}
+
+var _ Store = (*SQLite)(nil)
+
+// OpenSQLite opens (creating if needed) the SQLite store file at path,
+// applies pending schema migrations, and marks the runs left running by a
+// process that is gone as interrupted (see Interrupted). It does not
+// migrate a bbolt file: Open does.
+func OpenSQLite(path string, opts Options) (*SQLite, error) {
+	s, err := openSQLite(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.markInterrupted(); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// markInterrupted marks the runs left running by a process that is gone.
+// It looks in a read transaction first and takes the write lock only when
+// there is a run to mark, so opening the record beside a busy writer (the
+// CLI beside the bot) does not wait for it.
+func (s *SQLite) markInterrupted() error {
+	ctx := context.Background()
+	var stale bool
+	err := s.read(ctx, func(st sqlState) error {
+		open, err := st.running()
+		for _, r := range open {
+			stale = stale || r.Owner == nil || !ownerAlive(*r.Owner)
+		}
+		return err
+	})
+	if err != nil || !stale {
+		return err
+	}
+	return s.write(ctx, func(st sqlState) error {
+		ids, err := markInterrupted(st, s.clock, ownerAlive)
+		s.interrupted = ids
+		return err
+	})
+}
+
+// openSQLite opens and migrates the file without touching its runs.
+func openSQLite(path string, opts Options) (*SQLite, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open store %s: %w: the path must not contain ? or #", path, ErrInvalid)
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(timeout.Milliseconds(), 10))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &SQLite{db: db, path: path, clock: clock, timeout: timeout}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
+	}
+	return s, nil
+}
+
+// sqliteErr names a lock wait that ran out as ErrLocked.
+func sqliteErr(err error, waited time.Duration) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED) {
+		return fmt.Errorf("%w (waited %s for another wsbbot writing to it): %w", ErrLocked, waited, err)
+	}
+	if errors.Is(err, sql.ErrConnDone) || (err != nil && strings.Contains(err.Error(), "sql: database is closed")) {
+		return ErrClosed
+	}
+	return err
+}
+
+// migrate applies the pending migrations and records the version, in one
+// transaction.
+func (s *SQLite) migrate() error {
+	ctx := context.Background()
+	var have uint64
+	err := s.read(ctx, func(st sqlState) error {
+		var err error
+		have, err = st.metaU64(sqlMetaSchema)
+		return err
+	})
+	if err == nil && have == uint64(len(sqliteMigrations)) {
+		return nil // up to date: no write lock needed
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create table meta: %w", err)
+	}
+	st := sqlState{tx: tx}
+	have, err = st.metaU64(sqlMetaSchema)
+	if err != nil {
+		return err
+	}
+	all := uint64(len(sqliteMigrations))
+	if have > all {
+		return fmt.Errorf("%w: file has schema version %d, this wsbbot knows up to version %d; use a newer wsbbot", ErrSchemaTooNew, have, all)
+	}
+	for v := have; v < all; v++ {
+		if _, err := tx.Exec(sqliteMigrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	if have < all {
+		if err := st.putMeta(sqlMetaSchema, strconv.FormatUint(all, 10)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Interrupted returns the ids of the runs this Open found left running by
+// a process that is gone and marked interrupted, in id order.
+func (s *SQLite) Interrupted() []string { return slices.Clone(s.interrupted) }
+
+// Path returns the file the store is kept in.
+func (s *SQLite) Path() string { return s.path }
+
+func (s *SQLite) ready(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// write runs fn in one write transaction (BEGIN IMMEDIATE: the write lock
+// is taken first, waiting up to the busy timeout for another process).
+func (s *SQLite) write(ctx context.Context, fn func(st sqlState) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	// The write is not cut short by the caller's cancellation once begun:
+	// a half-sent commit is SQLite's to finish or roll back.
+	tx, err := s.db.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(sqlState{tx: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in one read transaction: a consistent snapshot that no
+// writer waits for.
+func (s *SQLite) read(ctx context.Context, fn func(st sqlState) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(sqlState{tx: tx})
+}
+
+// Append implements Store.
+func (s *SQLite) Append(ctx context.Context, e Event) (Event, error) {
+	e, err := prepare(e)
+	if err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	if err := s.ready(ctx); err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	var out Event
+	err = s.write(ctx, func(st sqlState) error {
+		var err error
+		out, err = appendEvent(st, s.clock, e)
+		return err
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("append %s: %w", e.Kind, sqliteErr(err, s.timeout))
+	}
+	return out, nil
+}
+
+// AppendMany implements Store: one transaction, one sync.
+func (s *SQLite) AppendMany(ctx context.Context, events []Event) ([]Event, error) {
+	events, err := prepareAll(events)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := s.ready(ctx); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	var out []Event
+	err = s.write(ctx, func(st sqlState) error {
+		var err error
+		out, err = appendAll(st, s.clock, events)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append %d events: %w", len(events), sqliteErr(err, s.timeout))
+	}
+	return out, nil
+}
+
+// eventColumns are the events table's columns in scan order.
+const eventColumns = `seq, time, kind, run_id, target, actor, idem_key, data, prev_hash, hash`
+
+// Events implements Store.
+func (s *SQLite) Events(ctx context.Context, f Filter) ([]Event, error) {
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	if err := s.ready(ctx); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	where, args := []string{"seq > ?"}, []any{int64(f.AfterSeq)}
+	if f.RunID != "" {
+		where, args = append(where, "run_id = ?"), append(args, f.RunID)
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
+	}
+	if len(f.Kinds) > 0 {
+		marks := make([]string, len(f.Kinds))
+		for i, k := range f.Kinds {
+			marks[i] = "?"
+			args = append(args, string(k))
+		}
+		where = append(where, "kind IN ("+strings.Join(marks, ",")+")")
+	}
+	q := "SELECT " + eventColumns + " FROM events WHERE " + strings.Join(where, " AND ") + " ORDER BY seq"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	var out []Event
+	err := s.read(ctx, func(st sqlState) error {
+		rows, err := st.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", sqliteErr(err, s.timeout))
+	}
+	return out, nil
+}
+
+// runColumns are the runs table's columns in scan order.
+const runColumns = `id, runbook, target, actor, status, summary, started, finished, steps, start_seq, last_seq, owner`
+
+// Runs implements Store.
+func (s *SQLite) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	if err := s.ready(ctx); err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	for _, c := range []struct{ col, v string }{{"id", f.ID}, {"target", f.Target}, {"runbook", f.Runbook}, {"status", f.Status}} {
+		if c.v != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.v)
+		}
+	}
+	q := "SELECT " + runColumns + " FROM runs WHERE " + strings.Join(where, " AND ") + " ORDER BY start_seq DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	var out []RunSummary
+	err := s.read(ctx, func(st sqlState) error {
+		var err error
+		out, err = st.queryRuns(q, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", sqliteErr(err, s.timeout))
+	}
+	return newestFirst(out, f.Limit), nil
+}
+
+// NewRunID implements Store. The counter is persisted, so ids stay unique
+// across restarts and across the processes sharing the file.
+func (s *SQLite) NewRunID(ctx context.Context) (string, error) {
+	if err := s.ready(ctx); err != nil {
+		return "", fmt.Errorf("new run id: %w", err)
+	}
+	var id string
+	err := s.write(ctx, func(st sqlState) error {
+		n, err := st.metaU64(sqlMetaRunSeq)
+		if err != nil {
+			return err
+		}
+		for {
+			n++
+			id = formatRunID(n)
+			_, used, err := st.run(id)
+			if err != nil {
+				return err
+			}
+			if !used {
+				break
+			}
+		}
+		return st.putMeta(sqlMetaRunSeq, strconv.FormatUint(n, 10))
+	})
+	if err != nil {
+		return "", fmt.Errorf("new run id: %w", sqliteErr(err, s.timeout))
+	}
+	return id, nil
+}
+
+// LastRestoreTest implements Store.
+func (s *SQLite) LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error) {
+	if err := s.ready(ctx); err != nil {
+		return time.Time{}, false, fmt.Errorf("last restore test: %w", err)
+	}
+	var d time.Time
+	var ok bool
+	err := s.read(ctx, func(st sqlState) error {
+		var err error
+		d, ok, err = st.restoreTest(target)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("last restore test %s: %w", target, sqliteErr(err, s.timeout))
+	}
+	return d, ok, nil
+}
+
+// Verify implements Store. It reads the whole log in one read
+// transaction, which no writer waits for.
+func (s *SQLite) Verify(ctx context.Context) (VerifyReport, error) {
+	if err := s.ready(ctx); err != nil {
+		return VerifyReport{}, fmt.Errorf("verify: %w", err)
+	}
+	var rep VerifyReport
+	err := s.read(ctx, func(st sqlState) error {
+		v := newVerifier()
+		rows, err := st.tx.QueryContext(ctx, "SELECT "+eventColumns+" FROM events ORDER BY seq")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var raw rawEvent
+			if err := raw.scan(rows); err != nil {
+				return err
+			}
+			e, decErr := raw.event()
+			if !v.check(uint64(raw.seq), e, decErr) {
+				break
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		seq, hash, err := st.head()
+		if err != nil {
+			return err
+		}
+		rep = v.finish(seq, hash)
+		return nil
+	})
+	if err != nil {
+		return VerifyReport{}, fmt.Errorf("verify: %w", sqliteErr(err, s.timeout))
+	}
+	return rep, nil
+}
+
+// Close implements Store. Closing twice is not an error.
+func (s *SQLite) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// rawEvent is one events row as stored.
+type rawEvent struct {
+	seq                                       int64
+	time, kind, runID, target, actor, prev, h string
+	key, data                                 sql.NullString
+}
+
+func (r *rawEvent) scan(rows interface{ Scan(...any) error }) error {
+	return rows.Scan(&r.seq, &r.time, &r.kind, &r.runID, &r.target, &r.actor, &r.key, &r.data, &r.prev, &r.h)
+}
+
+// event decodes the row; an error means the row cannot be read as an
+// event (Verify reports it as undecodable).
+func (r *rawEvent) event() (Event, error) {
+	t, err := time.Parse(time.RFC3339Nano, r.time)
+	if err != nil {
+		return Event{}, fmt.Errorf("decode event %d: time: %w", r.seq, err)
+	}
+	e := Event{Seq: uint64(r.seq), Time: t.UTC(), Kind: Kind(r.kind), RunID: r.runID, Target: r.target, Actor: r.actor,
+		Key: r.key.String, PrevHash: r.prev, Hash: r.h}
+	if r.data.Valid && r.data.String != "" {
+		if !json.Valid([]byte(r.data.String)) {
+			return Event{}, fmt.Errorf("decode event %d: data is not JSON", r.seq)
+		}
+		e.Data = json.RawMessage(r.data.String)
+	}
+	return e, nil
+}
+
+func scanEvent(rows *sql.Rows) (Event, error) {
+	var raw rawEvent
+	if err := raw.scan(rows); err != nil {
+		return Event{}, err
+	}
+	return raw.event()
+}
+
+// sqlState is the state of a SQLite store inside one transaction.
+type sqlState struct{ tx *sql.Tx }
+
+func (s sqlState) metaU64(name string) (uint64, error) {
+	var v string
+	err := s.tx.QueryRow(`SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", name, err)
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %q is not a number", name, v)
+	}
+	return n, nil
+}
+
+func (s sqlState) putMeta(name, value string) error {
+	_, err := s.tx.Exec(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s sqlState) head() (uint64, string, error) {
+	seq, err := s.metaU64(sqlMetaHeadSeq)
+	if err != nil {
+		return 0, "", err
+	}
+	var hash string
+	err = s.tx.QueryRow(`SELECT value FROM meta WHERE name = ?`, sqlMetaHeadHash).Scan(&hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", fmt.Errorf("read head hash: %w", err)
+	}
+	return seq, hash, nil
+}
+
+func (s sqlState) seqForKey(key string) (uint64, bool, error) {
+	var seq int64
+	err := s.tx.QueryRow(`SELECT seq FROM events WHERE idem_key = ?`, key).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("look up key %q: %w", key, err)
+	}
+	return uint64(seq), true, nil
+}
+
+func (s sqlState) event(seq uint64) (Event, error) {
+	var raw rawEvent
+	err := raw.scan(s.tx.QueryRow(`SELECT `+eventColumns+` FROM events WHERE seq = ?`, int64(seq)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, fmt.Errorf("event %d not found", seq)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("event %d: %w", seq, err)
+	}
+	return raw.event()
+}
+
+func (s sqlState) queryRuns(q string, args ...any) ([]RunSummary, error) {
+	rows, err := s.tx.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RunSummary
+	for rows.Next() {
+		var (
+			r                 RunSummary
+			started, finished string
+			steps             int
+			startSeq, lastSeq int64
+			owner             sql.NullString
+		)
+		if err := rows.Scan(&r.ID, &r.Runbook, &r.Target, &r.Actor, &r.Status, &r.Summary, &started, &finished, &steps, &startSeq, &lastSeq, &owner); err != nil {
+			return nil, fmt.Errorf("read run: %w", err)
+		}
+		r.Steps, r.StartSeq, r.LastSeq = steps, uint64(startSeq), uint64(lastSeq)
+		if r.Started, err = time.Parse(time.RFC3339Nano, started); err != nil {
+			return nil, fmt.Errorf("run %s: started: %w", r.ID, err)
+		}
+		if finished != "" {
+			if r.Finished, err = time.Parse(time.RFC3339Nano, finished); err != nil {
+				return nil, fmt.Errorf("run %s: finished: %w", r.ID, err)
+			}
+		}
+		if owner.Valid {
+			r.Owner = &Owner{}
+			if err := json.Unmarshal([]byte(owner.String), r.Owner); err != nil {
+				return nil, fmt.Errorf("run %s: owner: %w", r.ID, err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s sqlState) run(id string) (RunSummary, bool, error) {
+	runs, err := s.queryRuns(`SELECT `+runColumns+` FROM runs WHERE id = ?`, id)
+	if err != nil || len(runs) == 0 {
+		return RunSummary{}, false, err
+	}
+	return runs[0], true, nil
+}
+
+func (s sqlState) running() ([]RunSummary, error) {
+	return s.queryRuns(`SELECT `+runColumns+` FROM runs WHERE status = ? ORDER BY id`, StatusRunning)
+}
+
+func (s sqlState) restoreTest(target string) (time.Time, bool, error) {
+	var v string
+	err := s.tx.QueryRow(`SELECT day FROM restore_tests WHERE target = ?`, target).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("restore test index for %s: %w", target, err)
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("restore test index for %s: %w", target, err)
+	}
+	return d, true, nil
+}
+
+func (s sqlState) putEvent(e Event) error {
+	var key, data any
+	if e.Key != "" {
+		key = e.Key
+	}
+	if len(e.Data) > 0 {
+		data = string(e.Data)
+	}
+	_, err := s.tx.Exec(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		int64(e.Seq), e.Time.UTC().Format(time.RFC3339Nano), string(e.Kind), e.RunID, e.Target, e.Actor, key, data, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("put event %d: %w", e.Seq, err)
+	}
+	if err := s.putMeta(sqlMetaHeadSeq, strconv.FormatUint(e.Seq, 10)); err != nil {
+		return err
+	}
+	return s.putMeta(sqlMetaHeadHash, e.Hash)
+}
+
+// putKey: the key is a column of the event itself, written by putEvent.
+func (s sqlState) putKey(string, uint64) error { return nil }
+
+func (s sqlState) putRun(r RunSummary) error {
+	var owner any
+	if r.Owner != nil {
+		b, err := json.Marshal(r.Owner)
+		if err != nil {
+			return fmt.Errorf("encode run %s owner: %w", r.ID, err)
+		}
+		owner = string(b)
+	}
+	finished := ""
+	if !r.Finished.IsZero() {
+		finished = r.Finished.UTC().Format(time.RFC3339Nano)
+	}
+	_, err := s.tx.Exec(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET runbook = excluded.runbook, target = excluded.target, actor = excluded.actor,
+			status = excluded.status, summary = excluded.summary, started = excluded.started, finished = excluded.finished,
+			steps = excluded.steps, start_seq = excluded.start_seq, last_seq = excluded.last_seq, owner = excluded.owner`,
+		r.ID, r.Runbook, r.Target, r.Actor, r.Status, r.Summary, r.Started.UTC().Format(time.RFC3339Nano), finished,
+		r.Steps, int64(r.StartSeq), int64(r.LastSeq), owner)
+	if err != nil {
+		return fmt.Errorf("put run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (s sqlState) putRestoreTest(target string, day time.Time) error {
+	_, err := s.tx.Exec(`INSERT INTO restore_tests (target, day) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET day = excluded.day`,
+		target, day.Format(time.DateOnly))
+	if err != nil {
+		return fmt.Errorf("put restore test %s: %w", target, err)
+	}
+	return nil
+}

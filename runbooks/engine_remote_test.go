@@ -1,0 +1,140 @@
+package runbooks_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/remote"
+	"github.com/wsbbot/wsbbot/remote/winrmtest"
+	"github.com/wsbbot/wsbbot/runbooks"
+)
+
+// TestOpenWithinFirstStepTimeout: opening the session (create-shell) is
+// part of the first step, so a server that trickles its Create response
+// ends the run at the first step's timeout (1s here), not at the remote
+// client's step deadline (an hour here). Before, the error named the
+// client's deadline, reached after the whole hour.
+func TestOpenWithinFirstStepTimeout(t *testing.T) {
+	h, err := lab.NewHost("trickle", lab.ScenarioHealthy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler()})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultTrickle, Action: winrmtest.ActionCreate, Delay: 50 * time.Millisecond})
+
+	client, err := remote.New(remote.Options{StepTimeout: time.Hour, RunTimeout: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
+		return remote.Target{Name: name, Address: srv.Host(), Port: srv.Port(), Auth: remote.AuthBasic,
+			User: "wsbadmin", Password: remote.Password("lab-Passw0rd")}, nil
+	}}
+	const rbYAML = "kind: runbook\nid: slow-open\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n" +
+		"category: diagnose\nsteps:\n  - id: first\n    mode: read-only\n    shell: powershell\n    timeout: 1s\n" +
+		"    script: Get-Date\n"
+	set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{"slow-open.yaml": {Data: []byte(rbYAML)}}})
+	if len(ps.Errors()) > 0 {
+		t.Fatal(ps.Errors())
+	}
+	rb, _ := set.Runbook("slow-open")
+	eng := runbooks.NewEngine(exec, nil, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
+	defer cancel()
+	res, err := eng.Run(ctx, rb, "trickle", bind(t, rb), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the run outlived the test's minute: %+v", res)
+	}
+	t.Logf("run error: %s", res.Error)
+	if res.Status != runbooks.RunFailed || !strings.Contains(res.Error, "timed out after 1s, the first step's timeout") ||
+		!strings.Contains(res.Error, "create-shell") {
+		t.Errorf("run = %s %q, want failed: timed out after 1s, the first step's timeout, in create-shell", res.Status, res.Error)
+	}
+	if _, err := eng.DryRun(ctx, rb, "trickle", bind(t, rb)); err == nil ||
+		!strings.Contains(err.Error(), "timed out after 1s, the first step's timeout") {
+		t.Errorf("dry run = %v, want timed out after 1s, the first step's timeout", err)
+	}
+}
+
+// TestRemoteErrorsNameTheServerOnce: remote's errors name their target;
+// the engine's messages, which name it too, do not repeat it ("open
+// session on dead: create-shell: ...", not "on dead: dead: create-shell").
+func TestRemoteErrorsNameTheServerOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close() // nothing listens there now: connection refused
+
+	h, err := lab.NewHost("dropper", lab.ScenarioHealthy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler()})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultDropMidBody, Action: winrmtest.ActionReceive})
+
+	client, err := remote.New(remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
+		tg := remote.Target{Name: name, Address: "127.0.0.1", Port: port, Auth: remote.AuthBasic,
+			User: "wsbadmin", Password: remote.Password("lab-Passw0rd")}
+		if name == "dropper" {
+			tg.Address, tg.Port = srv.Host(), srv.Port()
+		}
+		return tg, nil
+	}}
+	const rbYAML = "kind: runbook\nid: one\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n" +
+		"category: diagnose\nsteps:\n  - id: first\n    mode: read-only\n    shell: powershell\n    script: Get-Date\n"
+	set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{"one.yaml": {Data: []byte(rbYAML)}}})
+	if len(ps.Errors()) > 0 {
+		t.Fatal(ps.Errors())
+	}
+	rb, _ := set.Runbook("one")
+	eng := runbooks.NewEngine(exec, nil, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
+	defer cancel()
+
+	res, err := eng.Run(ctx, rb, "dead", bind(t, rb), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != runbooks.RunFailed || strings.Count(res.Error, "dead") != 1 || !strings.Contains(res.Error, "open session on dead: create-shell: ") {
+		t.Errorf("run on dead = %s %q, want failed, naming dead once", res.Status, res.Error)
+	}
+	if _, err := eng.DryRun(ctx, rb, "dead", bind(t, rb)); err == nil || strings.Count(err.Error(), "dead") != 1 {
+		t.Errorf("dry run on dead = %v, want an error naming dead once", err)
+	}
+
+	res, err = eng.Run(ctx, rb, "dropper", bind(t, rb), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Steps) != 1 || res.Steps[0].Status != runbooks.StepError || strings.Count(res.Steps[0].Error, "dropper") != 1 {
+		t.Errorf("run on dropper = %+v, want one step error naming dropper once", res.Steps)
+	}
+	var re *remote.Error
+	if err := runbooks.WithoutTarget("dead", &remote.Error{Kind: remote.KindConnectionRefused, Target: "dead", Op: "create-shell"}); !errors.As(err, &re) ||
+		strings.Contains(err.Error(), "dead") {
+		t.Errorf("WithoutTarget = %v, want the *remote.Error without its target", err)
+	}
+}

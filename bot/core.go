@@ -20,6 +20,7 @@ const (
 	ActionDiagnose = "wsb.diagnose" // value: SERVER [CODE]
 	ActionFix      = "wsb.fix"      // value: SERVER CODE
 	ActionGuide    = "wsb.guide"    // value: TOPIC
+	ActionRun      = "wsb.run"      // value: RUNBOOK SERVER
 )
 
 // Options configure a Core.
@@ -278,6 +279,9 @@ func (c *Core) Act(ctx context.Context, a Action) error {
 		return c.dispatch(ctx, r, Parse("fix "+a.Value))
 	case ActionGuide:
 		return c.dispatch(ctx, r, Command{Verb: VerbGuide, Topic: a.Value})
+	case ActionRun:
+		rb, server, _ := strings.Cut(a.Value, " ")
+		return c.dispatch(ctx, r, Parse("run "+rb+" on "+server))
 	case ActionApprove:
 		return c.approve(ctx, r, a.Value)
 	case ActionDeny:
@@ -330,8 +334,12 @@ func (c *Core) sendRef(ctx context.Context, r req, rep Reply, base string) (stri
 		return "", fmt.Errorf("post reply: %w", err)
 	}
 	var errs []error
+	thread := rep.ThreadTS
+	if thread == "" {
+		thread = ref // a top-level post's files go into its own thread
+	}
 	for _, a := range rep.Attachments {
-		if err := c.out.Upload(ctx, rep.Channel, rep.ThreadTS, a.Name, a.Content, a.Comment); err != nil {
+		if err := c.out.Upload(ctx, rep.Channel, thread, a.Name, a.Content, a.Comment); err != nil {
 			c.lg.Error("upload failed", "channel", rep.Channel, "file", a.Name, "err", err)
 			errs = append(errs, fmt.Errorf("upload %s: %w", a.Name, err))
 		}

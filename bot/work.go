@@ -6,9 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
-	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
@@ -504,50 +502,7 @@ func (c *Core) audit(ctx context.Context, r req, topic string) error {
 			_ = c.fail(ctx, r, err)
 			return
 		}
-		_, _ = c.sendRef(ctx, r, c.auditReply(r, rep), "audit-"+rep.ID)
+		_, _ = c.sendRef(ctx, r, c.auditReply(r, rep, ""), "audit-"+rep.ID)
 	})
 	return nil
-}
-
-func (c *Core) auditReply(r req, a *oncall.AuditReport) Reply {
-	s := a.Summary
-	rep := r.reply(r.t.pick(
-		fmt.Sprintf("Audit of %d servers: %d pass, %d fail, %d unknown", s.Targets, s.Total.Pass, s.Total.Fail, s.Total.Unknown),
-		fmt.Sprintf("%d 台の監査: 合格 %d、不合格 %d、不明 %d", s.Targets, s.Total.Pass, s.Total.Fail, s.Total.Unknown)))
-	rules := a.Checklist.RuleIDs()
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "SERVER\t%s\n", strings.Join(rules, "\t"))
-	for _, rp := range a.Reports {
-		cells := make([]string, len(rules))
-		for i, id := range rules {
-			cells[i] = "-"
-			for _, f := range rp.Findings {
-				if f.Rule == id {
-					cells[i] = strings.ToUpper(string(f.Status))
-				}
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", rp.Target, strings.Join(cells, "\t"))
-	}
-	tw.Flush()
-	rep.Sections = []Section{{Code: strings.TrimRight(b.String(), "\n")}}
-	var details []string
-	for _, rp := range a.Reports {
-		for _, f := range rp.Findings {
-			if f.Status != checklists.Pass {
-				details = append(details, fmt.Sprintf("- `%s` %s %s: %s\n  %s %s", rp.Target, f.Rule, strings.ToUpper(string(f.Status)),
-					f.Evidence.In(r.lang), r.t.pick("Fix:", "対処:"), f.Fix.In(r.lang)))
-			}
-		}
-	}
-	if len(details) > 0 {
-		rep.Sections = append(rep.Sections, Section{Text: strings.Join(details, "\n")})
-	}
-	unreachable := ""
-	if s.Errors > 0 {
-		unreachable = r.t.pick(fmt.Sprintf(", %d unreachable", s.Errors), fmt.Sprintf("、到達不能 %d 台", s.Errors))
-	}
-	rep.Context = r.t.pick("audit ", "監査 ") + a.ID + unreachable
-	return rep
 }

@@ -27,7 +27,20 @@ type Rule struct {
 	Title       runbooks.Text
 	Fix         runbooks.Text
 	Description string
-	eval        evalFunc
+	// Runbook is the runbook that fixes a failure of the rule, or guides
+	// through fixing it ("" for none); the chat offers it with the failure.
+	Runbook string
+	eval    evalFunc
+}
+
+// Rule returns the rule with the given id.
+func (c *Checklist) Rule(id string) (Rule, bool) {
+	for _, r := range c.Rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
 }
 
 // Checklist is a loaded, validated checklist.
@@ -58,6 +71,7 @@ type yamlRule struct {
 	Title       yamlText `yaml:"title"`
 	Fix         yamlText `yaml:"fix"`
 	Description string   `yaml:"description"`
+	Runbook     string   `yaml:"runbook"`
 }
 
 type yamlChecklist struct {
@@ -121,7 +135,7 @@ func Load(file string, data []byte) (*Checklist, error) {
 			bad("%s: no Go logic for this rule (known: %s)", where, strings.Join(knownRules(), ", "))
 			continue
 		}
-		c.Rules = append(c.Rules, Rule{ID: r.ID, Title: r.Title.text(), Fix: r.Fix.text(), Description: r.Description, eval: fn})
+		c.Rules = append(c.Rules, Rule{ID: r.ID, Title: r.Title.text(), Fix: r.Fix.text(), Description: r.Description, Runbook: r.Runbook, eval: fn})
 	}
 	for _, id := range knownRules() {
 		if !seen[id] {

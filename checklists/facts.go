@@ -102,7 +102,7 @@ type rawFacts struct {
 		VolumeID  string `json:"VolumeId"`
 	}] `json:"sources"`
 	Partitions PSList[struct {
-		DiskNumber  float64      `json:"DiskNumber"`
+		DiskNumber  float64        `json:"DiskNumber"`
 		AccessPaths PSList[string] `json:"AccessPaths"`
 	}] `json:"partitions"`
 	Defender *struct {

@@ -137,7 +137,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
 	sum := checklists.Summarize(reports)
 	scope := auditScope(s.checklist.ID, req)
-	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Summary: sum})
+	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum})
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
 	}

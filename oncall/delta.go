@@ -18,6 +18,7 @@ type auditFinished struct {
 	AuditID   string             `json:"audit_id"`
 	Checklist string             `json:"checklist"`
 	Scope     string             `json:"scope,omitempty"`
+	Finished  time.Time          `json:"finished,omitzero"` // by the service's clock
 	Summary   checklists.Summary `json:"summary"`
 }
 
@@ -147,7 +148,11 @@ func (s *Service) auditDelta(ctx context.Context, rep *AuditReport) (*AuditDelta
 				return nil, err
 			}
 			if p.Scope == rep.Scope && p.AuditID != rep.ID {
-				earlier = append(earlier, past{id: p.AuditID, at: e.Time})
+				at := p.Finished
+				if at.IsZero() {
+					at = e.Time
+				}
+				earlier = append(earlier, past{id: p.AuditID, at: at})
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"github.com/wsbbot/wsbbot/internal/report"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,27 +19,12 @@ import (
 // Matrix prints an audit: one row per server and one column per rule,
 // then what failed or could not be decided, with its evidence and fix.
 func Matrix(w io.Writer, a *oncall.AuditReport, lang runbooks.Lang) {
-	rules := a.Checklist.RuleIDs()
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "SERVER\t%s\n", strings.Join(rules, "\t"))
-	for _, r := range a.Reports {
-		cells := make([]string, len(rules))
-		for i, id := range rules {
-			cells[i] = "-"
-			for _, f := range r.Findings {
-				if f.Rule == id {
-					cells[i] = strings.ToUpper(string(f.Status))
-				}
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", r.Target, strings.Join(cells, "\t"))
-	}
-	tw.Flush()
+	report.MatrixTable(w, a)
 	var details []string
 	for _, r := range a.Reports {
 		for _, f := range r.Findings {
 			if f.Status != checklists.Pass {
-				details = append(details, fmt.Sprintf("- %s %s %s: %s\n  fix: %s", r.Target, f.Rule, strings.ToUpper(string(f.Status)), f.Evidence.In(lang), f.Fix.In(lang)))
+				details = append(details, fmt.Sprintf("- %s %s %s: %s\n  fix: %s", r.Target, f.Rule, report.Cell(f.Status), f.Evidence.In(lang), f.Fix.In(lang)))
 			}
 		}
 	}

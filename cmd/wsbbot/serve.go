@@ -117,6 +117,13 @@ func (m *Main) serve(ctx context.Context) error {
 		return &exitError{code: exitInternal, err: err}
 	}
 
+	// The scheduled audits and the backup watch (see newDuty).
+	du, err := newDuty(cfg, core, svc, st, nil, lg)
+	if err != nil {
+		ln.Close()
+		return &exitError{code: exitInternal, err: err}
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if !adapter.Connected() {
@@ -152,9 +159,18 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}()
 
+	dutyDone := make(chan struct{})
+	go func() {
+		defer close(dutyDone)
+		if err := du.Run(expireCtx); err != nil {
+			lg.Error("scheduled work stopped", "err", err)
+		}
+	}()
+
 	runErr := adapter.Run(ctx, stopGrace)
 	stopExpire()
 	<-expired
+	<-dutyDone
 	// Work still running gets the grace; then it is cancelled, and a run
 	// cancelled so is recorded as such.
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)

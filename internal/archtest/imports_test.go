@@ -35,8 +35,9 @@ var rules = map[string]struct {
 	"lab":                {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"lab/ps":             {},
 	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult", "internal/fanout"}},
-	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store"}},
+	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store", "internal/report"}},
 	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
+	"duty":               {internal: []string{"bot", "oncall", "internal/"}},
 	"bot/console":        {internal: []string{"bot", "runbooks"}},
 	"bot/slack":          {internal: []string{"bot", "runbooks"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	// The fake Slack imports no Slack client library: its tests drive
@@ -52,10 +53,10 @@ var rules = map[string]struct {
 	"internal/secret":          {},
 	"internal/fanout":          {},
 	"internal/store":           {},
+	"internal/report":          {internal: []string{"oncall", "runbooks", "checklists"}},
 	"internal/schedule":        {internal: []string{"internal/store"}, thirdParty: []string{"github.com/robfig/cron/v3"}},
 	"internal/hostlock":        {},
 	"internal/netdelay":        {},
-	"internal/langcheck":       {},
 	"internal/store/storetest": {internal: []string{"internal/store"}},
 }
 

@@ -259,7 +259,7 @@ func TestServeContract(t *testing.T) {
 		if _, err := s.slack.Click(c, rs[0].TS, u, lang(l, "Diagnose", "診断")); err != nil {
 			t.Fatal(err)
 		}
-		s.waitThread("the diagnosis", c, ts, containsAll("SqlServerWriter", "SQLWriter", lang(l, "Diagnosis of writer-failed", "writer-failed の診断")))
+		s.waitThread("the diagnosis", c, ts, containsAll("writer-failed: SqlServerWriter [8] Failed", "SQLWriter", "vss-writer-restart"))
 
 		// 4: the message + app_mention pair of one post was answered once
 		// (above); the same event delivered again is not answered again.

@@ -77,6 +77,13 @@ func freeAddr(t *testing.T) string {
 // them; before runs its record is written, for a history to show.
 func startServe(t *testing.T, before func(st store.File)) *served {
 	t.Helper()
+	return startServeWith(t, nil, before)
+}
+
+// startServeWith is startServe with more environment (configuration keys
+// as WSBBOT_* variables).
+func startServeWith(t *testing.T, extra []string, before func(st store.File)) *served {
+	t.Helper()
 	inv, vars, _ := startLab(t, lab.Options{})
 	opts := slacktest.Options{Channels: []slacktest.Channel{{ID: "C0INC", Name: "wsb-oncall"}}}
 	for i := 1; i < 20; i++ {
@@ -105,6 +112,7 @@ func startServe(t *testing.T, before func(st store.File)) *served {
 		"WSBBOT_SLACK_BOT_TOKEN="+fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN="+fake.AppToken(),
 		"WSBBOT_SLACK_API_URL="+fake.APIURL(), "WSBBOT_SLACK_INCIDENT_CHANNEL=#wsb-oncall",
 		"WSBBOT_STORE_PATH="+s.store, "WSBBOT_HTTP_LISTEN="+s.listen, "WSBBOT_REMOTE_LOCK_DIR="+t.TempDir())
+	s.vars = append(s.vars, extra...)
 	s.start()
 	t.Cleanup(func() {
 		if code := s.shutdown(); code != 0 {

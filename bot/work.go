@@ -385,7 +385,9 @@ func (c *Core) plan(ctx context.Context, r req, rr oncall.RunRequest) error {
 		if !plan.Refused && hasChange(plan) {
 			c.requestApproval(ctx, r, plan, &rep)
 		}
-		_, _ = c.sendRef(ctx, r, rep, "plan-"+plan.Runbook+"-"+plan.Target)
+		if _, err := c.sendRef(ctx, r, rep, "plan-"+plan.Runbook+"-"+plan.Target); err != nil {
+			c.lg.Error("plan reply failed", "runbook", plan.Runbook, "target", plan.Target, "err", err)
+		}
 	})
 	return nil
 }

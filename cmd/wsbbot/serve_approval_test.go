@@ -14,9 +14,7 @@ import (
 // with Approve / Deny, the requester and a non-approver are refused
 // privately, the approver's double click runs it once, a deny ends a
 // request, an expired request runs nothing, and a request survives a
-// restart of the bot. Not covered here: an approver's request of his own
-// when he is the only approver (the bot posts no plan in that thread
-// today; to be investigated).
+// restart of the bot.
 var (
 	userAlice = slacktest.User{ID: "U_ALICE", Name: "alice", RealName: "Alice", Locale: "en-US"}
 	userBob   = slacktest.User{ID: "U_BOB", Name: "bob", RealName: "Bob", Locale: "en-US"}
@@ -102,6 +100,14 @@ func TestServeApprovals(t *testing.T) {
 	// 2: the requester cannot approve her own request.
 	if got := s.clickRefused("C05", plan, userAlice, "Approve"); !strings.Contains(got, "you requested this change") {
 		t.Errorf("self-approval refusal: %q", got)
+	}
+	// ... nor can an approver approve his own: with U_BOB the only
+	// approver, his request is refused at once (nobody else could
+	// approve it), with no Approve button to press.
+	ts := s.slack.UserSays("C06", userBob.ID, "<@"+s.slack.BotUserID()+"> run vss-writer-restart on writer-failed")
+	own := s.waitThread("the refused plan from U_BOB", "C06", ts, containsAll("restart-service", "no approval is possible", "0 approver(s) other than the requester"))
+	if strings.Contains(shown(own...), `"Approve"`) {
+		t.Errorf("U_BOB's own request offers Approve:\n%s", shown(own...))
 	}
 	// 3: nor someone who is not an approver.
 	if got := s.clickRefused("C05", plan, userCarol, "Approve"); got == "" {

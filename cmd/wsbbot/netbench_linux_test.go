@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -16,18 +18,6 @@ import (
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/lab"
 )
-
-// asWsbbot is the variable that makes this test binary run as the wsbbot
-// command (see TestMain), so a benchmark can measure a real wsbbot process
-// (its own CPU time and memory) apart from the lab it talks to.
-const asWsbbot = "WSBBOT_TEST_AS_MAIN"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(asWsbbot) == "1" {
-		main()
-	}
-	os.Exit(m.Run())
-}
 
 // The network the audit benchmarks model: every packet delayed 10 ms each
 // way (20 ms round trip, TCP handshakes included) and the product's default

@@ -34,8 +34,9 @@ const (
 )
 
 // specialToken is what mrkdwn must keep as written: mentions of users,
-// channels and groups, and special mentions.
-var specialToken = regexp.MustCompile(`<(?:[@#][A-Z0-9]+(?:\|[^<>]*)?|![a-z]+(?:\^[A-Z0-9]+)?(?:\|[^<>]*)?)>`)
+// channels and groups, and special mentions. Slack's ids are [A-Z0-9];
+// "_" is kept too, for the ids test workspaces use (U_ALICE).
+var specialToken = regexp.MustCompile(`<(?:[@#][A-Z0-9_]+(?:\|[^<>]*)?|![a-z]+(?:\^[A-Z0-9]+)?(?:\|[^<>]*)?)>`)
 
 // escape makes text safe as Slack mrkdwn: &, < and > become entities,
 // except in the mention tokens the core writes (<@U123>).

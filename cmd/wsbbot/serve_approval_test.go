@@ -164,3 +164,44 @@ func TestServeApprovalExpires(t *testing.T) {
 		t.Fatalf("an expired request ran: %+v", runs)
 	}
 }
+
+// 8: with audit.schedule "* * * * *", a post in slack.audit_channel with
+// the matrix and the report files within 75 s, and the next one says what
+// changed or that nothing did. Real minutes must pass: the schedule's clock
+// is the wall clock here (duty's own tests use a fake one).
+func TestServeScheduledAudit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end, two minutes")
+	}
+	s := startServeWith(t, []string{"WSBBOT_AUDIT_SCHEDULE=* * * * *", "WSBBOT_SLACK_AUDIT_CHANNEL=C10", "WSBBOT_WATCH_ENABLED=false"}, nil)
+	posts := func() []slacktest.Message {
+		var out []slacktest.Message
+		for _, m := range s.slack.Messages("C10") {
+			if m.BotID != "" && m.ThreadTS == "" && strings.Contains(shown(m), "bmr") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	s.waitFor("the first scheduled audit post", func() bool { return len(posts()) >= 1 })
+	first := posts()[0]
+	for _, w := range []string{"restore-test", "no-bmr", "FAIL"} {
+		if !strings.Contains(shown(first), w) {
+			t.Errorf("the audit post lacks %q:\n%s", w, shown(first))
+		}
+	}
+	s.waitFor("the report files in the post's thread", func() bool {
+		n := 0
+		for _, f := range s.slack.Files() {
+			if f.Channel == "C10" && f.ThreadTS == first.TS && f.Completed {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	s.waitFor("the second scheduled audit post", func() bool { return len(posts()) >= 2 })
+	second := posts()[1]
+	if !strings.Contains(shown(second), "still failing for 2 audits") && !strings.Contains(strings.ToLower(shown(second)), "changed") {
+		t.Errorf("the second post says nothing of what changed:\n%s", shown(second))
+	}
+}

@@ -2,17 +2,16 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/langcheck"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/lab/labtest"
 	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/runbooks"
@@ -105,34 +104,13 @@ func labServiceAt(t *testing.T, clock func() time.Time) (*oncall.Service, *store
 	if err != nil {
 		t.Fatal(err)
 	}
-	hosts := map[string]*lab.Host{}
-	targets := map[string]remote.Target{}
-	var inv oncall.Inventory
-	for _, h := range l.Hosts() {
-		hosts[h.Name] = h.Host
-		targets[h.Name] = remote.Target{Name: h.Name, Address: h.Address, Port: h.Port, Auth: remote.AuthBasic,
-			User: l.User(), Password: remote.Password(l.Password())}
-		d := lab.DeclaredFor(h.Scenario)
-		inv = append(inv, oncall.Server{Name: h.Name, Tags: []string{h.Scenario},
-			Declared: checklists.Declarations{Copies: d.Copies, Media: d.Media, Offsite: &d.Offsite}})
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		t, ok := targets[name]
-		if !ok {
-			return remote.Target{}, fmt.Errorf("no lab host %q", name)
-		}
-		return t, nil
-	}}
-	set, err := runbooks.LoadBundled()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := checklists.Bundled()
+	deps, hosts, err := labtest.Deps(l, client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := store.NewMemory(nil)
-	svc, err := oncall.New(oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: st, Inventory: inv, AuditConcurrency: 4, Clock: clock})
+	deps.Store, deps.Clock = st, clock
+	svc, err := oncall.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package duty_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,14 +12,13 @@ import (
 
 	"github.com/wsbbot/wsbbot/bot"
 	"github.com/wsbbot/wsbbot/bot/console"
-	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/duty"
 	"github.com/wsbbot/wsbbot/internal/schedule"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/lab/labtest"
 	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/remote"
-	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // poster records what the core posts and renders it on the console.
@@ -68,31 +66,11 @@ func deps(t *testing.T, scenario string, hosts int) (oncall.Deps, map[string]*la
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := map[string]remote.Target{}
-	byName := map[string]*lab.Host{}
-	var inv oncall.Inventory
-	for _, h := range l.Hosts() {
-		byName[h.Name] = h.Host
-		targets[h.Name] = remote.Target{Name: h.Name, Address: h.Address, Port: h.Port, Auth: remote.AuthBasic, User: l.User(), Password: remote.Password(l.Password())}
-		d := lab.DeclaredFor(h.Scenario)
-		inv = append(inv, oncall.Server{Name: h.Name, Tags: []string{h.Scenario}, Declared: checklists.Declarations{Copies: d.Copies, Media: d.Media, Offsite: &d.Offsite}})
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		tg, ok := targets[name]
-		if !ok {
-			return remote.Target{}, fmt.Errorf("no lab host %q", name)
-		}
-		return tg, nil
-	}}
-	set, err := runbooks.LoadBundled()
+	d, byName, err := labtest.Deps(l, client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := checklists.Bundled()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Inventory: inv, AuditConcurrency: 4}, byName
+	return d, byName
 }
 
 // world is a core and a duty over one record, as serve would build them.

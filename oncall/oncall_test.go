@@ -13,6 +13,7 @@ import (
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/lab/labtest"
 	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/runbooks"
@@ -52,34 +53,12 @@ func startLabWith(t *testing.T, o lab.Options) *estate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &estate{st: store.NewMemory(nil), hosts: map[string]*lab.Host{}}
-	targets := map[string]remote.Target{}
-	var inv oncall.Inventory
-	for _, h := range l.Hosts() {
-		e.hosts[h.Name] = h.Host
-		targets[h.Name] = remote.Target{Name: h.Name, Address: h.Address, Port: h.Port, Auth: remote.AuthBasic,
-			User: l.User(), Password: remote.Password(l.Password())}
-		d := lab.DeclaredFor(h.Scenario)
-		inv = append(inv, oncall.Server{Name: h.Name, Tags: []string{h.Scenario},
-			Declared: checklists.Declarations{Copies: d.Copies, Media: d.Media, Offsite: &d.Offsite}})
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		t, ok := targets[name]
-		if !ok {
-			return remote.Target{}, fmt.Errorf("no lab host %q", name)
-		}
-		return t, nil
-	}}
-	set, err := runbooks.LoadBundled()
+	e := &estate{st: store.NewMemory(nil)}
+	e.deps, e.hosts, err = labtest.Deps(l, client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := checklists.Bundled()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.deps = oncall.Deps{Runbooks: set, Checklist: cl, Executor: exec, Store: e.st,
-		Inventory: inv, AuditConcurrency: 4, Clock: func() time.Time { return fixedNow }}
+	e.deps.Store, e.deps.Clock = e.st, func() time.Time { return fixedNow }
 	e.svc, err = oncall.New(e.deps)
 	if err != nil {
 		t.Fatal(err)

@@ -34,12 +34,14 @@ var rules = map[string]struct {
 	"remote/conformance": {},
 	"lab":                {internal: []string{"lab/ps", "remote/winrmtest", "internal/"}, thirdParty: []string{"gopkg.in/yaml.v3"}},
 	"lab/ps":             {},
-	"oncall":             {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult", "internal/fanout"}},
-	"render":             {internal: []string{"oncall", "runbooks", "checklists", "internal/store", "internal/report"}},
-	"bot":                {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
-	"duty":               {internal: []string{"bot", "oncall", "internal/"}},
-	"bot/console":        {internal: []string{"bot", "runbooks"}},
-	"bot/slack":          {internal: []string{"bot", "runbooks"}, thirdParty: []string{"github.com/slack-go/slack"}},
+	// Test support: the use cases' dependencies over a running lab.
+	"lab/labtest": {internal: []string{"lab", "remote", "oncall", "runbooks", "checklists"}},
+	"oncall":      {internal: []string{"runbooks", "checklists", "internal/store", "internal/hresult", "internal/fanout"}},
+	"render":      {internal: []string{"oncall", "runbooks", "checklists", "internal/store", "internal/report"}},
+	"bot":         {internal: []string{"oncall", "runbooks", "checklists", "internal/"}},
+	"duty":        {internal: []string{"bot", "oncall", "internal/"}},
+	"bot/console": {internal: []string{"bot", "runbooks"}},
+	"bot/slack":   {internal: []string{"bot", "runbooks"}, thirdParty: []string{"github.com/slack-go/slack"}},
 	// The fake Slack imports no Slack client library: its tests drive
 	// slack-go against it, two independent readings of the protocol.
 	"bot/slack/slacktest":      {},
@@ -206,7 +208,7 @@ func isStdlib(path string) bool {
 // cmd/wsbbot wires it into `wsbbot lab` and the console; no product package
 // (runbooks, checklists, remote, config, bot, internal/...) may depend on it.
 var labImporters = map[string][]string{
-	"lab":    {"cmd/wsbbot"},
+	"lab":    {"cmd/wsbbot", "lab/labtest"},
 	"lab/ps": {"lab"},
 }
 

@@ -56,7 +56,9 @@ const (
 // zero.
 //
 // Reported: p50-ms, p90-ms, p99-ms and max-ms, the sender's worst lag
-// behind its schedule (send-lag-ms), and the 429s seen.
+// behind its schedule (send-lag-ms), the 429s seen, and the CPU time serve
+// used per mention (cpu-ms/mention: start-up and warm-up included), which
+// unlike the percentiles hardly depends on what else the machine runs.
 func BenchmarkServeLookupLatency(b *testing.B) {
 	opts := slacktest.Options{ChannelRate: 1, EchoBotMessages: true}
 	for i := range latencyChannels {
@@ -87,7 +89,12 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 		"WSBBOT_SLACK_API_URL=" + fake.APIURL(), "WSBBOT_STORE_PATH=" + filepath.Join(dir, "wsbbot.db"), "WSBBOT_HTTP_LISTEN=" + listen,
 		"WSBBOT_REMOTE_LOCK_DIR=" + dir, "WSBBOT_LOG_LEVEL=error"}
 	stop := startServeForBench(b, conf, vars)
-	defer stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	waitHealthy(b, listen)
 
 	codes := []string{"0x80780119", "0x800423F4", "0x80780166"}
@@ -121,6 +128,8 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	}
 	replies := waitReplies(ctx, b, fake, channel, sent)
 	b.StopTimer()
+	stopped = true
+	cpu := stop()
 
 	lat := make([]time.Duration, n)
 	for i := range n {
@@ -134,13 +143,18 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	b.ReportMetric(ms(lat[n-1]), "max-ms")
 	b.ReportMetric(ms(lag), "send-lag-ms")
 	b.ReportMetric(float64(count429(fake)-rateLimited0), "429s")
+	if cpu > 0 {
+		b.ReportMetric(ms(cpu)/float64(n+len(warm)), "cpu-ms/mention")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 
 // startServeForBench starts `wsbbot serve --config conf` with vars, as a
 // process of its own (the test binary re-executed as wsbbot) or, with
-// -latency.inprocess, in this process; stop ends it as SIGTERM does.
-func startServeForBench(b *testing.B, conf string, vars []string) (stop func()) {
+// -latency.inprocess, in this process; stop ends it as SIGTERM does and
+// returns the CPU time (user and system) the process used, or 0 in
+// process.
+func startServeForBench(b *testing.B, conf string, vars []string) (stop func() time.Duration) {
 	args := []string{"serve", "--config", conf}
 	if *latencyInProcess {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -148,11 +162,12 @@ func startServeForBench(b *testing.B, conf string, vars []string) (stop func()) 
 		go func() {
 			done <- run(ctx, args, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: os.Stderr, vars: vars})
 		}()
-		return func() {
+		return func() time.Duration {
 			cancel()
 			if code := <-done; code != 0 {
 				b.Errorf("serve exited %d after its stop", code)
 			}
+			return 0
 		}
 	}
 	cmd := exec.Command(os.Args[0], args...)
@@ -161,11 +176,12 @@ func startServeForBench(b *testing.B, conf string, vars []string) (stop func()) 
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	return func() {
+	return func() time.Duration {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
 			b.Errorf("serve after SIGTERM: %v", err)
 		}
+		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 }
 

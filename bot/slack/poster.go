@@ -66,36 +66,39 @@ func NewPoster(o PosterOptions) *Poster {
 }
 
 // call runs one Web API call, waiting out a 429's Retry-After and trying
-// again (at most p.retries times); channel, when set, is paced first.
+// again (at most p.retries times); channel, when set, is paced: the call
+// takes the channel's turn (see pacer).
 func (p *Poster) call(ctx context.Context, method, channel string, f func() error) error {
 	for attempt := 0; ; attempt++ {
+		release := func(time.Duration) {}
 		if channel != "" {
-			if err := p.pace.wait(ctx, channel); err != nil {
+			var err error
+			if release, err = p.pace.acquire(ctx, channel); err != nil {
 				return fmt.Errorf("%s: %w", method, err)
 			}
 		}
 		err := f()
-		if channel != "" {
-			// Slack counts a message when it arrives: the next one in the
-			// channel waits a full interval from this call's end.
-			p.pace.delay(channel, p.pace.every)
+		var rl *slackgo.RateLimitedError
+		limited := errors.As(err, &rl)
+		wait := time.Duration(0)
+		if limited {
+			if wait = rl.RetryAfter; wait <= 0 {
+				wait = time.Second
+			}
 		}
+		// Slack counts a message when it arrives: the channel's next call
+		// waits a full interval from this call's end, or the Retry-After.
+		release(wait)
 		if err == nil {
 			p.metrics.reply(method)
 			return nil
 		}
 		p.metrics.apiError(method)
-		var rl *slackgo.RateLimitedError
-		if !errors.As(err, &rl) || attempt >= p.retries {
+		if !limited || attempt >= p.retries {
 			return fmt.Errorf("%s: %w", method, err)
 		}
-		wait := rl.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
-		}
 		p.lg.Warn("slack rate limit: waiting", "method", method, "channel", channel, "retry_after", wait)
-		if channel != "" {
-			p.pace.delay(channel, wait)
+		if channel != "" && p.pace.every > 0 {
 			continue // the pacer waits it out
 		}
 		if err := p.clock.Sleep(ctx, wait); err != nil {

@@ -25,11 +25,12 @@ type Handler interface {
 	MenuOptions(load, query string) []bot.Option
 }
 
-// Seen remembers the events taken for handling: First reports whether id
-// is new, and remembers it. It must be safe for concurrent use and
-// atomic: of two calls with one id, one only returns true.
+// Seen remembers the events taken for handling: First reports whether
+// every key is new, and remembers them all, in one write. It must be safe
+// for concurrent use and atomic: of two calls sharing a key, one only
+// returns true.
 type Seen interface {
-	First(ctx context.Context, id string) (bool, error)
+	First(ctx context.Context, keys ...string) (bool, error)
 }
 
 // Options configure an Adapter.
@@ -280,21 +281,19 @@ func (a *Adapter) ackMalformed(ctx context.Context, sm *socketmode.Client, evt s
 	}
 }
 
-// first reports whether the event keys are all new (each is remembered).
+// first reports whether the event keys are all new (all are remembered,
+// in one write).
 func (a *Adapter) first(ctx context.Context, keys ...string) bool {
-	for _, k := range keys {
-		ok, err := a.seen.First(ctx, k)
-		if err != nil {
-			// Without the record, answering twice is better than not at all.
-			a.lg.Warn("slack: cannot record an event as seen", "key", k, "err", err)
-			continue
-		}
-		if !ok {
-			a.lg.Debug("slack: event seen before: dropped", "key", k)
-			return false
-		}
+	ok, err := a.seen.First(ctx, keys...)
+	if err != nil {
+		// Without the record, answering twice is better than not at all.
+		a.lg.Warn("slack: cannot record an event as seen", "keys", keys, "err", err)
+		return true
 	}
-	return true
+	if !ok {
+		a.lg.Debug("slack: event seen before: dropped", "keys", keys)
+	}
+	return ok
 }
 
 func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {

@@ -110,7 +110,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if cfg.Slack.IncidentChannel != "" {
 		incident = append(incident, cfg.Slack.IncidentChannel)
 	}
-	adapter, err := slackbot.New(slackbot.Options{API: api, Poster: poster, Handler: core, Seen: storeSeen{st}, IncidentChannels: incident,
+	adapter, err := slackbot.New(slackbot.Options{API: api, Poster: poster, Handler: core, Seen: slackbot.NewGroupSeen(recordSeen(st)), IncidentChannels: incident,
 		Metrics: metrics, Logger: lg})
 	if err != nil {
 		ln.Close()
@@ -188,25 +188,36 @@ func (m *Main) serve(ctx context.Context) error {
 	return nil
 }
 
-// storeSeen is the adapter's Seen in the record: a chat.received event
-// keyed by the id. Append returns the earlier event for a key seen
-// before; the nonce tells which one came back.
-type storeSeen struct{ st store.Store }
-
-func (s storeSeen) First(ctx context.Context, id string) (bool, error) {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	nonce := hex.EncodeToString(b)
-	data, _ := json.Marshal(map[string]string{"id": id, "nonce": nonce})
-	ev, err := s.st.Append(ctx, store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: "chat:" + id, Data: data})
-	if err != nil {
-		return false, err
+// recordSeen writes the adapter's dedupe keys into the record: one
+// chat.received event per key, keyed by it, all appended in one
+// transaction (one sync). Append returns the earlier event for a key seen
+// before; the nonce tells which one came back. The adapter's Seen is a
+// slackbot.GroupSeen over it, so that concurrent events share a sync.
+func recordSeen(st store.Store) slackbot.RecordFunc {
+	return func(ctx context.Context, keys []string) ([]bool, error) {
+		nonces := make([]string, len(keys))
+		events := make([]store.Event, len(keys))
+		for i, id := range keys {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			nonces[i] = hex.EncodeToString(b)
+			data, _ := json.Marshal(map[string]string{"id": id, "nonce": nonces[i]})
+			events[i] = store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: "chat:" + id, Data: data}
+		}
+		got, err := st.AppendMany(ctx, events)
+		if err != nil {
+			return nil, err
+		}
+		fresh := make([]bool, len(keys))
+		for i, ev := range got {
+			var d struct {
+				Nonce string `json:"nonce"`
+			}
+			_ = json.Unmarshal(ev.Data, &d)
+			fresh[i] = d.Nonce == nonces[i]
+		}
+		return fresh, nil
 	}
-	var got struct {
-		Nonce string `json:"nonce"`
-	}
-	_ = json.Unmarshal(ev.Data, &got)
-	return got.Nonce == nonce, nil
 }
 
 // runsCollector exports the record's runs by status as wsbbot_runs.

@@ -91,7 +91,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	st, _ := m.store() // opened by service
 
-	opts := []slackgo.Option{slackgo.OptionAppLevelToken(cfg.Slack.AppToken.Reveal())}
+	opts := []slackgo.Option{slackgo.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()), slackgo.OptionHTTPClient(slackbot.HTTPClient())}
 	if cfg.Slack.APIURL != "" {
 		u := cfg.Slack.APIURL
 		if !strings.HasSuffix(u, "/") {

@@ -69,8 +69,10 @@ type Adapter struct {
 
 	socketOpts []socketmode.Option
 
-	jobs chan job
-	wg   sync.WaitGroup
+	jobs    chan job
+	wg      sync.WaitGroup
+	closeMu sync.RWMutex // closed and the closing of jobs
+	closed  bool
 
 	connected atomic.Bool
 	opened    atomic.Int64
@@ -123,27 +125,16 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 // waits for the events being handled, at most grace; it returns nil
 // after a clean stop, or the error that made it stop (bad tokens).
 func (a *Adapter) Run(ctx context.Context, grace time.Duration) error {
-	who, err := a.api.AuthTestContext(ctx)
-	if err != nil {
-		return fmt.Errorf("slack auth.test: %w", err)
+	if err := a.identify(ctx); err != nil {
+		return err
 	}
-	a.botUser, a.botID = who.UserID, who.BotID
-	a.lg.Info("slack: connected as", "user", who.User, "user_id", who.UserID, "team", who.Team)
-
 	sm := socketmode.New(a.api, a.socketOpts...)
 	smCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	smDone := make(chan error, 1)
 	go func() { smDone <- sm.RunContext(smCtx) }()
 
-	// The workers run on their own context: a stop lets them finish.
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	for range a.workers {
-		a.wg.Add(1)
-		go a.work(workCtx)
-	}
-
+	stopWork := a.startWorkers(ctx)
 	var runErr error
 loop:
 	for {
@@ -161,19 +152,48 @@ loop:
 	}
 	a.connected.Store(false)
 	stopSocket()
-	close(a.jobs)
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		a.lg.Warn("slack: stopping with events still being handled")
-		stopWork()
-		<-done
-	}
+	stopWork(grace)
 	return runErr
+}
+
+// identify learns the bot's own user and bot ids (auth.test).
+func (a *Adapter) identify(ctx context.Context) error {
+	who, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	a.botUser, a.botID = who.UserID, who.BotID
+	a.lg.Info("slack: connected as", "user", who.User, "user_id", who.UserID, "team", who.Team)
+	return nil
+}
+
+// startWorkers starts the worker pool. The workers run on their own
+// context: stop takes no more events, lets the queued and running ones
+// finish for at most grace, then cancels them and waits.
+func (a *Adapter) startWorkers(ctx context.Context) (stop func(grace time.Duration)) {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	for range a.workers {
+		a.wg.Add(1)
+		go a.work(workCtx)
+	}
+	return func(grace time.Duration) {
+		defer stopWork()
+		a.closeMu.Lock()
+		a.closed = true
+		close(a.jobs)
+		a.closeMu.Unlock()
+		done := make(chan struct{})
+		go func() { a.wg.Wait(); close(done) }()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			a.lg.Warn("slack: stopping with events still being handled")
+			stopWork()
+			<-done
+		}
+	}
 }
 
 func (a *Adapter) work(ctx context.Context) {
@@ -184,17 +204,25 @@ func (a *Adapter) work(ctx context.Context) {
 	}
 }
 
-// submit queues work; it never blocks the event loop.
-func (a *Adapter) submit(what string, f func(ctx context.Context)) {
+// submit queues work; it never blocks the event loop. It reports false
+// when the adapter has stopped taking events.
+func (a *Adapter) submit(what string, f func(ctx context.Context)) bool {
+	a.closeMu.RLock()
+	defer a.closeMu.RUnlock()
+	if a.closed {
+		return false
+	}
 	select {
 	case a.jobs <- job{at: time.Now(), run: f}:
 	default:
 		a.metrics.drop()
 		a.lg.Error("slack: work queue full: event dropped", "event", what)
 	}
+	return true
 }
 
-// dispatch acks an envelope at once and queues its handling.
+// dispatch acks a Socket Mode envelope at once, with take's answer, and
+// follows the connection's state.
 func (a *Adapter) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
@@ -209,40 +237,39 @@ func (a *Adapter) dispatch(ctx context.Context, sm *socketmode.Client, evt socke
 		a.lg.Info("slack: connection lost: reconnecting", "event", string(evt.Type))
 	case socketmode.EventTypeErrorBadMessage:
 		a.ackMalformed(ctx, sm, evt)
-	case socketmode.EventTypeEventsAPI:
-		a.ack(sm, evt, nil)
-		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok {
-			return
-		}
-		a.metrics.event(ev.InnerEvent.Type)
-		a.submit(ev.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, ev) })
-	case socketmode.EventTypeSlashCommand:
-		a.ack(sm, evt, nil)
-		cmd, ok := evt.Data.(slackgo.SlashCommand)
-		if !ok {
-			return
-		}
+	case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
+		answer, _ := a.take(evt.Data)
+		a.ack(sm, evt, answer)
+	}
+}
+
+// take is what both transports (Socket Mode and the HTTP Events API) do
+// with a request from Slack, parsed by slack-go: an Events API event
+// (slackevents.EventsAPIEvent), a slash command (slack.SlashCommand) or
+// an interaction (slack.InteractionCallback). It counts it, queues its
+// handling and returns at once with the immediate answer (the ack's
+// payload, or the HTTP response's body): for a menu that loads as one
+// types, its options; otherwise nil. ok is false when the adapter has
+// stopped taking events.
+func (a *Adapter) take(data any) (answer any, ok bool) {
+	switch d := data.(type) {
+	case slackevents.EventsAPIEvent:
+		a.metrics.event(d.InnerEvent.Type)
+		return nil, a.submit(d.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, d) })
+	case slackgo.SlashCommand:
 		a.metrics.event("slash_command")
-		a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, cmd) })
-	case socketmode.EventTypeInteractive:
-		cb, ok := evt.Data.(slackgo.InteractionCallback)
-		if !ok {
-			a.ack(sm, evt, nil)
-			return
-		}
-		a.metrics.event(string(cb.Type))
-		switch cb.Type {
+		return nil, a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, d) })
+	case slackgo.InteractionCallback:
+		a.metrics.event(string(d.Type))
+		switch d.Type {
 		case slackgo.InteractionTypeBlockSuggestion:
-			// The ack is the answer: the options, from memory.
-			a.ack(sm, evt, map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(cb.BlockID, loadBlockPrefix), cb.Value))})
+			// The answer is the options, from memory.
+			return map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(d.BlockID, loadBlockPrefix), d.Value))}, true
 		case slackgo.InteractionTypeBlockActions:
-			a.ack(sm, evt, nil)
-			a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, cb) })
-		default:
-			a.ack(sm, evt, nil)
+			return nil, a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, d) })
 		}
 	}
+	return nil, true
 }
 
 func (a *Adapter) ack(sm *socketmode.Client, evt socketmode.Event, payload any) {

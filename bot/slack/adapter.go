@@ -56,7 +56,8 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Adapter is the Slack Socket Mode adapter. Run it once.
+// Adapter is the Slack adapter: over Socket Mode (Run), or over the HTTP
+// Events API (RunHTTP and HTTPHandler). Run it once.
 type Adapter struct {
 	api      *slackgo.Client
 	out      *Poster
@@ -79,6 +80,7 @@ type Adapter struct {
 
 	botUser, botID string
 	clicks         *recent
+	signatures     *recent  // of HTTP requests taken, against replays
 	channels       sync.Map // channel id -> name, for incident channels given by name
 }
 
@@ -94,7 +96,7 @@ func New(o Options) (*Adapter, error) {
 		return nil, errors.New("slack adapter: API, Poster and Handler are required")
 	}
 	a := &Adapter{api: o.API, out: o.Poster, core: o.Handler, seen: o.Seen, workers: o.Workers, metrics: o.Metrics, lg: o.Logger,
-		clicks: newRecent(10000), socketOpts: o.Socket}
+		clicks: newRecent(10000), signatures: newRecent(100000), socketOpts: o.Socket}
 	for _, c := range o.IncidentChannels {
 		if c = strings.TrimSpace(c); c != "" {
 			a.incident = append(a.incident, c)
@@ -154,6 +156,22 @@ loop:
 	stopSocket()
 	stopWork(grace)
 	return runErr
+}
+
+// RunHTTP is Run for the HTTP Events API: it learns the bot's identity
+// and handles what HTTPHandler takes until ctx ends; then the handler
+// answers 503 (Slack retries events later) and the events being handled
+// get at most grace.
+func (a *Adapter) RunHTTP(ctx context.Context, grace time.Duration) error {
+	if err := a.identify(ctx); err != nil {
+		return err
+	}
+	stopWork := a.startWorkers(ctx)
+	a.connected.Store(true)
+	<-ctx.Done()
+	a.connected.Store(false)
+	stopWork(grace)
+	return nil
 }
 
 // identify learns the bot's own user and bot ids (auth.test).

@@ -45,9 +45,11 @@ const (
 func newServeCommand(m *Main) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve --config FILE",
-		Short: "Run the Slack bot (Socket Mode) with /healthz and /metrics",
+		Short: "Run the Slack bot (Socket Mode, or the HTTP Events API) with /healthz and /metrics",
 		Long: `serve connects to Slack over Socket Mode (no public URL needed) with
-slack.bot_token (xoxb-...) and slack.app_token (xapp-...), and answers
+slack.bot_token (xoxb-...) and slack.app_token (xapp-...), or with slack.mode
+http takes Slack's signed requests (slack.signing_secret) on http.listen's
+/slack/events, /slack/interactivity and /slack/commands, and answers
 mentions, direct messages, /wsb and, in slack.incident_channel, messages that
 hold an error code, on the configured servers. http.listen serves /healthz
 (200 once connected to Slack with the record open) and /metrics (Prometheus).
@@ -58,13 +60,21 @@ then it is cancelled and recorded so) and exits 0.`,
 	}
 }
 
-// slackTokens checks the two tokens serve needs, naming the key.
+// slackTokens checks what serve needs to reach Slack in slack.mode,
+// naming the key: the bot token always, the app-level token in Socket
+// Mode, the signing secret over HTTP.
 func slackTokens(s config.Slack) error {
 	switch {
+	case s.Mode != config.SlackModeSocket && s.Mode != config.SlackModeHTTP:
+		return usageErrorf("slack.mode %q is not socket (Socket Mode) or http (the Events API)", s.Mode)
 	case s.BotToken == "":
 		return usageErrorf("slack.bot_token is not set (or WSBBOT_SLACK_BOT_TOKEN): serve needs the bot token, xoxb-...")
 	case !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-"):
 		return usageErrorf("slack.bot_token must start with xoxb- (a bot user OAuth token)")
+	case s.Mode == config.SlackModeHTTP && s.SigningSecret == "":
+		return usageErrorf("slack.signing_secret is not set (or WSBBOT_SLACK_SIGNING_SECRET): slack.mode http needs the app's signing secret to check Slack's requests")
+	case s.Mode == config.SlackModeHTTP:
+		return nil
 	case s.AppToken == "":
 		return usageErrorf("slack.app_token is not set (or WSBBOT_SLACK_APP_TOKEN): serve needs the app-level token, xapp-..., for Socket Mode")
 	case !strings.HasPrefix(s.AppToken.Reveal(), "xapp-"):
@@ -147,13 +157,21 @@ func (m *Main) serve(ctx context.Context) error {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	runAdapter := adapter.Run
+	if cfg.Slack.Mode == config.SlackModeHTTP {
+		events := adapter.HTTPHandler(cfg.Slack.SigningSecret.Reveal())
+		for _, p := range []string{slackbot.EventsPath, slackbot.InteractivityPath, slackbot.CommandsPath} {
+			mux.Handle(p, events)
+		}
+		runAdapter = adapter.RunHTTP
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			lg.Error("http server stopped", "err", err)
 		}
 	}()
-	lg.Info("serving", "http", ln.Addr().String(), "servers", len(cfg.Targets))
+	lg.Info("serving", "http", ln.Addr().String(), "slack", cfg.Slack.Mode, "servers", len(cfg.Targets))
 
 	expireCtx, stopExpire := context.WithCancel(ctx)
 	expired := make(chan struct{})
@@ -181,7 +199,7 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}()
 
-	runErr := adapter.Run(ctx, stopGrace)
+	runErr := runAdapter(ctx, stopGrace)
 	stopExpire()
 	<-expired
 	<-dutyDone

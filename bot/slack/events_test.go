@@ -222,6 +222,58 @@ func TestHTTPEventsSignedOnceEach(t *testing.T) {
 	}
 }
 
+// TestHTTPButtonClick: a click on the lookup's Guide button, POSTed as
+// Slack's block_actions form, is answered in the thread.
+func TestHTTPButtonClick(t *testing.T) {
+	b := startHTTPBot(t)
+	now := time.Now()
+	ts := b.fake.UserSays("C111", "U222", "<@U0BOT> 0x800423F4")
+	if code, _ := send(t, signed(t, b.url, "application/json", mentionEvent("Ev0101", "C111", "U222", ts, "<@U0BOT> 0x800423F4"), testSigningSecret, now)); code != http.StatusOK {
+		t.Fatal("mention refused")
+	}
+	b.waitReplies(t, "C111", ts, 1)
+	var reply slacktest.Message
+	for _, m := range b.fake.Thread("C111", ts) {
+		if m.BotID != "" {
+			reply = m
+		}
+	}
+	var blocks []struct {
+		Type     string           `json:"type"`
+		BlockID  string           `json:"block_id"`
+		Elements []map[string]any `json:"elements"`
+	}
+	if err := json.Unmarshal(reply.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var action map[string]any
+	for _, bl := range blocks {
+		for _, e := range bl.Elements {
+			if text, _ := e["text"].(map[string]any); bl.Type == "actions" && text["text"] == "Guide" {
+				action = map[string]any{"type": "button", "action_id": e["action_id"], "block_id": bl.BlockID, "value": e["value"],
+					"text": text, "action_ts": "1700000005.000200"}
+			}
+		}
+	}
+	if action == nil {
+		t.Fatalf("no Guide button in %s", reply.Blocks)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U222", "name": "bob"}, "team": map[string]any{"id": "T0FAKE"},
+		"trigger_id": "111.222.abc", "channel": map[string]any{"id": "C111"},
+		"container": map[string]any{"type": "message", "message_ts": reply.TS, "channel_id": "C111", "thread_ts": ts},
+		"message":   map[string]any{"type": "message", "ts": reply.TS, "thread_ts": ts, "bot_id": "B0BOT"},
+		"actions":   []any{action},
+	})
+	if code, body := send(t, signed(t, b.url, formType, url.Values{"payload": {string(payload)}}.Encode(), testSigningSecret, now)); code != http.StatusOK {
+		t.Fatalf("block_actions = %d %s", code, body)
+	}
+	got := b.waitReplies(t, "C111", ts, 2)
+	if !strings.Contains(strings.ToLower(got[1]), "vss") {
+		t.Errorf("the Guide click answered %q", got[1])
+	}
+}
+
 // TestHTTPMenuOptionsLoad: a block_suggestion is answered in the HTTP
 // response with the servers matching what was typed.
 func TestHTTPMenuOptionsLoad(t *testing.T) {

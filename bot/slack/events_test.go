@@ -60,6 +60,14 @@ func startHTTPBot(t *testing.T) *httpBot {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.RunHTTP(ctx, 10*time.Second) }()
+	for !a.Connected() { // auth.test answered: the adapter knows who it is
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("RunHTTP stopped: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
 	srv := httptest.NewServer(a.HTTPHandler(testSigningSecret))
 	t.Cleanup(func() {
 		srv.Close()

@@ -160,7 +160,9 @@ func (p *Poster) Update(ctx context.Context, ref string, r bot.Reply) error {
 	if code := refusal(err); code != "" {
 		p.refused("chat.update", code, r, err)
 		text := escape(r.PlainText())
-		if err = update(slackgo.MsgOptionText(clip(text, maxFallbackText), false), slackgo.MsgOptionBlocks()); refusal(err) != "" {
+		err = update(slackgo.MsgOptionText(clip(text, maxFallbackText), false), slackgo.MsgOptionBlocks())
+		if code := refusal(err); code != "" {
+			p.refused("chat.update", code, r, err)
 			err = update(slackgo.MsgOptionText(clip(text, shortText), false), slackgo.MsgOptionBlocks())
 		}
 	}
@@ -183,7 +185,9 @@ func (p *Poster) Ephemeral(ctx context.Context, user string, r bot.Reply) error 
 	if code := refusal(err); code != "" {
 		p.refused("chat.postEphemeral", code, r, err)
 		text := escape(r.PlainText())
-		if err = ephemeral(slackgo.MsgOptionText(clip(text, maxFallbackText), false)); refusal(err) != "" {
+		err = ephemeral(slackgo.MsgOptionText(clip(text, maxFallbackText), false))
+		if code := refusal(err); code != "" {
+			p.refused("chat.postEphemeral", code, r, err)
 			err = ephemeral(slackgo.MsgOptionText(clip(text, shortText), false))
 		}
 	}
@@ -227,7 +231,8 @@ func (p *Poster) postText(ctx context.Context, r bot.Reply) (string, error) {
 	text := escape(full)
 	whole := utf8.RuneCountInString(text) <= maxFallbackText
 	ts, err := p.postMessage(ctx, r, slackgo.MsgOptionText(clip(text, maxFallbackText), false))
-	if refusal(err) != "" {
+	if code := refusal(err); code != "" {
+		p.refused("chat.postMessage", code, r, err)
 		whole = false
 		ts, err = p.postMessage(ctx, r, slackgo.MsgOptionText(clip(text, shortText), false))
 	}

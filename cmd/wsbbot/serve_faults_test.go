@@ -337,7 +337,7 @@ func TestServeSlackFaults(t *testing.T) {
 		qs = append(qs, q)
 		s.settled()
 		for _, series := range []string{`wsbbot_reply_fallbacks_total{error="invalid_blocks",method="chat.postMessage"} 1`,
-			`wsbbot_reply_fallbacks_total{error="msg_too_long",method="chat.postMessage"} 1`,
+			`wsbbot_reply_fallbacks_total{error="msg_too_long",method="chat.postMessage"} 2`,
 			`wsbbot_reply_fallbacks_total{error="invalid_blocks",method="chat.update"} 1`,
 			`wsbbot_slack_api_errors_total{method="chat.postMessage"} 3`} {
 			name, want, _ := strings.Cut(series, "} ")

@@ -250,7 +250,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 // abort releases what Open acquired when the shell could not be created.
 func (s *Session) abort() {
 	s.runCancel(context.Canceled)
-	s.w.closeIdle()
+	s.w.close()
 	s.release()
 }
 
@@ -543,7 +543,7 @@ func (s *Session) Close() error {
 	}
 	s.bg.Wait()
 	s.runCancel(context.Canceled)
-	s.w.closeIdle()
+	s.w.close()
 	s.release()
 	attrs := []any{slog.Duration("duration", time.Since(s.opened)), slog.Int("round_trips", s.RoundTrips()), slog.Int("steps", s.steps)}
 	if err != nil {

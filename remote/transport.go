@@ -132,6 +132,10 @@ func (g basicGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// maxIdleLanes is how many idle connections a session keeps (a step needs
+// two at most: the Receive long-poll and a Send beside it).
+const maxIdleLanes = 4
+
 // wire is a session's HTTP machinery, shared by all its steps so that
 // connections (and NTLM's connection-bound authentication) are reused.
 type wire struct {
@@ -139,10 +143,59 @@ type wire struct {
 	auth     Auth
 	user     string
 	password string
-	client   *http.Client
-	tr       *http.Transport       // nil with Kerberos
+	newLane  func() *lane          // nil with Kerberos
 	krb      *winrm.ClientKerberos // only with Kerberos
 	total    atomic.Int64
+
+	mu     sync.Mutex
+	idle   []*lane // most recently used last
+	closed bool
+}
+
+// lane is one HTTP connection to the target with the round-trippers above
+// it. A request holds a lane of its own from its first byte to the last
+// byte of its answer, NTLM handshake legs included.
+//
+// NTLM authenticates a connection, not a request: HTTP.sys keeps the
+// server challenge of a NEGOTIATE with the TCP connection it came on and
+// accepts the AUTHENTICATE only there. go-ntlmssp's Negotiator sends the
+// three legs (anonymous, NEGOTIATE, AUTHENTICATE) as three RoundTrips; on
+// one shared http.Transport each leg takes whichever pooled connection is
+// free at that instant, so when a step's Send and its Receive long-poll
+// overlap, one request's AUTHENTICATE could leave on the connection the
+// other had just released, and the server answered 401. A lane's
+// Transport has a single connection (MaxConnsPerHost 1) and serves one
+// request at a time, so every leg of a handshake shares its connection.
+type lane struct {
+	tr     *http.Transport
+	client *http.Client
+}
+
+// take returns an idle lane, the most recently used first (its connection
+// is the likeliest to be open and authenticated), or a new one.
+func (w *wire) take() *lane {
+	w.mu.Lock()
+	if n := len(w.idle); n > 0 {
+		l := w.idle[n-1]
+		w.idle = w.idle[:n-1]
+		w.mu.Unlock()
+		return l
+	}
+	w.mu.Unlock()
+	return w.newLane()
+}
+
+// give returns a lane whose request has ended (its answer read and closed).
+func (w *wire) give(l *lane) {
+	w.mu.Lock()
+	if !w.closed && len(w.idle) < maxIdleLanes {
+		w.idle = append(w.idle, l)
+		l = nil
+	}
+	w.mu.Unlock()
+	if l != nil {
+		l.tr.CloseIdleConnections()
+	}
 }
 
 // newWire builds the HTTP client for target t.
@@ -192,36 +245,45 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 	if dial == nil {
 		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
-	w.tr = &http.Transport{
-		Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
-		DialContext:           dial,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   headerTimeout,
-		ResponseHeaderTimeout: headerTimeout,
-		DisableCompression:    true,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		// HTTP/1.1 only: WinRM's NTLM is connection-bound.
-		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
-	}
-	var rt http.RoundTripper = countingRT{base: w.tr, total: &w.total}
-	if w.auth == AuthNTLM {
-		// The negotiator falls back to Basic with the password when the
-		// server offers no NTLM/Negotiate; the guard below it refuses that.
-		rt = ntlmssp.Negotiator{RoundTripper: basicGuard{base: rt}}
-	}
-	w.client = &http.Client{
-		Transport: rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+	w.newLane = func() *lane {
+		tr := &http.Transport{
+			Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
+			DialContext:           dial,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   headerTimeout,
+			ResponseHeaderTimeout: headerTimeout,
+			DisableCompression:    true,
+			MaxConnsPerHost:       1, // one connection per lane: see lane
+			MaxIdleConnsPerHost:   1,
+			IdleConnTimeout:       90 * time.Second,
+			// HTTP/1.1 only: WinRM's NTLM is connection-bound.
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		}
+		var rt http.RoundTripper = countingRT{base: tr, total: &w.total}
+		if w.auth == AuthNTLM {
+			// The negotiator falls back to Basic with the password when the
+			// server offers no NTLM/Negotiate; the guard below it refuses that.
+			rt = ntlmssp.Negotiator{RoundTripper: basicGuard{base: rt}}
+		}
+		return &lane{tr: tr, client: &http.Client{
+			Transport: rt,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}}
 	}
 	return w, nil
 }
 
-func (w *wire) closeIdle() {
-	if w.tr != nil {
-		w.tr.CloseIdleConnections()
+// close closes the idle connections; a lane given back later is closed
+// then.
+func (w *wire) close() {
+	w.mu.Lock()
+	idle := w.idle
+	w.idle, w.closed = nil, true
+	w.mu.Unlock()
+	for _, l := range idle {
+		l.tr.CloseIdleConnections()
 	}
 }
 
@@ -243,7 +305,9 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 	case AuthCertificate:
 		req.Header.Set("Authorization", certAuthHeader)
 	}
-	resp, err := w.client.Do(req)
+	l := w.take()
+	defer w.give(l) // after the body is read and closed below
+	resp, err := l.client.Do(req)
 	if errors.Is(err, errSchemeRefused) {
 		offer.mu.Lock()
 		offered := offer.schemes

@@ -298,22 +298,22 @@ func TestNTLM(t *testing.T) {
 	if diff := cmp.Diff(want, actions(fake.Requests())); diff != "" {
 		t.Errorf("SOAP messages (-want +got):\n%s", diff)
 	}
-	// Each SOAP message is one exchange on an authenticated keep-alive
-	// connection and three on a new one (masterzen long-polls Receive while
-	// remote sends stdin, so a step may need a second connection). The
-	// first step sends 3 messages, later ones 4 (the deferred Signal first).
+	// A step sends its messages one at a time, so the whole session uses
+	// the connection Create authenticated: one exchange per SOAP message,
+	// no further handshake. The first step sends 3 messages, later ones 4
+	// (the deferred Signal first).
 	for i, n := range steps {
 		msgs := 4
 		if i == 0 {
 			msgs = 3
 		}
-		if want := msgs + 2*int(handshakes[i]); n != want {
-			t.Errorf("step %d took %d exchanges, want %d messages plus 2 for each of %d new connections = %d",
-				i, n, msgs, handshakes[i], want)
+		if n != msgs || handshakes[i] != 0 {
+			t.Errorf("step %d took %d exchanges and %d handshakes, want %d and 0", i, n, handshakes[i], msgs)
 		}
 	}
-	if total := int64(len(want)) + 2*stub.handshakes.Load(); int64(s.RoundTrips()) != total {
-		t.Errorf("session took %d exchanges, want %d messages plus 2 per handshake = %d", s.RoundTrips(), len(want), total)
+	if total := int64(len(want)) + 2; int64(s.RoundTrips()) != total || stub.handshakes.Load() != 1 {
+		t.Errorf("session took %d exchanges and %d handshakes, want %d messages plus 2 for the one handshake = %d",
+			s.RoundTrips(), stub.handshakes.Load(), len(want), total)
 	}
 
 	t.Run("wrong password", func(t *testing.T) {
@@ -336,8 +336,8 @@ func TestNTLM(t *testing.T) {
 // that asked for it, as HTTP.sys does, so an AUTHENTICATE that leaves on
 // another connection is refused. Before lanes, the legs of concurrent
 // handshakes took whichever pooled connection was free at each instant
-// and this failed in nearly every run (TestNTLM, whose Send overlaps the
-// Receive long-poll, in about 1 of 50).
+// and this failed in nearly every run (TestNTLM, whose Send overlapped
+// masterzen's Receive long-poll, in about 1 of 50).
 func TestNTLMConcurrentHandshakes(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")

@@ -287,16 +287,17 @@ func (w *wire) close() {
 	}
 }
 
-// post sends one SOAP message with ctx and returns the response body, or an
-// *Error that masterzen handles correctly (see Error and sanitize).
-func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, envelope, error) {
+// post sends one SOAP message with ctx and returns the response body and
+// what was read from it, or an *Error that masterzen handles correctly (see
+// Error and sanitize).
+func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, envelope, error) {
 	if ctx.Err() != nil {
-		return "", envelope{}, e.ctx(ctx, op)
+		return nil, envelope{}, e.ctx(ctx, op)
 	}
 	offer := &authOffer{}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, offerKey{}, offer), http.MethodPost, w.url, strings.NewReader(body))
 	if err != nil {
-		return "", envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
+		return nil, envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	switch w.auth {
@@ -315,28 +316,28 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 		if offered == "" {
 			offered = "no scheme"
 		}
-		return "", envelope{}, e.make(KindAuthScheme, op, http.StatusUnauthorized,
+		return nil, envelope{}, e.make(KindAuthScheme, op, http.StatusUnauthorized,
 			fmt.Errorf("the server offers only %s, not NTLM or Negotiate; %w", offered, errSchemeRefused))
 	}
 	if err != nil {
-		return "", envelope{}, e.transport(ctx, op, err)
+		return nil, envelope{}, e.transport(ctx, op, err)
 	}
 	// Always read (capped) and close: masterzen leaks the body of non-SOAP
 	// answers such as a 401.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	_ = resp.Body.Close()
 	if err != nil {
-		return "", envelope{}, e.transport(ctx, op, err)
+		return nil, envelope{}, e.transport(ctx, op, err)
 	}
 	if len(data) > maxResponse {
-		return "", envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
+		return nil, envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
 	}
 	return interpret(op, resp.StatusCode, resp.Header, data, e)
 }
 
 // interpret turns an HTTP answer into a SOAP body (and what was read from
 // it) or a classified error.
-func interpret(op string, status int, h http.Header, data []byte, e errCtx) (string, envelope, error) {
+func interpret(op string, status int, h http.Header, data []byte, e errCtx) ([]byte, envelope, error) {
 	ctype := h.Get("Content-Type")
 	soapCT := strings.Contains(strings.ToLower(ctype), "application/soap+xml")
 	var (
@@ -346,8 +347,8 @@ func interpret(op string, status int, h http.Header, data []byte, e errCtx) (str
 	if soapCT || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
 		env, perr = parseEnvelopeInfo(data)
 	}
-	fail := func(k Kind, err error) (string, envelope, error) {
-		return "", envelope{}, e.make(k, op, status, err)
+	fail := func(k Kind, err error) ([]byte, envelope, error) {
+		return nil, envelope{}, e.make(k, op, status, err)
 	}
 	switch {
 	case env.fault != nil:
@@ -361,7 +362,7 @@ func interpret(op string, status int, h http.Header, data []byte, e errCtx) (str
 		}
 		return fail(KindUnauthorized, fmt.Errorf("HTTP 401; the server offers %s", schemes(h)))
 	case status == http.StatusOK && soapCT && perr == nil:
-		return string(data), env, nil
+		return data, env, nil
 	case mentionsUnencrypted(data):
 		return fail(KindUnencrypted, fmt.Errorf("HTTP %d: %s", status, snippet(data)))
 	case status == http.StatusOK && soapCT:
@@ -458,38 +459,36 @@ func (t *stepTransport) Transport(*winrm.Endpoint) error { return nil }
 
 // Post implements winrm.Transporter.
 func (t *stepTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	data, _, err := t.exchange(c, m)
+	return string(data), err
+}
+
+// exchange sends m with the step's context and returns the response body
+// and what was read from it in remote's one parsing pass.
+func (t *stepTransport) exchange(c *winrm.Client, m *soap.SoapMessage) ([]byte, envelope, error) {
 	body := m.String()
 	op := opOf(body)
-	ctx := t.ctx
-	if op == opSignal && ctx.Err() != nil {
-		// masterzen signals terminate after noticing a cancellation; give
-		// that one request a short deadline of its own so it still reaches
-		// a live host.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-	}
-	var resp string
+	var data []byte
 	var env envelope
 	var err error
 	if t.w.krb != nil {
-		resp, env, err = t.postKerberos(ctx, c, m, op)
+		data, env, err = t.postKerberos(t.ctx, c, m, op)
 	} else {
-		resp, env, err = t.w.post(ctx, op, body, t.e)
+		data, env, err = t.w.post(t.ctx, op, body, t.e)
 	}
 	if err == nil && op == opCommand {
 		t.mu.Lock()
 		t.commandID = env.commandID
 		t.mu.Unlock()
 	}
-	return resp, err
+	return data, env, err
 }
 
 // postKerberos delegates to masterzen's ClientKerberos, which takes no
 // context: the request cannot be aborted, only abandoned by the step.
-func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *soap.SoapMessage, op string) (string, envelope, error) {
+func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *soap.SoapMessage, op string) ([]byte, envelope, error) {
 	if ctx.Err() != nil {
-		return "", envelope{}, t.e.ctx(ctx, op)
+		return nil, envelope{}, t.e.ctx(ctx, op)
 	}
 	t.w.total.Add(1)
 	if st, ok := ctx.Value(statsKey{}).(*stepStats); ok {
@@ -500,7 +499,7 @@ func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *so
 		return interpret(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(resp), t.e)
 	}
 	if ctx.Err() != nil {
-		return "", envelope{}, t.e.ctx(ctx, op)
+		return nil, envelope{}, t.e.ctx(ctx, op)
 	}
 	msg := err.Error()
 	// "request returned: 500 - 500 Internal Server Error. Response body:\n<xml>"
@@ -510,12 +509,12 @@ func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *so
 		return interpret(op, status, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(after), t.e)
 	}
 	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "kerberos") || strings.Contains(msg, "KDC") {
-		return "", envelope{}, t.e.make(KindUnauthorized, op, 0, errors.New(msg))
+		return nil, envelope{}, t.e.make(KindUnauthorized, op, 0, errors.New(msg))
 	}
 	if strings.Contains(msg, "krb5") || strings.Contains(msg, "config") {
-		return "", envelope{}, t.e.make(KindInvalid, op, 0, errors.New(msg))
+		return nil, envelope{}, t.e.make(KindInvalid, op, 0, errors.New(msg))
 	}
-	return "", envelope{}, t.e.transport(ctx, op, err)
+	return nil, envelope{}, t.e.transport(ctx, op, err)
 }
 
 func (t *stepTransport) lastCommandID() string {

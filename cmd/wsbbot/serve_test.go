@@ -84,7 +84,24 @@ func startServe(t *testing.T, before func(st store.File)) *served {
 // as WSBBOT_* variables).
 func startServeWith(t *testing.T, extra []string, before func(st store.File)) *served {
 	t.Helper()
-	inv, vars, _ := startLab(t, lab.Options{})
+	return startServeSetup(t, serveSetup{vars: extra, before: before})
+}
+
+// serveSetup is what startServeSetup changes in the standard set-up.
+type serveSetup struct {
+	vars   []string                            // more environment (WSBBOT_* keys)
+	fake   func(*slacktest.Options)            // changes the fake Slack's options (tokens, timeouts)
+	config func(inv string, l *lab.Lab) string // the configuration file serve reads, given the lab and its inventory
+	before func(st store.File)                 // writes the record before serve starts
+}
+
+// startServeSetup is startServe as setup says.
+func startServeSetup(t *testing.T, setup serveSetup) *served {
+	t.Helper()
+	inv, vars, l := startLab(t, lab.Options{})
+	if setup.config != nil {
+		inv = setup.config(inv, l)
+	}
 	opts := slacktest.Options{Channels: []slacktest.Channel{{ID: "C0INC", Name: "wsb-oncall"}}}
 	for i := 1; i < 20; i++ {
 		opts.Channels = append(opts.Channels, slacktest.Channel{ID: fmt.Sprintf("C%02d", i), Name: fmt.Sprintf("ops-%02d", i)})
@@ -95,14 +112,17 @@ func startServeWith(t *testing.T, extra []string, before func(st store.File)) *s
 	}
 	// Slack's own pace: one message per second per channel, a 429 beyond.
 	opts.ChannelRate = 1
+	if setup.fake != nil {
+		setup.fake(&opts)
+	}
 	fake := slacktest.Start(t, opts)
 	s := &served{t: t, slack: fake, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
-	if before != nil {
+	if setup.before != nil {
 		st, err := store.Open(s.store, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before(st)
+		setup.before(st)
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +132,7 @@ func startServeWith(t *testing.T, extra []string, before func(st store.File)) *s
 		"WSBBOT_SLACK_BOT_TOKEN="+fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN="+fake.AppToken(),
 		"WSBBOT_SLACK_API_URL="+fake.APIURL(), "WSBBOT_SLACK_INCIDENT_CHANNEL=#wsb-oncall",
 		"WSBBOT_STORE_PATH="+s.store, "WSBBOT_HTTP_LISTEN="+s.listen, "WSBBOT_REMOTE_LOCK_DIR="+t.TempDir())
-	s.vars = append(s.vars, extra...)
+	s.vars = append(s.vars, setup.vars...)
 	s.start()
 	t.Cleanup(func() {
 		if code := s.shutdown(); code != 0 {

@@ -52,10 +52,10 @@ func (c *Core) approvalState(r req, ar *oncall.ApprovalRequest) string {
 	}
 	until := ar.Expires.In(time.UTC).Format("2006-01-02 15:04 MST")
 	return r.t.pick(
-		fmt.Sprintf("*Approval needed* (request %s by %s): %d more of %s, until %s. Nothing changes before that; the plan is made again at approval and the request is void if it changed.",
-			ar.ID, userRef(ar.Requester), ar.Needed(), who, until),
-		fmt.Sprintf("*承認が必要です* (依頼 %s、依頼者 %s): %s のうちあと %d 人、期限 %s。それまで何も変更しません。承認時に計画を作り直し、変わっていれば依頼は無効になります。",
-			ar.ID, userRef(ar.Requester), who, ar.Needed(), until))
+		fmt.Sprintf("*Approval needed* (request %s by %s): %d of %d approval(s) given; %d more of %s, until %s. Nothing changes before that; the plan is made again at approval and the request is void if it changed.",
+			ar.ID, userRef(ar.Requester), len(ar.Granted), ar.Policy.Quorum, ar.Needed(), who, until),
+		fmt.Sprintf("*承認が必要です* (依頼 %s、依頼者 %s): 承認 %d / %d。%s のうちあと %d 人、期限 %s。それまで何も変更しません。承認時に計画を作り直し、変わっていれば依頼は無効になります。",
+			ar.ID, userRef(ar.Requester), len(ar.Granted), ar.Policy.Quorum, who, ar.Needed(), until))
 }
 
 // approve handles a click on Approve: a refusal goes to the clicker only;

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsbbot/wsbbot/bot/slack/slacktest"
+	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // The approvers' side of the contract (issue #10) as seen from Slack, with
@@ -22,8 +29,14 @@ var (
 	userJiro  = slacktest.User{ID: "U_JIRO", Name: "jiro", RealName: "Jiro", Locale: "ja-JP"}
 )
 
+// startApprovals starts serve with slack.approvers: [U_BOB] (unless extra
+// sets the approvers) and the four users.
 func startApprovals(t *testing.T, extra ...string) *served {
-	s := startServeWith(t, append([]string{"WSBBOT_SLACK_APPROVERS=U_BOB"}, extra...), nil)
+	vars := []string{"WSBBOT_SLACK_APPROVERS=U_BOB"}
+	if slices.ContainsFunc(extra, func(v string) bool { return strings.HasPrefix(v, "WSBBOT_SLACK_APPROVERS=") }) {
+		vars = nil
+	}
+	s := startServeWith(t, append(vars, extra...), nil)
 	for _, u := range []slacktest.User{userAlice, userBob, userCarol, userJiro} {
 		s.slack.AddUser(u)
 	}
@@ -203,5 +216,108 @@ func TestServeScheduledAudit(t *testing.T) {
 	second := posts()[1]
 	if !strings.Contains(shown(second), "still failing for 2 audits") && !strings.Contains(strings.ToLower(shown(second)), "changed") {
 		t.Errorf("the second post says nothing of what changed:\n%s", shown(second))
+	}
+}
+
+// Quorum 2 (slack.quorum: 2, approvers U_BOB and U_CAROL): the first
+// approval says 1 of 2 and runs nothing; the same approver again counts
+// once; the second approver's click runs the fix once.
+func TestServeApprovalQuorumTwo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	s := startApprovals(t, "WSBBOT_SLACK_APPROVERS=U_BOB,U_CAROL", "WSBBOT_SLACK_QUORUM=2")
+	thread, plan := s.request("C05", userAlice, "Approve", "Deny")
+	if !strings.Contains(shown(plan), "0 of 2 approval(s) given; 2 more of <@U_BOB>, <@U_CAROL>") {
+		t.Errorf("the plan does not say that two of U_BOB, U_CAROL must approve:\n%s", shown(plan))
+	}
+	if _, err := s.slack.Click("C05", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the first approval", "C05", thread, containsAll("Approved by <@U_BOB>", "1 of 2 approval(s) given; 1 more of <@U_CAROL>"))
+	// The same approver again: told privately it counts once.
+	if got := s.clickRefused("C05", plan, userBob, "Approve"); !strings.Contains(got, "approved this already") || !strings.Contains(got, "1 of 2") {
+		t.Errorf("a second click by the same approver answered %q", got)
+	}
+	if runs := s.fixRuns(); len(runs) != 0 {
+		t.Fatalf("one approval of two ran the fix: %+v", runs)
+	}
+	if _, err := s.slack.Click("C05", plan.TS, userCarol.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the verified fix", "C05", thread, containsAll("Approved by <@U_BOB>, <@U_CAROL>", "succeeded, verified"))
+	if runs := s.fixRuns(); len(runs) != 1 || runs[0].Status != "succeeded" {
+		t.Fatalf("after the quorum: %+v, want one succeeded run", runs)
+	}
+	for _, n := range s.slack.Unexpected() {
+		t.Errorf("fake Slack saw: %s", n)
+	}
+}
+
+// The changed plan: an approval is bound to the plan's hash. When the
+// server's state the plan depends on changes (someone restarted the
+// writer's service by hand), or the runbook file changes, between the
+// request and the approval, the approval is void, nothing runs, and the
+// thread says why.
+func TestServeApprovalChangedPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	// The runbook comes from runbooks.dirs: a copy of the bundled one.
+	dir := t.TempDir()
+	orig, err := runbooks.Bundled().Open("runbooks/vss-writer-restart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := io.ReadAll(orig)
+	orig.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "vss-writer-restart.yaml")
+	if err := os.WriteFile(file, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startApprovals(t, "WSBBOT_RUNBOOKS_DIRS="+dir)
+	var host *lab.Host
+	for _, h := range s.lab.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+
+	// The runbook file: edited (a new version) while the bot was down.
+	thread, plan := s.request("C05", userAlice, "Approve", "Deny")
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+	}
+	edited := strings.Replace(string(yaml), "version: 1\n", "version: 2\n", 1)
+	if edited == string(yaml) {
+		t.Fatal("the runbook has no 'version: 1' line to edit")
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	if _, err := s.slack.Click("C05", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the void approval", "C05", thread, containsAll("The plan changed since it was requested", "the runbook vss-writer-restart changed (v1 -", "v2, file ", "void and nothing ran"))
+	if got := s.clickRefused("C05", plan, userBob, "Approve"); !strings.Contains(got, "void") {
+		t.Errorf("Approve on a void request answered %q", got)
+	}
+
+	// The server's state: SQLWriter restarted by hand after the request,
+	// so the plan would now restart nothing.
+	thread, plan = s.request("C06", userAlice, "Approve", "Deny")
+	if out, errOut, code := host.Exec(context.Background(), "net stop SQLWriter && net start SQLWriter"); code != 0 || host.WriterState("SqlServerWriter") != 1 {
+		t.Fatalf("net stop/start SQLWriter: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := s.slack.Click("C06", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the void approval", "C06", thread, containsAll("The plan changed since it was requested", "the server's state changed", "void and nothing ran"))
+	if runs := s.fixRuns(); len(runs) != 0 {
+		t.Fatalf("a void approval ran the fix: %+v", runs)
 	}
 }

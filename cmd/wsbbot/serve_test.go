@@ -36,6 +36,7 @@ var chatUsers = map[string]slacktest.User{
 type served struct {
 	t      *testing.T
 	slack  *slacktest.Server
+	lab    *lab.Lab
 	listen string
 	args   []string
 	vars   []string
@@ -84,7 +85,7 @@ func startServe(t *testing.T, before func(st store.File)) *served {
 // as WSBBOT_* variables).
 func startServeWith(t *testing.T, extra []string, before func(st store.File)) *served {
 	t.Helper()
-	inv, vars, _ := startLab(t, lab.Options{})
+	inv, vars, l := startLab(t, lab.Options{})
 	opts := slacktest.Options{Channels: []slacktest.Channel{{ID: "C0INC", Name: "wsb-oncall"}}}
 	for i := 1; i < 20; i++ {
 		opts.Channels = append(opts.Channels, slacktest.Channel{ID: fmt.Sprintf("C%02d", i), Name: fmt.Sprintf("ops-%02d", i)})
@@ -96,7 +97,7 @@ func startServeWith(t *testing.T, extra []string, before func(st store.File)) *s
 	// Slack's own pace: one message per second per channel, a 429 beyond.
 	opts.ChannelRate = 1
 	fake := slacktest.Start(t, opts)
-	s := &served{t: t, slack: fake, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
+	s := &served{t: t, slack: fake, lab: l, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
 	if before != nil {
 		st, err := store.Open(s.store, store.Options{})
 		if err != nil {

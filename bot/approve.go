@@ -16,19 +16,30 @@ const (
 	ActionDeny    = "wsb.deny"
 )
 
-// requestApproval records a request for plan and adds to rep who may
-// approve, how many must, until when, and the Approve / Deny buttons.
-func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, rep *Reply) {
+// requestApproval records a request for plan (the cleanup of the
+// interrupted run cleanupOf, when not "") and adds to rep who may approve,
+// how many must, until when, and the Approve / Deny buttons.
+func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, cleanupOf string, rep *Reply) {
 	srv, _ := c.svc.Servers().Server(plan.Target)
 	pol, ok := c.access.policy(ctx, plan.Runbook, srv)
 	if !ok {
+		cli := "wsbbot run " + plan.Runbook + " --target " + plan.Target + " --yes"
+		if cleanupOf != "" {
+			cli = "wsbbot cleanup " + cleanupOf + " --yes"
+		}
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes`.",
-			"*何も変更していません。* 承認者が設定されていない (`slack.approvers`) ため、ここではこの計画を承認できません。オペレーターが `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` で実行できます。")})
+			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `"+cli+"`.",
+			"*何も変更していません。* 承認者が設定されていない (`slack.approvers`) ため、ここではこの計画を承認できません。オペレーターが `"+cli+"` で実行できます。")})
 		return
 	}
 	where := map[string]string{"channel": r.channel, "thread": r.thread, "ts": r.msgTS, "lang": string(r.lang)}
-	ar, err := c.svc.RequestApproval(ctx, plan, r.userID, pol, where)
+	var ar *oncall.ApprovalRequest
+	var err error
+	if cleanupOf != "" {
+		ar, err = c.svc.RequestCleanupApproval(ctx, cleanupOf, plan, r.userID, pol, where)
+	} else {
+		ar, err = c.svc.RequestApproval(ctx, plan, r.userID, pol, where)
+	}
 	if err != nil {
 		if oncall.Code(err) == "" {
 			c.lg.Error("approval request failed", "user", r.user, "err", err)

@@ -47,15 +47,29 @@ func startApprovals(t *testing.T, extra ...string) *served {
 // channel and returns the thread and the plan message.
 func (s *served) request(channel string, u slacktest.User, approve, deny string) (string, slacktest.Message) {
 	s.t.Helper()
-	ts := s.slack.UserSays(channel, u.ID, "<@"+s.slack.BotUserID()+"> run vss-writer-restart on writer-failed")
-	rs := s.waitThread("the plan from "+u.ID, channel, ts, containsAll(approve, deny, "restart-service"))
-	for _, m := range rs {
-		if strings.Contains(string(m.Blocks), `"`+approve+`"`) {
-			return ts, m
+	return s.requestRun(channel, u, "vss-writer-restart", "writer-failed", "restart-service", approve, deny)
+}
+
+// requestRun posts `run RUNBOOK on SERVER` as user in channel, waits for
+// the plan showing step, and returns the thread and the plan message.
+func (s *served) requestRun(channel string, u slacktest.User, runbook, server, step, approve, deny string) (string, slacktest.Message) {
+	s.t.Helper()
+	ts := s.slack.UserSays(channel, u.ID, "<@"+s.slack.BotUserID()+"> run "+runbook+" on "+server)
+	return ts, s.planIn(channel, ts, u, step, approve, deny)
+}
+
+// planIn waits for the bot's plan message showing step, with the approve
+// and deny buttons, in a thread.
+func (s *served) planIn(channel, ts string, u slacktest.User, step, approve, deny string) slacktest.Message {
+	s.t.Helper()
+	rs := s.waitThread("the plan from "+u.ID, channel, ts, containsAll(approve, deny, step))
+	for i := len(rs) - 1; i >= 0; i-- { // the latest plan in the thread
+		if strings.Contains(string(rs[i].Blocks), `"`+approve+`"`) {
+			return rs[i]
 		}
 	}
 	s.t.Fatalf("no message with the %s button:\n%s", approve, shown(rs...))
-	return "", slacktest.Message{}
+	return slacktest.Message{}
 }
 
 // click presses a button and waits until the clicker was told something
@@ -82,6 +96,13 @@ func (s *served) clickRefused(channel string, plan slacktest.Message, u slacktes
 // `wsbbot history --json` lists, read beside the running bot.
 func (s *served) fixRuns() []struct{ ID, Runbook, Target, Status string } {
 	s.t.Helper()
+	return s.runsOf("vss-writer-restart", "writer-failed")
+}
+
+// runsOf are the runs of runbook on target that `wsbbot history --json`
+// lists, newest first.
+func (s *served) runsOf(runbook, target string) []struct{ ID, Runbook, Target, Status string } {
+	s.t.Helper()
 	code, out, stderr := wsbbot(s.t, s.vars, "", "history", "--config", s.args[2], "--json")
 	var runs []struct{ ID, Runbook, Target, Status string }
 	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
@@ -89,7 +110,7 @@ func (s *served) fixRuns() []struct{ ID, Runbook, Target, Status string } {
 	}
 	var fix []struct{ ID, Runbook, Target, Status string }
 	for _, r := range runs {
-		if r.Runbook == "vss-writer-restart" && r.Target == "writer-failed" {
+		if r.Runbook == runbook && r.Target == target {
 			fix = append(fix, r)
 		}
 	}

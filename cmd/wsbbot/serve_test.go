@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,6 +145,39 @@ func (s *served) start() {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("serve not healthy after %s:\n%s", hang, s.stderr.String())
 		}
+	}
+}
+
+// startChild runs serve as a process of its own (this test binary run as
+// wsbbot, see TestMain), so that a test can kill it as a crash would, and
+// waits for /healthz; kill ends it with SIGKILL.
+func (s *served) startChild() (kill func()) {
+	s.t.Helper()
+	child := exec.Command(os.Args[0], s.args...)
+	child.Env = append(os.Environ(), append(slices.Clone(s.vars), asWsbbot+"=1", "XDG_STATE_HOME="+s.t.TempDir())...)
+	out := &syncBuffer{}
+	child.Stdout, child.Stderr = out, out
+	if err := child.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = child.Process.Signal(syscall.SIGKILL)
+			_ = child.Wait()
+		})
+	}
+	s.t.Cleanup(kill)
+	s.stderr = out
+	deadline := time.Now().Add(hang)
+	for {
+		if code, _ := s.get("/healthz"); code == http.StatusOK {
+			return kill
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("serve (process %d) not healthy after %s:\n%s", child.Process.Pid, hang, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -179,6 +179,7 @@ func TestServeApprovals(t *testing.T) {
 	for _, n := range s.slack.Unexpected() {
 		t.Errorf("fake Slack saw: %s", n)
 	}
+	s.writeSlackTranscript("approved-fix", "C05", thread)
 }
 
 // 6: with slack.approval_ttl: 8s, an Approve after 10 s says "expired"
@@ -238,6 +239,7 @@ func TestServeScheduledAudit(t *testing.T) {
 	if !strings.Contains(shown(second), "still failing for 2 audits") && !strings.Contains(strings.ToLower(shown(second)), "changed") {
 		t.Errorf("the second post says nothing of what changed:\n%s", shown(second))
 	}
+	s.writeSlackTranscript("scheduled-audit", "C10", "")
 }
 
 // Quorum 2 (slack.quorum: 2, approvers U_BOB and U_CAROL): the first
@@ -270,6 +272,7 @@ func TestServeApprovalQuorumTwo(t *testing.T) {
 	if runs := s.fixRuns(); len(runs) != 1 || runs[0].Status != "succeeded" {
 		t.Fatalf("after the quorum: %+v, want one succeeded run", runs)
 	}
+	s.writeSlackTranscript("quorum-two", "C05", thread)
 	for _, n := range s.slack.Unexpected() {
 		t.Errorf("fake Slack saw: %s", n)
 	}
@@ -341,4 +344,60 @@ func TestServeApprovalChangedPlan(t *testing.T) {
 	if runs := s.fixRuns(); len(runs) != 0 {
 		t.Fatalf("a void approval ran the fix: %+v", runs)
 	}
+	s.writeSlackTranscript("changed-plan-state", "C06", thread)
+}
+
+// The backup watch through serve (watch.every: 1m, real minutes): the
+// lab's writer-failed server, whose last backup failed, is posted once in
+// the incident channel with the catalogue's explanation and the Diagnose
+// and Fix buttons; after a restart of the bot and a successful backup the
+// recovery is posted once in the failure's thread, and the failure is not
+// posted again.
+func TestServeWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end, two minutes")
+	}
+	s := startServeWith(t, []string{"WSBBOT_WATCH_EVERY=1m"}, nil)
+	alerts := func(words ...string) []slacktest.Message {
+		var out []slacktest.Message
+		for _, top := range s.slack.Messages("C0INC") {
+			for _, m := range s.slack.Thread("C0INC", top.TS) {
+				if m.BotID != "" && containsAll(words...)([]slacktest.Message{m}) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+	failed := []string{"Backup failed on writer-failed", "0x800423F4", `"Diagnose"`, `"Fix"`}
+	s.waitFor("the watch's failure post", func() bool { return len(alerts(failed...)) > 0 })
+	post := alerts(failed...)[0]
+	if post.ThreadTS != "" {
+		t.Errorf("the failure was posted in a thread, not in the channel: %+v", post)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+	}
+	s.start()
+	var host *lab.Host
+	for _, h := range s.lab.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+	if out, errOut, code := host.Exec(context.Background(), "net stop SQLWriter && net start SQLWriter"); code != 0 {
+		t.Fatalf("net stop/start SQLWriter: exit %d\n%s%s", code, out, errOut)
+	}
+	if hr, _, err := host.RunBackup(); err != nil || hr != 0 {
+		t.Fatalf("the backup after the fix: %#x, %v", hr, err)
+	}
+	recovered := []string{"Recovered: the backup of `writer-failed` succeeded"}
+	s.waitFor("the recovery in the failure's thread", func() bool { return len(alerts(recovered...)) > 0 })
+	if rs := alerts(recovered...); len(rs) != 1 || rs[0].ThreadTS != post.TS {
+		t.Errorf("recovery posts: %+v, want one in the thread of %s", rs, post.TS)
+	}
+	if rs := alerts(failed...); len(rs) != 1 {
+		t.Errorf("%d failure posts for writer-failed across a restart, want 1:\n%s", len(rs), shown(rs...))
+	}
+	s.writeSlackTranscript("watch", "C0INC", post.TS)
 }

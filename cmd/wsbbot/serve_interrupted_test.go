@@ -120,6 +120,7 @@ func TestServeInterruptedFixReportedInThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitThread("the refusal of a second cleanup", "C05", thread, containsAll("was cleaned up already, by run "+runs[0].ID))
+	s.writeSlackTranscript("interrupted-fix", "C05", thread)
 	for _, n := range s.slack.Unexpected() {
 		t.Errorf("fake Slack saw: %s", n)
 	}

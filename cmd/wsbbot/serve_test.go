@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ var chatUsers = map[string]slacktest.User{
 type served struct {
 	t      *testing.T
 	slack  *slacktest.Server
+	lab    *lab.Lab
 	listen string
 	args   []string
 	vars   []string
@@ -116,7 +118,7 @@ func startServeSetup(t *testing.T, setup serveSetup) *served {
 		setup.fake(&opts)
 	}
 	fake := slacktest.Start(t, opts)
-	s := &served{t: t, slack: fake, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
+	s := &served{t: t, slack: fake, lab: l, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
 	if setup.before != nil {
 		st, err := store.Open(s.store, store.Options{})
 		if err != nil {
@@ -163,6 +165,39 @@ func (s *served) start() {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("serve not healthy after %s:\n%s", hang, s.stderr.String())
 		}
+	}
+}
+
+// startChild runs serve as a process of its own (this test binary run as
+// wsbbot, see TestMain), so that a test can kill it as a crash would, and
+// waits for /healthz; kill ends it with SIGKILL.
+func (s *served) startChild() (kill func()) {
+	s.t.Helper()
+	child := exec.Command(os.Args[0], s.args...)
+	child.Env = append(os.Environ(), append(slices.Clone(s.vars), asWsbbot+"=1", "XDG_STATE_HOME="+s.t.TempDir())...)
+	out := &syncBuffer{}
+	child.Stdout, child.Stderr = out, out
+	if err := child.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = child.Process.Signal(syscall.SIGKILL)
+			_ = child.Wait()
+		})
+	}
+	s.t.Cleanup(kill)
+	s.stderr = out
+	deadline := time.Now().Add(hang)
+	for {
+		if code, _ := s.get("/healthz"); code == http.StatusOK {
+			return kill
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("serve (process %d) not healthy after %s:\n%s", child.Process.Pid, hang, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -207,7 +207,7 @@ func refusal(err error) string {
 		return ""
 	}
 	switch se.Err {
-	case "invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long", "too_many_blocks":
+	case "invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long":
 		return se.Err
 	}
 	return ""

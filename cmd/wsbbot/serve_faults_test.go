@@ -20,7 +20,8 @@ import (
 // questions asked; then serve stops (SIGTERM), and the case checks what
 // every fault class must keep: each question answered exactly once, the
 // record holding each question (chat.received, by event and by
-// channel+ts), and no goroutine of serve, the fake or the lab left
+// channel+ts) and every run finished (the diagnosis beside the fault), its
+// chain verified, and no goroutine of serve, the fake or the lab left
 // behind once they are closed.
 func faultCase(t *testing.T, name string, f func(t *testing.T, s *served) []question) {
 	t.Run(name, func(t *testing.T) {
@@ -40,7 +41,19 @@ func faultCase(t *testing.T, name string, f func(t *testing.T, s *served) []ques
 				t.Errorf("%s in %s/%s: %d replies, want %d holding %q:\n%s", q.text, q.channel, q.ts, len(rs), q.replies, q.want, got)
 			}
 		}
-		received := s.chatReceived()
+		received, runs := s.record()
+		diagnosed := 0
+		for _, r := range runs {
+			if r.Target == "writer-failed" && strings.HasPrefix(r.Runbook, "diag-") {
+				diagnosed++
+			}
+			if r.Status != store.StatusSucceeded && r.Status != store.StatusFailed {
+				t.Errorf("run %s (%s on %s) is %s in the record, want it finished", r.ID, r.Runbook, r.Target, r.Status)
+			}
+		}
+		if diagnosed == 0 {
+			t.Error("the record holds no run of the diagnosis beside the fault")
+		}
 		for _, q := range qs {
 			if !received["msg:"+q.channel+"/"+q.ts] {
 				t.Errorf("%s in %s/%s: the record has no chat.received for it", q.text, q.channel, q.ts)
@@ -108,16 +121,20 @@ func (s *served) settled() {
 	})
 }
 
-// chatReceived reads the record of a stopped serve: the ids of the chat
-// events it took for handling.
-func (s *served) chatReceived() map[string]bool {
+// record reads the record of a stopped serve: the ids of the chat events
+// it took for handling (chat.received), and its runs.
+func (s *served) record() (map[string]bool, []store.RunSummary) {
 	s.t.Helper()
 	st, err := store.Open(s.store, store.Options{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer st.Close()
-	evs, err := st.Events(context.Background(), store.Filter{Kinds: []store.Kind{store.KindChatReceived}})
+	ctx := context.Background()
+	if rep, err := st.Verify(ctx); err != nil || !rep.OK {
+		s.t.Errorf("the record does not verify: %v %+v", err, rep)
+	}
+	evs, err := st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindChatReceived}})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -125,7 +142,11 @@ func (s *served) chatReceived() map[string]bool {
 	for _, e := range evs {
 		ids[strings.TrimPrefix(e.Key, "chat:")] = true
 	}
-	return ids
+	runs, err := st.Runs(ctx, store.RunFilter{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ids, runs
 }
 
 // metric returns the value of one series of /metrics ("" when absent).

@@ -208,6 +208,9 @@ func TestServeScheduledAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end, two minutes")
 	}
+	// Mostly waiting for the minute's schedule: it waits beside the
+	// other long end-to-end test, not after it.
+	t.Parallel()
 	s := startServeWith(t, []string{"WSBBOT_AUDIT_SCHEDULE=* * * * *", "WSBBOT_SLACK_AUDIT_CHANNEL=C10", "WSBBOT_WATCH_ENABLED=false"}, nil)
 	posts := func() []slacktest.Message {
 		var out []slacktest.Message
@@ -357,6 +360,9 @@ func TestServeWatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end, two minutes")
 	}
+	// Mostly waiting for the minute's schedule: it waits beside the
+	// other long end-to-end test, not after it.
+	t.Parallel()
 	s := startServeWith(t, []string{"WSBBOT_WATCH_EVERY=1m"}, nil)
 	alerts := func(words ...string) []slacktest.Message {
 		var out []slacktest.Message

@@ -120,7 +120,10 @@ func (d *AuditDelta) Unchanged() bool {
 
 // auditDelta compares rep with the audits of the same scope before it.
 func (s *Service) auditDelta(ctx context.Context, rep *AuditReport) (*AuditDelta, error) {
-	evs, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished, store.KindAuditFinding}})
+	// The summaries first (one per audit): the findings (one per server
+	// and rule) are read and decoded only when there is an earlier audit
+	// of the same scope to compare with.
+	ends, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
 	if err != nil {
 		return nil, err
 	}
@@ -129,36 +132,40 @@ func (s *Service) auditDelta(ctx context.Context, rep *AuditReport) (*AuditDelta
 		at       time.Time
 		findings map[string]checklists.Status // target/rule -> status
 	}
-	byID := map[string]map[string]checklists.Status{}
 	var earlier []past // same scope, oldest first, without rep
-	for _, e := range evs {
-		switch e.Kind {
-		case store.KindAuditFinding:
-			p, err := store.Decode[auditFindingRec](e)
-			if err != nil {
-				return nil, err
+	for _, e := range ends {
+		p, err := store.Decode[auditFinished](e)
+		if err != nil {
+			return nil, err
+		}
+		if p.Scope == rep.Scope && p.AuditID != rep.ID {
+			at := p.Finished
+			if at.IsZero() {
+				at = e.Time
 			}
-			if byID[p.AuditID] == nil {
-				byID[p.AuditID] = map[string]checklists.Status{}
-			}
-			byID[p.AuditID][findingKey(p.Finding)] = p.Status
-		case store.KindAuditFinished:
-			p, err := store.Decode[auditFinished](e)
-			if err != nil {
-				return nil, err
-			}
-			if p.Scope == rep.Scope && p.AuditID != rep.ID {
-				at := p.Finished
-				if at.IsZero() {
-					at = e.Time
-				}
-				earlier = append(earlier, past{id: p.AuditID, at: at})
-			}
+			earlier = append(earlier, past{id: p.AuditID, at: at})
 		}
 	}
 	d := &AuditDelta{}
 	if len(earlier) == 0 {
 		return d, nil
+	}
+	byID := map[string]map[string]checklists.Status{}
+	for _, p := range earlier {
+		byID[p.id] = map[string]checklists.Status{}
+	}
+	evs, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinding}})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		p, err := store.Decode[auditFindingRec](e)
+		if err != nil {
+			return nil, err
+		}
+		if m := byID[p.AuditID]; m != nil {
+			m[findingKey(p.Finding)] = p.Status
+		}
 	}
 	for i := range earlier {
 		earlier[i].findings = byID[earlier[i].id]

@@ -212,7 +212,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 		runCancel: func(cause error) { runCancel(cause); runStop() },
 	}
 
-	stepCtx, _, done := s.stepContext(ctx, t.StepTimeout)
+	stepCtx, done := s.stepContext(ctx, t.StepTimeout)
 	defer done()
 	stats := &stepStats{}
 	var shellID string
@@ -224,15 +224,14 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 	err = s.hard(stepCtx, opCreate, func() error {
 		msg := winrm.NewOpenShellRequest(w.url, &s.params)
 		defer msg.Free()
-		body, err := tr.Post(cl, msg)
+		_, env, err := tr.exchange(cl, msg)
 		if err != nil {
 			return err
 		}
-		id, err := winrm.ParseOpenShellResponse(body)
-		if err != nil || id == "" {
-			return e.make(KindBadResponse, opCreate, 200, fmt.Errorf("no ShellId in the Create response (%v)", err))
+		if env.shellID == "" {
+			return e.make(KindBadResponse, opCreate, 200, errors.New("no ShellId in the Create response"))
 		}
-		shellID = id
+		shellID = env.shellID
 		return nil
 	})
 	if err != nil {
@@ -250,7 +249,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 // abort releases what Open acquired when the shell could not be created.
 func (s *Session) abort() {
 	s.runCancel(context.Canceled)
-	s.w.closeIdle()
+	s.w.close()
 	s.release()
 }
 
@@ -271,14 +270,14 @@ func (s *Session) RoundTrips() int { return int(s.w.total.Load()) }
 
 // stepContext derives a step's context from parent, the step deadline and
 // the run deadline.
-func (s *Session) stepContext(parent context.Context, timeout time.Duration) (context.Context, context.CancelCauseFunc, func()) {
+func (s *Session) stepContext(parent context.Context, timeout time.Duration) (context.Context, func()) {
 	base, cancel := context.WithCancelCause(parent)
 	stopRun := context.AfterFunc(s.runCtx, func() { cancel(context.Cause(s.runCtx)) })
 	ctx, stopDL := context.WithDeadlineCause(base, time.Now().Add(timeout), &deadlineError{what: "step", d: timeout})
 	s.curMu.Lock()
 	s.curCancel = cancel
 	s.curMu.Unlock()
-	return ctx, cancel, func() {
+	return ctx, func() {
 		s.curMu.Lock()
 		s.curCancel = nil
 		s.curMu.Unlock()
@@ -370,7 +369,7 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	if timeout <= 0 {
 		timeout = s.t.StepTimeout
 	}
-	stepCtx, cancel, done := s.stepContext(ctx, timeout)
+	stepCtx, done := s.stepContext(ctx, timeout)
 	defer done()
 	stats := &stepStats{}
 	out := &capBuffer{max: s.c.o.OutputCap}
@@ -381,7 +380,7 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err == nil {
 		s.signalFinished(stepCtx, cl, tr)
 		err = s.hard(stepCtx, opCommand, func() error {
-			return s.runCommand(stepCtx, cancel, cl, tr, line, stdin, out, errOut, &exit, &finished)
+			return s.runCommand(cl, tr, line, stdin, out, errOut, &exit, &finished)
 		})
 	}
 	switch {
@@ -427,44 +426,56 @@ func decodeStreamString(kept []byte, total int64, clixml bool) (string, string) 
 	return s, string(enc)
 }
 
-// runCommand is the body of a step, on the goroutine hard starts.
-func (s *Session) runCommand(ctx context.Context, cancel context.CancelCauseFunc, cl *winrm.Client, tr *stepTransport,
+// runCommand is the body of a step, on the goroutine hard starts: Command,
+// stdin in as few Sends as the envelope allows, then Receives until the
+// command is Done, one request at a time on the session's connection.
+// The messages are masterzen's (NewExecuteCommandRequest,
+// NewSendInputRequest, NewGetOutputRequest); each response is parsed once,
+// by parseEnvelopeInfo, instead of masterzen's Command, which long-polls
+// Receive on a second connection while stdin is sent (one more TCP and
+// NTLM handshake per step), parses every response twice and copies output
+// through pipes.
+func (s *Session) runCommand(cl *winrm.Client, tr *stepTransport,
 	line string, stdin []byte, out, errOut io.Writer, exit *int, finished *string) error {
-	cmd, err := cl.NewShell(s.shellID).ExecuteWithContext(ctx, line)
+	msg := winrm.NewExecuteCommandRequest(s.w.url, s.shellID, line, nil, &s.params)
+	_, env, err := tr.exchange(cl, msg)
+	msg.Free()
 	if err != nil {
-		if ctx.Err() != nil {
-			return s.e.ctx(ctx, opCommand)
-		}
-		return s.e.asError(err, opCommand)
+		return err
 	}
-	// Drain both pipes concurrently: masterzen writes each Receive's
-	// stdout then stderr into synchronous pipes and deadlocks otherwise.
-	var wg sync.WaitGroup
-	var outErr, errErr error
-	wg.Add(2)
-	// Small buffers: io.Copy would allocate 32 KiB per stream per step.
-	go func() { defer wg.Done(); _, outErr = io.CopyBuffer(out, cmd.Stdout, make([]byte, 4096)) }()
-	go func() { defer wg.Done(); _, errErr = io.CopyBuffer(errOut, cmd.Stderr, make([]byte, 4096)) }()
+	id := env.commandID
+	if id == "" {
+		return s.e.make(KindBadResponse, opCommand, 200, errors.New("no CommandId in the Command response"))
+	}
 	if stdin != nil {
-		if serr := tr.send(cl, s.w.url, s.shellID, &s.params, stdin); serr != nil {
-			cancel(serr) // ends the Receive long-poll too
+		if err := tr.send(cl, s.w.url, s.shellID, &s.params, stdin); err != nil {
+			return err
 		}
 	}
-	cmd.Wait()
-	wg.Wait()
-	if ctx.Err() != nil {
-		return s.e.ctx(ctx, opReceive)
+	for {
+		msg := winrm.NewGetOutputRequest(s.w.url, s.shellID, id, "stdout stderr", &s.params)
+		_, env, err := tr.exchange(cl, msg)
+		msg.Free()
+		var re *Error
+		if errors.As(err, &re) && re.isOperationTimeout() {
+			continue // the long-poll expired with no output: ask again
+		}
+		if err != nil {
+			return err
+		}
+		_, _ = out.Write(env.stdout)
+		_, _ = errOut.Write(env.stderr)
+		if env.done {
+			*exit = env.exitCode
+			break
+		}
 	}
-	if e := errors.Join(outErr, errErr); e != nil {
-		return s.e.asError(e, opReceive)
-	}
-	*exit = cmd.ExitCode()
 	// The customary terminate signal (every client sends it after Done) is
 	// deferred: Run records the finished command, its signal is sent before
 	// the session's next command, and skipped when the next request is the
 	// shell's Delete, which ends the finished command anyway. That saves one
 	// round trip per run.
-	*finished = tr.lastCommandID()
+	*finished = id
 	return nil
 }
 
@@ -543,7 +554,7 @@ func (s *Session) Close() error {
 	}
 	s.bg.Wait()
 	s.runCancel(context.Canceled)
-	s.w.closeIdle()
+	s.w.close()
 	s.release()
 	attrs := []any{slog.Duration("duration", time.Since(s.opened)), slog.Int("round_trips", s.RoundTrips()), slog.Int("steps", s.steps)}
 	if err != nil {

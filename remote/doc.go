@@ -37,10 +37,10 @@
 // cmd; masterzen's RunWithContext costs 5 per command, 2 more Sends with
 // stdin, and a new shell each time. With NTLM, a message on a new
 // connection takes 3 exchanges (anonymous, NEGOTIATE, AUTHENTICATE) and 1
-// on an authenticated keep-alive connection; since masterzen long-polls
-// Receive while remote sends stdin, a PowerShell step may open a second
-// connection (+2). Result.RoundTrips and Session.RoundTrips count HTTP
-// exchanges, handshake legs included.
+// on an authenticated keep-alive connection; a session's messages go one
+// at a time, so it normally uses one connection and one handshake.
+// Result.RoundTrips and Session.RoundTrips count HTTP exchanges, handshake
+// legs included.
 //
 // # PowerShell transport
 //
@@ -58,16 +58,31 @@
 //
 // # Transport
 //
+// masterzen builds every SOAP message (NewOpenShellRequest,
+// NewExecuteCommandRequest, NewSendInputRequest, NewGetOutputRequest,
+// NewSignalRequest, and Shell.Close's Delete) and its Client posts them
+// through remote's Transporter; remote reads each response once, in one
+// streaming pass (parseEnvelopeInfo: fault, ShellId, CommandId, streams,
+// CommandState and ExitCode, read as masterzen's XPath queries read them),
+// and drives a step itself: Command, Sends, then Receives until Done, one
+// request at a time. masterzen's Command would long-poll Receive on a
+// second connection while stdin is sent, parse every response twice (its
+// XPath tree, then remote's fault check) and copy output through pipes.
+//
 // remote plugs its own winrm.Transporter into a copy of
 // winrm.DefaultParameters (the global is never mutated). A fresh
 // Transporter, bound to the step's context, is made for every step,
 // because masterzen's Transporter.Post takes no context: every HTTP
 // request is built with http.NewRequestWithContext, so a deadline or a
 // cancellation aborts the request in flight. Each session has its own
-// http.Transport (keep-alive, HTTP/1.1 only, no proxy,
+// connections (keep-alive, HTTP/1.1 only, no proxy,
 // ResponseHeaderTimeout = HeaderTimeout, TLS verified by default against
-// CACertPEM or the system roots, with TLSServerName), wrapped by
+// CACertPEM or the system roots, with TLSServerName), each wrapped by
 // Azure/go-ntlmssp's Negotiator for NTLM as masterzen's ClientNTLM does.
+// A request holds one connection of its own from its first byte to the
+// end of its answer, handshake legs included ("lanes": NTLM authenticates
+// a connection, and HTTP.sys accepts an AUTHENTICATE only on the
+// connection that received the challenge).
 // That negotiator retries with Basic and the password when a 401 offers
 // neither NTLM nor Negotiate; a guard below it refuses any request that
 // carries Basic credentials (KindAuthScheme, naming what was offered), so a
@@ -100,8 +115,8 @@
 //
 // # Output
 //
-// Both pipes are always drained concurrently. Each stream keeps its first
-// Options.OutputCap bytes, counts every byte and keeps draining; a capped
+// Each stream keeps its first Options.OutputCap bytes, counts every byte
+// and keeps receiving; a capped
 // stream ends with "[output truncated: N bytes produced, first M kept]".
 // Text is decoded by internal/textdecode (UTF-8, UTF-16 with BOM, CP932
 // fallback for Japanese programs writing ANSI bytes into the 65001 shell;
@@ -136,18 +151,20 @@
 //     code.
 //   - The default header timeout equals the default OperationTimeout (a
 //     race): New and Open require HeaderTimeout > OperationTimeout.
-//   - Not draining both Stdout and Stderr deadlocks the Receive loop.
 //   - The Stdin writer sends EnvelopeSize-1000 raw bytes per Send, whose
 //     base64 exceeds MaxEnvelopeSize, WriteClose always fails (it sets EOF
 //     before writing), and Close costs an extra Send: remote sends stdin
 //     itself with winrm.NewSendInputRequest in chunks that fit, End="true"
 //     on the last (the CommandId is taken from the CommandResponse, for
 //     which masterzen has no accessor).
-//   - After a cancellation masterzen only signals the command if it notices
-//     between two Receives: remote terminates abandoned commands itself,
-//     and gives masterzen's own late Signal a short deadline of its own.
+//   - masterzen's Command (long-poll on a second connection, responses
+//     parsed twice, output through pipes that deadlock unless both are
+//     drained, a Signal only if a cancellation is noticed between two
+//     Receives) is not used: remote drives Command, Send and Receive
+//     itself and terminates abandoned commands itself.
 //   - A Create response without a ShellId yields "" silently: it is a
 //     bad-response error here.
 //
-// Not worked around: a Done state without ExitCode reads as exit code 0.
+// Kept as masterzen reads it: a Done state without ExitCode reads as exit
+// code 0, and undecodable base64 output contributes what decodes.
 package remote

@@ -2,10 +2,12 @@ package remote
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,13 +55,33 @@ func (f *Fault) Error() string {
 	return b.String()
 }
 
-// nsShell is the WinRS shell namespace (rsp:).
-const nsShell = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+// XML namespaces and values of the parts of a response remote reads.
+const (
+	nsShell   = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell" // rsp:
+	nsWSMan   = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"          // w:
+	stateDone = nsShell + "/CommandState/Done"
+)
 
-// envelope is what remote reads from a response in its one parsing pass.
+// envelope is what remote reads from a response in its one parsing pass
+// (masterzen's own parsers, an XML tree and XPath per query, are not used:
+// they would parse every response a second time). It reads what masterzen
+// reads, the same way:
+//   - shellID: //w:Selector[@Name='ShellId'] of a CreateResponse, else
+//     rsp:ShellId (Windows sends both);
+//   - commandID: rsp:CommandId of a CommandResponse;
+//   - stdout, stderr: every rsp:Stream[@Name='stdout'|'stderr'] of a
+//     ReceiveResponse, base64-decoded and concatenated in document order
+//     (an undecodable stream contributes what decodes before the fault, as
+//     masterzen's DecodeString use does); the End attribute is not needed;
+//   - done: some element has State=".../CommandState/Done"; then exitCode
+//     is rsp:ExitCode (0 when absent, as masterzen reads it).
 type envelope struct {
-	fault     *Fault
-	commandID string // rsp:CommandId of a CommandResponse
+	fault          *Fault
+	shellID        string
+	commandID      string
+	stdout, stderr []byte
+	done           bool
+	exitCode       int
 }
 
 // parseEnvelope checks that data is a well-formed SOAP envelope and returns
@@ -69,10 +91,12 @@ func parseEnvelope(data []byte) (*Fault, error) {
 	return env.fault, err
 }
 
-// parseEnvelopeInfo is parseEnvelope returning the CommandId as well.
+// parseEnvelopeInfo checks that data is a well-formed SOAP envelope and
+// reads it (see envelope).
 func parseEnvelopeInfo(data []byte) (envelope, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	var (
+		env        envelope
 		stack      []xml.Name
 		f          *Fault
 		root       bool
@@ -81,6 +105,13 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 		message    strings.Builder
 		value      strings.Builder
 		cmdID      strings.Builder
+		selShell   strings.Builder // w:Selector Name="ShellId"
+		rspShell   strings.Builder // rsp:ShellId
+		exitCode   strings.Builder
+		stream     []byte  // base64 text of the rsp:Stream being read
+		streamTo   *[]byte // where it goes: &env.stdout, &env.stderr or nil
+		inSelShell bool
+		sawShellID bool
 	)
 	in := func(local string) bool {
 		for _, n := range stack {
@@ -110,6 +141,11 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 				}
 			}
 			stack = append(stack, t.Name)
+			for _, a := range t.Attr {
+				if a.Name.Local == "State" && a.Value == stateDone {
+					env.done = true
+				}
+			}
 			switch {
 			case t.Name.Space == nsSOAP && t.Name.Local == "Fault" && f == nil:
 				f = &Fault{}
@@ -124,6 +160,24 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 				}
 			case f != nil && t.Name.Local == "Value":
 				value.Reset()
+			case t.Name.Space == nsShell && t.Name.Local == "Stream":
+				streamTo, stream = nil, stream[:0]
+				for _, a := range t.Attr {
+					if a.Name.Local == "Name" && a.Name.Space == "" {
+						switch a.Value {
+						case "stdout":
+							streamTo = &env.stdout
+						case "stderr":
+							streamTo = &env.stderr
+						}
+					}
+				}
+			case t.Name.Space == nsWSMan && t.Name.Local == "Selector" && !sawShellID:
+				for _, a := range t.Attr {
+					if a.Name.Local == "Name" && a.Name.Space == "" && a.Value == "ShellId" {
+						inSelShell = true
+					}
+				}
 			}
 		case xml.EndElement:
 			if len(stack) == 0 {
@@ -139,6 +193,13 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 			if f != nil && t.Name.Local == "Text" && in("Reason") && reason.Len() > 0 {
 				reasonDone = true // keep the first language only
 			}
+			switch {
+			case streamTo != nil && t.Name.Space == nsShell && t.Name.Local == "Stream":
+				*streamTo = appendBase64(*streamTo, stream)
+				streamTo = nil
+			case inSelShell && t.Name.Local == "Selector":
+				inSelShell, sawShellID = false, true
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -147,18 +208,31 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 				}
 				continue
 			}
-			if top := stack[len(stack)-1]; top.Local == "CommandId" && top.Space == nsShell {
-				cmdID.Write(t)
+			top := stack[len(stack)-1]
+			switch {
+			case streamTo != nil:
+				stream = append(stream, t...)
+			case inSelShell:
+				selShell.Write(t)
+			case top.Space == nsShell:
+				switch top.Local {
+				case "CommandId":
+					cmdID.Write(t)
+				case "ShellId":
+					rspShell.Write(t)
+				case "ExitCode":
+					exitCode.Write(t)
+				}
 			}
 			if f == nil {
 				continue
 			}
 			switch {
-			case in("Reason") && stack[len(stack)-1].Local == "Text" && !reasonDone:
+			case in("Reason") && top.Local == "Text" && !reasonDone:
 				reason.Write(t)
 			case in("WSManFault") && in("Message"):
 				message.Write(t)
-			case stack[len(stack)-1].Local == "Value":
+			case top.Local == "Value":
 				value.Write(t)
 			}
 		}
@@ -170,7 +244,29 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 		f.Reason = strings.TrimSpace(reason.String())
 		f.Message = strings.TrimSpace(message.String())
 	}
-	return envelope{fault: f, commandID: strings.TrimSpace(cmdID.String())}, nil
+	env.fault = f
+	env.commandID = strings.TrimSpace(cmdID.String())
+	env.shellID = strings.TrimSpace(selShell.String())
+	if !sawShellID {
+		env.shellID = strings.TrimSpace(rspShell.String())
+	}
+	if env.done {
+		env.exitCode, _ = strconv.Atoi(strings.TrimSpace(exitCode.String()))
+	}
+	return env, nil
+}
+
+// appendBase64 appends the decoding of the base64 text b to dst; on
+// corrupt input, what decodes before the fault (as masterzen does).
+func appendBase64(dst, b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return dst
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, base64.StdEncoding.DecodedLen(len(b)))
+	m, _ := base64.StdEncoding.Decode(dst[n:n+base64.StdEncoding.DecodedLen(len(b))], b)
+	return dst[:n+m]
 }
 
 // parseFaultCode reads a WSManFault Code: unsigned decimal, signed decimal

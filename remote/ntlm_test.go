@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
@@ -297,22 +298,22 @@ func TestNTLM(t *testing.T) {
 	if diff := cmp.Diff(want, actions(fake.Requests())); diff != "" {
 		t.Errorf("SOAP messages (-want +got):\n%s", diff)
 	}
-	// Each SOAP message is one exchange on an authenticated keep-alive
-	// connection and three on a new one (masterzen long-polls Receive while
-	// remote sends stdin, so a step may need a second connection). The
-	// first step sends 3 messages, later ones 4 (the deferred Signal first).
+	// A step sends its messages one at a time, so the whole session uses
+	// the connection Create authenticated: one exchange per SOAP message,
+	// no further handshake. The first step sends 3 messages, later ones 4
+	// (the deferred Signal first).
 	for i, n := range steps {
 		msgs := 4
 		if i == 0 {
 			msgs = 3
 		}
-		if want := msgs + 2*int(handshakes[i]); n != want {
-			t.Errorf("step %d took %d exchanges, want %d messages plus 2 for each of %d new connections = %d",
-				i, n, msgs, handshakes[i], want)
+		if n != msgs || handshakes[i] != 0 {
+			t.Errorf("step %d took %d exchanges and %d handshakes, want %d and 0", i, n, handshakes[i], msgs)
 		}
 	}
-	if total := int64(len(want)) + 2*stub.handshakes.Load(); int64(s.RoundTrips()) != total {
-		t.Errorf("session took %d exchanges, want %d messages plus 2 per handshake = %d", s.RoundTrips(), len(want), total)
+	if total := int64(len(want)) + 2; int64(s.RoundTrips()) != total || stub.handshakes.Load() != 1 {
+		t.Errorf("session took %d exchanges and %d handshakes, want %d messages plus 2 for the one handshake = %d",
+			s.RoundTrips(), stub.handshakes.Load(), len(want), total)
 	}
 
 	t.Run("wrong password", func(t *testing.T) {
@@ -327,6 +328,78 @@ func TestNTLM(t *testing.T) {
 			t.Errorf("explanation: %s", re.Explain())
 		}
 	})
+}
+
+// TestNTLMConcurrentHandshakes sends many requests at once through one
+// session's wire, each needing connections that are not yet
+// authenticated. The stub keeps the server challenge with the connection
+// that asked for it, as HTTP.sys does, so an AUTHENTICATE that leaves on
+// another connection is refused. Before lanes, the legs of concurrent
+// handshakes took whichever pooled connection was free at each instant
+// and this failed in nearly every run (TestNTLM, whose Send overlapped
+// masterzen's Receive long-poll, in about 1 of 50).
+func TestNTLMConcurrentHandshakes(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		_, _ = w.Write([]byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>`))
+	})
+	stub := &ntlmStub{next: ok, user: "operator", domain: "LAB", password: testPassword,
+		authed: map[string]bool{}, pending: map[string][]byte{}}
+	var (
+		mu    sync.Mutex
+		conns = map[string]bool{}
+	)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+		stub.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	a := hs.Listener.Addr().(*net.TCPAddr)
+	tg := Target{Name: "ntlm-conc", Address: a.IP.String(), Port: a.Port, Auth: AuthNTLM, User: testUser, Password: testPassword}
+	w, err := newWire(tg, Options{}, time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	const workers, each = 8, 5
+	errs := make(chan error, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				_, _, err := w.post(context.Background(), opOther, "<x/>", errCtx{target: tg.Name})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+			if failed == 1 {
+				t.Errorf("request failed: %v", err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed", failed, workers*each)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Every connection authenticated once, by one complete handshake on it.
+	if h := stub.handshakes.Load(); h != int64(len(conns)) {
+		t.Errorf("%d handshakes on %d connections, want one per connection", h, len(conns))
+	}
+	if want := int64(workers*each) + 2*stub.handshakes.Load(); w.total.Load() != want || stub.requests.Load() != want {
+		t.Errorf("client counted %d exchanges, server saw %d, want %d requests plus 2 per handshake = %d",
+			w.total.Load(), stub.requests.Load(), workers*each, want)
+	}
 }
 
 // TestNTLMOverHTTPS runs the same NTLM exchange through TLS, verifying the

@@ -16,8 +16,7 @@ import (
 )
 
 // capBuffer keeps the first max bytes written to it and counts all of them.
-// Writes never fail, so the pipe it drains keeps flowing (masterzen's
-// Receive loop stalls on a pipe nobody reads).
+// Writes never fail: a capped stream keeps being received and counted.
 type capBuffer struct {
 	mu    sync.Mutex
 	max   int64

@@ -132,6 +132,10 @@ func (g basicGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// maxIdleLanes is how many idle connections a session keeps (a step needs
+// two at most: the Receive long-poll and a Send beside it).
+const maxIdleLanes = 4
+
 // wire is a session's HTTP machinery, shared by all its steps so that
 // connections (and NTLM's connection-bound authentication) are reused.
 type wire struct {
@@ -139,10 +143,59 @@ type wire struct {
 	auth     Auth
 	user     string
 	password string
-	client   *http.Client
-	tr       *http.Transport       // nil with Kerberos
+	newLane  func() *lane          // nil with Kerberos
 	krb      *winrm.ClientKerberos // only with Kerberos
 	total    atomic.Int64
+
+	mu     sync.Mutex
+	idle   []*lane // most recently used last
+	closed bool
+}
+
+// lane is one HTTP connection to the target with the round-trippers above
+// it. A request holds a lane of its own from its first byte to the last
+// byte of its answer, NTLM handshake legs included.
+//
+// NTLM authenticates a connection, not a request: HTTP.sys keeps the
+// server challenge of a NEGOTIATE with the TCP connection it came on and
+// accepts the AUTHENTICATE only there. go-ntlmssp's Negotiator sends the
+// three legs (anonymous, NEGOTIATE, AUTHENTICATE) as three RoundTrips; on
+// one shared http.Transport each leg takes whichever pooled connection is
+// free at that instant, so when a step's Send and its Receive long-poll
+// overlap, one request's AUTHENTICATE could leave on the connection the
+// other had just released, and the server answered 401. A lane's
+// Transport has a single connection (MaxConnsPerHost 1) and serves one
+// request at a time, so every leg of a handshake shares its connection.
+type lane struct {
+	tr     *http.Transport
+	client *http.Client
+}
+
+// take returns an idle lane, the most recently used first (its connection
+// is the likeliest to be open and authenticated), or a new one.
+func (w *wire) take() *lane {
+	w.mu.Lock()
+	if n := len(w.idle); n > 0 {
+		l := w.idle[n-1]
+		w.idle = w.idle[:n-1]
+		w.mu.Unlock()
+		return l
+	}
+	w.mu.Unlock()
+	return w.newLane()
+}
+
+// give returns a lane whose request has ended (its answer read and closed).
+func (w *wire) give(l *lane) {
+	w.mu.Lock()
+	if !w.closed && len(w.idle) < maxIdleLanes {
+		w.idle = append(w.idle, l)
+		l = nil
+	}
+	w.mu.Unlock()
+	if l != nil {
+		l.tr.CloseIdleConnections()
+	}
 }
 
 // newWire builds the HTTP client for target t.
@@ -192,49 +245,59 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 	if dial == nil {
 		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
-	w.tr = &http.Transport{
-		Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
-		DialContext:           dial,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   headerTimeout,
-		ResponseHeaderTimeout: headerTimeout,
-		DisableCompression:    true,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		// HTTP/1.1 only: WinRM's NTLM is connection-bound.
-		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
-	}
-	var rt http.RoundTripper = countingRT{base: w.tr, total: &w.total}
-	if w.auth == AuthNTLM {
-		// The negotiator falls back to Basic with the password when the
-		// server offers no NTLM/Negotiate; the guard below it refuses that.
-		rt = ntlmssp.Negotiator{RoundTripper: basicGuard{base: rt}}
-	}
-	w.client = &http.Client{
-		Transport: rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+	w.newLane = func() *lane {
+		tr := &http.Transport{
+			Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
+			DialContext:           dial,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   headerTimeout,
+			ResponseHeaderTimeout: headerTimeout,
+			DisableCompression:    true,
+			MaxConnsPerHost:       1, // one connection per lane: see lane
+			MaxIdleConnsPerHost:   1,
+			IdleConnTimeout:       90 * time.Second,
+			// HTTP/1.1 only: WinRM's NTLM is connection-bound.
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		}
+		var rt http.RoundTripper = countingRT{base: tr, total: &w.total}
+		if w.auth == AuthNTLM {
+			// The negotiator falls back to Basic with the password when the
+			// server offers no NTLM/Negotiate; the guard below it refuses that.
+			rt = ntlmssp.Negotiator{RoundTripper: basicGuard{base: rt}}
+		}
+		return &lane{tr: tr, client: &http.Client{
+			Transport: rt,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}}
 	}
 	return w, nil
 }
 
-func (w *wire) closeIdle() {
-	if w.tr != nil {
-		w.tr.CloseIdleConnections()
+// close closes the idle connections; a lane given back later is closed
+// then.
+func (w *wire) close() {
+	w.mu.Lock()
+	idle := w.idle
+	w.idle, w.closed = nil, true
+	w.mu.Unlock()
+	for _, l := range idle {
+		l.tr.CloseIdleConnections()
 	}
 }
 
-// post sends one SOAP message with ctx and returns the response body, or an
-// *Error that masterzen handles correctly (see Error and sanitize).
-func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, envelope, error) {
+// post sends one SOAP message with ctx and returns the response body and
+// what was read from it, or an *Error that masterzen handles correctly (see
+// Error and sanitize).
+func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, envelope, error) {
 	if ctx.Err() != nil {
-		return "", envelope{}, e.ctx(ctx, op)
+		return nil, envelope{}, e.ctx(ctx, op)
 	}
 	offer := &authOffer{}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, offerKey{}, offer), http.MethodPost, w.url, strings.NewReader(body))
 	if err != nil {
-		return "", envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
+		return nil, envelope{}, e.make(KindInvalid, op, 0, fmt.Errorf("build request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	switch w.auth {
@@ -243,7 +306,9 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 	case AuthCertificate:
 		req.Header.Set("Authorization", certAuthHeader)
 	}
-	resp, err := w.client.Do(req)
+	l := w.take()
+	defer w.give(l) // after the body is read and closed below
+	resp, err := l.client.Do(req)
 	if errors.Is(err, errSchemeRefused) {
 		offer.mu.Lock()
 		offered := offer.schemes
@@ -251,28 +316,28 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) (string, env
 		if offered == "" {
 			offered = "no scheme"
 		}
-		return "", envelope{}, e.make(KindAuthScheme, op, http.StatusUnauthorized,
+		return nil, envelope{}, e.make(KindAuthScheme, op, http.StatusUnauthorized,
 			fmt.Errorf("the server offers only %s, not NTLM or Negotiate; %w", offered, errSchemeRefused))
 	}
 	if err != nil {
-		return "", envelope{}, e.transport(ctx, op, err)
+		return nil, envelope{}, e.transport(ctx, op, err)
 	}
 	// Always read (capped) and close: masterzen leaks the body of non-SOAP
 	// answers such as a 401.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	_ = resp.Body.Close()
 	if err != nil {
-		return "", envelope{}, e.transport(ctx, op, err)
+		return nil, envelope{}, e.transport(ctx, op, err)
 	}
 	if len(data) > maxResponse {
-		return "", envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
+		return nil, envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
 	}
 	return interpret(op, resp.StatusCode, resp.Header, data, e)
 }
 
 // interpret turns an HTTP answer into a SOAP body (and what was read from
 // it) or a classified error.
-func interpret(op string, status int, h http.Header, data []byte, e errCtx) (string, envelope, error) {
+func interpret(op string, status int, h http.Header, data []byte, e errCtx) ([]byte, envelope, error) {
 	ctype := h.Get("Content-Type")
 	soapCT := strings.Contains(strings.ToLower(ctype), "application/soap+xml")
 	var (
@@ -282,8 +347,8 @@ func interpret(op string, status int, h http.Header, data []byte, e errCtx) (str
 	if soapCT || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
 		env, perr = parseEnvelopeInfo(data)
 	}
-	fail := func(k Kind, err error) (string, envelope, error) {
-		return "", envelope{}, e.make(k, op, status, err)
+	fail := func(k Kind, err error) ([]byte, envelope, error) {
+		return nil, envelope{}, e.make(k, op, status, err)
 	}
 	switch {
 	case env.fault != nil:
@@ -297,7 +362,7 @@ func interpret(op string, status int, h http.Header, data []byte, e errCtx) (str
 		}
 		return fail(KindUnauthorized, fmt.Errorf("HTTP 401; the server offers %s", schemes(h)))
 	case status == http.StatusOK && soapCT && perr == nil:
-		return string(data), env, nil
+		return data, env, nil
 	case mentionsUnencrypted(data):
 		return fail(KindUnencrypted, fmt.Errorf("HTTP %d: %s", status, snippet(data)))
 	case status == http.StatusOK && soapCT:
@@ -394,38 +459,36 @@ func (t *stepTransport) Transport(*winrm.Endpoint) error { return nil }
 
 // Post implements winrm.Transporter.
 func (t *stepTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	data, _, err := t.exchange(c, m)
+	return string(data), err
+}
+
+// exchange sends m with the step's context and returns the response body
+// and what was read from it in remote's one parsing pass.
+func (t *stepTransport) exchange(c *winrm.Client, m *soap.SoapMessage) ([]byte, envelope, error) {
 	body := m.String()
 	op := opOf(body)
-	ctx := t.ctx
-	if op == opSignal && ctx.Err() != nil {
-		// masterzen signals terminate after noticing a cancellation; give
-		// that one request a short deadline of its own so it still reaches
-		// a live host.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-	}
-	var resp string
+	var data []byte
 	var env envelope
 	var err error
 	if t.w.krb != nil {
-		resp, env, err = t.postKerberos(ctx, c, m, op)
+		data, env, err = t.postKerberos(t.ctx, c, m, op)
 	} else {
-		resp, env, err = t.w.post(ctx, op, body, t.e)
+		data, env, err = t.w.post(t.ctx, op, body, t.e)
 	}
 	if err == nil && op == opCommand {
 		t.mu.Lock()
 		t.commandID = env.commandID
 		t.mu.Unlock()
 	}
-	return resp, err
+	return data, env, err
 }
 
 // postKerberos delegates to masterzen's ClientKerberos, which takes no
 // context: the request cannot be aborted, only abandoned by the step.
-func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *soap.SoapMessage, op string) (string, envelope, error) {
+func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *soap.SoapMessage, op string) ([]byte, envelope, error) {
 	if ctx.Err() != nil {
-		return "", envelope{}, t.e.ctx(ctx, op)
+		return nil, envelope{}, t.e.ctx(ctx, op)
 	}
 	t.w.total.Add(1)
 	if st, ok := ctx.Value(statsKey{}).(*stepStats); ok {
@@ -436,7 +499,7 @@ func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *so
 		return interpret(op, http.StatusOK, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(resp), t.e)
 	}
 	if ctx.Err() != nil {
-		return "", envelope{}, t.e.ctx(ctx, op)
+		return nil, envelope{}, t.e.ctx(ctx, op)
 	}
 	msg := err.Error()
 	// "request returned: 500 - 500 Internal Server Error. Response body:\n<xml>"
@@ -446,12 +509,12 @@ func (t *stepTransport) postKerberos(ctx context.Context, c *winrm.Client, m *so
 		return interpret(op, status, http.Header{"Content-Type": {"application/soap+xml"}}, []byte(after), t.e)
 	}
 	if strings.Contains(msg, "SPNego") || strings.Contains(msg, "kerberos") || strings.Contains(msg, "KDC") {
-		return "", envelope{}, t.e.make(KindUnauthorized, op, 0, errors.New(msg))
+		return nil, envelope{}, t.e.make(KindUnauthorized, op, 0, errors.New(msg))
 	}
 	if strings.Contains(msg, "krb5") || strings.Contains(msg, "config") {
-		return "", envelope{}, t.e.make(KindInvalid, op, 0, errors.New(msg))
+		return nil, envelope{}, t.e.make(KindInvalid, op, 0, errors.New(msg))
 	}
-	return "", envelope{}, t.e.transport(ctx, op, err)
+	return nil, envelope{}, t.e.transport(ctx, op, err)
 }
 
 func (t *stepTransport) lastCommandID() string {

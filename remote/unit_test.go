@@ -324,7 +324,7 @@ func TestInterpret(t *testing.T) {
 		})
 	}
 	body, _, err := interpret(opCreate, 200, soapH, readFixture(t, "05_receive_done_exitcode0.xml"), errCtx{})
-	if err != nil || !strings.Contains(body, "ReceiveResponse") {
+	if err != nil || !strings.Contains(string(body), "ReceiveResponse") {
 		t.Errorf("a normal response: %v", err)
 	}
 	_, env, err := interpret(opCommand, 200, soapH, readFixture(t, "02_command_response.xml"), errCtx{})

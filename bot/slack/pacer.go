@@ -33,87 +33,85 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pacer spaces the messages posted to one channel at least every apart
-// (Slack allows about one message per second per channel). Slack counts a
-// message when it arrives, which may be any time before its call returns:
-// so the calls of one channel take turns, and each waits a full interval
-// from the end of the one before (or longer after a 429's Retry-After).
-// Other channels do not wait.
+// pacer spaces the messages posted to one channel at least every apart,
+// counted from the end of one call to the start of the next: Slack counts
+// a message when it arrives (about one a second per channel). The posts
+// of one channel take turns, in order: one holds the channel from its
+// wait until it is done, so a post that waits out a 429 keeps the others
+// behind it, and no lock of the pacer is held while anyone waits.
 type pacer struct {
 	every time.Duration
 	clock Clock
 
 	mu    sync.Mutex
-	lanes map[string]*lane
+	chans map[string]*paced
 }
 
-// lane is one channel's turn and the earliest time of its next call.
-type lane struct {
-	turn  chan struct{} // holds a token while no call of the channel is under way
-	next  time.Time
-	users int // callers holding or waiting for the turn
+// paced is one channel's turn and the earliest time of its next post.
+type paced struct {
+	turn  chan struct{} // holds the right to post when no one has it
+	next  time.Time     // guarded by the turn
+	users int           // waiting or posting; guarded by pacer.mu
 }
+
+// maxPaced is how many idle channels the pacer remembers before it
+// forgets those whose next slot has passed.
+const maxPaced = 10000
 
 func newPacer(every time.Duration, clock Clock) *pacer {
-	return &pacer{every: every, clock: clock, lanes: map[string]*lane{}}
+	return &pacer{every: every, clock: clock, chans: map[string]*paced{}}
 }
 
-// acquire returns when a message may be posted to channel: the channel's
-// earlier call has ended and its interval passed. The caller must call
-// release with how long the channel must then rest (every, or a 429's
-// Retry-After when longer). With ctx's error nothing is held.
-func (p *pacer) acquire(ctx context.Context, channel string) (release func(rest time.Duration), err error) {
+// wait returns when a message may be posted to channel, with done, which
+// the caller must call once its call is over, with the least time until
+// the channel's next post (every, or a 429's Retry-After); or ctx's error.
+func (p *pacer) wait(ctx context.Context, channel string) (done func(after time.Duration), err error) {
 	if p.every <= 0 {
 		return func(time.Duration) {}, ctx.Err()
 	}
 	p.mu.Lock()
-	l := p.lanes[channel]
-	if l == nil {
-		if len(p.lanes) >= 10000 {
+	c := p.chans[channel]
+	if c == nil {
+		if len(p.chans) >= maxPaced {
 			p.forgetLocked()
 		}
-		l = &lane{turn: make(chan struct{}, 1)}
-		l.turn <- struct{}{}
-		p.lanes[channel] = l
+		c = &paced{turn: make(chan struct{}, 1)}
+		c.turn <- struct{}{}
+		p.chans[channel] = c
 	}
-	l.users++
+	c.users++
 	p.mu.Unlock()
 	leave := func() {
 		p.mu.Lock()
-		l.users--
+		c.users--
 		p.mu.Unlock()
 	}
 	select {
-	case <-l.turn:
+	case <-c.turn:
 	case <-ctx.Done():
 		leave()
 		return nil, ctx.Err()
 	}
-	p.mu.Lock()
-	wait := l.next.Sub(p.clock.Now())
-	p.mu.Unlock()
-	if err := p.clock.Sleep(ctx, wait); err != nil {
-		l.turn <- struct{}{}
+	if err := p.clock.Sleep(ctx, max(0, c.next.Sub(p.clock.Now()))); err != nil {
+		c.turn <- struct{}{}
 		leave()
 		return nil, err
 	}
-	return func(rest time.Duration) {
-		p.mu.Lock()
-		if at := p.clock.Now().Add(max(rest, p.every)); l.next.Before(at) {
-			l.next = at
+	return func(after time.Duration) {
+		if at := p.clock.Now().Add(after); at.After(c.next) {
+			c.next = at
 		}
-		l.users--
-		p.mu.Unlock()
-		l.turn <- struct{}{}
+		c.turn <- struct{}{}
+		leave()
 	}, nil
 }
 
-// forgetLocked drops the lanes no one uses whose rest has passed.
+// forgetLocked drops the channels no one uses whose next slot has passed.
 func (p *pacer) forgetLocked() {
 	now := p.clock.Now()
-	for ch, l := range p.lanes {
-		if l.users == 0 && l.next.Before(now) {
-			delete(p.lanes, ch)
+	for ch, c := range p.chans {
+		if c.users == 0 && !c.next.After(now) {
+			delete(p.chans, ch)
 		}
 	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"os"
+	"runtime/pprof"
+	"strings"
 	"testing"
 )
 
@@ -11,9 +14,35 @@ import (
 // (its own CPU time and memory) apart from the lab it talks to.
 const asWsbbot = "WSBBOT_TEST_AS_MAIN"
 
+// cpuProfileEnv, beside asWsbbot, names a file to which that wsbbot process
+// writes its CPU profile, e.g.
+//
+//	WSBBOT_TEST_CPUPROFILE=/tmp/audit.prof go test -run '^$' -bench AuditNetwork100 ./cmd/wsbbot
+//	go tool pprof -top /tmp/audit.prof
+//
+// (the benchmark's own -cpuprofile would profile the lab, not wsbbot).
+const cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asWsbbot) == "1" {
+		if path := os.Getenv(cpuProfileEnv); path != "" {
+			os.Exit(profiled(path))
+		}
 		main()
 	}
 	os.Exit(m.Run())
+}
+
+// profiled runs the command line as main does, under the CPU profiler.
+func profiled(path string) int {
+	f, err := os.Create(path)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		panic(err)
+	}
+	defer pprof.StopCPUProfile()
+	return run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
 }

@@ -77,11 +77,22 @@ type HTTP struct {
 	Listen string `mapstructure:"listen" yaml:"listen" json:"listen"` // host:port
 }
 
+// The values of slack.mode.
+const (
+	SlackModeSocket = "socket"
+	SlackModeHTTP   = "http"
+)
+
 // Slack configures the Slack adapter and the approval policy.
 type Slack struct {
-	AppToken        secret.Secret `mapstructure:"app_token" yaml:"app_token" json:"app_token"` // xapp-... (Socket Mode)
-	BotToken        secret.Secret `mapstructure:"bot_token" yaml:"bot_token" json:"bot_token"` // xoxb-...
-	APIURL          string        `mapstructure:"api_url" yaml:"api_url" json:"api_url"`       // override for a fake Slack
+	// Mode is how Slack reaches the bot: "socket" (Socket Mode, the
+	// default: no public URL) or "http" (the Events API, with
+	// SigningSecret, on http.listen's /slack/events).
+	Mode            string        `mapstructure:"mode" yaml:"mode" json:"mode"`
+	SigningSecret   secret.Secret `mapstructure:"signing_secret" yaml:"signing_secret" json:"signing_secret"` // the app's signing secret (mode http)
+	AppToken        secret.Secret `mapstructure:"app_token" yaml:"app_token" json:"app_token"`                // xapp-... (Socket Mode)
+	BotToken        secret.Secret `mapstructure:"bot_token" yaml:"bot_token" json:"bot_token"`                // xoxb-...
+	APIURL          string        `mapstructure:"api_url" yaml:"api_url" json:"api_url"`                      // override for a fake Slack
 	IncidentChannel string        `mapstructure:"incident_channel" yaml:"incident_channel" json:"incident_channel"`
 	AuditChannel    string        `mapstructure:"audit_channel" yaml:"audit_channel" json:"audit_channel"`
 	Approvers       []string      `mapstructure:"approvers" yaml:"approvers" json:"approvers"` // Slack user or user-group ids
@@ -259,6 +270,7 @@ func Default() Config {
 		Store:    Store{Path: "", Backend: "sqlite"}, // Load resolves "" to the state directory (StateDir)
 		HTTP:     HTTP{Listen: "127.0.0.1:9090"},
 		Slack: Slack{
+			Mode:        SlackModeSocket,
 			Approvers:   []string{},
 			Quorum:      1,
 			ApprovalTTL: Duration(30 * time.Minute),

@@ -48,18 +48,20 @@ func TestTagsAgree(t *testing.T) {
 func TestEnvVars(t *testing.T) {
 	got := EnvVars()
 	for key, want := range map[string]string{
-		"language":           "WSBBOT_LANGUAGE",
-		"slack.bot_token":    "WSBBOT_SLACK_BOT_TOKEN",
-		"slack.app_token":    "WSBBOT_SLACK_APP_TOKEN",
-		"remote.concurrency": "WSBBOT_REMOTE_CONCURRENCY",
-		"runbooks.dirs":      "WSBBOT_RUNBOOKS_DIRS",
-		"slack.approvers":    "WSBBOT_SLACK_APPROVERS",
-		"audit.timezone":     "WSBBOT_AUDIT_TIMEZONE",
-		"remote.output_cap":  "WSBBOT_REMOTE_OUTPUT_CAP",
-		"store.backend":      "WSBBOT_STORE_BACKEND",
-		"watch.every":        "WSBBOT_WATCH_EVERY",
-		"watch.enabled":      "WSBBOT_WATCH_ENABLED",
-		"watch.channel":      "WSBBOT_WATCH_CHANNEL",
+		"language":             "WSBBOT_LANGUAGE",
+		"slack.bot_token":      "WSBBOT_SLACK_BOT_TOKEN",
+		"slack.app_token":      "WSBBOT_SLACK_APP_TOKEN",
+		"remote.concurrency":   "WSBBOT_REMOTE_CONCURRENCY",
+		"runbooks.dirs":        "WSBBOT_RUNBOOKS_DIRS",
+		"slack.approvers":      "WSBBOT_SLACK_APPROVERS",
+		"audit.timezone":       "WSBBOT_AUDIT_TIMEZONE",
+		"remote.output_cap":    "WSBBOT_REMOTE_OUTPUT_CAP",
+		"store.backend":        "WSBBOT_STORE_BACKEND",
+		"watch.every":          "WSBBOT_WATCH_EVERY",
+		"watch.enabled":        "WSBBOT_WATCH_ENABLED",
+		"watch.channel":        "WSBBOT_WATCH_CHANNEL",
+		"slack.mode":           "WSBBOT_SLACK_MODE",
+		"slack.signing_secret": "WSBBOT_SLACK_SIGNING_SECRET",
 	} {
 		if got[key] != want {
 			t.Errorf("EnvVars()[%q] = %q, want %q", key, got[key], want)
@@ -70,8 +72,8 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("EnvVars() binds %q; targets come only from the file", key)
 		}
 	}
-	if len(got) != 34 {
-		t.Errorf("EnvVars() has %d keys, want 34: %v", len(got), got)
+	if len(got) != 36 {
+		t.Errorf("EnvVars() has %d keys, want 36: %v", len(got), got)
 	}
 }
 

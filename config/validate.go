@@ -138,11 +138,20 @@ func (ck *checker) slack(s Slack) {
 	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-") {
 		ck.add("slack.bot_token", "must start with xoxb- (a bot user OAuth token)")
 	}
-	if s.AppToken != "" && s.BotToken == "" {
-		ck.add("slack.bot_token", "is required when slack.app_token is set (Socket Mode needs both)")
-	}
-	if s.BotToken != "" && s.AppToken == "" {
-		ck.add("slack.app_token", "is required when slack.bot_token is set (Socket Mode needs both)")
+	switch s.Mode {
+	case SlackModeSocket:
+		if s.AppToken != "" && s.BotToken == "" {
+			ck.add("slack.bot_token", "is required when slack.app_token is set (Socket Mode needs both)")
+		}
+		if s.BotToken != "" && s.AppToken == "" {
+			ck.add("slack.app_token", "is required when slack.bot_token is set (Socket Mode needs both)")
+		}
+	case SlackModeHTTP:
+		if s.BotToken != "" && s.SigningSecret == "" {
+			ck.add("slack.signing_secret", "is required when slack.mode is http (Slack signs every request with it)")
+		}
+	default:
+		ck.add("slack.mode", "%q is not socket (Socket Mode) or http (the Events API)", s.Mode)
 	}
 	if s.APIURL != "" {
 		u, err := url.Parse(s.APIURL)

@@ -93,6 +93,16 @@ func TestValidate(t *testing.T) {
 			want:   []string{`slack.app_token: is required when slack.bot_token is set (Socket Mode needs both)`},
 		},
 		{
+			name:   "slack mode",
+			mutate: func(c *Config) { c.Slack.Mode = "events" },
+			want:   []string{`slack.mode: "events" is not socket (Socket Mode) or http (the Events API)`},
+		},
+		{
+			name:   "slack http mode needs the signing secret, not the app token",
+			mutate: func(c *Config) { c.Slack.Mode, c.Slack.AppToken = SlackModeHTTP, "" },
+			want:   []string{`slack.signing_secret: is required when slack.mode is http (Slack signs every request with it)`},
+		},
+		{
 			name: "slack approvers and quorum",
 			mutate: func(c *Config) {
 				c.Slack.APIURL = "ftp://fake"

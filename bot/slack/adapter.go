@@ -25,11 +25,12 @@ type Handler interface {
 	MenuOptions(load, query string) []bot.Option
 }
 
-// Seen remembers the events taken for handling: First reports whether id
-// is new, and remembers it. It must be safe for concurrent use and
-// atomic: of two calls with one id, one only returns true.
+// Seen remembers the events taken for handling: First reports whether
+// every key is new, and remembers them all, in one write. It must be safe
+// for concurrent use and atomic: of two calls sharing a key, one only
+// returns true.
 type Seen interface {
-	First(ctx context.Context, id string) (bool, error)
+	First(ctx context.Context, keys ...string) (bool, error)
 }
 
 // Options configure an Adapter.
@@ -55,7 +56,8 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Adapter is the Slack Socket Mode adapter. Run it once.
+// Adapter is the Slack adapter: over Socket Mode (Run), or over the HTTP
+// Events API (RunHTTP and HTTPHandler). Run it once.
 type Adapter struct {
 	api      *slackgo.Client
 	out      *Poster
@@ -68,14 +70,17 @@ type Adapter struct {
 
 	socketOpts []socketmode.Option
 
-	jobs chan job
-	wg   sync.WaitGroup
+	jobs    chan job
+	wg      sync.WaitGroup
+	closeMu sync.RWMutex // closed and the closing of jobs
+	closed  bool
 
 	connected atomic.Bool
 	opened    atomic.Int64
 
 	botUser, botID string
 	clicks         *recent
+	signatures     *recent  // of HTTP requests taken, against replays
 	channels       sync.Map // channel id -> name, for incident channels given by name
 }
 
@@ -91,7 +96,7 @@ func New(o Options) (*Adapter, error) {
 		return nil, errors.New("slack adapter: API, Poster and Handler are required")
 	}
 	a := &Adapter{api: o.API, out: o.Poster, core: o.Handler, seen: o.Seen, workers: o.Workers, metrics: o.Metrics, lg: o.Logger,
-		clicks: newRecent(10000), socketOpts: o.Socket}
+		clicks: newRecent(10000), signatures: newRecent(100000), socketOpts: o.Socket}
 	for _, c := range o.IncidentChannels {
 		if c = strings.TrimSpace(c); c != "" {
 			a.incident = append(a.incident, c)
@@ -122,27 +127,16 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 // waits for the events being handled, at most grace; it returns nil
 // after a clean stop, or the error that made it stop (bad tokens).
 func (a *Adapter) Run(ctx context.Context, grace time.Duration) error {
-	who, err := a.api.AuthTestContext(ctx)
-	if err != nil {
-		return fmt.Errorf("slack auth.test: %w", err)
+	if err := a.identify(ctx); err != nil {
+		return err
 	}
-	a.botUser, a.botID = who.UserID, who.BotID
-	a.lg.Info("slack: connected as", "user", who.User, "user_id", who.UserID, "team", who.Team)
-
 	sm := socketmode.New(a.api, a.socketOpts...)
 	smCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	smDone := make(chan error, 1)
 	go func() { smDone <- sm.RunContext(smCtx) }()
 
-	// The workers run on their own context: a stop lets them finish.
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	for range a.workers {
-		a.wg.Add(1)
-		go a.work(workCtx)
-	}
-
+	stopWork := a.startWorkers(ctx)
 	var runErr error
 loop:
 	for {
@@ -160,19 +154,64 @@ loop:
 	}
 	a.connected.Store(false)
 	stopSocket()
-	close(a.jobs)
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		a.lg.Warn("slack: stopping with events still being handled")
-		stopWork()
-		<-done
-	}
+	stopWork(grace)
 	return runErr
+}
+
+// RunHTTP is Run for the HTTP Events API: it learns the bot's identity
+// and handles what HTTPHandler takes until ctx ends; then the handler
+// answers 503 (Slack retries events later) and the events being handled
+// get at most grace.
+func (a *Adapter) RunHTTP(ctx context.Context, grace time.Duration) error {
+	if err := a.identify(ctx); err != nil {
+		return err
+	}
+	stopWork := a.startWorkers(ctx)
+	a.connected.Store(true)
+	<-ctx.Done()
+	a.connected.Store(false)
+	stopWork(grace)
+	return nil
+}
+
+// identify learns the bot's own user and bot ids (auth.test).
+func (a *Adapter) identify(ctx context.Context) error {
+	who, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	a.botUser, a.botID = who.UserID, who.BotID
+	a.lg.Info("slack: connected as", "user", who.User, "user_id", who.UserID, "team", who.Team)
+	return nil
+}
+
+// startWorkers starts the worker pool. The workers run on their own
+// context: stop takes no more events, lets the queued and running ones
+// finish for at most grace, then cancels them and waits.
+func (a *Adapter) startWorkers(ctx context.Context) (stop func(grace time.Duration)) {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	for range a.workers {
+		a.wg.Add(1)
+		go a.work(workCtx)
+	}
+	return func(grace time.Duration) {
+		defer stopWork()
+		a.closeMu.Lock()
+		a.closed = true
+		close(a.jobs)
+		a.closeMu.Unlock()
+		done := make(chan struct{})
+		go func() { a.wg.Wait(); close(done) }()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			a.lg.Warn("slack: stopping with events still being handled")
+			stopWork()
+			<-done
+		}
+	}
 }
 
 func (a *Adapter) work(ctx context.Context) {
@@ -183,17 +222,25 @@ func (a *Adapter) work(ctx context.Context) {
 	}
 }
 
-// submit queues work; it never blocks the event loop.
-func (a *Adapter) submit(what string, f func(ctx context.Context)) {
+// submit queues work; it never blocks the event loop. It reports false
+// when the adapter has stopped taking events.
+func (a *Adapter) submit(what string, f func(ctx context.Context)) bool {
+	a.closeMu.RLock()
+	defer a.closeMu.RUnlock()
+	if a.closed {
+		return false
+	}
 	select {
 	case a.jobs <- job{at: time.Now(), run: f}:
 	default:
 		a.metrics.drop()
 		a.lg.Error("slack: work queue full: event dropped", "event", what)
 	}
+	return true
 }
 
-// dispatch acks an envelope at once and queues its handling.
+// dispatch acks a Socket Mode envelope at once, with take's answer, and
+// follows the connection's state.
 func (a *Adapter) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
@@ -208,40 +255,39 @@ func (a *Adapter) dispatch(ctx context.Context, sm *socketmode.Client, evt socke
 		a.lg.Info("slack: connection lost: reconnecting", "event", string(evt.Type))
 	case socketmode.EventTypeErrorBadMessage:
 		a.ackMalformed(ctx, sm, evt)
-	case socketmode.EventTypeEventsAPI:
-		a.ack(sm, evt, nil)
-		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok {
-			return
-		}
-		a.metrics.event(ev.InnerEvent.Type)
-		a.submit(ev.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, ev) })
-	case socketmode.EventTypeSlashCommand:
-		a.ack(sm, evt, nil)
-		cmd, ok := evt.Data.(slackgo.SlashCommand)
-		if !ok {
-			return
-		}
+	case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
+		answer, _ := a.take(evt.Data)
+		a.ack(sm, evt, answer)
+	}
+}
+
+// take is what both transports (Socket Mode and the HTTP Events API) do
+// with a request from Slack, parsed by slack-go: an Events API event
+// (slackevents.EventsAPIEvent), a slash command (slack.SlashCommand) or
+// an interaction (slack.InteractionCallback). It counts it, queues its
+// handling and returns at once with the immediate answer (the ack's
+// payload, or the HTTP response's body): for a menu that loads as one
+// types, its options; otherwise nil. ok is false when the adapter has
+// stopped taking events.
+func (a *Adapter) take(data any) (answer any, ok bool) {
+	switch d := data.(type) {
+	case slackevents.EventsAPIEvent:
+		a.metrics.event(d.InnerEvent.Type)
+		return nil, a.submit(d.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, d) })
+	case slackgo.SlashCommand:
 		a.metrics.event("slash_command")
-		a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, cmd) })
-	case socketmode.EventTypeInteractive:
-		cb, ok := evt.Data.(slackgo.InteractionCallback)
-		if !ok {
-			a.ack(sm, evt, nil)
-			return
-		}
-		a.metrics.event(string(cb.Type))
-		switch cb.Type {
+		return nil, a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, d) })
+	case slackgo.InteractionCallback:
+		a.metrics.event(string(d.Type))
+		switch d.Type {
 		case slackgo.InteractionTypeBlockSuggestion:
-			// The ack is the answer: the options, from memory.
-			a.ack(sm, evt, map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(cb.BlockID, loadBlockPrefix), cb.Value))})
+			// The answer is the options, from memory.
+			return map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(d.BlockID, loadBlockPrefix), d.Value))}, true
 		case slackgo.InteractionTypeBlockActions:
-			a.ack(sm, evt, nil)
-			a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, cb) })
-		default:
-			a.ack(sm, evt, nil)
+			return nil, a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, d) })
 		}
 	}
+	return nil, true
 }
 
 func (a *Adapter) ack(sm *socketmode.Client, evt socketmode.Event, payload any) {
@@ -280,21 +326,19 @@ func (a *Adapter) ackMalformed(ctx context.Context, sm *socketmode.Client, evt s
 	}
 }
 
-// first reports whether the event keys are all new (each is remembered).
+// first reports whether the event keys are all new (all are remembered,
+// in one write).
 func (a *Adapter) first(ctx context.Context, keys ...string) bool {
-	for _, k := range keys {
-		ok, err := a.seen.First(ctx, k)
-		if err != nil {
-			// Without the record, answering twice is better than not at all.
-			a.lg.Warn("slack: cannot record an event as seen", "key", k, "err", err)
-			continue
-		}
-		if !ok {
-			a.lg.Debug("slack: event seen before: dropped", "key", k)
-			return false
-		}
+	ok, err := a.seen.First(ctx, keys...)
+	if err != nil {
+		// Without the record, answering twice is better than not at all.
+		a.lg.Warn("slack: cannot record an event as seen", "keys", keys, "err", err)
+		return true
 	}
-	return true
+	if !ok {
+		a.lg.Debug("slack: event seen before: dropped", "keys", keys)
+	}
+	return ok
 }
 
 func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {

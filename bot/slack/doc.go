@@ -8,10 +8,17 @@
 // messages, the /wsb slash command, block_actions (buttons and menu
 // choices), block_suggestion (a server menu that loads as one types) and
 // plain messages holding an error code in the incident channels; it
-// ignores its own posts and other bots'. An event is handled once: by
+// ignores its own posts and other bots'. events.go is the other
+// transport, the HTTP Events API (slack.mode: http): it checks Slack's
+// request signature and hands the request to the same function as
+// Socket Mode (take), answering within Slack's three seconds. An event is handled once: by
 // event_id, through Seen (the serve wiring keeps it in the record, so a
 // restart inside Slack's retry window does not answer again), and by
-// channel+ts, for the message and app_mention events of one post.
+// channel+ts, for the message and app_mention events of one post. Both
+// keys of an event go in one write, and GroupSeen commits the keys of
+// concurrent events together (one sync to disk for all), each returning
+// only once its keys are durable: the reply never waits behind a queue
+// of other events' syncs.
 //
 // poster.go is the core's bot.Poster over the Web API: chat.postMessage,
 // chat.update, chat.postEphemeral, reactions.add and the three-step file

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -13,6 +14,20 @@ import (
 
 	"github.com/wsbbot/wsbbot/bot"
 )
+
+// HTTPClient is the HTTP client for slack-go's Web API calls
+// (slack.OptionHTTPClient). slack-go's default keeps two idle connections
+// to a host: with more calls at once (the adapter's workers, progress
+// updates) every burst opened and closed connections, a TLS handshake
+// each against Slack. This one keeps enough for the workers, and bounds
+// a call (uploads included) to a minute.
+func HTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 64
+	t.MaxIdleConnsPerHost = 32
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t, Timeout: time.Minute}
+}
 
 // PosterOptions configure a Poster.
 type PosterOptions struct {

@@ -56,7 +56,8 @@ const (
 // zero.
 //
 // Reported: p50-ms, p90-ms, p99-ms and max-ms, the sender's worst lag
-// behind its schedule (send-lag-ms), the 429s seen, and the CPU time serve
+// behind its schedule (send-lag-ms), the 429s seen, the TCP connections
+// serve opened to Slack while measured (tcp-conns), and the CPU time serve
 // used per mention (cpu-ms/mention: start-up and warm-up included), which
 // unlike the percentiles hardly depends on what else the machine runs.
 func BenchmarkServeLookupLatency(b *testing.B) {
@@ -110,7 +111,7 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	}
 	waitReplies(ctx, b, fake, func(i int) string { return fmt.Sprintf("C%04d", i) }, warm)
 	time.Sleep(1100 * time.Millisecond) // the warm-up channels' pace slots pass
-	rateLimited0 := count429(fake)
+	rateLimited0, conns0 := count429(fake), fake.TCPConnections()
 
 	n := latencySamples * b.N
 	channel := func(i int) string { return fmt.Sprintf("C%04d", i%latencyChannels) }
@@ -143,6 +144,7 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	b.ReportMetric(ms(lat[n-1]), "max-ms")
 	b.ReportMetric(ms(lag), "send-lag-ms")
 	b.ReportMetric(float64(count429(fake)-rateLimited0), "429s")
+	b.ReportMetric(float64(fake.TCPConnections()-conns0), "tcp-conns")
 	if cpu > 0 {
 		b.ReportMetric(ms(cpu)/float64(n+len(warm)), "cpu-ms/mention")
 	}

@@ -477,13 +477,17 @@ func TestServeRefusesBadTokens(t *testing.T) {
 		{"bot token of the wrong kind", []string{"WSBBOT_SLACK_BOT_TOKEN=xoxp-1", "WSBBOT_SLACK_APP_TOKEN=xapp-1"}, "slack.bot_token"},
 		{"app token missing", []string{"WSBBOT_SLACK_BOT_TOKEN=xoxb-1"}, "slack.app_token"},
 		{"app token of the wrong kind", []string{"WSBBOT_SLACK_BOT_TOKEN=xoxb-1", "WSBBOT_SLACK_APP_TOKEN=xoxb-2"}, "slack.app_token"},
+		{"unknown mode", []string{"WSBBOT_SLACK_MODE=webhook", "WSBBOT_SLACK_BOT_TOKEN=xoxb-1", "WSBBOT_SLACK_APP_TOKEN=xapp-1"}, "slack.mode"},
+		{"http mode without the signing secret", []string{"WSBBOT_SLACK_MODE=http", "WSBBOT_SLACK_BOT_TOKEN=xoxb-1"}, "slack.signing_secret"},
+		{"http mode without the bot token", []string{"WSBBOT_SLACK_MODE=http", "WSBBOT_SLACK_SIGNING_SECRET=s3cr3t-value"}, "slack.bot_token"},
 	} {
 		code, _, stderr := wsbbot(t, append(append([]string{}, base...), tt.vars...), "", "serve")
 		if code != exitUsage || !strings.Contains(stderr, tt.key) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 naming %s", tt.name, code, stderr, tt.key)
 		}
 		for _, v := range tt.vars {
-			if _, tok, _ := strings.Cut(v, "="); strings.Contains(stderr, tok) {
+			name, tok, _ := strings.Cut(v, "=")
+			if (strings.HasSuffix(name, "_TOKEN") || strings.HasSuffix(name, "_SECRET")) && strings.Contains(stderr, tok) {
 				t.Errorf("%s: stderr shows the token %q", tt.name, tok)
 			}
 		}

@@ -3,10 +3,12 @@ package slacktest
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,6 +155,7 @@ type Server struct {
 	suggested  map[string][]any // channel/msgTS/actionID -> options answered to block_suggestion
 	wg         sync.WaitGroup
 	stop       chan struct{}
+	tcpConns   atomic.Int64 // TCP connections accepted
 }
 
 // New starts a fake Slack on 127.0.0.1. Close it when done.
@@ -201,9 +204,20 @@ func New(opts Options) *Server {
 		s.noteUnexpected(r.Method + " " + r.URL.Path)
 		http.NotFound(w, r)
 	})
-	s.http = httptest.NewServer(mux)
+	s.http = httptest.NewUnstartedServer(mux)
+	s.http.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.tcpConns.Add(1)
+		}
+	}
+	s.http.Start()
 	return s
 }
+
+// TCPConnections counts the TCP connections clients opened to the fake
+// (Web API, uploads and Socket Mode alike): a client that reuses its
+// connections opens few.
+func (s *Server) TCPConnections() int { return int(s.tcpConns.Load()) }
 
 // Start is New for a test: the server closes when the test ends, and the
 // test fails if the bot called a method the fake does not know or used a

@@ -86,6 +86,13 @@ func (c *Core) approve(ctx context.Context, r req, id string) error {
 		return c.say(ctx, r, r.t.pick(
 			"⊘ The plan changed since it was requested ("+ar.Reason.EN+"): request "+ar.ID+" is void and nothing ran. Request it again to see the new plan.",
 			"⊘ 依頼後に計画が変わりました ("+ar.Reason.In(runbooks.LangJA)+")。依頼 "+ar.ID+" は無効になり、何も実行していません。新しい計画を見るにはもう一度依頼してください。"))
+	case ar.State != oncall.ApprovalPending:
+		// A click racing the one that completed the quorum (a double
+		// click, a redelivered event): that one runs it; this says so
+		// privately.
+		return c.refuse(ctx, r, nil, r.t.pick(
+			"✓ Request "+ar.ID+" is approved already: it runs once, in the thread.",
+			"✓ 依頼 "+ar.ID+" はすでに承認されています。実行は 1 回だけで、スレッドに表示されます。"))
 	case d.Already:
 		return c.refuse(ctx, r, nil, r.t.pick("You have approved this already. ", "すでに承認済みです。")+c.approvalState(r, ar))
 	default:

@@ -784,15 +784,17 @@ func (r *run) record(ctx context.Context, sr StepResult) {
 	if r.dry {
 		return
 	}
-	// Progress and the audit trail are written even after cancellation.
+	// Progress and the audit trail are written even after cancellation;
+	// the record first, so that what the user was told a step did is in
+	// the record if the process dies right after.
 	ctx = context.WithoutCancel(ctx)
-	if r.obs != nil {
-		r.obs.StepFinished(ctx, sr)
-	}
 	if r.e.rec != nil {
 		if err := r.e.rec.StepFinished(ctx, r.runID, sr); err != nil {
 			r.e.lg.Error("record step failed", "run", r.runID, "step", sr.ID, "err", err)
 		}
+	}
+	if r.obs != nil {
+		r.obs.StepFinished(ctx, sr)
 	}
 }
 

@@ -166,12 +166,20 @@ func TestServeApprovals(t *testing.T) {
 	s.start()
 	// 4: ... and the approver's click, arriving twice, runs it once,
 	// verified, with a reaction on the request.
+	told := len(s.slack.Ephemerals(userBob.ID))
 	for range 2 {
 		if _, err := s.slack.Click("C05", plan.TS, userBob.ID, "Approve"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.waitThread("the verified fix", "C05", thread, containsAll("SqlServerWriter [8] Failed → none", "succeeded, verified"))
+	// The second click is answered privately, whether it raced the first
+	// or came after it; the thread shows the approval state once (the
+	// plan's).
+	s.waitFor("the answer to the second click", func() bool { return len(s.slack.Ephemerals(userBob.ID)) > told })
+	if n := strings.Count(shown(s.botReplies("C05", thread)...), "*Approval needed*"); n != 2 { // text and blocks of the plan
+		t.Errorf("the approval state is shown %d times in the thread, want only in the plan:\n%s", n/2, shown(s.botReplies("C05", thread)...))
+	}
 	s.waitFor("the reaction on the request", func() bool { return len(s.slack.Reactions("C05", thread)) > 0 })
 	if runs := s.fixRuns(); len(runs) != 1 || runs[0].Status != "succeeded" {
 		t.Fatalf("after a double click: %+v, want one succeeded run", runs)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +41,12 @@ func TestServeInterruptedFixReportedInThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	var letter string
-	s.waitFor("the temporary letter", func() bool {
+	for deadline := time.Now().Add(hang); letter == ""; time.Sleep(5 * time.Millisecond) { // the lab, not Slack, changes
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never assigned the letter:\n%s", s.stderr.String())
+		}
 		letter = info.Host.DriveLetter(lab.RoleSystemReserved)
-		return letter != ""
-	})
+	}
 	// From now on every command waits long: the run cannot reach its own
 	// cleanup before it is killed.
 	info.Server.Inject(winrmtest.Fault{Kind: winrmtest.FaultLatency, Action: "Command", Delay: 2 * time.Minute})
@@ -66,12 +69,28 @@ func TestServeInterruptedFixReportedInThread(t *testing.T) {
 		}
 		return out
 	}
+	// Where exactly the kill fell (assign-letter in flight, its command
+	// run; or done, delete-journal not yet sent or held by the lab) is the
+	// record's word, as `wsbbot cleanup RUN --json` reads it.
+	code, out, stderr := wsbbot(t, s.vars, "", "cleanup", id, "--config", s.args[2], "--json")
+	var left struct {
+		InFlight []struct{ Step string }         `json:"in_flight"`
+		Changed  []struct{ Step, Status string } `json:"changed"`
+	}
+	if err := json.Unmarshal([]byte(out), &left); err != nil || code != 0 || len(left.InFlight)+len(left.Changed) == 0 {
+		t.Fatalf("cleanup %s --json: exit %d, %v, want the changing steps it started:\n%s%s", id, code, err, out, stderr)
+	}
+	want := []string{"Run " + id + " was interrupted", "It was *not* re-run",
+		"remove-letter (Remove the temporary drive letter): mountvol " + letter + ": /D",
+		"wsbbot cleanup " + id + " --yes", `"Request cleanup"`}
+	for _, st := range left.InFlight {
+		want = append(want, "In flight when it stopped", st.Step+": ")
+	}
+	for _, st := range left.Changed {
+		want = append(want, "Finished before it stopped", st.Step+" ("+st.Status+"): ")
+	}
 	s.start()
-	s.waitThread("the report of the interrupted run", "C05", thread, containsAll(
-		"Run "+id+" was interrupted", "It was *not* re-run",
-		"In flight when it stopped", "delete-journal: fsutil usn deletejournal /N /D "+letter+":",
-		"assign-letter (passed)", "remove-letter (Remove the temporary drive letter): mountvol "+letter+": /D",
-		"wsbbot cleanup "+id+" --yes", `"Request cleanup"`))
+	s.waitThread("the report of the interrupted run", "C05", thread, containsAll(want...))
 	if runs := s.runsOf("usn-journal-cleanup", info.Name); len(runs) != 1 || runs[0].Status != "interrupted" {
 		t.Fatalf("after the restart: %+v, want the one run, interrupted, and nothing re-run", runs)
 	}

@@ -21,28 +21,48 @@ const asWsbbot = "WSBBOT_TEST_AS_MAIN"
 //	go tool pprof -top /tmp/audit.prof
 //
 // (the benchmark's own -cpuprofile would profile the lab, not wsbbot).
-const cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
+// memProfileEnv likewise names a file for its allocation profile
+// (go tool pprof -sample_index=alloc_space).
+const (
+	cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
+	memProfileEnv = "WSBBOT_TEST_MEMPROFILE"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asWsbbot) == "1" {
-		if path := os.Getenv(cpuProfileEnv); path != "" {
-			os.Exit(profiled(path))
+		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" {
+			os.Exit(profiled(os.Getenv(cpuProfileEnv), os.Getenv(memProfileEnv)))
 		}
 		main()
 	}
 	os.Exit(m.Run())
 }
 
-// profiled runs the command line as main does, under the CPU profiler.
-func profiled(path string) int {
-	f, err := os.Create(path)
-	if err != nil {
-		panic(err)
+// profiled runs the command line as main does, under the CPU profiler
+// (when cpuPath is set), and writes the allocation profile to memPath
+// (when set).
+func profiled(cpuPath, memPath string) int {
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			panic(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		panic(err)
+	code := run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
+	if memPath != "" {
+		f, err := os.Create(memPath)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			panic(err)
+		}
 	}
-	defer pprof.StopCPUProfile()
-	return run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
+	return code
 }

@@ -46,7 +46,7 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 			if n := btoi(target != "") + btoi(group != "") + btoi(all); n > 1 {
 				return usageErrorf("give at most one of --target, --group and --all")
 			}
-			svc, err := m.service()
+			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}

@@ -23,25 +23,30 @@ const asWsbbot = "WSBBOT_TEST_AS_MAIN"
 // (the benchmark's own -cpuprofile would profile the lab, not wsbbot).
 // memProfileEnv likewise names a file for its allocation profile
 // (go tool pprof -sample_index=alloc_space).
+// peakFileEnv names a file to which that process writes its peak resident
+// memory in kB (VmHWM of /proc/self/status, Linux): the rusage maxrss a
+// parent reads after wait is not the child's own, since a child started by
+// vfork inherits the parent's high-water mark at exec.
 const (
 	cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
 	memProfileEnv = "WSBBOT_TEST_MEMPROFILE"
+	peakFileEnv   = "WSBBOT_TEST_PEAK_FILE"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asWsbbot) == "1" {
-		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" {
-			os.Exit(profiled(os.Getenv(cpuProfileEnv), os.Getenv(memProfileEnv)))
+		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" || os.Getenv(peakFileEnv) != "" {
+			os.Exit(instrumented(os.Getenv(cpuProfileEnv), os.Getenv(memProfileEnv), os.Getenv(peakFileEnv)))
 		}
 		main()
 	}
 	os.Exit(m.Run())
 }
 
-// profiled runs the command line as main does, under the CPU profiler
-// (when cpuPath is set), and writes the allocation profile to memPath
-// (when set).
-func profiled(cpuPath, memPath string) int {
+// instrumented runs the command line as main does, under the CPU profiler
+// (when cpuPath is set), and writes the allocation profile to memPath and
+// the peak resident memory to peakPath (when set).
+func instrumented(cpuPath, memPath, peakPath string) int {
 	if cpuPath != "" {
 		f, err := os.Create(cpuPath)
 		if err != nil {
@@ -62,6 +67,19 @@ func profiled(cpuPath, memPath string) int {
 		defer f.Close()
 		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 			panic(err)
+		}
+	}
+	if peakPath != "" {
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			panic(err)
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if err := os.WriteFile(peakPath, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB"))), 0o600); err != nil {
+					panic(err)
+				}
+			}
 		}
 	}
 	return code

@@ -16,19 +16,30 @@ const (
 	ActionDeny    = "wsb.deny"
 )
 
-// requestApproval records a request for plan and adds to rep who may
-// approve, how many must, until when, and the Approve / Deny buttons.
-func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, rep *Reply) {
+// requestApproval records a request for plan (the cleanup of the
+// interrupted run cleanupOf, when not "") and adds to rep who may approve,
+// how many must, until when, and the Approve / Deny buttons.
+func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, cleanupOf string, rep *Reply) {
 	srv, _ := c.svc.Servers().Server(plan.Target)
 	pol, ok := c.access.policy(ctx, plan.Runbook, srv)
 	if !ok {
+		cli := "wsbbot run " + plan.Runbook + " --target " + plan.Target + " --yes"
+		if cleanupOf != "" {
+			cli = "wsbbot cleanup " + cleanupOf + " --yes"
+		}
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
-			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes`.",
-			"*何も変更していません。* 承認者が設定されていない (`slack.approvers`) ため、ここではこの計画を承認できません。オペレーターが `wsbbot run "+plan.Runbook+" --target "+plan.Target+" --yes` で実行できます。")})
+			"*Nothing has changed.* No approvers are configured (`slack.approvers`), so this plan cannot be approved here; an operator can apply it with `"+cli+"`.",
+			"*何も変更していません。* 承認者が設定されていない (`slack.approvers`) ため、ここではこの計画を承認できません。オペレーターが `"+cli+"` で実行できます。")})
 		return
 	}
 	where := map[string]string{"channel": r.channel, "thread": r.thread, "ts": r.msgTS, "lang": string(r.lang)}
-	ar, err := c.svc.RequestApproval(ctx, plan, r.userID, pol, where)
+	var ar *oncall.ApprovalRequest
+	var err error
+	if cleanupOf != "" {
+		ar, err = c.svc.RequestCleanupApproval(ctx, cleanupOf, plan, r.userID, pol, where)
+	} else {
+		ar, err = c.svc.RequestApproval(ctx, plan, r.userID, pol, where)
+	}
 	if err != nil {
 		if oncall.Code(err) == "" {
 			c.lg.Error("approval request failed", "user", r.user, "err", err)
@@ -52,10 +63,10 @@ func (c *Core) approvalState(r req, ar *oncall.ApprovalRequest) string {
 	}
 	until := ar.Expires.In(time.UTC).Format("2006-01-02 15:04 MST")
 	return r.t.pick(
-		fmt.Sprintf("*Approval needed* (request %s by %s): %d more of %s, until %s. Nothing changes before that; the plan is made again at approval and the request is void if it changed.",
-			ar.ID, userRef(ar.Requester), ar.Needed(), who, until),
-		fmt.Sprintf("*承認が必要です* (依頼 %s、依頼者 %s): %s のうちあと %d 人、期限 %s。それまで何も変更しません。承認時に計画を作り直し、変わっていれば依頼は無効になります。",
-			ar.ID, userRef(ar.Requester), who, ar.Needed(), until))
+		fmt.Sprintf("*Approval needed* (request %s by %s): %d of %d approval(s) given; %d more of %s, until %s. Nothing changes before that; the plan is made again at approval and the request is void if it changed.",
+			ar.ID, userRef(ar.Requester), len(ar.Granted), ar.Policy.Quorum, ar.Needed(), who, until),
+		fmt.Sprintf("*承認が必要です* (依頼 %s、依頼者 %s): 承認 %d / %d。%s のうちあと %d 人、期限 %s。それまで何も変更しません。承認時に計画を作り直し、変わっていれば依頼は無効になります。",
+			ar.ID, userRef(ar.Requester), len(ar.Granted), ar.Policy.Quorum, who, ar.Needed(), until))
 }
 
 // approve handles a click on Approve: a refusal goes to the clicker only;

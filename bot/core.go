@@ -21,6 +21,7 @@ const (
 	ActionFix      = "wsb.fix"      // value: SERVER CODE
 	ActionGuide    = "wsb.guide"    // value: TOPIC
 	ActionRun      = "wsb.run"      // value: RUNBOOK SERVER
+	ActionCleanup  = "wsb.cleanup"  // value: RUN (an interrupted run)
 )
 
 // Options configure a Core.
@@ -286,6 +287,8 @@ func (c *Core) Act(ctx context.Context, a Action) error {
 		return c.approve(ctx, r, a.Value)
 	case ActionDeny:
 		return c.deny(ctx, r, a.Value)
+	case ActionCleanup:
+		return c.requestCleanup(ctx, r, a.Value)
 	}
 	return c.say(ctx, r, r.t.pick("I do not know that button.", "そのボタンには対応していません。"))
 }

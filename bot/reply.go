@@ -304,6 +304,25 @@ func fit(r Reply, base string, t texts) Reply {
 	return r
 }
 
+// PlainText is the whole reply as plain text: the title, every section
+// (text, fields as "label: value", code) and the context line; what an
+// adapter shows when the reply's rich form cannot be shown.
+func (r Reply) PlainText() string {
+	var parts []string
+	if t := strings.TrimSpace(r.Title); t != "" {
+		parts = append(parts, t)
+	}
+	for _, s := range r.Sections {
+		if t := strings.TrimRight(plainSection(s), "\n"); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	if c := strings.TrimSpace(r.Context); c != "" {
+		parts = append(parts, c)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
 // plainSection is a section as plain text (for attachments).
 func plainSection(s Section) string {
 	var b strings.Builder

@@ -383,7 +383,7 @@ func (c *Core) plan(ctx context.Context, r req, rr oncall.RunRequest) error {
 		}
 		rep := c.planReply(r, plan)
 		if !plan.Refused && hasChange(plan) {
-			c.requestApproval(ctx, r, plan, &rep)
+			c.requestApproval(ctx, r, plan, "", &rep)
 		}
 		if _, err := c.sendRef(ctx, r, rep, "plan-"+plan.Runbook+"-"+plan.Target); err != nil {
 			c.lg.Error("plan reply failed", "runbook", plan.Runbook, "target", plan.Target, "err", err)

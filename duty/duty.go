@@ -108,13 +108,22 @@ func (d *Duty) WatchOnce(ctx context.Context) error {
 	if rep == nil {
 		return errors.Join(errs...)
 	}
+	// The alerts are claimed in the record: nobody else will post them.
+	// So they are posted, and where each went recorded (for its recovery's
+	// thread), even when the bot is stopping meanwhile, within a grace.
+	postCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertPostGrace)
+	defer cancel()
 	for _, a := range rep.Alerts {
-		if err := d.o.Core.PostWatchAlert(ctx, d.o.Watch.Channel, a); err != nil {
+		if err := d.o.Core.PostWatchAlert(postCtx, d.o.Watch.Channel, a); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// alertPostGrace bounds the posting of a round's alerts once the bot is
+// stopping.
+const alertPostGrace = 10 * time.Second
 
 // Run fires the schedules until ctx ends, then waits for their work.
 func (d *Duty) Run(ctx context.Context) error {

@@ -91,6 +91,9 @@ type ApprovalRequest struct {
 	// Granted are the approvers who approved, in order.
 	Granted []string
 	State   ApprovalState
+	// Cleanup is the interrupted run whose cleanup Plan is ("" for a
+	// runbook's plan): approving it runs Cleanup of that run.
+	Cleanup string
 	// ClosedBy and Reason say who ended the request and why (a deny's
 	// reason, what changed in a void plan).
 	ClosedBy string
@@ -126,6 +129,7 @@ type (
 		Requested time.Time         `json:"requested"`
 		Expires   time.Time         `json:"expires"`
 		Where     map[string]string `json:"where,omitempty"`
+		Cleanup   string            `json:"cleanup,omitempty"`
 	}
 	approvalGranted struct {
 		Request string `json:"request"`
@@ -146,6 +150,21 @@ func approvalKey(id, what string) string { return "approval:" + id + ":" + what 
 // (without the dry run's findings), so the request survives a restart and
 // the approval stays bound to exactly this plan.
 func (s *Service) RequestApproval(ctx context.Context, plan *runbooks.Plan, requester string, policy ApprovalPolicy, where map[string]string) (*ApprovalRequest, error) {
+	return s.requestApproval(ctx, plan, "", requester, policy, where)
+}
+
+// RequestCleanupApproval is RequestApproval for the cleanup of the
+// interrupted run runID, whose plan PlanCleanup made: approved, it runs
+// Cleanup of that run (with the same checks, and the plan made again and
+// compared first, as for any approval).
+func (s *Service) RequestCleanupApproval(ctx context.Context, runID string, plan *runbooks.Plan, requester string, policy ApprovalPolicy, where map[string]string) (*ApprovalRequest, error) {
+	if runID == "" {
+		return nil, errors.New("request cleanup approval: no run")
+	}
+	return s.requestApproval(ctx, plan, runID, requester, policy, where)
+}
+
+func (s *Service) requestApproval(ctx context.Context, plan *runbooks.Plan, cleanupOf, requester string, policy ApprovalPolicy, where map[string]string) (*ApprovalRequest, error) {
 	if err := s.ready(true); err != nil {
 		return nil, err
 	}
@@ -172,7 +191,7 @@ func (s *Service) RequestApproval(ctx context.Context, plan *runbooks.Plan, requ
 	kept.Findings = nil
 	now := s.now().UTC()
 	p := approvalRequested{Request: id, Plan: &kept, PlanHash: plan.Hash(), Requested: now, Expires: now.Add(policy.TTL),
-		Where: maps.Clone(where), Policy: ApprovalPolicy{Approvers: policy.eligible(requester), Anyone: policy.Anyone, Quorum: policy.Quorum, TTL: policy.TTL}}
+		Where: maps.Clone(where), Cleanup: cleanupOf, Policy: ApprovalPolicy{Approvers: policy.eligible(requester), Anyone: policy.Anyone, Quorum: policy.Quorum, TTL: policy.TTL}}
 	ev, err := store.NewEvent(store.KindApprovalRequested, "", plan.Target, requester, p)
 	if err != nil {
 		return nil, err
@@ -182,7 +201,7 @@ func (s *Service) RequestApproval(ctx context.Context, plan *runbooks.Plan, requ
 		return nil, fmt.Errorf("record approval request: %w", err)
 	}
 	s.lg.Info("approval requested", "request", id, "runbook", plan.Runbook, "target", plan.Target, "requester", requester,
-		"plan", p.PlanHash, "quorum", policy.Quorum)
+		"plan", p.PlanHash, "quorum", policy.Quorum, "cleanup_of", cleanupOf)
 	return s.Approval(ctx, id)
 }
 
@@ -242,7 +261,7 @@ func (s *Service) approvals(ctx context.Context, id string) ([]*ApprovalRequest,
 				return nil, err
 			}
 			r = &ApprovalRequest{ID: p.Request, Plan: p.Plan, PlanHash: p.PlanHash, Requester: e.Actor, Policy: p.Policy,
-				Requested: p.Requested, Expires: p.Expires, Where: p.Where, State: ApprovalPending}
+				Requested: p.Requested, Expires: p.Expires, Where: p.Where, Cleanup: p.Cleanup, State: ApprovalPending}
 			byID[p.Request] = r
 			order = append(order, r)
 			continue
@@ -328,10 +347,17 @@ func (s *Service) Approve(ctx context.Context, id, user string) (*ApprovalDecisi
 		return d, nil
 	}
 	// The quorum is reached: make the plan again and compare.
-	plan, err := s.Plan(ctx, RunRequest{Runbook: r.Plan.Runbook, Server: r.Plan.Target, Params: maps.Clone(r.Plan.Given), Actor: r.Requester})
+	var plan *runbooks.Plan
+	if r.Cleanup != "" {
+		plan, err = s.PlanCleanup(ctx, r.Cleanup)
+	} else {
+		plan, err = s.Plan(ctx, RunRequest{Runbook: r.Plan.Runbook, Server: r.Plan.Target, Params: maps.Clone(r.Plan.Given), Actor: r.Requester})
+	}
 	var changed runbooks.Text
 	switch {
-	case err != nil && Code(err) == Invalid:
+	case err != nil && (Code(err) == Invalid || r.Cleanup != "" && Code(err) == Refused):
+		// (A cleanup refused now, e.g. done already, voids its request
+		// with the reason.)
 		changed = runbooks.Text{EN: Message(err, runbooks.LangEN), JA: Message(err, runbooks.LangJA)}
 	case err != nil:
 		return nil, err // the dry run could not run: the request stays pending, approved
@@ -492,8 +518,12 @@ func (s *Service) ApplyApproved(ctx context.Context, d *ApprovalDecision, obs ru
 		return nil, errors.New("apply approved: the decision is not ready to run")
 	}
 	r := d.Request
-	return s.Apply(ctx, d.Plan, Approval{By: slices.Clone(r.Granted), PlanHash: r.PlanHash, RequestedBy: r.Requester,
-		How: "approved in chat (request " + r.ID + ")"}, obs)
+	a := Approval{By: slices.Clone(r.Granted), PlanHash: r.PlanHash, RequestedBy: r.Requester, Request: r.ID,
+		How: "approved in chat (request " + r.ID + ")"}
+	if r.Cleanup != "" {
+		return s.Cleanup(ctx, r.Cleanup, a, obs)
+	}
+	return s.Apply(ctx, d.Plan, a, obs)
 }
 
 // planChange says what differs between the plan that was approved and the

@@ -43,6 +43,9 @@ type Leftovers struct {
 	// changed (the runbook is no longer loaded, its parameters no longer
 	// bind); "" when it can.
 	Problem string `json:"problem,omitempty"`
+	// Request is the approval request the run was started from ("" when
+	// it was approved otherwise): where its interruption is reported.
+	Request string `json:"request,omitempty"`
 
 	rb     *runbooks.Runbook // the cleanup-only runbook
 	params runbooks.Params
@@ -72,6 +75,7 @@ func (s *Service) Leftovers(ctx context.Context, runID string) (*Leftovers, erro
 				return nil, fmt.Errorf("leftovers of %s: %w", runID, err)
 			}
 			maps.Copy(l.Params, p.Params)
+			l.Request = p.Request
 		case store.KindStepStarted:
 			p, err := store.Decode[store.StepStarted](e)
 			if err != nil {
@@ -161,45 +165,54 @@ func Command(shell, script, params string) string {
 	return script
 }
 
-// Cleanup runs the cleanup steps Leftovers gives for an interrupted run,
-// approved by a (its PlanHash is not used: the approval is for the
-// cleanup Leftovers showed, rendered from the record). The cleanup is a
-// run of its own, recorded with the approvers and "cleanup of interrupted
-// run ID", under the change lock of the server. A run that is not
-// interrupted, changed nothing, or whose cleanup cannot be rendered is a
-// UserError and nothing runs.
-func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs runbooks.Observer) (*runbooks.Result, error) {
+// PlanCleanup makes the dry run of the cleanup Leftovers gives for an
+// interrupted run: the plan an approval of the cleanup is bound to. A run
+// that is not interrupted, changed nothing, was cleaned up already, or
+// whose cleanup cannot be rendered is a UserError.
+func (s *Service) PlanCleanup(ctx context.Context, runID string) (*runbooks.Plan, error) {
+	plan, _, err := s.planCleanup(ctx, runID)
+	return plan, err
+}
+
+func (s *Service) planCleanup(ctx context.Context, runID string) (*runbooks.Plan, *Leftovers, error) {
 	if err := s.ready(true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, err := s.Leftovers(ctx, runID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch {
 	case l.Run.Status != store.StatusInterrupted:
-		return nil, userErr(Refused,
+		return nil, nil, userErr(Refused,
 			fmt.Sprintf("run %s is %s, not interrupted: only an interrupted run's cleanup is run this way", runID, l.Run.Status),
 			fmt.Sprintf("実行 %s は %s で、中断されていません。この方法でクリーンアップできるのは中断された実行だけです", runID, l.Run.Status), nil)
 	case l.Nothing():
-		return nil, userErr(Failed,
+		return nil, nil, userErr(Failed,
 			fmt.Sprintf("run %s had started no changing step: there is nothing to clean up", runID),
 			fmt.Sprintf("実行 %s は変更の手順を開始していません。クリーンアップするものはありません", runID), nil)
 	case l.rb == nil:
-		return nil, userErr(Failed, l.Problem, "クリーンアップを用意できません: "+l.Problem, nil)
+		return nil, nil, userErr(Failed, l.Problem, "クリーンアップを用意できません: "+l.Problem, nil)
 	case len(l.Cleanup) == 0:
-		return nil, userErr(Failed,
+		return nil, nil, userErr(Failed,
 			fmt.Sprintf("runbook %s has no cleanup step left to run for %s", l.rb.ID, runID),
 			fmt.Sprintf("ランブック %s には %s のために実行するクリーンアップ手順がありません", l.rb.ID, runID), nil)
-	case len(a.By) == 0:
-		return nil, userErr(Refused, "nobody approved the cleanup: nothing ran", "誰もクリーンアップを承認していません。何も実行していません", nil)
 	case !s.inv.has(l.Run.Target):
-		return nil, userErr(Refused, fmt.Sprintf("%s is no longer in the inventory", l.Run.Target),
+		return nil, nil, userErr(Refused, fmt.Sprintf("%s is no longer in the inventory", l.Run.Target),
 			fmt.Sprintf("%s はインベントリにありません", l.Run.Target), nil)
+	}
+	done, err := s.cleanedUpBy(ctx, l.Run)
+	if err != nil {
+		return nil, nil, err
+	}
+	if done != "" {
+		return nil, nil, userErr(Refused,
+			fmt.Sprintf("run %s was cleaned up already, by run %s: nothing ran", runID, done),
+			fmt.Sprintf("実行 %s は実行 %s でクリーンアップ済みです。何も実行していません", runID, done), nil)
 	}
 	plan, err := runbooks.NewEngine(s.exec, nil, nil, s.lg).DryRun(ctx, l.rb, l.Run.Target, l.params)
 	if err != nil {
-		return nil, userErr(Failed,
+		return nil, nil, userErr(Failed,
 			fmt.Sprintf("the cleanup of %s on %s could not be prepared: %v", runID, l.Run.Target, err),
 			fmt.Sprintf("%s の %s のクリーンアップを準備できませんでした: %v", l.Run.Target, runID, err), err)
 	}
@@ -209,10 +222,55 @@ func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs run
 		if ps.Mode == runbooks.ModeChange && !slices.ContainsFunc(l.Cleanup, func(c runbooks.RenderedStep) bool {
 			return c.ID == ps.ID && c.Shell == ps.Shell && c.Script == ps.Script && c.Params == ps.Params
 		}) {
-			return nil, userErr(Refused,
+			return nil, nil, userErr(Refused,
 				fmt.Sprintf("the cleanup step %s of %s renders differently from what was shown: nothing ran", ps.ID, runID),
 				fmt.Sprintf("%s のクリーンアップ手順 %s が表示した内容と異なります。何も実行していません", runID, ps.ID), nil)
 		}
+	}
+	return plan, l, nil
+}
+
+// cleanedUpBy returns the id of a succeeded run that cleaned up run (its
+// run.started names it in CleanupOf), or "".
+func (s *Service) cleanedUpBy(ctx context.Context, run store.RunSummary) (string, error) {
+	evs, err := s.st.Events(ctx, store.Filter{Target: run.Target, Kinds: []store.Kind{store.KindRunStarted}, AfterSeq: run.StartSeq})
+	if err != nil {
+		return "", fmt.Errorf("read the cleanups of %s: %w", run.ID, err)
+	}
+	for _, e := range evs {
+		p, err := store.Decode[store.RunStarted](e)
+		if err != nil {
+			return "", err
+		}
+		if p.CleanupOf != run.ID {
+			continue
+		}
+		rs, err := s.st.Runs(ctx, store.RunFilter{ID: e.RunID})
+		if err != nil {
+			return "", fmt.Errorf("read run %s: %w", e.RunID, err)
+		}
+		if len(rs) == 1 && rs[0].Status == store.StatusSucceeded {
+			return e.RunID, nil
+		}
+	}
+	return "", nil
+}
+
+// Cleanup runs the cleanup steps Leftovers gives for an interrupted run,
+// approved by a (its PlanHash is not used: the approval is for the
+// cleanup Leftovers showed, rendered from the record; see PlanCleanup).
+// The cleanup is a run of its own, recorded with the approvers, "cleanup
+// of interrupted run ID" and the run it cleans up, under the change lock
+// of the server. A run that is not interrupted, changed nothing, was
+// cleaned up already, or whose cleanup cannot be rendered is a UserError
+// and nothing runs.
+func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs runbooks.Observer) (*runbooks.Result, error) {
+	if len(a.By) == 0 {
+		return nil, userErr(Refused, "nobody approved the cleanup: nothing ran", "誰もクリーンアップを承認していません。何も実行していません", nil)
+	}
+	plan, l, err := s.planCleanup(ctx, runID)
+	if err != nil {
+		return nil, err
 	}
 	actor := a.RequestedBy
 	if actor == "" {
@@ -222,7 +280,7 @@ func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs run
 	if a.How != "" {
 		how += ": " + a.How
 	}
-	rec := &recorder{st: s.st, actor: actor, planHash: plan.Hash(), approvers: slices.Clone(a.By), how: how}
+	rec := &recorder{st: s.st, actor: actor, planHash: plan.Hash(), approvers: slices.Clone(a.By), how: how, request: a.Request, cleanupOf: runID}
 	s.lg.Info("cleanup of an interrupted run", "run", runID, "runbook", l.rb.ID, "target", l.Run.Target,
 		"steps", strings.Join(stepIDs(l.Cleanup), ","), "approvers", strings.Join(a.By, ","))
 	return runbooks.NewEngine(s.exec, runbooks.ApprovedPlanGate(plan), rec, s.lg, runbooks.WithChangeLock(s.lock)).

@@ -139,7 +139,7 @@ func TestLeftoversAndCleanupOfAnInterruptedRun(t *testing.T) {
 		t.Fatalf("cleanup: %s %+v; letter now %q", res.Status, res.Steps, host.DriveLetter(lab.RoleSystemReserved))
 	}
 	_, p := (&estate{st: crashed}).started(t, res.RunID)
-	if p.Runbook != "usn-journal-cleanup" || !strings.Contains(p.Approval, "cleanup of interrupted run "+id) || p.Approvers[0] != "cli:alice" {
+	if p.Runbook != "usn-journal-cleanup" || !strings.Contains(p.Approval, "cleanup of interrupted run "+id) || p.Approvers[0] != "cli:alice" || p.CleanupOf != id {
 		t.Errorf("cleanup run recorded as %+v", p)
 	}
 	// The cleanup run changed something too: its own step was recorded
@@ -147,6 +147,10 @@ func TestLeftoversAndCleanupOfAnInterruptedRun(t *testing.T) {
 	evs, _ := crashed.Events(ctx, store.Filter{RunID: res.RunID, Kinds: []store.Kind{store.KindStepStarted}})
 	if len(evs) != 1 || !strings.Contains(string(evs[0].Data), "mountvol "+letter+": /D") {
 		t.Errorf("cleanup run's step.started events: %+v", evs)
+	}
+	// Once cleaned up, the interrupted run's cleanup is not run again.
+	if _, err := svc.Cleanup(ctx, id, oncall.Approval{By: []string{"cli:alice"}}, nil); oncall.Code(err) != oncall.Refused || !strings.Contains(err.Error(), "cleaned up already, by run "+res.RunID) {
+		t.Errorf("a second cleanup of %s: %v, want refused as cleaned up by %s", id, err, res.RunID)
 	}
 	// A finished run has no cleanup to run.
 	if _, err := svc.Cleanup(ctx, res.RunID, oncall.Approval{By: []string{"cli:alice"}}, nil); oncall.Code(err) != oncall.Refused {

@@ -22,6 +22,8 @@ type recorder struct {
 	planHash  string
 	approvers []string
 	how       string
+	request   string // the approval request's id, if any
+	cleanupOf string // the interrupted run this run cleans up, if any
 }
 
 var _ runbooks.Recorder = (*recorder)(nil)
@@ -32,7 +34,7 @@ func (r *recorder) RunStarted(ctx context.Context, rs runbooks.RunStart) (string
 		return "", fmt.Errorf("record run start: %w", err)
 	}
 	ev := store.RunStarted{Runbook: rs.Runbook, Params: stringParams(rs.Params), PlanHash: r.planHash,
-		Approvers: r.approvers, Approval: r.how, Owner: store.CurrentOwner()}.Event(id, rs.Target, r.actor)
+		Approvers: r.approvers, Approval: r.how, Request: r.request, CleanupOf: r.cleanupOf, Owner: store.CurrentOwner()}.Event(id, rs.Target, r.actor)
 	if _, err := r.st.Append(ctx, ev); err != nil {
 		return "", fmt.Errorf("record run start: %w", err)
 	}

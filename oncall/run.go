@@ -34,6 +34,10 @@ type Approval struct {
 	// RequestedBy names who asked for the run (the record's actor); ""
 	// means the first approver.
 	RequestedBy string
+	// Request is the id of the approval request the run was approved in
+	// ("" when approved otherwise): recorded with the run, so that an
+	// interruption can be reported where it was requested.
+	Request string
 }
 
 // bind resolves a request to its runbook, server and validated parameters.
@@ -114,7 +118,7 @@ func (s *Service) Apply(ctx context.Context, plan *runbooks.Plan, a Approval, ob
 	if actor == "" && len(a.By) > 0 {
 		actor = a.By[0]
 	}
-	rec := &recorder{st: s.st, actor: actor, planHash: hash, approvers: slices.Clone(a.By), how: a.How}
+	rec := &recorder{st: s.st, actor: actor, planHash: hash, approvers: slices.Clone(a.By), how: a.How, request: a.Request}
 	refuse := func(ue *UserError) (*runbooks.Result, error) {
 		if _, err := rec.refused(ctx, plan.Runbook, plan.Target, stringParams(plan.Params), ue); err != nil {
 			return nil, errors.Join(ue, err)

@@ -21,34 +21,11 @@ import (
 // client's step deadline (an hour here). Before, the error named the
 // client's deadline, reached after the whole hour.
 func TestOpenWithinFirstStepTimeout(t *testing.T) {
-	h, err := lab.NewHost("trickle", lab.ScenarioHealthy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler()})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := labServer(t, "trickle")
 	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultTrickle, Action: winrmtest.ActionCreate, Delay: 50 * time.Millisecond})
-
-	client, err := remote.New(remote.Options{StepTimeout: time.Hour, RunTimeout: 2 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		return remote.Target{Name: name, Address: srv.Host(), Port: srv.Port(), Auth: remote.AuthBasic,
-			User: "wsbadmin", Password: remote.Password("lab-Passw0rd")}, nil
-	}}
-	const rbYAML = "kind: runbook\nid: slow-open\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n" +
-		"category: diagnose\nsteps:\n  - id: first\n    mode: read-only\n    shell: powershell\n    timeout: 1s\n" +
-		"    script: Get-Date\n"
-	set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{"slow-open.yaml": {Data: []byte(rbYAML)}}})
-	if len(ps.Errors()) > 0 {
-		t.Fatal(ps.Errors())
-	}
-	rb, _ := set.Runbook("slow-open")
-	eng := runbooks.NewEngine(exec, nil, nil, nil)
+	eng, rb := remoteEngine(t, remote.Options{StepTimeout: time.Hour, RunTimeout: 2 * time.Hour}, func(string) (string, int) {
+		return srv.Host(), srv.Port()
+	}, "slow-open", "1s")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
 	defer cancel()
 	res, err := eng.Run(ctx, rb, "trickle", bind(t, rb), nil)
@@ -80,37 +57,14 @@ func TestRemoteErrorsNameTheServerOnce(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close() // nothing listens there now: connection refused
 
-	h, err := lab.NewHost("dropper", lab.ScenarioHealthy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler()})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := labServer(t, "dropper")
 	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultDropMidBody, Action: winrmtest.ActionReceive})
-
-	client, err := remote.New(remote.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		tg := remote.Target{Name: name, Address: "127.0.0.1", Port: port, Auth: remote.AuthBasic,
-			User: "wsbadmin", Password: remote.Password("lab-Passw0rd")}
+	eng, rb := remoteEngine(t, remote.Options{}, func(name string) (string, int) {
 		if name == "dropper" {
-			tg.Address, tg.Port = srv.Host(), srv.Port()
+			return srv.Host(), srv.Port()
 		}
-		return tg, nil
-	}}
-	const rbYAML = "kind: runbook\nid: one\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n" +
-		"category: diagnose\nsteps:\n  - id: first\n    mode: read-only\n    shell: powershell\n    script: Get-Date\n"
-	set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{"one.yaml": {Data: []byte(rbYAML)}}})
-	if len(ps.Errors()) > 0 {
-		t.Fatal(ps.Errors())
-	}
-	rb, _ := set.Runbook("one")
-	eng := runbooks.NewEngine(exec, nil, nil, nil)
+		return "127.0.0.1", port
+	}, "one", "")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
 	defer cancel()
 
@@ -137,4 +91,49 @@ func TestRemoteErrorsNameTheServerOnce(t *testing.T) {
 		strings.Contains(err.Error(), "dead") {
 		t.Errorf("WithoutTarget = %v, want the *remote.Error without its target", err)
 	}
+}
+
+// labServer starts a fake WinRM server whose handler is a healthy lab
+// host named name, with the lab's credentials.
+func labServer(t *testing.T, name string) *winrmtest.Server {
+	t.Helper()
+	h, err := lab.NewHost(name, lab.ScenarioHealthy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := winrmtest.New(winrmtest.Options{User: "wsbadmin", Password: "lab-Passw0rd", Handler: h.Handler()})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// remoteEngine is an engine over the real remote client, whose targets are
+// at the address addr gives for their name, with Basic auth and the lab's
+// credentials; and the one-step read-only runbook id running Get-Date, its
+// step timeout set when timeout is not "".
+func remoteEngine(t *testing.T, opts remote.Options, addr func(name string) (string, int), id, timeout string) (*runbooks.Engine, *runbooks.Runbook) {
+	t.Helper()
+	client, err := remote.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
+		host, port := addr(name)
+		return remote.Target{Name: name, Address: host, Port: port, Auth: remote.AuthBasic,
+			User: "wsbadmin", Password: remote.Password("lab-Passw0rd")}, nil
+	}}
+	step := "  - id: first\n    mode: read-only\n    shell: powershell\n"
+	if timeout != "" {
+		step += "    timeout: " + timeout + "\n"
+	}
+	rbYAML := "kind: runbook\nid: " + id + "\nversion: 1\ntitle: {en: T, ja: T}\ndescription: {en: D, ja: D}\n" +
+		"category: diagnose\nsteps:\n" + step + "    script: Get-Date\n"
+	set, ps := runbooks.Load(runbooks.Source{Name: "t", FS: fstest.MapFS{id + ".yaml": {Data: []byte(rbYAML)}}})
+	if len(ps.Errors()) > 0 {
+		t.Fatal(ps.Errors())
+	}
+	rb, _ := set.Runbook(id)
+	return runbooks.NewEngine(exec, nil, nil, nil), rb
 }

@@ -86,12 +86,13 @@ func TestUpdatePrintsWhatIsNew(t *testing.T) {
 
 // TestSessionOnLab is the console on the real core over the lab: a code
 // looked up, Diagnose chosen by number, the server by its label; a plan
-// requested by alice, refused to alice herself, and approved by bob.
+// requested by alice, refused to alice herself (Approve by its label), and
+// approved by bob (by its number), which runs it once, verified.
 func TestSessionOnLab(t *testing.T) {
 	svc, st, hosts := labService(t)
 	var out bytes.Buffer
 	script := strings.Join([]string{"the backup failed: 0x800423F4", "1", "writer-failed",
-		"run vss-writer-restart on writer-failed", "yes", "/as bob", "yes", "history", "quit"}, "\n")
+		"run vss-writer-restart on writer-failed", "approve", "/as bob", "1", "history", "quit"}, "\n")
 	con := New(Options{In: strings.NewReader(script), Out: &out, User: "alice", Lang: runbooks.LangEN})
 	core := bot.New(bot.Options{Service: svc, Poster: con, Access: &bot.Access{AnyoneApproves: true}})
 	if err := con.Run(t.Context(), core); err != nil {

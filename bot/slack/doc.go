@@ -16,7 +16,11 @@
 // poster.go is the core's bot.Poster over the Web API: chat.postMessage,
 // chat.update, chat.postEphemeral, reactions.add and the three-step file
 // upload, each with its text fallback; a 429 is waited out (Retry-After)
-// and retried, and posts are paced to one per second per channel.
+// and retried, for up to RetryFor in all, and the posts of a channel take
+// turns, one second from the end of one to the start of the next
+// (pacer.go). A reply Slack refuses for its content (invalid_blocks,
+// msg_too_long) is logged, counted and sent again as text, the whole of
+// it in a file in the thread when the text cannot hold it.
 // blocks.go renders a bot.Reply into Block Kit within Slack's limits by
 // construction. users.go reads a user's locale (users.info with
 // include_locale), cached, for the core's choice of language.

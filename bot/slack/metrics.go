@@ -15,6 +15,7 @@ type Metrics struct {
 	apiErrors  *prometheus.CounterVec
 	reconnects prometheus.Counter
 	dropped    prometheus.Counter
+	fallbacks  *prometheus.CounterVec
 }
 
 // NewMetrics registers the adapter's series with reg.
@@ -33,8 +34,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Socket Mode connections opened after the first."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbbot_events_dropped_total",
 			Help: "Events acked but not handled because the work queue was full."}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_reply_fallbacks_total",
+			Help: "Replies Slack refused for their content (invalid_blocks, msg_too_long, ...) and that were sent again as text, by method and error."},
+			[]string{"method", "error"}),
 	}
-	reg.MustRegister(m.events, m.replies, m.latency, m.apiErrors, m.reconnects, m.dropped)
+	reg.MustRegister(m.events, m.replies, m.latency, m.apiErrors, m.reconnects, m.dropped, m.fallbacks)
 	return m
 }
 
@@ -71,5 +75,11 @@ func (m *Metrics) reconnect() {
 func (m *Metrics) drop() {
 	if m != nil {
 		m.dropped.Inc()
+	}
+}
+
+func (m *Metrics) fallback(method, code string) {
+	if m != nil {
+		m.fallbacks.WithLabelValues(method, code).Inc()
 	}
 }

@@ -33,65 +33,85 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pacer spaces the messages posted to one channel at least every apart
-// (Slack allows about one message per second per channel). Each call
-// reserves the next free slot of its channel, so concurrent posters queue
-// in order without holding a lock while they wait.
+// pacer spaces the messages posted to one channel at least every apart,
+// counted from the end of one call to the start of the next: Slack counts
+// a message when it arrives (about one a second per channel). The posts
+// of one channel take turns, in order: one holds the channel from its
+// wait until it is done, so a post that waits out a 429 keeps the others
+// behind it, and no lock of the pacer is held while anyone waits.
 type pacer struct {
 	every time.Duration
 	clock Clock
 
-	mu   sync.Mutex
-	next map[string]time.Time // channel -> the earliest time of its next post
+	mu    sync.Mutex
+	chans map[string]*paced
 }
+
+// paced is one channel's turn and the earliest time of its next post.
+type paced struct {
+	turn  chan struct{} // holds the right to post when no one has it
+	next  time.Time     // guarded by the turn
+	users int           // waiting or posting; guarded by pacer.mu
+}
+
+// maxPaced is how many idle channels the pacer remembers before it
+// forgets those whose next slot has passed.
+const maxPaced = 10000
 
 func newPacer(every time.Duration, clock Clock) *pacer {
-	return &pacer{every: every, clock: clock, next: map[string]time.Time{}}
+	return &pacer{every: every, clock: clock, chans: map[string]*paced{}}
 }
 
-// wait returns when a message may be posted to channel, or ctx's error
-// (the slot is then given back only if no one took a later one).
-func (p *pacer) wait(ctx context.Context, channel string) error {
+// wait returns when a message may be posted to channel, with done, which
+// the caller must call once its call is over, with the least time until
+// the channel's next post (every, or a 429's Retry-After); or ctx's error.
+func (p *pacer) wait(ctx context.Context, channel string) (done func(after time.Duration), err error) {
 	if p.every <= 0 {
-		return ctx.Err()
+		return func(time.Duration) {}, ctx.Err()
 	}
 	p.mu.Lock()
-	now := p.clock.Now()
-	at := p.next[channel]
-	if at.Before(now) {
-		at = now
-	}
-	p.next[channel] = at.Add(p.every)
-	if len(p.next) > 10000 {
-		p.forgetLocked(now)
-	}
-	p.mu.Unlock()
-	if err := p.clock.Sleep(ctx, at.Sub(now)); err != nil {
-		p.mu.Lock()
-		if p.next[channel].Equal(at.Add(p.every)) {
-			p.next[channel] = at
+	c := p.chans[channel]
+	if c == nil {
+		if len(p.chans) >= maxPaced {
+			p.forgetLocked()
 		}
+		c = &paced{turn: make(chan struct{}, 1)}
+		c.turn <- struct{}{}
+		p.chans[channel] = c
+	}
+	c.users++
+	p.mu.Unlock()
+	leave := func() {
+		p.mu.Lock()
+		c.users--
 		p.mu.Unlock()
-		return err
 	}
-	return nil
+	select {
+	case <-c.turn:
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+	if err := p.clock.Sleep(ctx, max(0, c.next.Sub(p.clock.Now()))); err != nil {
+		c.turn <- struct{}{}
+		leave()
+		return nil, err
+	}
+	return func(after time.Duration) {
+		if at := p.clock.Now().Add(after); at.After(c.next) {
+			c.next = at
+		}
+		c.turn <- struct{}{}
+		leave()
+	}, nil
 }
 
-// delay pushes a channel's next slot to at least now+d (a 429's
-// Retry-After).
-func (p *pacer) delay(channel string, d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if at := p.clock.Now().Add(d); p.next[channel].Before(at) {
-		p.next[channel] = at
-	}
-}
-
-// forgetLocked drops the channels whose slot has passed.
-func (p *pacer) forgetLocked(now time.Time) {
-	for ch, at := range p.next {
-		if at.Before(now) {
-			delete(p.next, ch)
+// forgetLocked drops the channels no one uses whose next slot has passed.
+func (p *pacer) forgetLocked() {
+	now := p.clock.Now()
+	for ch, c := range p.chans {
+		if c.users == 0 && !c.next.After(now) {
+			delete(p.chans, ch)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -21,8 +22,11 @@ type PosterOptions struct {
 	// (0: one second, Slack's rate for chat.postMessage; negative: no
 	// pacing).
 	PostEvery time.Duration
-	// Retries bounds the retries of a call answered 429 (0: 5).
-	Retries int
+	// RetryFor bounds how long the retries of one call answered 429 may
+	// wait in all, Retry-After by Retry-After (0: two minutes): a storm of
+	// rate limits delays a reply; only a longer one loses it, with an
+	// error.
+	RetryFor time.Duration
 	// Clock paces and waits out Retry-After (nil: the wall clock).
 	Clock   Clock
 	Metrics *Metrics
@@ -32,12 +36,12 @@ type PosterOptions struct {
 // Poster is the core's bot.Poster over Slack's Web API. It is safe for
 // concurrent use.
 type Poster struct {
-	api     *slackgo.Client
-	pace    *pacer
-	clock   Clock
-	retries int
-	metrics *Metrics
-	lg      *slog.Logger
+	api      *slackgo.Client
+	pace     *pacer
+	clock    Clock
+	retryFor time.Duration
+	metrics  *Metrics
+	lg       *slog.Logger
 
 	usersMu sync.Mutex
 	users   map[string]userInfo
@@ -47,12 +51,12 @@ var _ bot.Poster = (*Poster)(nil)
 
 // NewPoster returns a Poster.
 func NewPoster(o PosterOptions) *Poster {
-	p := &Poster{api: o.API, clock: o.Clock, retries: o.Retries, metrics: o.Metrics, lg: o.Logger, users: map[string]userInfo{}}
+	p := &Poster{api: o.API, clock: o.Clock, retryFor: o.RetryFor, metrics: o.Metrics, lg: o.Logger, users: map[string]userInfo{}}
 	if p.clock == nil {
 		p.clock = realClock{}
 	}
-	if p.retries <= 0 {
-		p.retries = 5
+	if p.retryFor <= 0 {
+		p.retryFor = 2 * time.Minute
 	}
 	if p.lg == nil {
 		p.lg = slog.New(slog.DiscardHandler)
@@ -66,36 +70,45 @@ func NewPoster(o PosterOptions) *Poster {
 }
 
 // call runs one Web API call, waiting out a 429's Retry-After and trying
-// again (at most p.retries times); channel, when set, is paced first.
+// again (for at most p.retryFor in all); channel, when set, is paced
+// first.
 func (p *Poster) call(ctx context.Context, method, channel string, f func() error) error {
-	for attempt := 0; ; attempt++ {
+	var waited time.Duration
+	for {
+		done := func(time.Duration) {}
 		if channel != "" {
-			if err := p.pace.wait(ctx, channel); err != nil {
+			d, err := p.pace.wait(ctx, channel)
+			if err != nil {
 				return fmt.Errorf("%s: %w", method, err)
 			}
+			done = d
 		}
 		err := f()
-		if channel != "" {
-			// Slack counts a message when it arrives: the next one in the
-			// channel waits a full interval from this call's end.
-			p.pace.delay(channel, p.pace.every)
+		var rl *slackgo.RateLimitedError
+		limited := errors.As(err, &rl)
+		wait := time.Duration(0)
+		if limited {
+			wait = rl.RetryAfter
+			if wait <= 0 {
+				wait = time.Second
+			}
 		}
+		// The channel's next post waits a full interval from this call's
+		// end, or the Retry-After.
+		done(max(p.pace.every, wait))
 		if err == nil {
 			p.metrics.reply(method)
 			return nil
 		}
 		p.metrics.apiError(method)
-		var rl *slackgo.RateLimitedError
-		if !errors.As(err, &rl) || attempt >= p.retries {
+		if !limited {
 			return fmt.Errorf("%s: %w", method, err)
 		}
-		wait := rl.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
+		if waited += wait; waited > p.retryFor {
+			return fmt.Errorf("%s: still rate limited after waiting %s: %w", method, waited-wait, err)
 		}
 		p.lg.Warn("slack rate limit: waiting", "method", method, "channel", channel, "retry_after", wait)
 		if channel != "" {
-			p.pace.delay(channel, wait)
 			continue // the pacer waits it out
 		}
 		if err := p.clock.Sleep(ctx, wait); err != nil {
@@ -105,40 +118,136 @@ func (p *Poster) call(ctx context.Context, method, channel string, f func() erro
 }
 
 func messageOptions(r bot.Reply) []slackgo.MsgOption {
-	opts := []slackgo.MsgOption{slackgo.MsgOptionText(Fallback(r), false), slackgo.MsgOptionBlocks(Blocks(r).BlockSet...)}
-	if r.ThreadTS != "" {
-		opts = append(opts, slackgo.MsgOptionTS(r.ThreadTS))
-	}
-	return opts
+	return []slackgo.MsgOption{slackgo.MsgOptionText(Fallback(r), false), slackgo.MsgOptionBlocks(Blocks(r).BlockSet...)}
 }
 
 // Post implements bot.Poster: chat.postMessage; the reference is the
-// message's ts.
+// message's ts. A reply Slack refuses for its content is posted again as
+// text (see postText).
 func (p *Poster) Post(ctx context.Context, r bot.Reply) (string, error) {
+	ts, err := p.postMessage(ctx, r, messageOptions(r)...)
+	if code := refusal(err); code != "" {
+		p.refused("chat.postMessage", code, r, err)
+		return p.postText(ctx, r)
+	}
+	return ts, err
+}
+
+func (p *Poster) postMessage(ctx context.Context, r bot.Reply, opts ...slackgo.MsgOption) (string, error) {
+	if r.ThreadTS != "" {
+		opts = append(opts, slackgo.MsgOptionTS(r.ThreadTS))
+	}
 	var ts string
 	err := p.call(ctx, "chat.postMessage", r.Channel, func() error {
-		_, t, err := p.api.PostMessageContext(ctx, r.Channel, messageOptions(r)...)
+		_, t, err := p.api.PostMessageContext(ctx, r.Channel, opts...)
 		ts = t
 		return err
 	})
 	return ts, err
 }
 
-// Update implements bot.Poster: chat.update of the message ref.
+// Update implements bot.Poster: chat.update of the message ref. An edit
+// Slack refuses for its content is made again as text, in the message's
+// limit, with its blocks removed.
 func (p *Poster) Update(ctx context.Context, ref string, r bot.Reply) error {
-	return p.call(ctx, "chat.update", "", func() error {
-		_, _, _, err := p.api.UpdateMessageContext(ctx, r.Channel, ref,
-			slackgo.MsgOptionText(Fallback(r), false), slackgo.MsgOptionBlocks(Blocks(r).BlockSet...))
-		return err
-	})
+	update := func(opts ...slackgo.MsgOption) error {
+		return p.call(ctx, "chat.update", "", func() error {
+			_, _, _, err := p.api.UpdateMessageContext(ctx, r.Channel, ref, opts...)
+			return err
+		})
+	}
+	err := update(slackgo.MsgOptionText(Fallback(r), false), slackgo.MsgOptionBlocks(Blocks(r).BlockSet...))
+	if code := refusal(err); code != "" {
+		p.refused("chat.update", code, r, err)
+		text := escape(r.PlainText())
+		err = update(slackgo.MsgOptionText(clip(text, maxFallbackText), false), slackgo.MsgOptionBlocks())
+		if code := refusal(err); code != "" {
+			p.refused("chat.update", code, r, err)
+			err = update(slackgo.MsgOptionText(clip(text, shortText), false), slackgo.MsgOptionBlocks())
+		}
+	}
+	return err
 }
 
-// Ephemeral implements bot.Poster: chat.postEphemeral.
+// Ephemeral implements bot.Poster: chat.postEphemeral. A reply Slack
+// refuses for its content is shown again as text.
 func (p *Poster) Ephemeral(ctx context.Context, user string, r bot.Reply) error {
-	return p.call(ctx, "chat.postEphemeral", "", func() error {
-		_, err := p.api.PostEphemeralContext(ctx, r.Channel, user, messageOptions(r)...)
-		return err
-	})
+	ephemeral := func(opts ...slackgo.MsgOption) error {
+		if r.ThreadTS != "" {
+			opts = append(opts, slackgo.MsgOptionTS(r.ThreadTS))
+		}
+		return p.call(ctx, "chat.postEphemeral", "", func() error {
+			_, err := p.api.PostEphemeralContext(ctx, r.Channel, user, opts...)
+			return err
+		})
+	}
+	err := ephemeral(slackgo.MsgOptionText(Fallback(r), false), slackgo.MsgOptionBlocks(Blocks(r).BlockSet...))
+	if code := refusal(err); code != "" {
+		p.refused("chat.postEphemeral", code, r, err)
+		text := escape(r.PlainText())
+		err = ephemeral(slackgo.MsgOptionText(clip(text, maxFallbackText), false))
+		if code := refusal(err); code != "" {
+			p.refused("chat.postEphemeral", code, r, err)
+			err = ephemeral(slackgo.MsgOptionText(clip(text, shortText), false))
+		}
+	}
+	return err
+}
+
+// shortText is the length of a message's text when Slack refused a
+// longer one (msg_too_long has been seen far below the documented
+// 40,000 characters).
+const shortText = 500
+
+// refusal returns Slack's error code when it refused a message for its
+// content (its blocks or its length), "" for any other outcome.
+func refusal(err error) string {
+	var se slackgo.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Err {
+	case "invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long":
+		return se.Err
+	}
+	return ""
+}
+
+// refused logs and counts a refused reply, with the problems Slack
+// listed (response_metadata.messages).
+func (p *Poster) refused(method, code string, r bot.Reply, err error) {
+	var se slackgo.SlackErrorResponse
+	errors.As(err, &se)
+	p.metrics.fallback(method, code)
+	p.lg.Error("slack refused a reply: sending it as text", "method", method, "error", code, "channel", r.Channel,
+		"thread", r.ThreadTS, "problems", se.ResponseMetadata.Messages)
+}
+
+// postText posts r without blocks: its plain text in the message and,
+// when that does not hold all of it (or Slack refuses the text's length
+// too), all of it in a file in the reply's thread.
+func (p *Poster) postText(ctx context.Context, r bot.Reply) (string, error) {
+	full := r.PlainText()
+	text := escape(full)
+	whole := utf8.RuneCountInString(text) <= maxFallbackText
+	ts, err := p.postMessage(ctx, r, slackgo.MsgOptionText(clip(text, maxFallbackText), false))
+	if code := refusal(err); code != "" {
+		p.refused("chat.postMessage", code, r, err)
+		whole = false
+		ts, err = p.postMessage(ctx, r, slackgo.MsgOptionText(clip(text, shortText), false))
+	}
+	if err != nil || whole {
+		return ts, err
+	}
+	thread := r.ThreadTS
+	if thread == "" {
+		thread = ts
+	}
+	if err := p.Upload(ctx, r.Channel, thread, "wsbbot-reply.txt", full, ""); err != nil {
+		// The head of the reply is posted: the core goes on with it.
+		p.lg.Error("slack: the whole reply could not be uploaded after a refusal", "channel", r.Channel, "err", err)
+	}
+	return ts, nil
 }
 
 // Upload implements bot.Poster: the file upload in three steps

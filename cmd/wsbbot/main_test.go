@@ -374,6 +374,45 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// TestDemoFixApprovedByAnother: `wsbbot demo` with a script shows a fix
+// requested by one user, refused to her as approver, and approved by
+// another (`/as bob`, the choice by its number): it runs once, verified.
+func TestDemoFixApprovedByAnother(t *testing.T) {
+	in := "/as alice\nrun vss-writer-restart on writer-failed\napprove\n/as bob\n1\nhistory\n"
+	code, out, stderr := wsbbot(t, []string{"LANG=en_US.UTF-8", "WSBBOT_LOG_LEVEL=error"}, in, "demo")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range [][]string{
+		{"Approval", "needed", "(request", "by", "console:alice):", "0", "of", "1", "approval(s)", "given;"},
+		{"[1]", "Approve", "[2]", "Deny"},
+		{"⊘", "you", "requested", "this", "change,"},
+		{"You", "are", "now", "bob."},
+		{"Approved", "by", "console:bob:", "applying", "vss-writer-restart", "on", "writer-failed"},
+		{"vss-writer-restart", "/", "writer-failed", "—", "succeeded,", "verified"},
+		{"Writers", "not", "stable:", "SqlServerWriter", "[8]", "Failed", "→", "none"},
+	} {
+		if !hasLine(out, want...) {
+			t.Errorf("demo output has no line with %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "Approved by console:bob: applying"); n != 1 {
+		t.Errorf("the fix was applied %d times, want once:\n%s", n, out)
+	}
+	var runs int
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 7 && f[3] == "writer-failed" && f[4] == "vss-writer-restart" {
+			runs++
+			if f[5] != "succeeded" || f[6] != "console:alice" {
+				t.Errorf("history line %q: want succeeded, requested by console:alice", l)
+			}
+		}
+	}
+	if runs != 1 {
+		t.Errorf("history lists %d fix runs, want 1:\n%s", runs, out)
+	}
+}
+
 // hasLine reports whether some line of out holds the words in order (each
 // a whole whitespace-separated field), whatever the spacing between them.
 func hasLine(out string, words ...string) bool {

@@ -167,6 +167,12 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}()
 
+	// Approved fixes a crash interrupted are told of in their threads
+	// (never re-run), once.
+	if err := core.ReportInterrupted(ctx); err != nil {
+		lg.Warn("reporting interrupted runs failed", "err", err)
+	}
+
 	runErr := adapter.Run(ctx, stopGrace)
 	stopExpire()
 	<-expired

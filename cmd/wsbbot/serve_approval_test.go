@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsbbot/wsbbot/bot/slack/slacktest"
+	"github.com/wsbbot/wsbbot/lab"
+	"github.com/wsbbot/wsbbot/runbooks"
 )
 
 // The approvers' side of the contract (issue #10) as seen from Slack, with
@@ -22,8 +29,14 @@ var (
 	userJiro  = slacktest.User{ID: "U_JIRO", Name: "jiro", RealName: "Jiro", Locale: "ja-JP"}
 )
 
+// startApprovals starts serve with slack.approvers: [U_BOB] (unless extra
+// sets the approvers) and the four users.
 func startApprovals(t *testing.T, extra ...string) *served {
-	s := startServeWith(t, append([]string{"WSBBOT_SLACK_APPROVERS=U_BOB"}, extra...), nil)
+	vars := []string{"WSBBOT_SLACK_APPROVERS=U_BOB"}
+	if slices.ContainsFunc(extra, func(v string) bool { return strings.HasPrefix(v, "WSBBOT_SLACK_APPROVERS=") }) {
+		vars = nil
+	}
+	s := startServeWith(t, append(vars, extra...), nil)
 	for _, u := range []slacktest.User{userAlice, userBob, userCarol, userJiro} {
 		s.slack.AddUser(u)
 	}
@@ -34,15 +47,29 @@ func startApprovals(t *testing.T, extra ...string) *served {
 // channel and returns the thread and the plan message.
 func (s *served) request(channel string, u slacktest.User, approve, deny string) (string, slacktest.Message) {
 	s.t.Helper()
-	ts := s.slack.UserSays(channel, u.ID, "<@"+s.slack.BotUserID()+"> run vss-writer-restart on writer-failed")
-	rs := s.waitThread("the plan from "+u.ID, channel, ts, containsAll(approve, deny, "restart-service"))
-	for _, m := range rs {
-		if strings.Contains(string(m.Blocks), `"`+approve+`"`) {
-			return ts, m
+	return s.requestRun(channel, u, "vss-writer-restart", "writer-failed", "restart-service", approve, deny)
+}
+
+// requestRun posts `run RUNBOOK on SERVER` as user in channel, waits for
+// the plan showing step, and returns the thread and the plan message.
+func (s *served) requestRun(channel string, u slacktest.User, runbook, server, step, approve, deny string) (string, slacktest.Message) {
+	s.t.Helper()
+	ts := s.slack.UserSays(channel, u.ID, "<@"+s.slack.BotUserID()+"> run "+runbook+" on "+server)
+	return ts, s.planIn(channel, ts, u, step, approve, deny)
+}
+
+// planIn waits for the bot's plan message showing step, with the approve
+// and deny buttons, in a thread.
+func (s *served) planIn(channel, ts string, u slacktest.User, step, approve, deny string) slacktest.Message {
+	s.t.Helper()
+	rs := s.waitThread("the plan from "+u.ID, channel, ts, containsAll(approve, deny, step))
+	for i := len(rs) - 1; i >= 0; i-- { // the latest plan in the thread
+		if strings.Contains(string(rs[i].Blocks), `"`+approve+`"`) {
+			return rs[i]
 		}
 	}
 	s.t.Fatalf("no message with the %s button:\n%s", approve, shown(rs...))
-	return "", slacktest.Message{}
+	return slacktest.Message{}
 }
 
 // click presses a button and waits until the clicker was told something
@@ -69,6 +96,13 @@ func (s *served) clickRefused(channel string, plan slacktest.Message, u slacktes
 // `wsbbot history --json` lists, read beside the running bot.
 func (s *served) fixRuns() []struct{ ID, Runbook, Target, Status string } {
 	s.t.Helper()
+	return s.runsOf("vss-writer-restart", "writer-failed")
+}
+
+// runsOf are the runs of runbook on target that `wsbbot history --json`
+// lists, newest first.
+func (s *served) runsOf(runbook, target string) []struct{ ID, Runbook, Target, Status string } {
+	s.t.Helper()
 	code, out, stderr := wsbbot(s.t, s.vars, "", "history", "--config", s.args[2], "--json")
 	var runs []struct{ ID, Runbook, Target, Status string }
 	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
@@ -76,7 +110,7 @@ func (s *served) fixRuns() []struct{ ID, Runbook, Target, Status string } {
 	}
 	var fix []struct{ ID, Runbook, Target, Status string }
 	for _, r := range runs {
-		if r.Runbook == "vss-writer-restart" && r.Target == "writer-failed" {
+		if r.Runbook == runbook && r.Target == target {
 			fix = append(fix, r)
 		}
 	}
@@ -145,6 +179,7 @@ func TestServeApprovals(t *testing.T) {
 	for _, n := range s.slack.Unexpected() {
 		t.Errorf("fake Slack saw: %s", n)
 	}
+	s.writeSlackTranscript("approved-fix", "C05", thread)
 }
 
 // 6: with slack.approval_ttl: 8s, an Approve after 10 s says "expired"
@@ -173,6 +208,9 @@ func TestServeScheduledAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end, two minutes")
 	}
+	// Mostly waiting for the minute's schedule: it waits beside the
+	// other long end-to-end test, not after it.
+	t.Parallel()
 	s := startServeWith(t, []string{"WSBBOT_AUDIT_SCHEDULE=* * * * *", "WSBBOT_SLACK_AUDIT_CHANNEL=C10", "WSBBOT_WATCH_ENABLED=false"}, nil)
 	posts := func() []slacktest.Message {
 		var out []slacktest.Message
@@ -204,4 +242,168 @@ func TestServeScheduledAudit(t *testing.T) {
 	if !strings.Contains(shown(second), "still failing for 2 audits") && !strings.Contains(strings.ToLower(shown(second)), "changed") {
 		t.Errorf("the second post says nothing of what changed:\n%s", shown(second))
 	}
+	s.writeSlackTranscript("scheduled-audit", "C10", "")
+}
+
+// Quorum 2 (slack.quorum: 2, approvers U_BOB and U_CAROL): the first
+// approval says 1 of 2 and runs nothing; the same approver again counts
+// once; the second approver's click runs the fix once.
+func TestServeApprovalQuorumTwo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	s := startApprovals(t, "WSBBOT_SLACK_APPROVERS=U_BOB,U_CAROL", "WSBBOT_SLACK_QUORUM=2")
+	thread, plan := s.request("C05", userAlice, "Approve", "Deny")
+	if !strings.Contains(shown(plan), "0 of 2 approval(s) given; 2 more of <@U_BOB>, <@U_CAROL>") {
+		t.Errorf("the plan does not say that two of U_BOB, U_CAROL must approve:\n%s", shown(plan))
+	}
+	if _, err := s.slack.Click("C05", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the first approval", "C05", thread, containsAll("Approved by <@U_BOB>", "1 of 2 approval(s) given; 1 more of <@U_CAROL>"))
+	// The same approver again: told privately it counts once.
+	if got := s.clickRefused("C05", plan, userBob, "Approve"); !strings.Contains(got, "approved this already") || !strings.Contains(got, "1 of 2") {
+		t.Errorf("a second click by the same approver answered %q", got)
+	}
+	if runs := s.fixRuns(); len(runs) != 0 {
+		t.Fatalf("one approval of two ran the fix: %+v", runs)
+	}
+	if _, err := s.slack.Click("C05", plan.TS, userCarol.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the verified fix", "C05", thread, containsAll("Approved by <@U_BOB>, <@U_CAROL>", "succeeded, verified"))
+	if runs := s.fixRuns(); len(runs) != 1 || runs[0].Status != "succeeded" {
+		t.Fatalf("after the quorum: %+v, want one succeeded run", runs)
+	}
+	s.writeSlackTranscript("quorum-two", "C05", thread)
+	for _, n := range s.slack.Unexpected() {
+		t.Errorf("fake Slack saw: %s", n)
+	}
+}
+
+// The changed plan: an approval is bound to the plan's hash. When the
+// server's state the plan depends on changes (someone restarted the
+// writer's service by hand), or the runbook file changes, between the
+// request and the approval, the approval is void, nothing runs, and the
+// thread says why.
+func TestServeApprovalChangedPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	// The runbook comes from runbooks.dirs: a copy of the bundled one.
+	dir := t.TempDir()
+	orig, err := runbooks.Bundled().Open("runbooks/vss-writer-restart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := io.ReadAll(orig)
+	orig.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "vss-writer-restart.yaml")
+	if err := os.WriteFile(file, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startApprovals(t, "WSBBOT_RUNBOOKS_DIRS="+dir)
+	var host *lab.Host
+	for _, h := range s.lab.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+
+	// The runbook file: edited (a new version) while the bot was down.
+	thread, plan := s.request("C05", userAlice, "Approve", "Deny")
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+	}
+	edited := strings.Replace(string(yaml), "version: 1\n", "version: 2\n", 1)
+	if edited == string(yaml) {
+		t.Fatal("the runbook has no 'version: 1' line to edit")
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	if _, err := s.slack.Click("C05", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the void approval", "C05", thread, containsAll("The plan changed since it was requested", "the runbook vss-writer-restart changed (v1 -", "v2, file ", "void and nothing ran"))
+	if got := s.clickRefused("C05", plan, userBob, "Approve"); !strings.Contains(got, "void") {
+		t.Errorf("Approve on a void request answered %q", got)
+	}
+
+	// The server's state: SQLWriter restarted by hand after the request,
+	// so the plan would now restart nothing.
+	thread, plan = s.request("C06", userAlice, "Approve", "Deny")
+	if out, errOut, code := host.Exec(context.Background(), "net stop SQLWriter && net start SQLWriter"); code != 0 || host.WriterState("SqlServerWriter") != 1 {
+		t.Fatalf("net stop/start SQLWriter: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := s.slack.Click("C06", plan.TS, userBob.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitThread("the void approval", "C06", thread, containsAll("The plan changed since it was requested", "the server's state changed", "void and nothing ran"))
+	if runs := s.fixRuns(); len(runs) != 0 {
+		t.Fatalf("a void approval ran the fix: %+v", runs)
+	}
+	s.writeSlackTranscript("changed-plan-state", "C06", thread)
+}
+
+// The backup watch through serve (watch.every: 1m, real minutes): the
+// lab's writer-failed server, whose last backup failed, is posted once in
+// the incident channel with the catalogue's explanation and the Diagnose
+// and Fix buttons; after a restart of the bot and a successful backup the
+// recovery is posted once in the failure's thread, and the failure is not
+// posted again.
+func TestServeWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end, two minutes")
+	}
+	// Mostly waiting for the minute's schedule: it waits beside the
+	// other long end-to-end test, not after it.
+	t.Parallel()
+	s := startServeWith(t, []string{"WSBBOT_WATCH_EVERY=1m"}, nil)
+	alerts := func(words ...string) []slacktest.Message {
+		var out []slacktest.Message
+		for _, top := range s.slack.Messages("C0INC") {
+			for _, m := range s.slack.Thread("C0INC", top.TS) {
+				if m.BotID != "" && containsAll(words...)([]slacktest.Message{m}) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+	failed := []string{"Backup failed on writer-failed", "0x800423F4", `"Diagnose"`, `"Fix"`}
+	s.waitFor("the watch's failure post", func() bool { return len(alerts(failed...)) > 0 })
+	post := alerts(failed...)[0]
+	if post.ThreadTS != "" {
+		t.Errorf("the failure was posted in a thread, not in the channel: %+v", post)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+	}
+	s.start()
+	var host *lab.Host
+	for _, h := range s.lab.Hosts() {
+		if h.Name == "writer-failed" {
+			host = h.Host
+		}
+	}
+	if out, errOut, code := host.Exec(context.Background(), "net stop SQLWriter && net start SQLWriter"); code != 0 {
+		t.Fatalf("net stop/start SQLWriter: exit %d\n%s%s", code, out, errOut)
+	}
+	if hr, _, err := host.RunBackup(); err != nil || hr != 0 {
+		t.Fatalf("the backup after the fix: %#x, %v", hr, err)
+	}
+	recovered := []string{"Recovered: the backup of `writer-failed` succeeded"}
+	s.waitFor("the recovery in the failure's thread", func() bool { return len(alerts(recovered...)) > 0 })
+	if rs := alerts(recovered...); len(rs) != 1 || rs[0].ThreadTS != post.TS {
+		t.Errorf("recovery posts: %+v, want one in the thread of %s", rs, post.TS)
+	}
+	if rs := alerts(failed...); len(rs) != 1 {
+		t.Errorf("%d failure posts for writer-failed across a restart, want 1:\n%s", len(rs), shown(rs...))
+	}
+	s.writeSlackTranscript("watch", "C0INC", post.TS)
 }

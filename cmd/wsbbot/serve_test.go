@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ var chatUsers = map[string]slacktest.User{
 type served struct {
 	t      *testing.T
 	slack  *slacktest.Server
+	lab    *lab.Lab
 	listen string
 	args   []string
 	vars   []string
@@ -84,7 +86,24 @@ func startServe(t *testing.T, before func(st store.File)) *served {
 // as WSBBOT_* variables).
 func startServeWith(t *testing.T, extra []string, before func(st store.File)) *served {
 	t.Helper()
-	inv, vars, _ := startLab(t, lab.Options{})
+	return startServeSetup(t, serveSetup{vars: extra, before: before})
+}
+
+// serveSetup is what startServeSetup changes in the standard set-up.
+type serveSetup struct {
+	vars   []string                            // more environment (WSBBOT_* keys)
+	fake   func(*slacktest.Options)            // changes the fake Slack's options (tokens, timeouts)
+	config func(inv string, l *lab.Lab) string // the configuration file serve reads, given the lab and its inventory
+	before func(st store.File)                 // writes the record before serve starts
+}
+
+// startServeSetup is startServe as setup says.
+func startServeSetup(t *testing.T, setup serveSetup) *served {
+	t.Helper()
+	inv, vars, l := startLab(t, lab.Options{})
+	if setup.config != nil {
+		inv = setup.config(inv, l)
+	}
 	opts := slacktest.Options{Channels: []slacktest.Channel{{ID: "C0INC", Name: "wsb-oncall"}}}
 	for i := 1; i < 20; i++ {
 		opts.Channels = append(opts.Channels, slacktest.Channel{ID: fmt.Sprintf("C%02d", i), Name: fmt.Sprintf("ops-%02d", i)})
@@ -95,14 +114,17 @@ func startServeWith(t *testing.T, extra []string, before func(st store.File)) *s
 	}
 	// Slack's own pace: one message per second per channel, a 429 beyond.
 	opts.ChannelRate = 1
+	if setup.fake != nil {
+		setup.fake(&opts)
+	}
 	fake := slacktest.Start(t, opts)
-	s := &served{t: t, slack: fake, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
-	if before != nil {
+	s := &served{t: t, slack: fake, lab: l, listen: freeAddr(t), store: filepath.Join(t.TempDir(), "wsbbot.db")}
+	if setup.before != nil {
 		st, err := store.Open(s.store, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before(st)
+		setup.before(st)
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +134,7 @@ func startServeWith(t *testing.T, extra []string, before func(st store.File)) *s
 		"WSBBOT_SLACK_BOT_TOKEN="+fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN="+fake.AppToken(),
 		"WSBBOT_SLACK_API_URL="+fake.APIURL(), "WSBBOT_SLACK_INCIDENT_CHANNEL=#wsb-oncall",
 		"WSBBOT_STORE_PATH="+s.store, "WSBBOT_HTTP_LISTEN="+s.listen, "WSBBOT_REMOTE_LOCK_DIR="+t.TempDir())
-	s.vars = append(s.vars, extra...)
+	s.vars = append(s.vars, setup.vars...)
 	s.start()
 	t.Cleanup(func() {
 		if code := s.shutdown(); code != 0 {
@@ -143,6 +165,39 @@ func (s *served) start() {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("serve not healthy after %s:\n%s", hang, s.stderr.String())
 		}
+	}
+}
+
+// startChild runs serve as a process of its own (this test binary run as
+// wsbbot, see TestMain), so that a test can kill it as a crash would, and
+// waits for /healthz; kill ends it with SIGKILL.
+func (s *served) startChild() (kill func()) {
+	s.t.Helper()
+	child := exec.Command(os.Args[0], s.args...)
+	child.Env = append(os.Environ(), append(slices.Clone(s.vars), asWsbbot+"=1", "XDG_STATE_HOME="+s.t.TempDir())...)
+	out := &syncBuffer{}
+	child.Stdout, child.Stderr = out, out
+	if err := child.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = child.Process.Signal(syscall.SIGKILL)
+			_ = child.Wait()
+		})
+	}
+	s.t.Cleanup(kill)
+	s.stderr = out
+	deadline := time.Now().Add(hang)
+	for {
+		if code, _ := s.get("/healthz"); code == http.StatusOK {
+			return kill
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("serve (process %d) not healthy after %s:\n%s", child.Process.Pid, hang, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -68,11 +66,9 @@ func SchemaVersion() uint64 { return uint64(len(migrations())) }
 // Bolt is the Store kept in one bbolt file. Every append is one bbolt
 // write transaction, fsynced before Append returns.
 type Bolt struct {
-	db          *bolt.DB
-	path        string
-	clock       func() time.Time
-	interrupted []string
-	closed      atomic.Bool
+	fileState
+	db    *bolt.DB
+	clock func() time.Time
 }
 
 var _ Store = (*Bolt)(nil)
@@ -96,7 +92,7 @@ func OpenBolt(path string, opts Options) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	b := &Bolt{db: db, path: path, clock: clock}
+	b := &Bolt{fileState: fileState{path: path}, db: db, clock: clock}
 	if opts.readOnly {
 		if err := b.checkSchema(); err != nil {
 			db.Close()
@@ -161,23 +157,6 @@ func (b *Bolt) markInterrupted() error {
 		b.interrupted = ids
 		return err
 	})
-}
-
-// Interrupted returns the ids of the runs this Open found still running
-// and marked interrupted, in id order.
-func (b *Bolt) Interrupted() []string { return slices.Clone(b.interrupted) }
-
-// Path returns the file the store is kept in.
-func (b *Bolt) Path() string { return b.path }
-
-func (b *Bolt) ready(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if b.closed.Load() {
-		return ErrClosed
-	}
-	return nil
 }
 
 // closedErr maps bbolt's "not open" to ErrClosed for a Close that raced.
@@ -380,15 +359,7 @@ func (b *Bolt) Verify(ctx context.Context) (VerifyReport, error) {
 }
 
 // Close implements Store. Closing twice is not an error.
-func (b *Bolt) Close() error {
-	if b.closed.Swap(true) {
-		return nil
-	}
-	if err := b.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", b.path, err)
-	}
-	return nil
-}
+func (b *Bolt) Close() error { return b.close(b.db) }
 
 // encodeEvent is the stored form of an event: its JSON, without HTML
 // escaping so that Data comes back byte for byte (the hash covers it).

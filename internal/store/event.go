@@ -42,6 +42,10 @@ const (
 	// was posted, and the recovery that ended it.
 	KindWatchLook  Kind = "watch.look"
 	KindWatchAlert Kind = "watch.alert"
+	// KindRunReported records that an interrupted run was reported where
+	// its approval was requested, so that it is reported once across
+	// restarts.
+	KindRunReported Kind = "run.reported"
 )
 
 // Kinds returns every kind the store accepts, in a fixed order.
@@ -50,7 +54,7 @@ func Kinds() []Kind {
 		KindRunStarted, KindStepStarted, KindStepFinished, KindRunFinished, KindRunInterrupted,
 		KindApprovalRequested, KindApprovalGranted, KindApprovalDenied, KindApprovalClosed,
 		KindAuditFinding, KindAuditFinished, KindRestoreTestDone, KindChatReceived,
-		KindScheduleFired, KindWatchLook, KindWatchAlert,
+		KindScheduleFired, KindWatchLook, KindWatchAlert, KindRunReported,
 	}
 }
 

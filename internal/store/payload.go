@@ -22,6 +22,12 @@ type RunStarted struct {
 	PlanHash  string            `json:"plan_hash"`
 	Approvers []string          `json:"approvers,omitempty"`
 	Approval  string            `json:"approval,omitempty"`
+	// Request is the id of the approval request (in chat) the run was
+	// started from; "" for a run approved otherwise.
+	Request string `json:"request,omitempty"`
+	// CleanupOf is the id of the interrupted run whose cleanup this run
+	// is; "" for any other run.
+	CleanupOf string `json:"cleanup_of,omitempty"`
 	// Owner is the process carrying out the run: the next wsbbot to open
 	// the record marks the run interrupted only once that process is gone.
 	// Omitted (nil) in runs recorded before owners were.

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -74,12 +72,10 @@ const (
 // each waiting up to the busy timeout. Every append is one transaction,
 // synced to disk (synchronous=FULL) before Append returns.
 type SQLite struct {
-	db          *sql.DB
-	path        string
-	clock       func() time.Time
-	timeout     time.Duration // busy timeout: how long a write waits for another process's
-	interrupted []string
-	closed      atomic.Bool
+	fileState
+	db      *sql.DB
+	clock   func() time.Time
+	timeout time.Duration // busy timeout: how long a write waits for another process's
 	// wmu keeps this process's writers in line, so they queue here
 	// rather than in SQLite's busy-wait, which sleeps between tries.
 	wmu sync.Mutex
@@ -149,7 +145,7 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &SQLite{db: db, path: path, clock: clock, timeout: timeout}
+	s := &SQLite{fileState: fileState{path: path}, db: db, clock: clock, timeout: timeout}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
@@ -210,23 +206,6 @@ func (s *SQLite) migrate() error {
 		}
 	}
 	return tx.Commit()
-}
-
-// Interrupted returns the ids of the runs this Open found left running by
-// a process that is gone and marked interrupted, in id order.
-func (s *SQLite) Interrupted() []string { return slices.Clone(s.interrupted) }
-
-// Path returns the file the store is kept in.
-func (s *SQLite) Path() string { return s.path }
-
-func (s *SQLite) ready(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return nil
 }
 
 // write runs fn in one write transaction (BEGIN IMMEDIATE: the write lock
@@ -479,15 +458,7 @@ func (s *SQLite) Verify(ctx context.Context) (VerifyReport, error) {
 }
 
 // Close implements Store. Closing twice is not an error.
-func (s *SQLite) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", s.path, err)
-	}
-	return nil
-}
+func (s *SQLite) Close() error { return s.close(s.db) }
 
 // rawEvent is one events row as stored.
 type rawEvent struct {

@@ -16,4 +16,8 @@
 // latency) and per channel (a token bucket for chat.postMessage); Socket
 // Mode envelopes that are not acked in time are redelivered with
 // retry_attempt and retry_reason, as Slack does for Events API deliveries.
+// A connection can be closed politely (Disconnect), dropped (Drop), or cut
+// with an envelope, mid-frame or before its ack can come back (CutNext);
+// an event can come again in a new envelope (Redeliver) or under its own
+// envelope id (ResendEnvelope).
 package slacktest

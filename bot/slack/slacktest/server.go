@@ -144,8 +144,10 @@ type Server struct {
 	deliveries []Delivery
 	acks       []Ack
 	connSeq    int
+	cut        *armedCut              // CutNext, until an envelope takes it
 	envTypes   map[string]string      // envelope id -> type, for acks
 	events     map[string]eventRecord // event id -> payload, for Redeliver
+	eventOrder []string               // event ids as emitted
 	hooks      map[string]hook        // response_url path -> what it answers for
 	selections map[string]map[string]map[string]any
 	suggested  map[string][]any // channel/msgTS/actionID -> options answered to block_suggestion

@@ -491,3 +491,94 @@ func TestAckPayloadShape(t *testing.T) {
 		}
 	}
 }
+
+// TestCutNext: an envelope cut mid-frame never reaches slack-go, which
+// reconnects, and the fake retries it on the next connection with
+// retry_attempt 1 and retry_reason timeout. One written whole before the
+// connection broke can be read; its ack goes out on the next connection
+// (slack-go queues it), or is lost and the envelope retried.
+func TestCutNext(t *testing.T) {
+	for _, how := range []slacktest.Cut{slacktest.CutMidEnvelope, slacktest.CutBeforeAck} {
+		t.Run(how.String(), func(t *testing.T) {
+			opts := baseOptions()
+			opts.AckTimeout = 200 * time.Millisecond
+			s := slacktest.Start(t, opts)
+			b := startBot(t, s)
+			b.next(t, socketmode.EventTypeHello)
+			s.CutNext(how, "app_mention")
+			ts := s.UserSays("C111", "U111", "<@"+s.BotUserID()+"> hello")
+			var mention socketmode.Event
+			for mention.Request == nil {
+				evt := b.next(t, socketmode.EventTypeEventsAPI)
+				b.ack(t, evt)
+				if _, inner := innerEvent(t, evt); inner != nil {
+					if _, ok := inner.(*slackevents.AppMentionEvent); ok {
+						mention = evt
+					}
+				}
+			}
+			var cut slacktest.Delivery
+			for _, d := range s.Deliveries() {
+				if d.Cut != 0 {
+					cut = d
+				}
+			}
+			if cut.Cut != how || cut.EventType != "app_mention" {
+				t.Fatalf("cut delivery %+v, want the app_mention cut %s", cut, how)
+			}
+			if ids := s.PostEvents("C111", ts); len(ids) != 2 || ids[1] != cut.EventID {
+				t.Errorf("PostEvents = %q, want the message and the cut mention %s", ids, cut.EventID)
+			}
+			waitFor(t, s, "a reconnection", func() bool { return s.Connections() >= 2 })
+			if how == slacktest.CutMidEnvelope {
+				var retry slacktest.Delivery
+				for _, d := range s.Deliveries() {
+					if d.EventID == cut.EventID && d.EnvelopeID == mention.Request.EnvelopeID {
+						retry = d
+					}
+				}
+				if mention.Request.RetryAttempt != 1 || mention.Request.RetryReason != "timeout" || !cut.TimedOut ||
+					retry.EventID != cut.EventID || retry.RetryAttempt != 1 || retry.Conn <= cut.Conn {
+					t.Errorf("read %+v; cut %+v, last delivery %+v: want only the retry (1, timeout) on a later connection", mention.Request, cut, retry)
+				}
+				return
+			}
+			waitFor(t, s, "the cut envelope acked late or retried", func() bool {
+				for _, a := range s.Acks() {
+					if a.EnvelopeID == cut.EnvelopeID {
+						return true
+					}
+				}
+				for _, d := range s.Deliveries() {
+					if d.EventID == cut.EventID && d.RetryAttempt == 1 {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+}
+
+// TestResendEnvelope: an envelope comes again under its own id, with
+// retry_attempt 0.
+func TestResendEnvelope(t *testing.T) {
+	s := slacktest.Start(t, baseOptions())
+	b := startBot(t, s)
+	s.UserSays("C111", "U111", "hello")
+	first := b.next(t, socketmode.EventTypeEventsAPI)
+	b.ack(t, first)
+	if err := s.ResendEnvelope(first.Request.EnvelopeID); err != nil {
+		t.Fatal(err)
+	}
+	again := b.next(t, socketmode.EventTypeEventsAPI)
+	b.ack(t, again)
+	cb1, _ := innerEvent(t, first)
+	cb2, _ := innerEvent(t, again)
+	if again.Request.EnvelopeID != first.Request.EnvelopeID || cb2.EventID != cb1.EventID || again.Request.RetryAttempt != 0 {
+		t.Errorf("resent %+v (event %s), want envelope %s, event %s, retry_attempt 0", again.Request, cb2.EventID, first.Request.EnvelopeID, cb1.EventID)
+	}
+	if err := s.ResendEnvelope("no-such-envelope"); err == nil {
+		t.Error("ResendEnvelope of an unknown envelope: no error")
+	}
+}

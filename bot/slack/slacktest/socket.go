@@ -19,7 +19,7 @@ const maxAckFrame = 20480
 type conn struct {
 	n       int
 	ws      *websocket.Conn
-	out     chan []byte
+	out     chan outFrame
 	done    chan struct{}
 	once    sync.Once
 	leaving bool // disconnect sent or dropped; guarded by Server.mu
@@ -30,6 +30,41 @@ func (c *conn) close() {
 		close(c.done)
 		_ = c.ws.Close() // the peer may be gone already
 	})
+}
+
+// outFrame is a text frame for a connection's writer; cut, when set, is
+// how the connection breaks as the frame goes out.
+type outFrame struct {
+	data []byte
+	cut  Cut
+}
+
+// Cut is how CutNext breaks a connection as an envelope goes out.
+type Cut int
+
+const (
+	// CutMidEnvelope writes the frame's header and half its payload, then
+	// closes the TCP stream: the app reads a truncated frame.
+	CutMidEnvelope Cut = iota + 1
+	// CutBeforeAck writes the whole frame, then closes the TCP stream at
+	// once, before the app's ack can come back.
+	CutBeforeAck
+)
+
+func (c Cut) String() string {
+	switch c {
+	case CutMidEnvelope:
+		return "mid-envelope"
+	case CutBeforeAck:
+		return "before-ack"
+	}
+	return "none"
+}
+
+// armedCut is a CutNext waiting for its envelope.
+type armedCut struct {
+	how       Cut
+	eventType string
 }
 
 // pending is an envelope awaiting its ack.
@@ -57,6 +92,7 @@ func (p *pending) stopTimer() {
 type eventRecord struct {
 	payload   json.RawMessage
 	eventType string
+	post      string // channel/ts of the message the event is about
 }
 
 // envelope is a Socket Mode message in the field order of Slack's
@@ -97,7 +133,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.connSeq++
-	c := &conn{n: s.connSeq, ws: ws, out: make(chan []byte, 1024), done: make(chan struct{})}
+	c := &conn{n: s.connSeq, ws: ws, out: make(chan outFrame, 1024), done: make(chan struct{})}
 	s.conns = append(s.conns, c)
 	live := 0
 	for _, x := range s.conns {
@@ -115,7 +151,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		},
 		"connection_info": map[string]any{"app_id": s.opts.AppID},
 	})
-	c.out <- hello
+	c.out <- outFrame{data: hello}
 	q := s.queue
 	s.queue = nil
 	for _, p := range q {
@@ -132,9 +168,13 @@ func (s *Server) writeLoop(c *conn) {
 	defer s.wg.Done()
 	for {
 		select {
-		case b := <-c.out:
+		case f := <-c.out:
 			_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			if f.cut != 0 {
+				s.cutConn(c, f)
+				return
+			}
+			if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
 				s.dropConn(c)
 				return
 			}
@@ -171,6 +211,33 @@ func (s *Server) readLoop(c *conn) {
 		}
 		s.handleAck(data)
 	}
+}
+
+// cutConn writes f as its cut says and closes the TCP stream without a
+// close frame, as a network failure would.
+func (s *Server) cutConn(c *conn, f outFrame) {
+	switch f.cut {
+	case CutMidEnvelope:
+		// An unmasked text frame (RFC 6455 5.2) announcing the whole
+		// payload, of which only the first half follows.
+		hdr := []byte{0x81}
+		switch n := len(f.data); {
+		case n < 126:
+			hdr = append(hdr, byte(n))
+		case n < 1<<16:
+			hdr = append(hdr, 126, byte(n>>8), byte(n))
+		default:
+			hdr = append(hdr, 127)
+			for i := 7; i >= 0; i-- {
+				hdr = append(hdr, byte(uint64(n)>>(8*i)))
+			}
+		}
+		_, _ = c.ws.UnderlyingConn().Write(append(hdr, f.data[:len(f.data)/2]...)) // the stream is being broken anyway
+	case CutBeforeAck:
+		_ = c.ws.WriteMessage(websocket.TextMessage, f.data)
+	}
+	_ = c.ws.UnderlyingConn().Close() // abrupt by design
+	s.dropConn(c)
 }
 
 func (s *Server) dropConn(c *conn) {
@@ -263,15 +330,23 @@ func (s *Server) deliverLocked(p *pending) {
 		env.RetryAttempt, env.RetryReason = &attempt, &reason
 	}
 	raw, _ := json.Marshal(env) // built from marshalled parts
+	f := outFrame{data: raw}
+	if s.cut != nil && (s.cut.eventType == "" || s.cut.eventType == p.eventType) {
+		// The connection breaks with this envelope: later ones wait for
+		// the next connection, this one for its ack timeout.
+		f.cut = s.cut.how
+		s.cut = nil
+		c.leaving = true
+	}
 	select {
-	case c.out <- raw:
+	case c.out <- f:
 	default:
 		s.lg.Warn("slacktest: connection backlog full, envelope dropped", "envelope", p.id)
 	}
 	s.envTypes[p.id] = p.typ
 	s.deliveries = append(s.deliveries, Delivery{
 		EnvelopeID: p.id, Type: p.typ, EventID: p.eventID, EventType: p.eventType,
-		RetryAttempt: p.attempt, RetryReason: p.reason, Conn: c.n,
+		RetryAttempt: p.attempt, RetryReason: p.reason, Conn: c.n, Cut: f.cut,
 	})
 	p.delivery = len(s.deliveries) - 1
 	s.pending[p.id] = p
@@ -323,7 +398,10 @@ func (s *Server) emitEventLocked(ev map[string]any, eventType string) string {
 		"is_ext_shared_channel": false,
 		"event_context":         ctxID,
 	})
-	s.events[eventID] = eventRecord{payload: payload, eventType: eventType}
+	post, _ := ev["channel"].(string)
+	ts, _ := ev["ts"].(string)
+	s.events[eventID] = eventRecord{payload: payload, eventType: eventType, post: post + "/" + ts}
+	s.eventOrder = append(s.eventOrder, eventID)
 	s.deliverLocked(&pending{id: s.newEnvelopeIDLocked(), typ: "events_api", eventID: eventID, eventType: eventType, payload: payload})
 	return eventID
 }
@@ -376,7 +454,7 @@ func (s *Server) Disconnect(reason string) {
 		}
 		c.leaving = true
 		select {
-		case c.out <- msg:
+		case c.out <- outFrame{data: msg}:
 		default:
 		}
 		time.AfterFunc(s.opts.DisconnectGrace, c.close)
@@ -417,8 +495,22 @@ func (s *Server) DeliverRaw(frame []byte) error {
 	if c == nil {
 		return ErrNoConnection
 	}
-	c.out <- append([]byte(nil), frame...)
+	c.out <- outFrame{data: append([]byte(nil), frame...)}
 	return nil
+}
+
+// CutNext breaks the connection that carries the next envelope of
+// eventType ("" any; "message", "app_mention", "block_actions", a slash
+// command): the envelope is cut mid-frame or written whole, as how says,
+// then the TCP stream closes without a close frame. The envelope stays
+// unacked, so Slack's retry applies to it (an Events API envelope comes
+// again with retry_attempt+1 after AckTimeout); later envelopes wait for
+// the app's next connection. A later CutNext replaces an earlier one not
+// yet used.
+func (s *Server) CutNext(how Cut, eventType string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cut = &armedCut{how: how, eventType: eventType}
 }
 
 // Redeliver sends an event again in a new envelope with retry_attempt 0,
@@ -434,4 +526,39 @@ func (s *Server) Redeliver(eventID string) (string, error) {
 	p := &pending{id: s.newEnvelopeIDLocked(), typ: "events_api", eventID: eventID, eventType: rec.eventType, payload: rec.payload}
 	s.deliverLocked(p)
 	return p.id, nil
+}
+
+// ResendEnvelope sends an events_api envelope again under the same
+// envelope_id with retry_attempt 0, as Slack has been seen doing
+// (bolt-js #2487), to test deduplication that does not rest on envelope
+// ids or retry counts.
+func (s *Server) ResendEnvelope(envelopeID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.deliveries {
+		if d.EnvelopeID != envelopeID || d.Type != "events_api" {
+			continue
+		}
+		rec := s.events[d.EventID]
+		if old, ok := s.pending[envelopeID]; ok {
+			old.stopTimer()
+		}
+		s.deliverLocked(&pending{id: envelopeID, typ: "events_api", eventID: d.EventID, eventType: rec.eventType, payload: rec.payload})
+		return nil
+	}
+	return fmt.Errorf("slacktest: resend %s: no events_api envelope with that id was delivered", envelopeID)
+}
+
+// PostEvents returns the ids of the events emitted for the message with
+// ts in channel (its message event, and its app_mention), in order.
+func (s *Server) PostEvents(channel, ts string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, id := range s.eventOrder {
+		if s.events[id].post == channel+"/"+ts {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

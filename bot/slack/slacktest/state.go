@@ -109,6 +109,7 @@ type Delivery struct {
 	RetryReason  string
 	Conn         int // the connection's number, from 1
 	TimedOut     bool
+	Cut          Cut // the connection broke with this envelope (CutNext)
 }
 
 // WaitFor blocks until pred returns true or ctx ends. pred is evaluated

@@ -41,8 +41,9 @@ type tokenizer interface {
 // at a time through an interface, and a Receive response is mostly base64
 // text. FuzzScannerMatchesEncodingXML holds it to encoding/xml: on every
 // document encoding/xml accepts, the two give the same tokens. It is
-// stricter in one way: a document type declaration (which SOAP forbids)
-// is an error.
+// stricter in two ways: a document type declaration (which SOAP forbids)
+// is an error, and so is invalid UTF-8 or a character XML forbids even
+// inside a comment or processing instruction.
 type xmlScanner struct {
 	data  []byte
 	pos   int
@@ -110,14 +111,14 @@ func (s *xmlScanner) next(t *token) error {
 		}
 		switch {
 		case bytes.HasPrefix(rest, []byte("<?")):
-			end := bytes.Index(rest, []byte("?>"))
+			end := bytes.Index(rest[2:], []byte("?>"))
 			if end < 0 {
 				return s.errorf("unterminated processing instruction")
 			}
-			if err := s.procInst(rest[2:end]); err != nil {
+			if err := s.procInst(rest[2 : 2+end]); err != nil {
 				return err
 			}
-			s.pos += end + 2
+			s.pos += 2 + end + 2
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			end := bytes.Index(rest[4:], []byte("--"))
 			if end < 0 || len(rest) < 4+end+3 {

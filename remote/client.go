@@ -212,7 +212,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 		runCancel: func(cause error) { runCancel(cause); runStop() },
 	}
 
-	stepCtx, done := s.stepContext(ctx, t.StepTimeout)
+	stepCtx, _, done := s.stepContext(ctx, t.StepTimeout)
 	defer done()
 	stats := &stepStats{}
 	var shellID string
@@ -270,14 +270,14 @@ func (s *Session) RoundTrips() int { return int(s.w.total.Load()) }
 
 // stepContext derives a step's context from parent, the step deadline and
 // the run deadline.
-func (s *Session) stepContext(parent context.Context, timeout time.Duration) (context.Context, func()) {
+func (s *Session) stepContext(parent context.Context, timeout time.Duration) (context.Context, context.CancelCauseFunc, func()) {
 	base, cancel := context.WithCancelCause(parent)
 	stopRun := context.AfterFunc(s.runCtx, func() { cancel(context.Cause(s.runCtx)) })
 	ctx, stopDL := context.WithDeadlineCause(base, time.Now().Add(timeout), &deadlineError{what: "step", d: timeout})
 	s.curMu.Lock()
 	s.curCancel = cancel
 	s.curMu.Unlock()
-	return ctx, func() {
+	return ctx, cancel, func() {
 		s.curMu.Lock()
 		s.curCancel = nil
 		s.curMu.Unlock()
@@ -369,7 +369,7 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	if timeout <= 0 {
 		timeout = s.t.StepTimeout
 	}
-	stepCtx, done := s.stepContext(ctx, timeout)
+	stepCtx, cancel, done := s.stepContext(ctx, timeout)
 	defer done()
 	stats := &stepStats{}
 	out := &capBuffer{max: s.c.o.OutputCap}
@@ -380,7 +380,7 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err == nil {
 		s.signalFinished(stepCtx, cl, tr)
 		err = s.hard(stepCtx, opCommand, func() error {
-			return s.runCommand(cl, tr, line, stdin, out, errOut, &exit, &finished)
+			return s.runCommand(cancel, cl, tr, line, stdin, out, errOut, &exit, &finished)
 		})
 	}
 	switch {
@@ -435,7 +435,7 @@ func decodeStreamString(kept []byte, total int64, clixml bool) (string, string) 
 // Receive on a second connection while stdin is sent (one more TCP and
 // NTLM handshake per step), parses every response twice and copies output
 // through pipes.
-func (s *Session) runCommand(cl *winrm.Client, tr *stepTransport,
+func (s *Session) runCommand(cancel context.CancelCauseFunc, cl *winrm.Client, tr *stepTransport,
 	line string, stdin []byte, out, errOut io.Writer, exit *int, finished *string) error {
 	msg := winrm.NewExecuteCommandRequest(s.w.url, s.shellID, line, nil, &s.params)
 	_, env, err := tr.exchange(cl, msg)
@@ -449,6 +449,9 @@ func (s *Session) runCommand(cl *winrm.Client, tr *stepTransport,
 	}
 	if stdin != nil {
 		if err := tr.send(cl, s.w.url, s.shellID, &s.params, stdin); err != nil {
+			// The command waits for the rest of its stdin: ending the
+			// step makes Run terminate it in the background.
+			cancel(err)
 			return err
 		}
 	}

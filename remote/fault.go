@@ -94,8 +94,13 @@ func parseEnvelope(data []byte) (*Fault, error) {
 // parseEnvelopeInfo checks that data is a well-formed SOAP envelope and
 // reads it (see envelope).
 func parseEnvelopeInfo(data []byte) (envelope, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
+	return readEnvelope(newXMLScanner(data))
+}
+
+// readEnvelope reads a SOAP envelope from its tokens.
+func readEnvelope(d tokenizer) (envelope, error) {
 	var (
+		tok        token
 		env        envelope
 		stack      []xml.Name
 		f          *Fault
@@ -122,35 +127,36 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 		return false
 	}
 	for {
-		tok, err := d.Token()
+		err := d.next(&tok)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return envelope{}, fmt.Errorf("parse XML: %w", err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		t := &tok
+		switch t.kind {
+		case tokStart:
 			if len(stack) == 0 {
 				if root {
 					return envelope{}, errors.New("parse XML: more than one root element")
 				}
 				root = true
-				if t.Name.Space != nsSOAP || t.Name.Local != "Envelope" {
-					return envelope{}, fmt.Errorf("root element is %s, not a SOAP 1.2 Envelope", t.Name.Local)
+				if t.name.Space != nsSOAP || t.name.Local != "Envelope" {
+					return envelope{}, fmt.Errorf("root element is %s, not a SOAP 1.2 Envelope", t.name.Local)
 				}
 			}
-			stack = append(stack, t.Name)
-			for _, a := range t.Attr {
+			stack = append(stack, t.name)
+			for _, a := range t.attrs {
 				if a.Name.Local == "State" && a.Value == stateDone {
 					env.done = true
 				}
 			}
 			switch {
-			case t.Name.Space == nsSOAP && t.Name.Local == "Fault" && f == nil:
+			case t.name.Space == nsSOAP && t.name.Local == "Fault" && f == nil:
 				f = &Fault{}
-			case f != nil && t.Name.Space == nsWSManFault && t.Name.Local == "WSManFault":
-				for _, a := range t.Attr {
+			case f != nil && t.name.Space == nsWSManFault && t.name.Local == "WSManFault":
+				for _, a := range t.attrs {
 					switch a.Name.Local {
 					case "Code":
 						f.Code = parseFaultCode(a.Value)
@@ -158,11 +164,11 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 						f.Machine = a.Value
 					}
 				}
-			case f != nil && t.Name.Local == "Value":
+			case f != nil && t.name.Local == "Value":
 				value.Reset()
-			case t.Name.Space == nsShell && t.Name.Local == "Stream":
+			case t.name.Space == nsShell && t.name.Local == "Stream":
 				streamTo, stream = nil, stream[:0]
-				for _, a := range t.Attr {
+				for _, a := range t.attrs {
 					if a.Name.Local == "Name" && a.Name.Space == "" {
 						switch a.Value {
 						case "stdout":
@@ -172,38 +178,38 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 						}
 					}
 				}
-			case t.Name.Space == nsWSMan && t.Name.Local == "Selector" && !sawShellID:
-				for _, a := range t.Attr {
+			case t.name.Space == nsWSMan && t.name.Local == "Selector" && !sawShellID:
+				for _, a := range t.attrs {
 					if a.Name.Local == "Name" && a.Name.Space == "" && a.Value == "ShellId" {
 						inSelShell = true
 					}
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if len(stack) == 0 {
 				return envelope{}, errors.New("parse XML: unbalanced end element")
 			}
-			if f != nil && t.Name.Local == "Value" && in("Subcode") {
+			if f != nil && t.name.Local == "Value" && in("Subcode") {
 				v := strings.TrimSpace(value.String())
 				if i := strings.LastIndexByte(v, ':'); i >= 0 {
 					v = v[i+1:]
 				}
 				f.Subcode = v
 			}
-			if f != nil && t.Name.Local == "Text" && in("Reason") && reason.Len() > 0 {
+			if f != nil && t.name.Local == "Text" && in("Reason") && reason.Len() > 0 {
 				reasonDone = true // keep the first language only
 			}
 			switch {
-			case streamTo != nil && t.Name.Space == nsShell && t.Name.Local == "Stream":
+			case streamTo != nil && t.name.Space == nsShell && t.name.Local == "Stream":
 				*streamTo = appendBase64(*streamTo, stream)
 				streamTo = nil
-			case inSelShell && t.Name.Local == "Selector":
+			case inSelShell && t.name.Local == "Selector":
 				inSelShell, sawShellID = false, true
 			}
 			stack = stack[:len(stack)-1]
-		case xml.CharData:
+		case tokText:
 			if len(stack) == 0 {
-				if len(bytes.TrimSpace(t)) > 0 {
+				if len(bytes.TrimSpace(t.text)) > 0 {
 					return envelope{}, errors.New("parse XML: text outside the root element")
 				}
 				continue
@@ -211,17 +217,17 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 			top := stack[len(stack)-1]
 			switch {
 			case streamTo != nil:
-				stream = append(stream, t...)
+				stream = append(stream, t.text...)
 			case inSelShell:
-				selShell.Write(t)
+				selShell.Write(t.text)
 			case top.Space == nsShell:
 				switch top.Local {
 				case "CommandId":
-					cmdID.Write(t)
+					cmdID.Write(t.text)
 				case "ShellId":
-					rspShell.Write(t)
+					rspShell.Write(t.text)
 				case "ExitCode":
-					exitCode.Write(t)
+					exitCode.Write(t.text)
 				}
 			}
 			if f == nil {
@@ -229,11 +235,11 @@ func parseEnvelopeInfo(data []byte) (envelope, error) {
 			}
 			switch {
 			case in("Reason") && top.Local == "Text" && !reasonDone:
-				reason.Write(t)
+				reason.Write(t.text)
 			case in("WSManFault") && in("Message"):
-				message.Write(t)
+				message.Write(t.text)
 			case top.Local == "Value":
-				value.Write(t)
+				value.Write(t.text)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -943,5 +944,28 @@ func TestNoPasswordInLogsOrErrors(t *testing.T) {
 		if !strings.Contains(all, msg) {
 			t.Errorf("logs lack %s", msg)
 		}
+	}
+}
+
+// TestSendFailureTerminatesCommand: when stdin cannot be sent (here the
+// server answers the Send with ERROR_BUSY), the step fails with that
+// error, no Receive is sent, and the command, still waiting for its
+// stdin, is sent Signal terminate (in the background, so before or after
+// the shell's Delete).
+func TestSendFailureTerminatesCommand(t *testing.T) {
+	srv := startFake(t, winrmtest.Options{Handler: psHandler(echoScript)})
+	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultBusy, Action: winrmtest.ActionSend, Count: 1})
+	c := newClient(t, Options{})
+	_, err := c.Exec(context.Background(), targetOf(srv, "srv01", false), Command{Script: "x"})
+	var re *Error
+	if !errors.As(err, &re) || re.Kind != KindBusy || re.Op != opSend {
+		t.Fatalf("Exec error = %v, want %s on %s", err, KindBusy, opSend)
+	}
+	got := actions(srv.Requests())
+	if len(got) == 5 {
+		slices.Sort(got[3:])
+	}
+	if want := []string{"Create", "Command", "Send", "Delete", "Signal"}; !cmp.Equal(want, got) {
+		t.Errorf("SOAP messages %v, want %v (the last two in any order)", got, want)
 	}
 }

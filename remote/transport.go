@@ -430,16 +430,6 @@ func (e errCtx) transport(ctx context.Context, op string, err error) *Error {
 	return e.make(k, op, 0, cause)
 }
 
-// asError makes sure err is an *Error (masterzen wraps some parse failures
-// in its own types).
-func (e errCtx) asError(err error, op string) *Error {
-	var re *Error
-	if errors.As(err, &re) {
-		return re
-	}
-	return e.make(KindBadResponse, op, 0, err)
-}
-
 // stepTransport is the masterzen Transporter of one step: every request
 // uses the step's context, so a deadline or cancellation aborts the request
 // in flight. A new one is made for each step (masterzen's Transporter.Post

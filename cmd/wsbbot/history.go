@@ -19,7 +19,7 @@ func newHistoryCommand(m *Main) *cobra.Command {
 		Short: "List recorded runs, newest first; `history verify` checks the record's hash chain",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := m.service()
+			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ full is only detected against a head hash kept elsewhere: the report prints
 the head hash to keep.)`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := m.service()
+			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func newExportCommand(m *Main) *cobra.Command {
 			if format != "markdown" && format != "json" {
 				return usageErrorf("--format %q: want markdown or json", format)
 			}
-			svc, err := m.service()
+			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}

@@ -156,15 +156,18 @@ type Main struct {
 
 	configFile string // --config, set by the root command's flags
 
-	cfg      *config.Config
-	set      *runbooks.Set
-	setErr   error
-	st       store.File
-	lg       *slog.Logger
-	exec     *remote.Executor
-	svc      *oncall.Service
-	know     *oncall.Service
-	cleanups []func()
+	cfg    *config.Config
+	set    *runbooks.Set
+	setErr error
+	st     store.File
+	lg     *slog.Logger
+	exec   *remote.Executor
+	svc    *oncall.Service
+	know   *oncall.Service
+	// svcHasRunbooks: svc was built with the runbook files (recordService
+	// builds it without them).
+	svcHasRunbooks bool
+	cleanups       []func()
 }
 
 // Run executes the command line.

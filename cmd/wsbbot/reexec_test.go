@@ -21,28 +21,66 @@ const asWsbbot = "WSBBOT_TEST_AS_MAIN"
 //	go tool pprof -top /tmp/audit.prof
 //
 // (the benchmark's own -cpuprofile would profile the lab, not wsbbot).
-const cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
+// memProfileEnv likewise names a file for its allocation profile
+// (go tool pprof -sample_index=alloc_space).
+// peakFileEnv names a file to which that process writes its peak resident
+// memory in kB (VmHWM of /proc/self/status, Linux): the rusage maxrss a
+// parent reads after wait is not the child's own, since a child started by
+// vfork inherits the parent's high-water mark at exec.
+const (
+	cpuProfileEnv = "WSBBOT_TEST_CPUPROFILE"
+	memProfileEnv = "WSBBOT_TEST_MEMPROFILE"
+	peakFileEnv   = "WSBBOT_TEST_PEAK_FILE"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asWsbbot) == "1" {
-		if path := os.Getenv(cpuProfileEnv); path != "" {
-			os.Exit(profiled(path))
+		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" || os.Getenv(peakFileEnv) != "" {
+			os.Exit(instrumented(os.Getenv(cpuProfileEnv), os.Getenv(memProfileEnv), os.Getenv(peakFileEnv)))
 		}
 		main()
 	}
 	os.Exit(m.Run())
 }
 
-// profiled runs the command line as main does, under the CPU profiler.
-func profiled(path string) int {
-	f, err := os.Create(path)
-	if err != nil {
-		panic(err)
+// instrumented runs the command line as main does, under the CPU profiler
+// (when cpuPath is set), and writes the allocation profile to memPath and
+// the peak resident memory to peakPath (when set).
+func instrumented(cpuPath, memPath, peakPath string) int {
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			panic(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		panic(err)
+	code := run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
+	if memPath != "" {
+		f, err := os.Create(memPath)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			panic(err)
+		}
 	}
-	defer pprof.StopCPUProfile()
-	return run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
+	if peakPath != "" {
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			panic(err)
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if err := os.WriteFile(peakPath, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB"))), 0o600); err != nil {
+					panic(err)
+				}
+			}
+		}
+	}
+	return code
 }

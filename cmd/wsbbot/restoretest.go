@@ -27,7 +27,7 @@ func newRestoreTestCommand(m *Main) *cobra.Command {
 					return usageErrorf("--date %q: want YYYY-MM-DD", date)
 				}
 			}
-			svc, err := m.service()
+			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -17,14 +16,6 @@ type auditOutput struct {
 	Findings []checklists.Finding `json:"findings"`
 	Summary  checklists.Summary   `json:"summary"`
 }
-
-// auditGCPercent paces the garbage collector during `wsbbot audit` (unless
-// GOGC is set): an audit of 1,000 servers allocates about 250 MB around a
-// live heap of 4-8 MB, so at Go's default of 100 the collector ran 47
-// times (gctrace: about 0.5 s of CPU); at 400, 18 times (0.15 s), with a
-// peak of 90-105 MB instead of 59 MB, within the 150 MB budget (see
-// BenchmarkAuditNetwork1000).
-const auditGCPercent = 400
 
 func newAuditCommand(m *Main) *cobra.Command {
 	var (
@@ -55,9 +46,7 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 			if n := btoi(target != "") + btoi(group != "") + btoi(all); n > 1 {
 				return usageErrorf("give at most one of --target, --group and --all")
 			}
-			if _, set := e.lookup("GOGC"); !set {
-				defer debug.SetGCPercent(debug.SetGCPercent(auditGCPercent))
-			}
+			defer paceGC(e)()
 			svc, err := m.recordService()
 			if err != nil {
 				return err

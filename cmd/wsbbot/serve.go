@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -26,15 +24,6 @@ import (
 	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
-
-// serveGCPercent is serve's GOGC unless the environment sets one. The
-// bot's live heap is a few MB, so at the default 100 the collector ran
-// about 17 times a second at 200 mentions/s (GODEBUG=gctrace=1), each
-// time stopping the world twice: on a busy machine a stop waits for every
-// thread to be scheduled, and one waited 65 ms. At 400 the heap goal is
-// still far below the memory target (tens of MB) and the collector runs
-// about a fifth as often.
-const serveGCPercent = 400
 
 // Timings of serve.
 const (
@@ -101,9 +90,7 @@ func (m *Main) serve(ctx context.Context) error {
 		return usageErrorf("%v", err)
 	}
 	lg := m.logger()
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(serveGCPercent)
-	}
+	defer paceGC(m.Env)()
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return usageErrorf("http.listen %s: %v", cfg.HTTP.Listen, err)

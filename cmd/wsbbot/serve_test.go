@@ -431,13 +431,18 @@ func TestServeContract(t *testing.T) {
 		}
 	}
 	var limited int
-	for _, call := range s.slack.CallsTo("chat.postMessage") {
+	posts := s.slack.CallsTo("chat.postMessage")
+	for _, call := range posts {
 		if call.Status == http.StatusTooManyRequests {
 			limited++
 		}
 	}
 	if limited != 2 {
-		t.Errorf("%d chat.postMessage calls answered 429, want only the 2 injected (the bot keeps Slack's pace)", limited)
+		var b strings.Builder
+		for _, call := range posts {
+			fmt.Fprintf(&b, "  %s %s %d %s thread=%s\n", call.At.Format("15:04:05.000"), call.Args["channel"], call.Status, call.Error, call.Args["thread_ts"])
+		}
+		t.Errorf("%d chat.postMessage calls answered 429, want only the 2 injected (the bot keeps Slack's pace):\n%s", limited, b.String())
 	}
 }
 

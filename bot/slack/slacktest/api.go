@@ -132,7 +132,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/api/")
 	m, known := methods[name]
 	args, isJSON, err := readArgs(r, m.json)
-	call := Call{Method: name, JSON: isJSON, Args: args}
+	call := Call{Method: name, JSON: isJSON, Args: args, At: s.opts.Now()}
 	var rep reply
 	switch {
 	case !known:

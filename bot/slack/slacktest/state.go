@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 )
 
 // Channel is a conversation: a public or private channel, or an IM.
@@ -89,6 +90,7 @@ type Call struct {
 	JSON   bool              // the body was application/json
 	Status int               // HTTP status answered
 	Error  string            // the "error" answered, "" when ok
+	At     time.Time         // when the request arrived (Options.Now)
 }
 
 // Ack is one Socket Mode acknowledgement read from the bot.

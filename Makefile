@@ -39,7 +39,7 @@ test: fmt-check vet ## gofmt check, go vet, all tests with -race (fuzz seeds inc
 	$(GO) test -race -count=1 ./...
 	$(GO) run ./cmd/wsbbot validate
 
-test-extra: ## root tests in a private network namespace with tc netem latency/loss on its loopback (CI runs it; WSBBOT_EXTRA_OPTIONAL=1 skips without root)
+test-extra: ## root tests in their own network namespace, every loopback packet delayed 10 ms / lost (CI runs it; without root it fails, WSBBOT_EXTRA_OPTIONAL=1 skips)
 	GO=$(GO) .ci/test-extra
 
 vet: ## go vet

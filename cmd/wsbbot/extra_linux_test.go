@@ -176,14 +176,14 @@ func passiveOpens(t *testing.T) int {
 	return 0
 }
 
-// TestExtraServeUnderNetem runs the serve end-to-end contract (a mention
+// TestExtraServeUnderLatency runs the serve end-to-end contract (a mention
 // answered in its thread, a Diagnose click, a 429, a redelivery, a
 // disconnect and a dropped socket each followed by a reconnection and an
 // answer) and the Slack fault cases through real kernel latency: 20 ms
 // round trips on every packet, then with 1% of packets lost, then with
 // jitter. Every wait in those tests is a condition, so they pass under
 // latency exactly when the bot keeps its contract there.
-func TestExtraServeUnderNetem(t *testing.T) {
+func TestExtraServeUnderLatency(t *testing.T) {
 	requireOwnNamespace(t, "net")
 	for _, round := range []struct {
 		link   netdelay.LinkSpec

@@ -12,7 +12,7 @@ ARGS        ?= demo
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build cross run test vet fmt-check lint bench fuzz conformance clean
+.PHONY: help build cross run test test-extra vet fmt-check lint bench fuzz conformance clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ run: build ## run wsbbot (default: the demo chat against the simulated lab; `mak
 test: fmt-check vet ## gofmt check, go vet, all tests with -race (fuzz seeds included), bundled YAML validation
 	$(GO) test -race -count=1 ./...
 	$(GO) run ./cmd/wsbbot validate
+
+test-extra: ## root tests in their own network namespace, every loopback packet delayed 10 ms / lost (CI runs it; without root it fails, WSBBOT_EXTRA_OPTIONAL=1 skips)
+	GO=$(GO) .ci/test-extra
 
 vet: ## go vet
 	$(GO) vet ./...

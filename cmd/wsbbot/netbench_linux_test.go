@@ -67,53 +67,21 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 	var maxRSS int64
 	var roundTrips int
 	for i := 0; i < b.N; i++ {
-		for _, h := range l.Hosts() {
-			h.Server.ResetLog()
-		}
 		accepted0 := 0
 		for _, h := range l.Hosts() {
 			accepted0 += h.Proxy.Accepted()
 		}
-		cmd := exec.Command(os.Args[0], "audit", "--config", inv, "--json")
-		peakFile := filepath.Join(dir, fmt.Sprint("peak", i))
-		cmd.Env = append(os.Environ(), asWsbbot+"=1", peakFileEnv+"="+peakFile, lab.PasswordEnv+"="+password,
-			"XDG_STATE_HOME="+filepath.Join(dir, fmt.Sprint("state", i)), "WSBBOT_REMOTE_LOCK_DIR="+dir)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		self0 := selfCPU()
-		start := time.Now()
-		err := cmd.Run()
-		wall += time.Since(start)
-		labCPU += selfCPU() - self0
-		// Exit 1 is expected: some scenarios fail a rule.
-		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != exitFailed) {
-			b.Fatalf("wsbbot audit: %v\n%s", err, stderr.Bytes())
+		r := runAudit(b, l, inv, password, filepath.Join(dir, fmt.Sprint("state", i)), dir)
+		if r.out.Summary.Total.Unknown != 0 {
+			b.Fatalf("%d unknown findings: some host was not reached\n%s", r.out.Summary.Total.Unknown, r.stderr)
 		}
-		var out auditOutput
-		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-			b.Fatalf("audit output: %v\n%s", err, stderr.Bytes())
-		}
-		if got := len(out.Findings); got != hosts*5 {
-			b.Fatalf("%d findings, want %d\n%s", got, hosts*5, stderr.Bytes())
-		}
-		if out.Summary.Total.Unknown != 0 {
-			b.Fatalf("%d unknown findings: some host was not reached\n%s", out.Summary.Total.Unknown, stderr.Bytes())
-		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		// Not ru.Maxrss: a vforked child's includes this process's peak.
-		peak, err := os.ReadFile(peakFile)
-		if err != nil {
-			b.Fatalf("peak memory: %v", err)
-		}
-		kb, err := strconv.ParseInt(string(peak), 10, 64)
-		if err != nil {
-			b.Fatalf("peak memory %q: %v", peak, err)
-		}
-		maxRSS = max(maxRSS, kb<<10)
-		roundTrips = 0
+		wall += r.wall
+		cpu += r.cpu
+		labCPU += r.labCPU
+		maxRSS = max(maxRSS, r.maxRSS)
+		roundTrips = r.requests
 		for _, h := range l.Hosts() {
-			roundTrips += h.Server.Count("") + h.Proxy.Accepted()
+			roundTrips += h.Proxy.Accepted()
 		}
 		roundTrips -= accepted0
 	}
@@ -133,6 +101,66 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 		b.ReportMetric(py/wallS, "pywinrm/wsbbot")
 	}
 	b.ReportMetric(0, "ns/op")
+}
+
+// auditRun is what one `wsbbot audit --json` process over a lab did.
+type auditRun struct {
+	out      auditOutput
+	stderr   string
+	wall     time.Duration // the process's wall time, record included
+	cpu      time.Duration // its user+system CPU
+	maxRSS   int64         // its peak resident memory, bytes
+	labCPU   time.Duration // the CPU this process (the lab) used meanwhile
+	requests int           // WinRM requests the lab's servers saw
+}
+
+// runAudit runs `wsbbot audit --json` as its own process over every host
+// of l (inventory inv, its record under stateDir, change locks in
+// lockDir) and checks that it reported every rule of every host; exit 1
+// (a failing rule) is expected, the lab having failing scenarios.
+func runAudit(tb testing.TB, l *lab.Lab, inv, password, stateDir, lockDir string) auditRun {
+	tb.Helper()
+	for _, h := range l.Hosts() {
+		h.Server.ResetLog()
+	}
+	cmd := exec.Command(os.Args[0], "audit", "--config", inv, "--json")
+	peakFile := filepath.Join(stateDir, "peak")
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), asWsbbot+"=1", peakFileEnv+"="+peakFile, lab.PasswordEnv+"="+password,
+		"XDG_STATE_HOME="+stateDir, "WSBBOT_REMOTE_LOCK_DIR="+lockDir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	self0 := selfCPU()
+	start := time.Now()
+	err := cmd.Run()
+	r := auditRun{wall: time.Since(start), stderr: stderr.String(), labCPU: selfCPU() - self0}
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != exitFailed) {
+		tb.Fatalf("wsbbot audit: %v\n%s", err, r.stderr)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r.out); err != nil {
+		tb.Fatalf("audit output: %v\n%s", err, r.stderr)
+	}
+	if got, want := len(r.out.Findings), len(l.Hosts())*5; got != want {
+		tb.Fatalf("%d findings, want %d\n%s", got, want, r.stderr)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	// Not ru.Maxrss: a vforked child's includes this process's peak.
+	peak, err := os.ReadFile(peakFile)
+	if err != nil {
+		tb.Fatalf("peak memory: %v", err)
+	}
+	kb, err := strconv.ParseInt(string(peak), 10, 64)
+	if err != nil {
+		tb.Fatalf("peak memory %q: %v", peak, err)
+	}
+	r.maxRSS = kb << 10
+	for _, h := range l.Hosts() {
+		r.requests += h.Server.Count("")
+	}
+	return r
 }
 
 // pywinrmAudit runs testdata/pywinrm_audit.py (the same collection script,

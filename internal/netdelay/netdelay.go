@@ -8,6 +8,10 @@
 // delay, unlike a sleep inside a fake server's handler. Bytes are
 // pipelined: a stream of writes is delayed, not serialised behind one
 // another's delays, just as packets in flight on a long link are.
+//
+// Link (Linux, root) delays at the packet level instead: IP packets routed
+// through a TUN device, so both ends are the kernel's own TCP. `make
+// test-extra` uses it to check that Proxy measures what such a network does.
 package netdelay
 
 import (

@@ -29,6 +29,10 @@ type Report struct {
 	Target   string    `json:"target"`
 	Findings []Finding `json:"findings"`
 	Err      error     `json:"-"`
+	// Warning is a problem after the facts were read (closing the
+	// session failed): the findings stand, but the shell may linger on
+	// the server until its idle timeout.
+	Warning error `json:"-"`
 }
 
 // Auditor runs a checklist over servers.
@@ -48,8 +52,10 @@ type Auditor struct {
 // Cancelling ctx makes the remaining targets report ctx's error.
 func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []Subject, concurrency int) <-chan Report {
 	return fanout.Run(ctx, targets, concurrency, func(ctx context.Context, t Subject) Report {
-		f, err := a.collect(ctx, exec, t.Name)
-		return a.report(t, f, err)
+		f, warning, err := a.collect(ctx, exec, t.Name)
+		rep := a.report(t, f, err)
+		rep.Warning = warning
+		return rep
 	}, func(t Subject, err error) Report {
 		return a.report(t, Facts{}, fmt.Errorf("audit %s: %w", t.Name, err))
 	})
@@ -67,8 +73,10 @@ func (a *Auditor) report(t Subject, f Facts, err error) Report {
 	return Report{Target: t.Name, Findings: a.Checklist.Evaluate(t.Name, in)}
 }
 
-// collect runs CollectScript in one session on target.
-func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, err error) {
+// collect runs CollectScript in one session on target. A session that
+// fails to close after the facts were read does not undo them: that is
+// the warning, and err stays nil.
+func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, warning, err error) {
 	timeout := a.Timeout
 	if timeout <= 0 {
 		timeout = DefaultCollectTimeout
@@ -77,25 +85,28 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 	defer cancel()
 	s, err := exec.Open(ctx, target)
 	if err != nil {
-		return Facts{}, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
+		return Facts{}, nil, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	defer func() {
-		if cerr := s.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close %s: %w", target, runbooks.WithoutTarget(target, cerr))
+		if cerr := s.Close(); cerr != nil {
+			cerr = fmt.Errorf("close %s: %w", target, runbooks.WithoutTarget(target, cerr))
+			if err == nil {
+				warning = cerr
+			}
 		}
 	}()
 	res, err := s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
 	if err != nil {
-		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
+		return Facts{}, nil, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	if res.Truncated {
-		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
+		return Facts{}, nil, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
 	}
 	f, err = ParseFacts(res.Stdout)
 	if err != nil {
-		return Facts{}, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
+		return Facts{}, nil, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
 	}
-	return f, nil
+	return f, nil, nil
 }
 
 // Counts counts findings by status.

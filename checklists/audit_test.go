@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ type fakeExec struct {
 	out   map[string]string
 	delay map[string]time.Duration
 	fail  map[string]error
+	// closeErr fails the Close of a target's session, after its command.
+	closeErr map[string]error
 
 	mu       sync.Mutex
 	opened   map[string]int
@@ -57,7 +60,40 @@ func (s *fakeSession) Close() error {
 	s.x.mu.Lock()
 	s.x.closed[s.target]++
 	s.x.mu.Unlock()
-	return nil
+	return s.x.closeErr[s.target]
+}
+
+// TestCloseFailureKeepsTheFacts: a session whose close fails after the
+// facts were read (a delete-shell lost on a lossy network) still gives
+// the findings, with the close as a warning; before, the host's five
+// rules were all unknown.
+func TestCloseFailureKeepsTheFacts(t *testing.T) {
+	b, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &fakeExec{
+		out:      map[string]string{"lossy": string(b), "fine": string(b)},
+		closeErr: map[string]error{"lossy": errors.New("delete-shell: the close deadline of 5s passed")},
+		opened:   map[string]int{}, commands: map[string]int{}, closed: map[string]int{},
+	}
+	cl, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Auditor{Checklist: cl, Now: func() time.Time { return now }}
+	reps := map[string]Report{}
+	for r := range a.Audit(context.Background(), x, []Subject{{Name: "lossy"}, {Name: "fine"}}, 1) {
+		reps[r.Target] = r
+	}
+	r := reps["lossy"]
+	if r.Err != nil || r.Warning == nil || !strings.Contains(r.Warning.Error(), "close lossy: delete-shell") {
+		t.Errorf("err %v, warning %v; want no error and the close as a warning", r.Err, r.Warning)
+	}
+	lossy, fine := Summarize([]Report{r}), Summarize([]Report{reps["fine"]})
+	if lossy.Total != fine.Total || lossy.Errors != 0 {
+		t.Errorf("summary with a failed close %+v, without %+v: want the same findings", lossy, fine)
+	}
 }
 
 func TestAuditFake(t *testing.T) {

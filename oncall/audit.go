@@ -115,6 +115,9 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		if rep.Err != nil {
 			lg.Warn("audit could not collect facts", "target", rep.Target, "err", rep.Err)
 		}
+		if rep.Warning != nil {
+			lg.Warn("audit read the facts, then could not close the session", "target", rep.Target, "err", rep.Warning)
+		}
 		for _, f := range rep.Findings {
 			ev, err := store.NewEvent(store.KindAuditFinding, "", f.Target, req.Actor, struct {
 				AuditID string `json:"audit_id"`

@@ -59,6 +59,9 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 				if r.Err != nil {
 					fmt.Fprintf(e.stderr, "wsbbot: %s: %v\n", r.Target, r.Err)
 				}
+				if r.Warning != nil {
+					fmt.Fprintf(e.stderr, "wsbbot: %s: warning: the facts were read, but %v\n", r.Target, r.Warning)
+				}
 			}
 			if asJSON {
 				if err := writeJSON(e.stdout, auditOutput{AuditID: rep.ID, Findings: rep.Findings(), Summary: rep.Summary}); err != nil {

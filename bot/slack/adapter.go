@@ -463,6 +463,7 @@ func (a *Adapter) isIncident(ctx context.Context, channel string) bool {
 		}
 		name = info.Name
 		a.channels.Store(channel, name)
+		a.out.LearnChannel("#"+info.Name, channel)
 	}
 	for _, n := range named {
 		if n == name {

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -266,5 +267,42 @@ func TestPosterRateLimitStorm(t *testing.T) {
 	var rl *slackgo.RateLimitedError
 	if !errors.As(err, &rl) || !strings.Contains(err.Error(), "still rate limited after waiting 30s") {
 		t.Errorf("Post through 16 429s with RetryFor 30s = %v, want a rate-limit error after 30s", err)
+	}
+}
+
+// TestPosterPacesAChannelByNameAndIdAsOne: the incident channel named in
+// the configuration ("#ops-01", as the watch posts to it) and by id (as
+// replies in it are posted) is one channel to Slack, paced as one: posts
+// alternating between the two forms draw no 429, and once Slack has
+// answered with the id, edits and reactions use the id.
+func TestPosterPacesAChannelByNameAndIdAsOne(t *testing.T) {
+	fake := slacktest.Start(t, slacktest.Options{
+		Channels:    []slacktest.Channel{{ID: "C01", Name: "ops-01"}},
+		ChannelRate: 1,
+	})
+	api := slackgo.New(fake.BotToken(), slackgo.OptionAPIURL(fake.APIURL()))
+	p := NewPoster(PosterOptions{API: api})
+	ctx := context.Background()
+	for i, ch := range []string{"#ops-01", "C01", "#ops-01"} {
+		ts, err := p.Post(ctx, bot.Reply{Channel: ch, Sections: []bot.Section{{Text: fmt.Sprint("post ", i)}}})
+		if err != nil {
+			t.Fatalf("post %d to %s: %v", i, ch, err)
+		}
+		if err := p.React(ctx, ch, ts, "white_check_mark"); err != nil {
+			t.Errorf("reaction on post %d in %s: %v", i, ch, err)
+		}
+	}
+	for _, call := range fake.CallsTo("chat.postMessage") {
+		if call.Status == http.StatusTooManyRequests {
+			t.Errorf("chat.postMessage to %s answered 429: the name and the id were paced as two channels", call.Args["channel"])
+		}
+	}
+	for _, call := range fake.CallsTo("reactions.add") {
+		if call.Args["channel"] != "C01" {
+			t.Errorf("reactions.add named the channel %q, want its id C01", call.Args["channel"])
+		}
+	}
+	if n := len(fake.Messages("C01")); n != 3 {
+		t.Errorf("%d messages in C01, want 3", n)
 	}
 }

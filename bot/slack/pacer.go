@@ -106,6 +106,18 @@ func (p *pacer) wait(ctx context.Context, channel string) (done func(after time.
 	}, nil
 }
 
+// alias makes id share the pace of the channel called name, when the
+// pacer knows name and not yet id: the first posts to a channel by name
+// and the next ones by its id then keep one pace. (Should both already
+// have a pace, they keep their own, and Slack's 429 is waited out.)
+func (p *pacer) alias(name, id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.chans[name]; c != nil && p.chans[id] == nil {
+		p.chans[id] = c
+	}
+}
+
 // forgetLocked drops the channels no one uses whose next slot has passed.
 func (p *pacer) forgetLocked() {
 	now := p.clock.Now()

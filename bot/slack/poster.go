@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -60,6 +61,31 @@ type Poster struct {
 
 	usersMu sync.Mutex
 	users   map[string]userInfo
+
+	// channelIDs maps a channel given by name ("#wsb-oncall", as the
+	// configuration may name the incident channel) to its id, as Slack
+	// answered a post to it or the adapter learned it: one channel is
+	// then paced as one, whatever it was called (posting by name and by
+	// id as two channels drew Slack's 429), and edits and reactions,
+	// which Slack takes by id, get the id.
+	channelIDs sync.Map
+}
+
+// LearnChannel records that the channel called name ("#name") has id.
+func (p *Poster) LearnChannel(name, id string) {
+	if strings.HasPrefix(name, "#") && id != "" && !strings.HasPrefix(id, "#") {
+		p.channelIDs.Store(name, id)
+		p.pace.alias(name, id)
+	}
+}
+
+// channelID is channel's id when it is a name whose id is known, else
+// channel as given.
+func (p *Poster) channelID(channel string) string {
+	if id, ok := p.channelIDs.Load(channel); ok {
+		return id.(string)
+	}
+	return channel
 }
 
 var _ bot.Poster = (*Poster)(nil)
@@ -153,8 +179,12 @@ func (p *Poster) postMessage(ctx context.Context, r bot.Reply, opts ...slackgo.M
 		opts = append(opts, slackgo.MsgOptionTS(r.ThreadTS))
 	}
 	var ts string
-	err := p.call(ctx, "chat.postMessage", r.Channel, func() error {
-		_, t, err := p.api.PostMessageContext(ctx, r.Channel, opts...)
+	channel := p.channelID(r.Channel)
+	err := p.call(ctx, "chat.postMessage", channel, func() error {
+		id, t, err := p.api.PostMessageContext(ctx, channel, opts...)
+		if err == nil {
+			p.LearnChannel(channel, id)
+		}
 		ts = t
 		return err
 	})
@@ -167,7 +197,7 @@ func (p *Poster) postMessage(ctx context.Context, r bot.Reply, opts ...slackgo.M
 func (p *Poster) Update(ctx context.Context, ref string, r bot.Reply) error {
 	update := func(opts ...slackgo.MsgOption) error {
 		return p.call(ctx, "chat.update", "", func() error {
-			_, _, _, err := p.api.UpdateMessageContext(ctx, r.Channel, ref, opts...)
+			_, _, _, err := p.api.UpdateMessageContext(ctx, p.channelID(r.Channel), ref, opts...)
 			return err
 		})
 	}
@@ -192,7 +222,7 @@ func (p *Poster) Ephemeral(ctx context.Context, user string, r bot.Reply) error 
 			opts = append(opts, slackgo.MsgOptionTS(r.ThreadTS))
 		}
 		return p.call(ctx, "chat.postEphemeral", "", func() error {
-			_, err := p.api.PostEphemeralContext(ctx, r.Channel, user, opts...)
+			_, err := p.api.PostEphemeralContext(ctx, p.channelID(r.Channel), user, opts...)
 			return err
 		})
 	}
@@ -272,6 +302,7 @@ func (p *Poster) Upload(ctx context.Context, channel, threadTS, name, content, c
 	if content == "" {
 		content = "\n"
 	}
+	channel = p.channelID(channel)
 	return p.call(ctx, "files.completeUploadExternal", channel, func() error {
 		_, err := p.api.UploadFileContext(ctx, slackgo.UploadFileParameters{
 			Filename: name, Title: name, Content: content, FileSize: len(content),
@@ -285,7 +316,7 @@ func (p *Poster) Upload(ctx context.Context, channel, threadTS, name, content, c
 // not an error.
 func (p *Poster) React(ctx context.Context, channel, ts, name string) error {
 	err := p.call(ctx, "reactions.add", "", func() error {
-		return p.api.AddReactionContext(ctx, name, slackgo.NewRefToMessage(channel, ts))
+		return p.api.AddReactionContext(ctx, name, slackgo.NewRefToMessage(p.channelID(channel), ts))
 	})
 	var se slackgo.SlackErrorResponse
 	if errors.As(err, &se) && se.Err == "already_reacted" {

@@ -6,10 +6,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // Link is a packet-level delay line on a TUN device, for kernels without
@@ -70,19 +69,19 @@ func OpenLink(name string, spec LinkSpec) (*Link, error) {
 	if spec.OneWay < 0 || spec.Jitter < 0 || spec.Loss < 0 || spec.Loss >= 1 {
 		return nil, fmt.Errorf("netdelay: link %s: bad spec %+v", name, spec)
 	}
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := syscall.Open("/dev/net/tun", syscall.O_RDWR|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("netdelay: open /dev/net/tun: %w", err)
 	}
 	var req struct {
-		name  [unix.IFNAMSIZ]byte
+		name  [syscall.IFNAMSIZ]byte
 		flags uint16
 		_     [22]byte
 	}
 	copy(req.name[:], name)
-	req.flags = unix.IFF_TUN | unix.IFF_NO_PI
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req))); errno != 0 {
-		_ = unix.Close(fd)
+	req.flags = syscall.IFF_TUN | syscall.IFF_NO_PI
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TUNSETIFF, uintptr(unsafe.Pointer(&req))); errno != 0 {
+		_ = syscall.Close(fd)
 		return nil, fmt.Errorf("netdelay: create TUN device %s: %w", name, errno)
 	}
 	l := &Link{f: os.NewFile(uintptr(fd), "/dev/net/tun"), name: name, spec: spec, queue: make(chan delayed, linkQueue)}

@@ -285,6 +285,9 @@ type Store interface {
 	// LastRestoreTest returns the latest restore-test date recorded for
 	// target (latest by date, not by when it was recorded).
 	LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error)
+	// LastRestoreTests is LastRestoreTest for many targets in one read:
+	// the targets with a recorded restore test, mapped to its date.
+	LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error)
 	// Verify walks the chain, recomputing every hash and link.
 	Verify(ctx context.Context) (VerifyReport, error)
 	Close() error

@@ -149,7 +149,7 @@ func Load(file string, env []string) (Config, error) {
 			problems = append(problems, p)
 		}
 	}
-	locateKeys(problems, file, data)
+	locateKeys(problems, file, &capture.root)
 	for _, p := range problems {
 		key, _, _ := strings.Cut(p.key, "[") // slack.approvers[1] came from slack.approvers
 		if name, ok := fromEnv[key]; ok {
@@ -185,22 +185,29 @@ func readConfigFile(file string) ([]byte, error) {
 	return data, nil
 }
 
-// rawCapture is a viper.DecoderRegistry that decodes with viper's own
-// codecs and keeps the map it decoded (viper lower-cases its keys in
-// place afterwards).
+// rawCapture is a viper.DecoderRegistry that parses YAML once, keeping
+// the node tree (for the lines of problems, locateKeys) and the map it
+// decoded from it (viper lower-cases the map's keys in place afterwards).
+// Other formats go to viper's own codecs.
 type rawCapture struct {
 	base viper.DecoderRegistry
 	raw  map[string]any
+	root yaml.Node
 }
 
 func (r *rawCapture) Decoder(format string) (viper.Decoder, error) {
-	d, err := r.base.Decoder(format)
-	if err != nil {
-		return nil, err
+	if format != "yaml" {
+		return r.base.Decoder(format)
 	}
 	return decoderFunc(func(b []byte, m map[string]any) error {
 		r.raw = m
-		return d.Decode(b, m)
+		if err := yaml.Unmarshal(b, &r.root); err != nil {
+			return err
+		}
+		if r.root.Kind == 0 {
+			return nil // an empty document: no keys
+		}
+		return r.root.Decode(&m)
 	}), nil
 }
 
@@ -501,17 +508,13 @@ const inFile = "\x00in\x00"
 // locateKeys fills in the file and line of the problems about keys of the
 // file (unknown keys, inline passwords): "file:3: unknown key ...".
 // Keys are compared as viper does, case-insensitively.
-func locateKeys(ps []*problem, file string, data []byte) {
-	var root yaml.Node
-	if file == "" || yaml.Unmarshal(data, &root) != nil {
-		root = yaml.Node{}
-	}
+func locateKeys(ps []*problem, file string, root *yaml.Node) {
 	for _, p := range ps {
 		if p.file == "" || !(p.unknown || strings.Contains(p.msg, inFile)) {
 			continue
 		}
 		at := file
-		if line := keyLine(&root, p.key); line > 0 {
+		if line := keyLine(root, p.key); line > 0 {
 			at = fmt.Sprintf("%s:%d", file, line)
 		}
 		if p.unknown {

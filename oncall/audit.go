@@ -84,17 +84,17 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	if len(servers) == 0 {
 		return nil, userErr(Invalid, "the inventory has no targets", "インベントリにサーバーがありません", nil)
 	}
+	names := make([]string, len(servers))
+	for i, srv := range servers {
+		names[i] = srv.Name
+	}
+	restored, err := s.st.LastRestoreTests(ctx, names) // one read, not one per server
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
 	subjects := make([]checklists.Subject, 0, len(servers))
 	for _, srv := range servers {
-		sub := checklists.Subject{Name: srv.Name, Declared: srv.Declared}
-		d, ok, err := s.st.LastRestoreTest(ctx, srv.Name)
-		if err != nil {
-			return nil, fmt.Errorf("audit: restore test of %s: %w", srv.Name, err)
-		}
-		if ok {
-			sub.RecordedRestoreTest = d
-		}
-		subjects = append(subjects, sub)
+		subjects = append(subjects, checklists.Subject{Name: srv.Name, Declared: srv.Declared, RecordedRestoreTest: restored[srv.Name]})
 	}
 	id, err := s.st.NewRunID(ctx)
 	if err != nil {

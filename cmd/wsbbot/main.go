@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,11 +213,24 @@ func serviceError(err error) error {
 
 // writeJSON prints v as indented JSON without HTML escaping (paths and
 // PowerShell text stay readable).
+//
+// It is what an Encoder with SetIndent writes, byte for byte, but indents
+// into a buffer sized once: the Encoder grows its indent buffer by
+// doubling, which for an audit of 1,000 servers (megabytes of findings) was
+// most of the time spent printing.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil { // grows out once, to twice the input
+		return err
+	}
+	_, err := w.Write(out.Bytes())
+	return err
 }
 
 // gcPercent is the garbage collector's target of serve and audit unless

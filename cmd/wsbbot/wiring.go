@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/config"
@@ -157,8 +158,24 @@ func (m *Main) executor() (*remote.Executor, error) {
 		return nil, usageErrorf("%v", err)
 	}
 	vars := m.Env.vars
+	// An index built once: an audit resolves every target, and a scan of
+	// the inventory for each made that quadratic in the number of targets.
+	// Names are unique case-insensitively (Validate); the scan stays for
+	// what lower-casing and EqualFold do not agree on.
+	byName := make(map[string]int, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		if _, dup := byName[strings.ToLower(t.Name)]; !dup {
+			byName[strings.ToLower(t.Name)] = i // the first, as the scan finds
+		}
+	}
+	target := func(name string) (config.Target, bool) {
+		if i, ok := byName[strings.ToLower(name)]; ok && strings.EqualFold(cfg.Targets[i].Name, name) {
+			return cfg.Targets[i], true
+		}
+		return cfg.Target(name)
+	}
 	m.exec = &remote.Executor{Client: client, Resolve: func(name string) (remote.Target, error) {
-		t, ok := cfg.Target(name)
+		t, ok := target(name)
 		if !ok {
 			return remote.Target{}, fmt.Errorf("no target %q in the inventory", name)
 		}

@@ -309,20 +309,24 @@ func (b *Bolt) NewRunID(ctx context.Context) (string, error) {
 
 // LastRestoreTest implements Store.
 func (b *Bolt) LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error) {
+	return lastRestoreTest(ctx, b, target)
+}
+
+// LastRestoreTests implements Store: one read transaction for them all.
+func (b *Bolt) LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error) {
 	if err := b.ready(ctx); err != nil {
-		return time.Time{}, false, fmt.Errorf("last restore test: %w", err)
+		return nil, fmt.Errorf("last restore test: %w", err)
 	}
-	var d time.Time
-	var ok bool
+	var out map[string]time.Time
 	err := b.db.View(func(tx *bolt.Tx) error {
 		var err error
-		d, ok, err = newBoltState(tx).restoreTest(target)
+		out, err = lastRestoreTests(newBoltState(tx), targets)
 		return err
 	})
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("last restore test %s: %w", target, closedErr(err))
+		return nil, fmt.Errorf("last restore test: %w", closedErr(err))
 	}
-	return d, ok, nil
+	return out, nil
 }
 
 // Verify implements Store. It reads the whole log in one read transaction,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -125,6 +126,32 @@ func appendAll(st state, clock func() time.Time, events []Event) ([]Event, error
 		out[i] = got
 	}
 	return out, nil
+}
+
+// lastRestoreTests reads the latest restore-test date of each target that
+// has one, for LastRestoreTests.
+func lastRestoreTests(st state, targets []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(targets))
+	for _, t := range targets {
+		d, ok, err := st.restoreTest(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
+		}
+		if ok {
+			out[t] = d
+		}
+	}
+	return out, nil
+}
+
+// lastRestoreTest is LastRestoreTest through the store's LastRestoreTests.
+func lastRestoreTest(ctx context.Context, s Store, target string) (time.Time, bool, error) {
+	m, err := s.LastRestoreTests(ctx, []string{target})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	d, ok := m[target]
+	return d, ok, nil
 }
 
 // prepareAll validates a batch for AppendMany.

@@ -285,6 +285,9 @@ type Store interface {
 	// LastRestoreTest returns the latest restore-test date recorded for
 	// target (latest by date, not by when it was recorded).
 	LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error)
+	// LastRestoreTests is LastRestoreTest for many targets in one read:
+	// the targets with a recorded restore test, mapped to its date.
+	LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error)
 	// Verify walks the chain, recomputing every hash and link.
 	Verify(ctx context.Context) (VerifyReport, error)
 	Close() error
@@ -340,12 +343,12 @@ func prepare(e Event) (Event, error) {
 		if len(e.Data) > MaxDataBytes {
 			return bad("data is %d bytes, more than %d", len(e.Data), MaxDataBytes)
 		}
-		if !utf8.Valid(e.Data) || !json.Valid(e.Data) {
-			return bad("data is not valid UTF-8 JSON")
-		}
+		// Compact checks the syntax as it goes (a second scan by
+		// json.Valid would only repeat it), not the UTF-8.
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, e.Data); err != nil {
-			return bad("data: %v", err)
+		buf.Grow(len(e.Data))
+		if !utf8.Valid(e.Data) || json.Compact(&buf, e.Data) != nil {
+			return bad("data is not valid UTF-8 JSON")
 		}
 		if buf.Bytes()[0] != '{' {
 			return bad("data must be a JSON object")

@@ -168,12 +168,16 @@ func (m *Memory) NewRunID(ctx context.Context) (string, error) {
 
 // LastRestoreTest implements Store.
 func (m *Memory) LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error) {
+	return lastRestoreTest(ctx, m, target)
+}
+
+// LastRestoreTests implements Store.
+func (m *Memory) LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error) {
 	if err := m.lock(ctx); err != nil {
-		return time.Time{}, false, fmt.Errorf("last restore test: %w", err)
+		return nil, fmt.Errorf("last restore test: %w", err)
 	}
 	defer m.mu.Unlock()
-	d, ok := m.restore[target]
-	return d, ok, nil
+	return lastRestoreTests(memState{m: m}, targets)
 }
 
 // Verify implements Store.

@@ -401,20 +401,24 @@ func (s *SQLite) NewRunID(ctx context.Context) (string, error) {
 
 // LastRestoreTest implements Store.
 func (s *SQLite) LastRestoreTest(ctx context.Context, target string) (time.Time, bool, error) {
+	return lastRestoreTest(ctx, s, target)
+}
+
+// LastRestoreTests implements Store: one read transaction for them all.
+func (s *SQLite) LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error) {
 	if err := s.ready(ctx); err != nil {
-		return time.Time{}, false, fmt.Errorf("last restore test: %w", err)
+		return nil, fmt.Errorf("last restore test: %w", err)
 	}
-	var d time.Time
-	var ok bool
+	var out map[string]time.Time
 	err := s.read(ctx, func(st sqlState) error {
 		var err error
-		d, ok, err = st.restoreTest(target)
+		out, err = lastRestoreTests(st, targets)
 		return err
 	})
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("last restore test %s: %w", target, sqliteErr(err, s.timeout))
+		return nil, fmt.Errorf("last restore test: %w", sqliteErr(err, s.timeout))
 	}
-	return d, ok, nil
+	return out, nil
 }
 
 // Verify implements Store. It reads the whole log in one read

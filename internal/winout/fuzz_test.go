@@ -160,7 +160,7 @@ func FuzzParseWBAdminVersions(f *testing.F) {
 		got, err := ParseWBAdminVersions(text)
 		checkCommon(t, got, err)
 		for _, v := range got.Versions {
-			if !reVersionID.MatchString(v.VersionID) {
+			if !reVersionID().MatchString(v.VersionID) {
 				t.Fatalf("version id %q", v.VersionID)
 			}
 			checkGUID(t, "snapshot id", v.SnapshotID)

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -77,20 +78,26 @@ func commandKind(cmd string) string {
 	return ""
 }
 
+// lazyRegexp compiles expr on first use, not at package init: every
+// wsbbot command links this package, few parse tool output.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 var (
 	// A timestamp (with or without a date) at the start of a line, then an
 	// optional level; it must be followed by one blank or the line end.
-	reTimestampPrefix = regexp.MustCompile(`^\[?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T])?\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?\]?:?(?:[ \t]+(?:\[[A-Za-z]{3,11}[ \t]*\]|(?:TRACE|DEBUG|INFO|INFORMATION|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|VERBOSE)\b):?)?(?:[ \t]|$)`)
+	reTimestampPrefix = lazyRegexp(`^\[?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T])?\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?\]?:?(?:[ \t]+(?:\[[A-Za-z]{3,11}[ \t]*\]|(?:TRACE|DEBUG|INFO|INFORMATION|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|VERBOSE)\b):?)?(?:[ \t]|$)`)
 	// A host prefix candidate: "fs01: " or "[fs01] ".
-	reHostPrefix = regexp.MustCompile(`^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62}:|\[[^\]\s]{1,64}\])(?:[ \t]|$)`)
+	reHostPrefix = lazyRegexp(`^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62}:|\[[^\]\s]{1,64}\])(?:[ \t]|$)`)
 	// Tool banner: "vssadmin 1.1 - ...".
-	reBanner = regexp.MustCompile(`^(?i)(vssadmin|wbadmin|fsutil|mountvol)[ \t]+\d+(?:\.\d+)+(?:[^0-9.]|$)`)
+	reBanner = lazyRegexp(`^(?i)(vssadmin|wbadmin|fsutil|mountvol)[ \t]+\d+(?:\.\d+)+(?:[^0-9.]|$)`)
 	// A bare command echo (no prompt).
-	reBareCommand = regexp.MustCompile(`^(?i)(?:vssadmin|wbadmin|fsutil|mountvol|get-wbsummary)(?:[ \t]|$)`)
+	reBareCommand = lazyRegexp(`^(?i)(?:vssadmin|wbadmin|fsutil|mountvol|get-wbsummary)(?:[ \t]|$)`)
 	// "Microsoft Windows [Version 6.0.6001]" and copyright lines.
-	reNoise = regexp.MustCompile(`^(?i)(?:\(c\)|copyright\b|microsoft windows \[)`)
+	reNoise = lazyRegexp(`^(?i)(?:\(c\)|copyright\b|microsoft windows \[)`)
 	// An ANSI escape sequence.
-	reANSI = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]")
+	reANSI = lazyRegexp("\x1b\\[[0-9;?]*[ -/]*[@-~]")
 )
 
 // prepare normalises text into lines and classifies them.
@@ -116,10 +123,10 @@ func prepare(text string) *doc {
 		switch {
 		case l.trim == "":
 			l.role = roleBlank
-		case toolLike && reBanner.MatchString(l.trim):
+		case toolLike && reBanner().MatchString(l.trim):
 			l.role = roleBanner
-			d.banners[lowerASCII(reBanner.FindStringSubmatch(l.trim)[1])] = true
-		case (first == '(' || first == 'c' || first == 'm') && reNoise.MatchString(l.trim),
+			d.banners[lowerASCII(reBanner().FindStringSubmatch(l.trim)[1])] = true
+		case (first == '(' || first == 'c' || first == 'm') && reNoise().MatchString(l.trim),
 			strings.HasPrefix(l.trim, "# "):
 			// Copyright lines, and "# ..." comments that saved captures carry.
 			l.role = roleNoise
@@ -169,7 +176,7 @@ func splitLines(text string) []string {
 // right end.
 func normaliseLine(s string) string {
 	if strings.ContainsRune(s, '\x1b') {
-		s = reANSI.ReplaceAllString(s, "")
+		s = reANSI().ReplaceAllString(s, "")
 	}
 	if strings.ContainsAny(s, "\ufeff\u00a5\u20a9\uff3c") {
 		s = strings.NewReplacer("\ufeff", "", "\u00a5", `\`, "\u20a9", `\`, "\uff3c", `\`).Replace(s)
@@ -184,7 +191,7 @@ func stripTimestamp(s string) string {
 		if s == "" || (s[0] != '[' && (s[0] < '0' || s[0] > '9')) {
 			return s
 		}
-		loc := reTimestampPrefix.FindStringIndex(s)
+		loc := reTimestampPrefix().FindStringIndex(s)
 		if loc == nil || loc[1] == 0 {
 			return s
 		}
@@ -207,7 +214,7 @@ func stripHostPrefixes(lines []srcLine) {
 		if l.text[0] != '[' && strings.IndexByte(l.text, ':') < 0 {
 			continue
 		}
-		if m := reHostPrefix.FindString(l.text); m != "" {
+		if m := reHostPrefix().FindString(l.text); m != "" {
 			counts[strings.TrimRight(m, " \t")]++
 		}
 	}
@@ -293,7 +300,7 @@ func promptCommand(s string) (string, bool) {
 		rest = s[strings.IndexByte(s, '>')+1:]
 	case len(s) >= 3 && isASCIILetter(s[0]) && s[1] == ':' && s[2] == '\\' && strings.IndexByte(s, '>') > 0:
 		rest = s[strings.IndexByte(s, '>')+1:]
-	case s != "" && strings.IndexByte("vVwWfFmMgG", s[0]) >= 0 && reBareCommand.MatchString(s):
+	case s != "" && strings.IndexByte("vVwWfFmMgG", s[0]) >= 0 && reBareCommand().MatchString(s):
 		rest = s
 	default:
 		return "", false

@@ -2,7 +2,6 @@ package winout
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -32,7 +31,7 @@ type WBSummary struct {
 }
 
 // reProperty matches a PowerShell list-format line "Name : Value".
-var reProperty = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$`)
+var reProperty = lazyRegexp(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$`)
 
 // ParseWBSummary parses the list output of Get-WBSummary ("Name : Value"
 // lines; property names are English in every locale). A value wrapped onto
@@ -57,7 +56,7 @@ func ParseWBSummary(text string) (WBSummary, error) {
 			cur = nil
 			continue
 		}
-		m := reProperty.FindStringSubmatchIndex(l.trim)
+		m := reProperty().FindStringSubmatchIndex(l.trim)
 		indent := len(l.text) - len(l.trim)
 		if cur != nil && l.indented() && (m == nil || indent >= cur.col) {
 			cur.parts = append(cur.parts, l.trim)

@@ -2,7 +2,6 @@ package winout
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -27,8 +26,8 @@ type WBAdminVersions struct {
 }
 
 var (
-	reVersionID = regexp.MustCompile(`^\d{2}/\d{2}/\d{4}-\d{2}:\d{2}$`)
-	reDateTime  = regexp.MustCompile(`\d[/.:年-]\d`)
+	reVersionID = lazyRegexp(`^\d{2}/\d{2}/\d{4}-\d{2}:\d{2}$`)
+	reDateTime  = lazyRegexp(`\d[/.:年-]\d`)
 )
 
 // isBareMetalItem reports whether a can-recover item names bare metal
@@ -78,7 +77,7 @@ func ParseWBAdminVersions(text string) (WBAdminVersions, error) {
 		if !ok {
 			continue
 		}
-		if reVersionID.MatchString(value) {
+		if reVersionID().MatchString(value) {
 			anchors = append(anchors, len(fields))
 		}
 		fields = append(fields, wbField{label: label, value: value, no: l.no})
@@ -152,7 +151,7 @@ func isBraced(s string) bool {
 func assignLeading(v *BackupVersion, fs []wbField, who string, warn func(string, ...any)) {
 	timeIdx := -1
 	for i, f := range fs {
-		if reDateTime.MatchString(f.value) {
+		if reDateTime().MatchString(f.value) {
 			timeIdx = i
 			break
 		}

@@ -444,6 +444,27 @@ func testLastRestoreTest(t *testing.T, s store.Store) {
 			t.Errorf("LastRestoreTest(%s) = %v, %v, %v; want %v, %v", tc.target, got, ok, err, tc.want, tc.ok)
 		}
 	}
+	// Many targets in one read: those with a restore test, and only those.
+	all := make([]string, len(tests))
+	for i, tc := range tests {
+		all[i] = tc.target
+	}
+	got, err := s.LastRestoreTests(ctx, all)
+	if err != nil {
+		t.Fatalf("LastRestoreTests: %v", err)
+	}
+	for _, tc := range tests {
+		d, ok := got[tc.target]
+		if ok != tc.ok || !d.Equal(tc.want) {
+			t.Errorf("LastRestoreTests[%s] = %v, %v; want %v, %v", tc.target, d, ok, tc.want, tc.ok)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("LastRestoreTests gave %d targets, want 3: %v", len(got), got)
+	}
+	if got, err := s.LastRestoreTests(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("LastRestoreTests(nil) = %v, %v; want none", got, err)
+	}
 	for _, bad := range []string{"2026-13-01", "01/03/2026", ""} {
 		if _, err := s.Append(ctx, store.RestoreTestDone{Date: bad}.Event("fs01", "U1")); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("restore test dated %q: error = %v, want ErrInvalid", bad, err)
@@ -683,9 +704,11 @@ func testClosed(t *testing.T, s store.Store) {
 	_, errRuns := s.Runs(ctx, store.RunFilter{})
 	_, errID := s.NewRunID(ctx)
 	_, _, errRestore := s.LastRestoreTest(ctx, "fs01")
+	_, errRestores := s.LastRestoreTests(ctx, []string{"fs01"})
 	_, errVerify := s.Verify(ctx)
 	for name, err := range map[string]error{"Append": errAppend, "Events": errEvents, "Runs": errRuns,
-		"NewRunID": errID, "LastRestoreTest": errRestore, "Verify": errVerify} {
+		"NewRunID": errID, "LastRestoreTest": errRestore,
+		"LastRestoreTests": errRestores, "Verify": errVerify} {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}

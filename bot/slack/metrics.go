@@ -26,7 +26,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_replies_total",
 			Help: "Replies sent to Slack, by method (chat.postMessage, chat.update, ...)."}, []string{"method"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wsbbot_handling_seconds",
-			Help: "Time from an event's arrival from Slack to the end of its handling (quick answers posted, long work queued), " +
+			Help: "Time from the adapter taking an event (parsed by slack-go) to the end of its handling (quick answers posted, long work queued), " +
 				"by outcome: replied, duplicate (seen before), ignored (not for the bot), failed.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"outcome"}),
 		apiErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_slack_api_errors_total",

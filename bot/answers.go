@@ -46,12 +46,11 @@ func (c *Core) lookup(ctx context.Context, r req, cmd Command) error {
 
 // serverIn returns the first inventory name that is a word of text.
 func (c *Core) serverIn(text string) string {
-	inv := c.svc.Servers()
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return r == ' ' || r == ',' || r == ';' || r == '(' || r == ')' || r == '"' || r == '\'' || r == '`' || r == ':'
 	}) {
 		w = strings.TrimRight(w, ".!?")
-		if s, ok := inv.Server(w); ok {
+		if s, ok := c.svc.Server(w); ok {
 			return s.Name
 		}
 	}
@@ -90,7 +89,7 @@ func (c *Core) explanation(r req, x runbooks.Explanation, server string) Reply {
 	if server != "" {
 		args = server + " " + x.Code
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick("Server: `"+server+"`", "サーバー: `"+server+"`")})
-	} else if len(c.svc.Servers()) > 0 {
+	} else if c.svc.HasServers() {
 		rep.Sections = append(rep.Sections, Section{Text: r.t.pick(
 			"No server named: Diagnose and Fix will ask which one.",
 			"サーバーが指定されていません。診断と修復ではサーバーを選んでいただきます。")})

@@ -20,7 +20,7 @@ const (
 // interrupted run cleanupOf, when not "") and adds to rep who may approve,
 // how many must, until when, and the Approve / Deny buttons.
 func (c *Core) requestApproval(ctx context.Context, r req, plan *runbooks.Plan, cleanupOf string, rep *Reply) {
-	srv, _ := c.svc.Servers().Server(plan.Target)
+	srv, _ := c.svc.Server(plan.Target)
 	pol, ok := c.access.policy(ctx, plan.Runbook, srv)
 	if !ok {
 		cli := "wsbbot run " + plan.Runbook + " --target " + plan.Target + " --yes"

@@ -374,10 +374,10 @@ func (c *Core) fail(ctx context.Context, r req, err error) error {
 // server resolves a server name against the inventory: the inventory's
 // spelling, or a reply saying it is unknown (with the closest name).
 func (c *Core) server(ctx context.Context, r req, name string) (string, bool) {
-	inv := c.svc.Servers()
-	if s, ok := inv.Server(name); ok {
+	if s, ok := c.svc.Server(name); ok {
 		return s.Name, true
 	}
+	inv := c.svc.Servers()
 	msg := r.t.pick("No server `"+name+"` in the inventory.", "インベントリにサーバー `"+name+"` はありません。")
 	if len(inv) == 0 {
 		msg += " " + r.t.pick("No servers are configured here.", "ここにはサーバーが設定されていません。")

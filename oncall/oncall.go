@@ -129,3 +129,11 @@ func (s *Service) catalogue() *runbooks.Catalogue {
 
 // Servers returns the inventory.
 func (s *Service) Servers() Inventory { return slices.Clone(s.inv) }
+
+// Server returns the inventory's server named name, as Inventory.Server
+// does, without the copy of the whole inventory that Servers makes: the
+// chat looks for a server name in every word of every message.
+func (s *Service) Server(name string) (Server, bool) { return s.inv.Server(name) }
+
+// HasServers reports whether the inventory has a server.
+func (s *Service) HasServers() bool { return len(s.inv) > 0 }

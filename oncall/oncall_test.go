@@ -411,3 +411,38 @@ func TestRecordQueries(t *testing.T) {
 		t.Errorf("an internal cause reaches the user: %q", got)
 	}
 }
+
+// TestServiceServer: Server finds a server of the inventory as
+// Inventory.Server does (case-insensitively), without handing out the
+// inventory; HasServers tells an empty inventory.
+func TestServiceServer(t *testing.T) {
+	set, err := runbooks.LoadBundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := oncall.Inventory{{Name: "fs01", Tags: []string{"files"}}, {Name: "SQL-02"}}
+	svc, err := oncall.New(oncall.Deps{Runbooks: set, Inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fs01", "FS01", "sql-02", "nope", ""} {
+		want, wantOK := inv.Server(name)
+		got, ok := svc.Server(name)
+		if ok != wantOK || !cmp.Equal(got, want) {
+			t.Errorf("Server(%q) = %v, %v; want %v, %v", name, got, ok, want, wantOK)
+		}
+	}
+	if !svc.HasServers() {
+		t.Error("HasServers with two servers = false")
+	}
+	empty, err := oncall.New(oncall.Deps{Runbooks: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.HasServers() {
+		t.Error("HasServers without an inventory = true")
+	}
+	if _, ok := empty.Server("fs01"); ok {
+		t.Error("Server without an inventory found one")
+	}
+}

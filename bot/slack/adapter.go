@@ -84,10 +84,31 @@ type Adapter struct {
 	channels       sync.Map // channel id -> name, for incident channels given by name
 }
 
-// job is one event to handle, with the time it arrived.
+// job is one event to handle, with its type and the time it arrived.
 type job struct {
-	at  time.Time
-	run func(ctx context.Context)
+	what string
+	at   time.Time
+	run  func(ctx context.Context) outcome
+}
+
+// outcome is what the handling of an event came to: the label of
+// wsbbot_handling_seconds, so that the latency of replies is not mixed
+// with that of the events dropped in a few microseconds.
+type outcome string
+
+const (
+	replied   outcome = "replied"   // the core answered (its quick answer posted)
+	duplicate outcome = "duplicate" // seen before (a retry, the message of a mention, a double click)
+	ignored   outcome = "ignored"   // not for the bot: its own posts, other bots', edits, chatter
+	failed    outcome = "failed"    // the core returned an error
+)
+
+// answered is the outcome of the core's answer.
+func answered(err error) outcome {
+	if err != nil {
+		return failed
+	}
+	return replied
 }
 
 // New returns an adapter; Run connects it.
@@ -217,21 +238,31 @@ func (a *Adapter) startWorkers(ctx context.Context) (stop func(grace time.Durati
 func (a *Adapter) work(ctx context.Context) {
 	defer a.wg.Done()
 	for j := range a.jobs {
-		j.run(ctx)
-		a.metrics.handled(time.Since(j.at))
+		o := j.run(ctx)
+		d := time.Since(j.at)
+		a.metrics.handled(o, d)
+		if o == replied && a.lg.Enabled(ctx, slog.LevelDebug) {
+			// One line per reply with its exact handling time, for
+			// whoever needs exact percentiles rather than the
+			// histogram's buckets (BenchmarkServeLookupLatency).
+			a.lg.LogAttrs(ctx, slog.LevelDebug, handledLog, slog.String("event", j.what), slog.Duration("handling", d))
+		}
 	}
 }
 
+// handledLog is the message of the debug line logged for each reply.
+const handledLog = "slack: replied"
+
 // submit queues work; it never blocks the event loop. It reports false
 // when the adapter has stopped taking events.
-func (a *Adapter) submit(what string, f func(ctx context.Context)) bool {
+func (a *Adapter) submit(what string, f func(ctx context.Context) outcome) bool {
 	a.closeMu.RLock()
 	defer a.closeMu.RUnlock()
 	if a.closed {
 		return false
 	}
 	select {
-	case a.jobs <- job{at: time.Now(), run: f}:
+	case a.jobs <- job{what: what, at: time.Now(), run: f}:
 	default:
 		a.metrics.drop()
 		a.lg.Error("slack: work queue full: event dropped", "event", what)
@@ -273,10 +304,10 @@ func (a *Adapter) take(data any) (answer any, ok bool) {
 	switch d := data.(type) {
 	case slackevents.EventsAPIEvent:
 		a.metrics.event(d.InnerEvent.Type)
-		return nil, a.submit(d.InnerEvent.Type, func(ctx context.Context) { a.onEvent(ctx, d) })
+		return nil, a.submit(d.InnerEvent.Type, func(ctx context.Context) outcome { return a.onEvent(ctx, d) })
 	case slackgo.SlashCommand:
 		a.metrics.event("slash_command")
-		return nil, a.submit("slash_command", func(ctx context.Context) { a.onSlash(ctx, d) })
+		return nil, a.submit("slash_command", func(ctx context.Context) outcome { return a.onSlash(ctx, d) })
 	case slackgo.InteractionCallback:
 		a.metrics.event(string(d.Type))
 		switch d.Type {
@@ -284,7 +315,7 @@ func (a *Adapter) take(data any) (answer any, ok bool) {
 			// The answer is the options, from memory.
 			return map[string]any{"options": options(a.core.MenuOptions(strings.TrimPrefix(d.BlockID, loadBlockPrefix), d.Value))}, true
 		case slackgo.InteractionTypeBlockActions:
-			return nil, a.submit("block_actions", func(ctx context.Context) { a.onActions(ctx, d) })
+			return nil, a.submit("block_actions", func(ctx context.Context) outcome { return a.onActions(ctx, d) })
 		}
 	}
 	return nil, true
@@ -341,7 +372,7 @@ func (a *Adapter) first(ctx context.Context, keys ...string) bool {
 	return ok
 }
 
-func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) outcome {
 	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	eventID := ""
 	if cb != nil {
@@ -351,51 +382,55 @@ func (a *Adapter) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" || e.User == a.botUser {
-			return
+			return ignored
 		}
 		m = bot.Message{User: e.User, Channel: e.Channel, TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp, Text: e.Text, Source: bot.SourceMention}
 	case *slackevents.MessageEvent:
 		if e.SubType != "" || e.BotID != "" || e.User == "" || e.User == a.botUser {
-			return // edits, joins, file shares, bots (this one too)
+			return ignored // edits, joins, file shares, bots (this one too)
 		}
 		m = bot.Message{User: e.User, Channel: e.Channel, TS: e.TimeStamp, ThreadTS: e.ThreadTimeStamp, Text: e.Text}
 		switch {
 		case e.ChannelType == "im":
 			m.Source, m.DM = bot.SourceDM, true
 		case strings.Contains(e.Text, "<@"+a.botUser+">") || strings.Contains(e.Text, "<@"+a.botUser+"|"):
-			return // its app_mention answers
+			return duplicate // its app_mention answers
 		case a.isIncident(ctx, e.Channel) && bot.Parse(e.Text).Verb == bot.VerbLookup:
 			m.Source = bot.SourceChannel
 		default:
-			return
+			return ignored
 		}
 	default:
-		return
+		return ignored
 	}
 	keys := []string{"msg:" + m.Channel + "/" + m.TS}
 	if eventID != "" {
 		keys = append([]string{"event:" + eventID}, keys...)
 	}
 	if !a.first(ctx, keys...) {
-		return
+		return duplicate
 	}
 	a.withUser(ctx, &m.UserName, &m.Locale, m.User)
-	if err := a.core.Handle(ctx, m); err != nil {
+	err := a.core.Handle(ctx, m)
+	if err != nil {
 		a.lg.Error("slack: answer failed", "channel", m.Channel, "ts", m.TS, "err", err)
 	}
+	return answered(err)
 }
 
-func (a *Adapter) onSlash(ctx context.Context, cmd slackgo.SlashCommand) {
+func (a *Adapter) onSlash(ctx context.Context, cmd slackgo.SlashCommand) outcome {
 	m := bot.Message{User: cmd.UserID, UserName: cmd.UserName, Channel: cmd.ChannelID, Text: cmd.Text, Source: bot.SourceSlash,
 		DM: strings.HasPrefix(cmd.ChannelID, "D")}
 	var name string
 	a.withUser(ctx, &name, &m.Locale, m.User)
-	if err := a.core.Handle(ctx, m); err != nil {
+	err := a.core.Handle(ctx, m)
+	if err != nil {
 		a.lg.Error("slack: answer to /wsb failed", "channel", m.Channel, "err", err)
 	}
+	return answered(err)
 }
 
-func (a *Adapter) onActions(ctx context.Context, cb slackgo.InteractionCallback) {
+func (a *Adapter) onActions(ctx context.Context, cb slackgo.InteractionCallback) outcome {
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -404,6 +439,7 @@ func (a *Adapter) onActions(ctx context.Context, cb slackgo.InteractionCallback)
 	if thread == "" {
 		thread = cb.Message.ThreadTimestamp
 	}
+	o := ignored // no action in the callback
 	for _, act := range cb.ActionCallback.BlockActions {
 		value := act.Value
 		if act.SelectedOption.Value != "" {
@@ -412,16 +448,24 @@ func (a *Adapter) onActions(ctx context.Context, cb slackgo.InteractionCallback)
 		// Slack does not retry interactions, but a client may send a click
 		// twice: the same action_ts on the same message by the same user.
 		if !a.clicks.add(cb.Container.MessageTs + "/" + act.ActionTs + "/" + cb.User.ID + "/" + act.ActionID) {
+			if o == ignored {
+				o = duplicate
+			}
 			continue
 		}
 		act := bot.Action{User: cb.User.ID, UserName: cb.User.Name, Channel: channel, ThreadTS: thread,
 			MessageTS: cb.Container.MessageTs, ActionID: actionID(act.ActionID), Value: value}
 		var name string
 		a.withUser(ctx, &name, &act.Locale, act.User)
-		if err := a.core.Act(ctx, act); err != nil {
+		err := a.core.Act(ctx, act)
+		if err != nil {
 			a.lg.Error("slack: answer to a click failed", "channel", channel, "action", act.ActionID, "err", err)
 		}
+		if o != failed {
+			o = answered(err)
+		}
 	}
+	return o
 }
 
 // withUser fills a user's name (when empty) and locale from users.info.

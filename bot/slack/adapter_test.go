@@ -306,3 +306,122 @@ func TestPosterPacesAChannelByNameAndIdAsOne(t *testing.T) {
 		t.Errorf("%d messages in C01, want 3", n)
 	}
 }
+
+// histogram reads the sample count and sum of a histogram of reg by name
+// and labels (0, 0 when absent).
+func histogram(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (uint64, float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+		}
+	}
+	return 0, 0
+}
+
+// TestHandlingByOutcome: wsbbot_handling_seconds tells the events that
+// got a reply from those dropped as duplicates or ignored, and the debug
+// line of the one reply carries the very duration the histogram holds.
+// One mention brings an app_mention (replied) and its message twin
+// (duplicate); a redelivery of the app_mention is a duplicate; the bot's
+// own post, echoed back, is ignored.
+func TestHandlingByOutcome(t *testing.T) {
+	fake := slacktest.Start(t, slacktest.Options{EchoBotMessages: true,
+		Users:    []slacktest.User{{ID: "U0EN", Name: "alice", Locale: "en-US"}},
+		Channels: []slacktest.Channel{{ID: "C01", Name: "ops-01"}}})
+	set, err := runbooks.LoadBundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := oncall.New(oncall.Deps{Runbooks: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	lg := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	api := slackgo.New(fake.BotToken(), slackgo.OptionAPIURL(fake.APIURL()), slackgo.OptionAppLevelToken(fake.AppToken()))
+	metrics := NewMetrics(reg)
+	poster := NewPoster(PosterOptions{API: api, PostEvery: -1})
+	core := bot.New(bot.Options{Service: svc, Poster: poster})
+	defer core.Close(context.Background())
+	a, err := New(Options{API: api, Poster: poster, Handler: core, Metrics: metrics, Logger: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, 5*time.Second) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run after cancel = %v", err)
+		}
+	}()
+
+	ts := fake.UserSays("C01", "U0EN", "<@U0BOT> 0x80780119")
+	var mention string
+	for _, id := range fake.PostEvents("C01", ts) {
+		mention = id // the app_mention follows the message event
+	}
+	wait, stop := context.WithTimeout(context.Background(), hang)
+	defer stop()
+	if err := fake.WaitFor(wait, func() bool { return len(fake.Thread("C01", ts)) > 1 }); err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	if _, err := fake.Redeliver(mention); err != nil {
+		t.Fatal(err)
+	}
+	want := map[outcome]uint64{replied: 1, duplicate: 2, ignored: 1}
+	count := func(o outcome) uint64 {
+		n, _ := histogram(t, reg, "wsbbot_handling_seconds", map[string]string{"outcome": string(o)})
+		return n
+	}
+	for {
+		if count(replied) >= want[replied] && count(duplicate) >= want[duplicate] && count(ignored) >= want[ignored] {
+			break
+		}
+		select {
+		case <-wait.Done():
+			t.Fatalf("handled: replied %d, duplicate %d, ignored %d; want %v", count(replied), count(duplicate), count(ignored), want)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	for _, o := range []outcome{replied, duplicate, ignored, failed} {
+		if got := count(o); got != want[o] {
+			t.Errorf("wsbbot_handling_seconds{outcome=%q} counts %d events, want %d", o, got, want[o])
+		}
+	}
+
+	_, sum := histogram(t, reg, "wsbbot_handling_seconds", map[string]string{"outcome": string(replied)})
+	var lines []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `msg="`+handledLog+`"`) {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "event=app_mention") {
+		t.Fatalf("debug lines of replies: %q, want one, of the app_mention", lines)
+	}
+	_, field, _ := strings.Cut(lines[0], "handling=")
+	d, err := time.ParseDuration(strings.Fields(field)[0])
+	if err != nil {
+		t.Fatalf("the reply's debug line: %v", err)
+	}
+	if d <= 0 || d.Seconds() != sum {
+		t.Errorf("the reply's debug line says %s, the histogram holds %gs", d, sum)
+	}
+}

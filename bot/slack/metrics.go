@@ -11,7 +11,7 @@ import (
 type Metrics struct {
 	events     *prometheus.CounterVec
 	replies    *prometheus.CounterVec
-	latency    prometheus.Histogram
+	latency    *prometheus.HistogramVec
 	apiErrors  *prometheus.CounterVec
 	reconnects prometheus.Counter
 	dropped    prometheus.Counter
@@ -25,9 +25,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Slack events received, by type (app_mention, message, block_actions, slash_command, ...)."}, []string{"type"}),
 		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_replies_total",
 			Help: "Replies sent to Slack, by method (chat.postMessage, chat.update, ...)."}, []string{"method"}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wsbbot_handling_seconds",
-			Help:    "Time from an event's arrival to the end of its handling (quick answers posted, long work queued).",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wsbbot_handling_seconds",
+			Help: "Time from the adapter taking an event (parsed by slack-go) to the end of its handling (quick answers posted, long work queued), " +
+				"by outcome: replied, duplicate (seen before), ignored (not for the bot), failed.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"outcome"}),
 		apiErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbbot_slack_api_errors_total",
 			Help: "Slack Web API calls that failed, by method (rate limits that were waited out included)."}, []string{"method"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbbot_reconnects_total",
@@ -54,9 +55,9 @@ func (m *Metrics) reply(method string) {
 	}
 }
 
-func (m *Metrics) handled(d time.Duration) {
+func (m *Metrics) handled(o outcome, d time.Duration) {
 	if m != nil {
-		m.latency.Observe(d.Seconds())
+		m.latency.WithLabelValues(string(o)).Observe(d.Seconds())
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -55,11 +56,26 @@ const (
 // measures is the bot, not Slack's limit; 429s are reported and must be
 // zero.
 //
+// In-bot: the product's target is literally the bot's own processing
+// time, from the moment serve has the event (the adapter takes it from
+// slack-go) to the moment chat.postMessage for the reply has returned;
+// the end-to-end latency above adds the fake Slack's send, the loopback
+// and slack-go's read and parse of the frame. serve measures it itself:
+// wsbbot_handling_seconds{outcome="replied"}, and, at log level debug, a
+// line per reply with the exact duration (bot/slack's handledLog), which
+// serve writes to stderr and the benchmark reads: exact percentiles
+// across the process boundary, with no hook in serve for the test. Only
+// replies count (not the echoes of the bot's posts, not the message twin
+// of each mention, both dropped in microseconds); every mention must have
+// exactly one. Debug level also has the core log one line per message,
+// inside the measured time, so the in-bot figure errs on the slow side.
+//
 // Reported: p50-ms, p90-ms, p99-ms and max-ms, the sender's worst lag
 // behind its schedule (send-lag-ms), the 429s seen, the TCP connections
 // serve opened to Slack while measured (tcp-conns), and the CPU time serve
 // used per mention (cpu-ms/mention: start-up and warm-up included), which
-// unlike the percentiles hardly depends on what else the machine runs.
+// unlike the percentiles hardly depends on what else the machine runs;
+// and in-bot, bot-p50-ms, bot-p99-ms and bot-max-ms.
 func BenchmarkServeLookupLatency(b *testing.B) {
 	opts := slacktest.Options{ChannelRate: 1, EchoBotMessages: true}
 	for i := range latencyChannels {
@@ -88,8 +104,9 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	listen := freeAddrB(b)
 	vars := []string{"WSBBOT_BENCH_PW=x", "WSBBOT_SLACK_BOT_TOKEN=" + fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN=" + fake.AppToken(),
 		"WSBBOT_SLACK_API_URL=" + fake.APIURL(), "WSBBOT_STORE_PATH=" + filepath.Join(dir, "wsbbot.db"), "WSBBOT_HTTP_LISTEN=" + listen,
-		"WSBBOT_REMOTE_LOCK_DIR=" + dir, "WSBBOT_LOG_LEVEL=error"}
-	stop := startServeForBench(b, conf, vars)
+		"WSBBOT_REMOTE_LOCK_DIR=" + dir, "WSBBOT_LOG_LEVEL=debug"}
+	stderr, handled := readHandled(os.Stderr)
+	stop := startServeForBench(b, conf, vars, stderr)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -143,6 +160,16 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	b.ReportMetric(ms(lat[n*99/100]), "p99-ms")
 	b.ReportMetric(ms(lat[n-1]), "max-ms")
 	b.ReportMetric(ms(lag), "send-lag-ms")
+	// serve has exited: its stderr is read to the end.
+	inBot := <-handled
+	if len(inBot) != len(warm)+n {
+		b.Fatalf("serve logged %d replies, want one for each of the %d mentions", len(inBot), len(warm)+n)
+	}
+	inBot = inBot[len(warm):] // the warm-up's came first, a second before
+	slices.Sort(inBot)
+	b.ReportMetric(ms(inBot[n/2]), "bot-p50-ms")
+	b.ReportMetric(ms(inBot[n*99/100]), "bot-p99-ms")
+	b.ReportMetric(ms(inBot[n-1]), "bot-max-ms")
 	b.ReportMetric(float64(count429(fake)-rateLimited0), "429s")
 	b.ReportMetric(float64(fake.TCPConnections()-conns0), "tcp-conns")
 	if cpu > 0 {
@@ -151,30 +178,62 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// startServeForBench starts `wsbbot serve --config conf` with vars, as a
-// process of its own (the test binary re-executed as wsbbot) or, with
-// -latency.inprocess, in this process; stop ends it as SIGTERM does and
-// returns the CPU time (user and system) the process used, or 0 in
-// process.
-func startServeForBench(b *testing.B, conf string, vars []string) (stop func() time.Duration) {
+// readHandled returns a writer for serve's stderr (text log format) and
+// the handling times of the replies that serve logs to it (bot/slack's
+// debug line "slack: replied"), in the order logged, sent once the writer
+// is closed. Errors go on to out; the rest is dropped (as it was at log
+// level error).
+func readHandled(out io.Writer) (io.WriteCloser, <-chan []time.Duration) {
+	r, w := io.Pipe()
+	got := make(chan []time.Duration, 1)
+	go func() {
+		var ds []time.Duration
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, ` msg="slack: replied" `) {
+				_, field, _ := strings.Cut(line, " handling=")
+				if d, err := time.ParseDuration(strings.Fields(field + " ")[0]); err == nil {
+					ds = append(ds, d)
+					continue
+				}
+			}
+			if strings.Contains(line, " level=ERROR ") {
+				fmt.Fprintln(out, line)
+			}
+		}
+		_, _ = io.Copy(io.Discard, r)
+		got <- ds
+	}()
+	return w, got
+}
+
+// startServeForBench starts `wsbbot serve --config conf` with vars and
+// its stderr going to stderr, as a process of its own (the test binary
+// re-executed as wsbbot) or, with -latency.inprocess, in this process;
+// stop ends it as SIGTERM does, closes stderr and returns the CPU time
+// (user and system) the process used, or 0 in process.
+func startServeForBench(b *testing.B, conf string, vars []string, stderr io.WriteCloser) (stop func() time.Duration) {
 	args := []string{"serve", "--config", conf}
 	if *latencyInProcess {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
 		go func() {
-			done <- run(ctx, args, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: os.Stderr, vars: vars})
+			done <- run(ctx, args, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr, vars: vars})
 		}()
 		return func() time.Duration {
 			cancel()
 			if code := <-done; code != 0 {
 				b.Errorf("serve exited %d after its stop", code)
 			}
+			stderr.Close()
 			return 0
 		}
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), asWsbbot+"=1"), vars...)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -183,6 +242,7 @@ func startServeForBench(b *testing.B, conf string, vars []string) (stop func() t
 		if err := cmd.Wait(); err != nil {
 			b.Errorf("serve after SIGTERM: %v", err)
 		}
+		stderr.Close()
 		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 }

@@ -418,7 +418,7 @@ func TestServeContract(t *testing.T) {
 	}
 	code, body := s.get("/metrics")
 	for _, series := range []string{`wsbbot_events_total{type="app_mention"}`, `wsbbot_replies_total{method="chat.postMessage"}`,
-		"wsbbot_handling_seconds_bucket", `wsbbot_slack_api_errors_total{method="chat.postMessage"}`, "wsbbot_reconnects_total 4",
+		`wsbbot_handling_seconds_count{outcome="replied"}`, `wsbbot_handling_seconds_count{outcome="duplicate"}`, `wsbbot_slack_api_errors_total{method="chat.postMessage"}`, "wsbbot_reconnects_total 4",
 		`wsbbot_runs{status="succeeded"}`} {
 		if code != http.StatusOK || !strings.Contains(body, series) {
 			t.Errorf("/metrics (%d) lacks %s", code, series)

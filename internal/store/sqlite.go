@@ -78,7 +78,46 @@ type SQLite struct {
 	timeout time.Duration // busy timeout: how long a write waits for another process's
 	// wmu keeps this process's writers in line, so they queue here
 	// rather than in SQLite's busy-wait, which sleeps between tries.
-	wmu sync.Mutex
+	wmu   sync.Mutex
+	stmts *stmtCache
+}
+
+// stmtCache holds the fixed statements of sqlState, each prepared once
+// for the pool: database/sql keeps a statement prepared on each
+// connection that ran it, and a transaction on that connection reuses it
+// (Tx.Stmt). Preparing them in every transaction instead parsed and
+// planned the same SQL again each time (about 0.13 ms for a chat event's
+// dedupe write). Queries built from a filter (Events, Runs) are not
+// cached: they are prepared by the call that runs them.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get returns q prepared for the pool.
+func (c *stmtCache) get(q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.db.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+// close closes the statements; get prepares them again if asked.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
 }
 
 var _ Store = (*SQLite)(nil)
@@ -93,6 +132,7 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 		return nil, err
 	}
 	if err := s.markInterrupted(); err != nil {
+		s.stmts.close()
 		s.db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -145,8 +185,9 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &SQLite{fileState: fileState{path: path}, db: db, clock: clock, timeout: timeout}
+	s := &SQLite{fileState: fileState{path: path}, db: db, clock: clock, timeout: timeout, stmts: &stmtCache{db: db, m: map[string]*sql.Stmt{}}}
 	if err := s.migrate(); err != nil {
+		s.stmts.close()
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
 	}
@@ -186,7 +227,7 @@ func (s *SQLite) migrate() error {
 	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create table meta: %w", err)
 	}
-	st := newSQLState(tx)
+	st := newSQLState(tx, nil) // the tables may not exist outside tx yet
 	have, err = st.metaU64(sqlMetaSchema)
 	if err != nil {
 		return err
@@ -220,7 +261,7 @@ func (s *SQLite) write(ctx context.Context, fn func(st sqlState) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	st := newSQLState(tx)
+	st := newSQLState(tx, s.stmts)
 	if err := fn(st); err != nil {
 		return err
 	}
@@ -238,7 +279,7 @@ func (s *SQLite) read(ctx context.Context, fn func(st sqlState) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(newSQLState(tx))
+	return fn(newSQLState(tx, s.stmts))
 }
 
 // Append implements Store.
@@ -359,7 +400,7 @@ func (s *SQLite) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	var out []RunSummary
 	err := s.read(ctx, func(st sqlState) error {
 		var err error
-		out, err = st.queryRuns(q, args...)
+		out, err = scanRuns(st.tx.QueryContext(ctx, q, args...))
 		return err
 	})
 	if err != nil {
@@ -462,7 +503,10 @@ func (s *SQLite) Verify(ctx context.Context) (VerifyReport, error) {
 }
 
 // Close implements Store. Closing twice is not an error.
-func (s *SQLite) Close() error { return s.close(s.db) }
+func (s *SQLite) Close() error {
+	s.stmts.close()
+	return s.close(s.db)
+}
 
 // rawEvent is one events row as stored.
 type rawEvent struct {
@@ -502,13 +546,15 @@ func scanEvent(rows *sql.Rows) (Event, error) {
 }
 
 // sqlState is the state of a SQLite store inside one transaction. It
-// keeps the transaction's prepared statements, and the head of the chain,
+// keeps the transaction's statements (from the store's stmtCache), and
+// the head of the chain,
 // which a batch moves many times, is written once, by flush, before
 // commit.
 type sqlState struct{ *sqlTx }
 
 type sqlTx struct {
 	tx       *sql.Tx
+	cache    *stmtCache
 	stmts    map[string]*sql.Stmt
 	headRead bool
 	headSeq  uint64
@@ -516,18 +562,31 @@ type sqlTx struct {
 	dirty    bool
 }
 
-func newSQLState(tx *sql.Tx) sqlState {
-	return sqlState{&sqlTx{tx: tx, stmts: map[string]*sql.Stmt{}}}
+// newSQLState begins the state of tx, taking its statements from cache
+// (nil: prepared in tx).
+func newSQLState(tx *sql.Tx, cache *stmtCache) sqlState {
+	return sqlState{&sqlTx{tx: tx, cache: cache, stmts: map[string]*sql.Stmt{}}}
 }
 
-// stmt returns q prepared in this transaction.
+// stmt returns q, one of the fixed statements (a constant: each is
+// cached for the life of the store), for this transaction; without a
+// cache, prepared in it.
 func (s sqlState) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := s.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := s.tx.Prepare(q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if s.cache == nil {
+		var err error
+		if st, err = s.tx.Prepare(q); err != nil {
+			return nil, err
+		}
+	} else {
+		shared, err := s.cache.get(q)
+		if err != nil {
+			return nil, err
+		}
+		st = s.tx.Stmt(shared)
 	}
 	s.stmts[q] = st
 	return st, nil
@@ -629,12 +688,17 @@ func (s sqlState) event(seq uint64) (Event, error) {
 	return raw.event()
 }
 
+// queryRuns runs q, a fixed statement, and reads the runs it selects.
 func (s sqlState) queryRuns(q string, args ...any) ([]RunSummary, error) {
 	st, err := s.stmt(q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.Query(args...)
+	return scanRuns(st.Query(args...))
+}
+
+// scanRuns reads the runs of a query of runColumns.
+func scanRuns(rows *sql.Rows, err error) ([]RunSummary, error) {
 	if err != nil {
 		return nil, err
 	}

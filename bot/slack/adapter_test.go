@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/wsbbot/wsbbot/bot"
@@ -59,8 +60,8 @@ func newTestPoster(fake *slacktest.Server, reg prometheus.Registerer, lg *slog.L
 	return NewPoster(PosterOptions{API: api, Metrics: NewMetrics(reg), Logger: lg, PostEvery: -1})
 }
 
-// counter reads a counter of reg by name and labels (0 when absent).
-func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+// metric finds the series of reg named name with labels (nil when absent).
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -77,10 +78,16 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 					continue metrics
 				}
 			}
-			return m.GetCounter().GetValue()
+			return m
 		}
 	}
-	return 0
+	return nil
+}
+
+// counter reads a counter of reg by name and labels (0 when absent).
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	return metric(t, reg, name, labels).GetCounter().GetValue()
 }
 
 // TestAdapterRunsAndStops: the adapter on the real core answers a
@@ -311,25 +318,8 @@ func TestPosterPacesAChannelByNameAndIdAsOne(t *testing.T) {
 // and labels (0, 0 when absent).
 func histogram(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (uint64, float64) {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if labels[l.GetName()] != l.GetValue() {
-					continue metrics
-				}
-			}
-			return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
-		}
-	}
-	return 0, 0
+	h := metric(t, reg, name, labels).GetHistogram()
+	return h.GetSampleCount(), h.GetSampleSum()
 }
 
 // TestHandlingByOutcome: wsbbot_handling_seconds tells the events that

@@ -561,21 +561,8 @@ func BenchmarkServeIdleRSS(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		deadline := time.Now().Add(hang)
-		for {
-			resp, err := http.Get("http://" + listen + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				b.Fatal("serve not healthy")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		b.Cleanup(func() { _ = cmd.Process.Kill() }) // after a failed wait; harmless once it exited
+		waitHealthy(b, listen)
 		time.Sleep(2 * time.Second) // idle
 		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 		if err != nil {

@@ -241,7 +241,10 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 		return nil, err
 	}
 	s.shellID = shellID
-	log.Info("remote: session opened", slog.Duration("duration", time.Since(start)),
+	// Opening and closing are debug lines: an audit of 1,000 servers
+	// would otherwise write 2,000 lines that say only that it went well
+	// (its step lines stay, and failures are warnings).
+	log.Debug("remote: session opened", slog.Duration("duration", time.Since(start)),
 		slog.Int64("round_trips", stats.roundTrips.Load()))
 	return s, nil
 }
@@ -564,7 +567,7 @@ func (s *Session) Close() error {
 		s.log.Warn("remote: shell delete failed", append(attrs, kindAttr(err), slog.String("error", err.Error()))...)
 		return err
 	}
-	s.log.Info("remote: session closed", attrs...)
+	s.log.Debug("remote: session closed", attrs...)
 	return nil
 }
 

@@ -92,15 +92,7 @@ func BenchmarkServeLookupLatency(b *testing.B) {
 	}
 	fake := slacktest.Start(b, opts)
 	dir := b.TempDir()
-	var cfg strings.Builder
-	cfg.WriteString("targets:\n")
-	for i := range 50 {
-		fmt.Fprintf(&cfg, "  - {name: srv%02d, address: 127.0.0.1, port: %d, scheme: http, auth: basic, user: u, password_env: WSBBOT_BENCH_PW}\n", i, 20000+i)
-	}
-	conf := filepath.Join(dir, "wsbbot.yaml")
-	if err := os.WriteFile(conf, []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	conf := benchInventory(b, dir, 50)
 	listen := freeAddrB(b)
 	vars := []string{"WSBBOT_BENCH_PW=x", "WSBBOT_SLACK_BOT_TOKEN=" + fake.BotToken(), "WSBBOT_SLACK_APP_TOKEN=" + fake.AppToken(),
 		"WSBBOT_SLACK_API_URL=" + fake.APIURL(), "WSBBOT_STORE_PATH=" + filepath.Join(dir, "wsbbot.db"), "WSBBOT_HTTP_LISTEN=" + listen,

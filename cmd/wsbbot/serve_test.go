@@ -541,15 +541,7 @@ func BenchmarkServeIdleRSS(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	var cfg strings.Builder
-	cfg.WriteString("targets:\n")
-	for i := range 1000 {
-		fmt.Fprintf(&cfg, "  - {name: srv%04d, address: 127.0.0.1, port: %d, scheme: http, auth: basic, user: u, password_env: WSBBOT_BENCH_PW, tags: [bench]}\n", i, 20000+i)
-	}
-	conf := filepath.Join(dir, "wsbbot.yaml")
-	if err := os.WriteFile(conf, []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	conf := benchInventory(b, dir, 1000)
 	fake := slacktest.Start(b, slacktest.Options{})
 	listen := freeAddrB(b)
 	var rss float64
@@ -580,6 +572,23 @@ func BenchmarkServeIdleRSS(b *testing.B) {
 		}
 	}
 	b.ReportMetric(rss, "idle-RSS-MB")
+}
+
+// benchInventory writes dir/wsbbot.yaml with n targets srv0000... on
+// loopback ports no server listens on (the benchmarks never reach them;
+// their password is WSBBOT_BENCH_PW) and returns its path.
+func benchInventory(b *testing.B, dir string, n int) string {
+	b.Helper()
+	var cfg strings.Builder
+	cfg.WriteString("targets:\n")
+	for i := range n {
+		fmt.Fprintf(&cfg, "  - {name: srv%04d, address: 127.0.0.1, port: %d, scheme: http, auth: basic, user: u, password_env: WSBBOT_BENCH_PW, tags: [bench]}\n", i, 20000+i)
+	}
+	conf := filepath.Join(dir, "wsbbot.yaml")
+	if err := os.WriteFile(conf, []byte(cfg.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return conf
 }
 
 func freeAddrB(b *testing.B) string {

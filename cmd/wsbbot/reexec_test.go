@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -58,7 +60,11 @@ func instrumented(cpuPath, memPath, peakPath string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	code := run(context.Background(), os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
+	// As main does, so that a profiled serve stops on SIGTERM and writes
+	// its profile.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, vars: os.Environ()})
 	if memPath != "" {
 		f, err := os.Create(memPath)
 		if err != nil {

@@ -283,8 +283,38 @@ func (s *Service) Cleanup(ctx context.Context, runID string, a Approval, obs run
 	rec := &recorder{st: s.st, actor: actor, planHash: plan.Hash(), approvers: slices.Clone(a.By), how: how, request: a.Request, cleanupOf: runID}
 	s.lg.Info("cleanup of an interrupted run", "run", runID, "runbook", l.rb.ID, "target", l.Run.Target,
 		"steps", strings.Join(stepIDs(l.Cleanup), ","), "approvers", strings.Join(a.By, ","))
-	return runbooks.NewEngine(s.exec, runbooks.ApprovedPlanGate(plan), rec, s.lg, runbooks.WithChangeLock(s.lock)).
+	return runbooks.NewEngine(s.exec, runbooks.ApprovedPlanGate(plan), rec, s.lg, runbooks.WithChangeLock(&cleanupLock{s: s, of: l.Run})).
 		Run(ctx, l.rb, l.Run.Target, l.params, obs)
+}
+
+// cleanupLock is the change lock of a cleanup run: the server's (the
+// Service's lock, when it has one), and, once that is held, a second look
+// at the record. planCleanup refuses a run cleaned up already, but a
+// second cleanup approved while the first is still running (in this
+// process or another) passes that check and waits for the server; when
+// its turn comes, the first has succeeded, and it must send nothing.
+type cleanupLock struct {
+	s  *Service
+	of store.RunSummary // the interrupted run being cleaned up
+}
+
+func (c *cleanupLock) LockChanges(ctx context.Context, target, runID string, rs runbooks.RunStart) (func(), error) {
+	unlock := func() {}
+	if c.s.lock != nil {
+		var err error
+		if unlock, err = c.s.lock.LockChanges(ctx, target, runID, rs); err != nil {
+			return nil, err
+		}
+	}
+	done, err := c.s.cleanedUpBy(ctx, c.of)
+	if err == nil && done != "" {
+		err = fmt.Errorf("run %s was cleaned up meanwhile, by run %s: nothing was sent", c.of.ID, done)
+	}
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
 }
 
 func stepIDs(steps []runbooks.RenderedStep) []string {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -89,9 +90,16 @@ type SQLite struct {
 	wmu   sync.Mutex
 	stmts *stmtCache
 	// seenDB is one connection for MarkSeen and ForgetSeen whose commits
-	// are not synced (synchronous=NORMAL); markSeen is prepared on it.
-	seenDB   *sql.DB
-	markSeen *sql.Stmt
+	// are not synced (synchronous=NORMAL) and never checkpoint the WAL
+	// (wal_autocheckpoint 0); markSeen is prepared on it. seenCommits
+	// counts its commits (under wmu); every seenCheckpointEvery of them a
+	// checkpoint runs beside the writers (checkpointing, ckpt).
+	seenDB        *sql.DB
+	markSeen      *sql.Stmt
+	seenCommits   int
+	closing       bool // under wmu: Close has begun, no more checkpoints
+	checkpointing atomic.Bool
+	ckpt          sync.WaitGroup
 }
 
 // stmtCache holds the fixed statements of sqlState, each prepared once
@@ -203,6 +211,7 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
 	}
 	q.Set("_synchronous", "NORMAL")
+	q.Set("_pragma", "wal_autocheckpoint(0)")
 	if s.seenDB, err = sql.Open("sqlite", path+"?"+q.Encode()); err == nil {
 		s.seenDB.SetMaxOpenConns(1)
 		s.markSeen, err = s.seenDB.Prepare(sqlMarkSeen)
@@ -527,6 +536,10 @@ func (s *SQLite) Close() error {
 	if s.closed.Load() {
 		return nil
 	}
+	s.wmu.Lock()
+	s.closing = true
+	s.wmu.Unlock()
+	s.ckpt.Wait()
 	s.stmts.close()
 	if s.markSeen != nil {
 		s.markSeen.Close()

@@ -130,6 +130,16 @@ const seenCheckpointEvery = 100
 func (s *SQLite) seenWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.closing {
+		return ErrClosed
+	}
+	if s.markSeen == nil {
+		st, err := s.seenDB.Prepare(sqlMarkSeen)
+		if err != nil {
+			return err
+		}
+		s.markSeen = st
+	}
 	tx, err := s.seenDB.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return err

@@ -91,7 +91,8 @@ type SQLite struct {
 	stmts *stmtCache
 	// seenDB is one connection for MarkSeen and ForgetSeen whose commits
 	// are not synced (synchronous=NORMAL) and never checkpoint the WAL
-	// (wal_autocheckpoint 0); markSeen is prepared on it. seenCommits
+	// (wal_autocheckpoint 0); markSeen is prepared on it by the first
+	// MarkSeen (under wmu). seenCommits
 	// counts its commits (under wmu); every seenCheckpointEvery of them a
 	// checkpoint runs beside the writers (checkpointing, ckpt).
 	seenDB        *sql.DB
@@ -212,9 +213,9 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 	}
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_pragma", "wal_autocheckpoint(0)")
+	// Opened here, connected by the first MarkSeen (the CLI never does).
 	if s.seenDB, err = sql.Open("sqlite", path+"?"+q.Encode()); err == nil {
 		s.seenDB.SetMaxOpenConns(1)
-		s.markSeen, err = s.seenDB.Prepare(sqlMarkSeen)
 	}
 	if err != nil {
 		s.closeDBs()
@@ -538,12 +539,13 @@ func (s *SQLite) Close() error {
 	}
 	s.wmu.Lock()
 	s.closing = true
+	if s.markSeen != nil {
+		s.markSeen.Close()
+		s.markSeen = nil
+	}
 	s.wmu.Unlock()
 	s.ckpt.Wait()
 	s.stmts.close()
-	if s.markSeen != nil {
-		s.markSeen.Close()
-	}
 	if s.seenDB != nil {
 		s.seenDB.Close()
 	}
@@ -553,9 +555,6 @@ func (s *SQLite) Close() error {
 // closeDBs closes what a failed open had opened.
 func (s *SQLite) closeDBs() {
 	s.stmts.close()
-	if s.markSeen != nil {
-		s.markSeen.Close()
-	}
 	if s.seenDB != nil {
 		s.seenDB.Close()
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +58,7 @@ func fakeWorkspace(t *testing.T) *slacktest.Server {
 }
 
 func newTestPoster(fake *slacktest.Server, reg prometheus.Registerer, lg *slog.Logger) *Poster {
-	api := slackgo.New(fake.BotToken(), slackgo.OptionAPIURL(fake.APIURL()), slackgo.OptionAppLevelToken(fake.AppToken()))
+	api := slackgo.New(fake.BotToken(), slackgo.OptionAPIURL(fake.APIURL()), slackgo.OptionAppLevelToken(fake.AppToken()), slackgo.OptionHTTPClient(HTTPClient()))
 	return NewPoster(PosterOptions{API: api, Metrics: NewMetrics(reg), Logger: lg, PostEvery: -1})
 }
 
@@ -413,5 +415,56 @@ func TestHandlingByOutcome(t *testing.T) {
 	}
 	if d <= 0 || d.Seconds() != sum {
 		t.Errorf("the reply's debug line says %s, the histogram holds %gs", d, sum)
+	}
+}
+
+// TestHTTPClientDropsPostedMessage: HTTPClient takes the posted message
+// out of chat.postMessage's and chat.update's answers, and nothing else:
+// slack-go still reads the channel, ts, text and warnings, and an error,
+// another method's answer or a body that is not JSON come as they were.
+func TestHTTPClientDropsPostedMessage(t *testing.T) {
+	const posted = `{"ok":true,"channel":"C01","ts":"1.000200","text":"hi","warning":"missing_charset",` +
+		`"response_metadata":{"warnings":["missing_charset"]},"message":{"type":"message","text":"hi","blocks":[{"type":"divider"}]}}`
+	answers := map[string]string{
+		"/api/chat.postMessage":     posted,
+		"/api/chat.update":          posted,
+		"/api/users.info":           posted,
+		"/api/chat.postMessage?bad": `{"ok":true,"message":`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path
+		if r.URL.RawQuery != "" {
+			key += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, answers[key])
+	}))
+	defer srv.Close()
+	c := HTTPClient()
+	defer c.CloseIdleConnections()
+	for path, want := range map[string]string{
+		"/api/chat.postMessage":     `{"channel":"C01","ok":true,"response_metadata":{"warnings":["missing_charset"]},"text":"hi","ts":"1.000200","warning":"missing_charset"}`,
+		"/api/chat.update":          `{"channel":"C01","ok":true,"response_metadata":{"warnings":["missing_charset"]},"text":"hi","ts":"1.000200","warning":"missing_charset"}`,
+		"/api/users.info":           posted,
+		"/api/chat.postMessage?bad": `{"ok":true,"message":`,
+	} {
+		resp, err := c.Post(srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader("channel=C01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want || resp.ContentLength != int64(len(want)) {
+			t.Errorf("%s: answer %s (length %d), want %s", path, body, resp.ContentLength, want)
+		}
+	}
+	// slack-go reads what it returns from the trimmed answer.
+	api := slackgo.New("xoxb-test", slackgo.OptionAPIURL(srv.URL+"/api/"), slackgo.OptionHTTPClient(c))
+	ch, ts, err := api.PostMessage("C01", slackgo.MsgOptionText("hi", false))
+	if err != nil || ch != "C01" || ts != "1.000200" {
+		t.Errorf("PostMessage = %q, %q, %v; want C01, 1.000200", ch, ts, err)
+	}
+	if _, _, text, err := api.UpdateMessage("C01", "1.000200", slackgo.MsgOptionText("hi", false)); err != nil || text != "hi" {
+		t.Errorf("UpdateMessage text = %q, %v; want hi", text, err)
 	}
 }

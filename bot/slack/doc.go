@@ -16,9 +16,8 @@
 // restart inside Slack's retry window does not answer again), and by
 // channel+ts, for the message and app_mention events of one post. Both
 // keys of an event go in one write, and GroupSeen commits the keys of
-// concurrent events together (one sync to disk for all), each returning
-// only once its keys are durable: the reply never waits behind a queue
-// of other events' syncs.
+// concurrent events together, each returning only once its keys are
+// written: the reply never waits behind a queue of other events' writes.
 //
 // poster.go is the core's bot.Poster over the Web API: chat.postMessage,
 // chat.update, chat.postEphemeral, reactions.add and the three-step file

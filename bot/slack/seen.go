@@ -55,15 +55,15 @@ func (s *MemorySeen) First(_ context.Context, keys ...string) (bool, error) {
 	return fresh, nil
 }
 
-// RecordFunc writes keys durably, all in one write (one transaction, one
-// sync to disk), and reports for each whether it was new. A key given
-// twice in one call is new the first time only.
+// RecordFunc writes keys to a record that outlives the process, all in
+// one write (one transaction), and reports for each whether it was new. A
+// key given twice in one call is new the first time only.
 type RecordFunc func(ctx context.Context, keys []string) (fresh []bool, err error)
 
-// GroupSeen is a Seen over a durable record that commits together the
-// keys of callers who arrive while a write is under way (group commit):
-// every First returns only once its keys are on disk, as the dedupe
-// across a restart needs, but concurrent events share one sync instead of
+// GroupSeen is a Seen over a record that commits together the keys of
+// callers who arrive while a write is under way (group commit): every
+// First returns only once its keys are written, as the dedupe across a
+// restart needs, but concurrent events share one transaction instead of
 // queueing for one each. A caller alone writes at once; no caller waits
 // for a batch to fill.
 type GroupSeen struct {

@@ -38,7 +38,9 @@ const (
 // latency of lookups at 200 events/s through the fake Slack. It drives
 // the real `wsbbot serve` (its own process: the slack-go Socket Mode
 // client, the adapter, the bot core, the poster, the SQLite record with
-// every event's dedupe key synced to disk before the reply) over loopback
+// every event's dedupe keys written before the reply, as serve always
+// writes them: committed to the WAL without a sync of their own, see
+// store.Store.MarkSeen) over loopback
 // websockets and HTTP. A sender posts `<@bot> CODE` mentions on a fixed
 // schedule, one every 5 ms (open loop: a late reply does not delay the
 // next mention, and a late send counts against the bot, since latency is

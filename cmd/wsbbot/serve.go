@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -27,7 +24,8 @@ import (
 
 // Timings of serve.
 const (
-	expireEvery = 30 * time.Second // approvals past their time-to-live are closed this often
+	expireEvery = 30 * time.Second // approvals past their time-to-live are closed this often, old dedupe keys forgotten
+	seenKeep    = time.Hour        // dedupe keys are kept this long (Slack retries an event for about five minutes)
 	stopGrace   = 20 * time.Second // on SIGTERM, events being handled and running work get this long
 )
 
@@ -121,7 +119,10 @@ func (m *Main) serve(ctx context.Context) error {
 	if cfg.Slack.IncidentChannel != "" {
 		incident = append(incident, cfg.Slack.IncidentChannel)
 	}
-	adapter, err := slackbot.New(slackbot.Options{API: api, Poster: poster, Handler: core, Seen: slackbot.NewGroupSeen(recordSeen(st)), IncidentChannels: incident,
+	// The dedupe keys go in the record's set (store.MarkSeen: written
+	// before the reply, not synced on their own, so they survive a crash
+	// of serve, not every power loss), concurrent events' in one write.
+	adapter, err := slackbot.New(slackbot.Options{API: api, Poster: poster, Handler: core, Seen: slackbot.NewGroupSeen(st.MarkSeen), IncidentChannels: incident,
 		Metrics: metrics, Logger: lg})
 	if err != nil {
 		ln.Close()
@@ -174,6 +175,9 @@ func (m *Main) serve(ctx context.Context) error {
 				if err := core.ExpireApprovals(expireCtx); err != nil && expireCtx.Err() == nil {
 					lg.Warn("expiring approvals failed", "err", err)
 				}
+				if err := st.ForgetSeen(expireCtx, time.Now().Add(-seenKeep)); err != nil && expireCtx.Err() == nil {
+					lg.Warn("forgetting old dedupe keys failed", "err", err)
+				}
 			}
 		}
 	}()
@@ -211,38 +215,6 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	lg.Info("stopped")
 	return nil
-}
-
-// recordSeen writes the adapter's dedupe keys into the record: one
-// chat.received event per key, keyed by it, all appended in one
-// transaction (one sync). Append returns the earlier event for a key seen
-// before; the nonce tells which one came back. The adapter's Seen is a
-// slackbot.GroupSeen over it, so that concurrent events share a sync.
-func recordSeen(st store.Store) slackbot.RecordFunc {
-	return func(ctx context.Context, keys []string) ([]bool, error) {
-		nonces := make([]string, len(keys))
-		events := make([]store.Event, len(keys))
-		for i, id := range keys {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			nonces[i] = hex.EncodeToString(b)
-			data, _ := json.Marshal(map[string]string{"id": id, "nonce": nonces[i]})
-			events[i] = store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: "chat:" + id, Data: data}
-		}
-		got, err := st.AppendMany(ctx, events)
-		if err != nil {
-			return nil, err
-		}
-		fresh := make([]bool, len(keys))
-		for i, ev := range got {
-			var d struct {
-				Nonce string `json:"nonce"`
-			}
-			_ = json.Unmarshal(ev.Data, &d)
-			fresh[i] = d.Nonce == nonces[i]
-		}
-		return fresh, nil
-	}
 }
 
 // runsCollector exports the record's runs by status as wsbbot_runs.

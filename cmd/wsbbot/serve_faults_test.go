@@ -19,7 +19,7 @@ import (
 // fake Slack and lab (startServe): f drives the fault and returns the
 // questions asked; then serve stops (SIGTERM), and the case checks what
 // every fault class must keep: each question answered exactly once, the
-// record holding each question (chat.received, by event and by
+// record holding each question's dedupe keys (by event and by
 // channel+ts) and every run finished (the diagnosis beside the fault), its
 // chain verified, and no goroutine of serve, the fake or the lab left
 // behind once they are closed.
@@ -41,7 +41,16 @@ func faultCase(t *testing.T, name string, f func(t *testing.T, s *served) []ques
 				t.Errorf("%s in %s/%s: %d replies, want %d holding %q:\n%s", q.text, q.channel, q.ts, len(rs), q.replies, q.want, got)
 			}
 		}
-		received, runs := s.record()
+		var keys []string
+		for _, q := range qs {
+			keys = append(keys, "msg:"+q.channel+"/"+q.ts)
+		}
+		for _, d := range s.slack.Deliveries() {
+			if d.EventType == "app_mention" {
+				keys = append(keys, "event:"+d.EventID)
+			}
+		}
+		received, runs := s.record(keys)
 		diagnosed := 0
 		for _, r := range runs {
 			if r.Target == "writer-failed" && strings.HasPrefix(r.Runbook, "diag-") {
@@ -56,12 +65,12 @@ func faultCase(t *testing.T, name string, f func(t *testing.T, s *served) []ques
 		}
 		for _, q := range qs {
 			if !received["msg:"+q.channel+"/"+q.ts] {
-				t.Errorf("%s in %s/%s: the record has no chat.received for it", q.text, q.channel, q.ts)
+				t.Errorf("%s in %s/%s: the record has not seen it", q.text, q.channel, q.ts)
 			}
 		}
 		for _, d := range s.slack.Deliveries() {
 			if d.EventType == "app_mention" && !received["event:"+d.EventID] {
-				t.Errorf("the record has no chat.received for the app_mention event %s", d.EventID)
+				t.Errorf("the record has not seen the app_mention event %s", d.EventID)
 			}
 		}
 		if strings.Contains(s.stderr.String(), "event dropped") {
@@ -121,9 +130,9 @@ func (s *served) settled() {
 	})
 }
 
-// record reads the record of a stopped serve: the ids of the chat events
-// it took for handling (chat.received), and its runs.
-func (s *served) record() (map[string]bool, []store.RunSummary) {
+// record reads the record of a stopped serve: which of the dedupe keys
+// it has seen (store.MarkSeen finds them known), and its runs.
+func (s *served) record(keys []string) (map[string]bool, []store.RunSummary) {
 	s.t.Helper()
 	st, err := store.Open(s.store, store.Options{})
 	if err != nil {
@@ -134,13 +143,13 @@ func (s *served) record() (map[string]bool, []store.RunSummary) {
 	if rep, err := st.Verify(ctx); err != nil || !rep.OK {
 		s.t.Errorf("the record does not verify: %v %+v", err, rep)
 	}
-	evs, err := st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindChatReceived}})
+	fresh, err := st.MarkSeen(ctx, keys)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	ids := map[string]bool{}
-	for _, e := range evs {
-		ids[strings.TrimPrefix(e.Key, "chat:")] = true
+	for i, k := range keys {
+		ids[k] = !fresh[i]
 	}
 	runs, err := st.Runs(ctx, store.RunFilter{})
 	if err != nil {

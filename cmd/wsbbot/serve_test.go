@@ -501,31 +501,50 @@ func TestServeRefusesBadTokens(t *testing.T) {
 
 // TestServeDedupesAcrossRestart: an event Slack delivers again after
 // serve restarted (inside its retry window) is not answered again: the
-// ids handled are kept in the record.
+// ids handled are kept in the record. After a SIGTERM, and after a
+// SIGKILL right after the reply (the keys are written before the reply,
+// without a sync of their own: a crash of the process keeps them).
 func TestServeDedupesAcrossRestart(t *testing.T) {
-	s := startServe(t, nil)
-	u, bot := chatUsers["en"].ID, "<@"+s.slack.BotUserID()+">"
-	ts := s.slack.UserSays("C01", u, bot+" 0x80780119")
-	s.waitThread("the lookup", "C01", ts, containsAll("0x80780119"))
-	var mention string
-	for _, d := range s.slack.Deliveries() {
-		if d.EventType == "app_mention" {
-			mention = d.EventID
+	for _, kill := range []bool{false, true} {
+		name := "SIGTERM"
+		if kill {
+			name = "SIGKILL"
 		}
-	}
-	if code := s.shutdown(); code != 0 {
-		t.Fatalf("serve exited %d after SIGTERM:\n%s", code, s.stderr.String())
-	}
-	s.start()
-	env, err := s.slack.Redeliver(mention)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.waitAck(env)
-	s.slack.UserReplies("C01", ts, u, bot+" help")
-	rs := s.waitThread("help", "C01", ts, containsAll("restore-test done"))
-	if len(rs) != 2 {
-		t.Errorf("%d replies after a redelivery across a restart, want the lookup and help:\n%s", len(rs), shown(rs...))
+		t.Run(name, func(t *testing.T) {
+			s := startServe(t, nil)
+			var stop func()
+			if kill {
+				if code := s.shutdown(); code != 0 { // the in-process serve gives way to a process that can be killed
+					t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+				}
+				stop = s.startChild()
+			}
+			u, bot := chatUsers["en"].ID, "<@"+s.slack.BotUserID()+">"
+			ts := s.slack.UserSays("C01", u, bot+" 0x80780119")
+			s.waitThread("the lookup", "C01", ts, containsAll("0x80780119"))
+			var mention string
+			for _, d := range s.slack.Deliveries() {
+				if d.EventType == "app_mention" {
+					mention = d.EventID
+				}
+			}
+			if kill {
+				stop()
+			} else if code := s.shutdown(); code != 0 {
+				t.Fatalf("serve exited %d after SIGTERM:\n%s", code, s.stderr.String())
+			}
+			s.start()
+			env, err := s.slack.Redeliver(mention)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.waitAck(env)
+			s.slack.UserReplies("C01", ts, u, bot+" help")
+			rs := s.waitThread("help", "C01", ts, containsAll("restore-test done"))
+			if len(rs) != 2 {
+				t.Errorf("%d replies after a redelivery across a restart, want the lookup and help:\n%s", len(rs), shown(rs...))
+			}
+		})
 	}
 }
 

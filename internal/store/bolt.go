@@ -20,6 +20,7 @@ var (
 	bucketKeys    = []byte("keys")          // idempotency key -> big-endian Seq
 	bucketRuns    = []byte("runs")          // run id -> RunSummary JSON
 	bucketRestore = []byte("restore_tests") // target -> latest YYYY-MM-DD
+	bucketSeen    = []byte("seen")          // chat dedupe key -> first seen (seenLayout); made by the first MarkSeen
 
 	metaSchema   = []byte("schema_version") // big-endian uint64
 	metaHeadSeq  = []byte("head_seq")       // big-endian uint64

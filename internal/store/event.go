@@ -30,9 +30,10 @@ const (
 	KindAuditFinding      Kind = "audit.finding"
 	KindAuditFinished     Kind = "audit.finished"
 	KindRestoreTestDone   Kind = "restore-test.done"
-	// KindChatReceived records a chat event taken for handling, keyed by
-	// the platform's event id, so that one delivered again (even after a
-	// restart) is handled once.
+	// KindChatReceived recorded a chat event taken for handling, keyed
+	// ChatReceivedKeyPrefix+the dedupe key, so that one delivered again
+	// (even after a restart) is handled once. wsbbot now keeps these keys
+	// with MarkSeen; the events an older one appended still count.
 	KindChatReceived Kind = "chat.received"
 	// KindScheduleFired claims one due time of one schedule (see Claim):
 	// the schedule fires once for it, whoever appended it first.
@@ -290,6 +291,23 @@ type Store interface {
 	LastRestoreTests(ctx context.Context, targets []string) (map[string]time.Time, error)
 	// Verify walks the chain, recomputing every hash and link.
 	Verify(ctx context.Context) (VerifyReport, error)
+	// MarkSeen records the chat's dedupe keys (a Slack event id, the
+	// channel and ts of a post) and reports for each whether it was new:
+	// of callers marking one key, also in other processes or after a
+	// restart, exactly one gets true; a key given twice in one call is
+	// new the first time only. The key of a chat.received event
+	// (ChatReceivedKeyPrefix+key, recorded by an older wsbbot) counts as
+	// seen. The keys are a set beside the log, not events: MarkSeen is
+	// cheap enough to wait for before each reply. Durability: SQLite
+	// commits them without a sync of their own, so a key MarkSeen
+	// returned survives the process's crash (SIGKILL), and the keys of
+	// the last moments before a power loss or an operating-system crash
+	// may be lost; bbolt syncs each call.
+	MarkSeen(ctx context.Context, keys []string) (fresh []bool, err error)
+	// ForgetSeen forgets the keys MarkSeen recorded before the given
+	// time (to the second); it may forget the keys of chat.received
+	// events recorded before it as well.
+	ForgetSeen(ctx context.Context, before time.Time) error
 	Close() error
 }
 

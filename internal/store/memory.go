@@ -23,6 +23,7 @@ type Memory struct {
 	keys    map[string]uint64
 	runs    map[string]RunSummary
 	restore map[string]time.Time
+	seen    map[string]time.Time // chat dedupe keys -> first seen
 	runSeq  uint64
 }
 
@@ -39,6 +40,7 @@ func NewMemory(clock func() time.Time) *Memory {
 		keys:    map[string]uint64{},
 		runs:    map[string]RunSummary{},
 		restore: map[string]time.Time{},
+		seen:    map[string]time.Time{},
 	}
 }
 

@@ -197,6 +197,9 @@ func copyBolt(ctx context.Context, src *Bolt, dst *SQLite) error {
 			}); err != nil {
 				return err
 			}
+			if err := copySeen(btx, st); err != nil {
+				return fmt.Errorf("dedupe keys: %w", err)
+			}
 			// The recorded head is copied as it is (not taken from the
 			// last event), so Verify judges the copy as it judged the file.
 			st.dirty = false

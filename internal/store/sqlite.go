@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -56,6 +57,14 @@ var sqliteMigrations = []string{
 		target TEXT PRIMARY KEY,
 		day    TEXT NOT NULL       -- YYYY-MM-DD
 	);`,
+	// 2: the chat's dedupe keys, a set beside the log (see MarkSeen),
+	// with the keys the log's chat.received events recorded before.
+	`CREATE TABLE chat_seen (
+		key  TEXT PRIMARY KEY,
+		seen TEXT NOT NULL         -- when first seen, UTC, to the second (seenLayout)
+	);
+	CREATE INDEX chat_seen_time ON chat_seen (seen);
+	` + sqlSeenFromEvents + `;`,
 }
 
 // Meta rows of the SQLite store.
@@ -80,6 +89,18 @@ type SQLite struct {
 	// rather than in SQLite's busy-wait, which sleeps between tries.
 	wmu   sync.Mutex
 	stmts *stmtCache
+	// seenDB is one connection for MarkSeen and ForgetSeen whose commits
+	// are not synced (synchronous=NORMAL) and never checkpoint the WAL
+	// (wal_autocheckpoint 0); markSeen is prepared on it by the first
+	// MarkSeen (under wmu). seenCommits
+	// counts its commits (under wmu); every seenCheckpointEvery of them a
+	// checkpoint runs beside the writers (checkpointing, ckpt).
+	seenDB        *sql.DB
+	markSeen      *sql.Stmt
+	seenCommits   int
+	closing       bool // under wmu: Close has begun, no more checkpoints
+	checkpointing atomic.Bool
+	ckpt          sync.WaitGroup
 }
 
 // stmtCache holds the fixed statements of sqlState, each prepared once
@@ -132,8 +153,7 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 		return nil, err
 	}
 	if err := s.markInterrupted(); err != nil {
-		s.stmts.close()
-		s.db.Close()
+		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
@@ -189,6 +209,16 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 	if err := s.migrate(); err != nil {
 		s.stmts.close()
 		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
+	}
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_pragma", "wal_autocheckpoint(0)")
+	// Opened here, connected by the first MarkSeen (the CLI never does).
+	if s.seenDB, err = sql.Open("sqlite", path+"?"+q.Encode()); err == nil {
+		s.seenDB.SetMaxOpenConns(1)
+	}
+	if err != nil {
+		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, sqliteErr(err, timeout))
 	}
 	return s, nil
@@ -504,8 +534,31 @@ func (s *SQLite) Verify(ctx context.Context) (VerifyReport, error) {
 
 // Close implements Store. Closing twice is not an error.
 func (s *SQLite) Close() error {
+	if s.closed.Load() {
+		return nil
+	}
+	s.wmu.Lock()
+	s.closing = true
+	if s.markSeen != nil {
+		s.markSeen.Close()
+		s.markSeen = nil
+	}
+	s.wmu.Unlock()
+	s.ckpt.Wait()
 	s.stmts.close()
+	if s.seenDB != nil {
+		s.seenDB.Close()
+	}
 	return s.close(s.db)
+}
+
+// closeDBs closes what a failed open had opened.
+func (s *SQLite) closeDBs() {
+	s.stmts.close()
+	if s.seenDB != nil {
+		s.seenDB.Close()
+	}
+	s.db.Close()
 }
 
 // rawEvent is one events row as stored.
@@ -777,6 +830,12 @@ func (s sqlState) putEvent(e Event) error {
 		return fmt.Errorf("put event %d: %w", e.Seq, err)
 	}
 	s.headRead, s.headSeq, s.headHash, s.dirty = true, e.Seq, e.Hash, true
+	if k, ok := strings.CutPrefix(e.Key, ChatReceivedKeyPrefix); ok && e.Kind == KindChatReceived {
+		// chat_seen holds the keys of chat.received events too.
+		if err := s.exec(sqlMarkSeen, k, e.Time.UTC().Format(seenLayout)); err != nil {
+			return fmt.Errorf("put event %d: dedupe key: %w", e.Seq, err)
+		}
+	}
 	return nil
 }
 

@@ -357,3 +357,69 @@ func TestMigrationKeepsABrokenChainBroken(t *testing.T) {
 		t.Errorf("Verify after migrating a truncated chain = %+v, %v; want truncated at 3", rep, err)
 	}
 }
+
+// chatReceived is a dedupe key as an older wsbbot recorded it.
+func chatReceived(key string) store.Event {
+	return store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: store.ChatReceivedKeyPrefix + key,
+		Data: []byte(`{"id":"` + key + `","nonce":"0123456789abcdef"}`)}
+}
+
+// TestSeenKeysOfAnOlderRecord: the dedupe keys an older wsbbot recorded
+// as chat.received events count as seen after the upgrade, from a SQLite
+// record of schema 1 (before the chat_seen table) and from a bbolt one
+// that also holds keys in its set.
+func TestSeenKeysOfAnOlderRecord(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite schema 1", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "wsbbot.db")
+		s, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustAppend(t, s, chatReceived("event:Ev1"))
+		storetest.MustAppend(t, s, chatReceived("msg:C1/1.1"))
+		s.Close()
+		// Back to schema 1, as the older wsbbot left it.
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`DROP TABLE chat_seen`, `UPDATE meta SET value = '1' WHERE name = 'schema_version'`} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		s, err = store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatalf("Open of a schema 1 record: %v", err)
+		}
+		defer s.Close()
+		fresh, err := s.MarkSeen(ctx, []string{"event:Ev1", "msg:C1/1.1", "event:Ev2"})
+		if err != nil || fmt.Sprint(fresh) != "[false false true]" {
+			t.Errorf("MarkSeen after the upgrade = %v, %v; want [false false true]", fresh, err)
+		}
+		storetest.MustVerify(t, s, 2)
+	})
+	t.Run("bbolt", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "wsbbot.db")
+		b, err := store.OpenBolt(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustAppend(t, b, chatReceived("event:Ev1"))
+		if _, err := b.MarkSeen(ctx, []string{"event:Ev2"}); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		s, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatalf("Open of a bbolt record: %v", err)
+		}
+		defer s.Close()
+		fresh, err := s.MarkSeen(ctx, []string{"event:Ev1", "event:Ev2", "event:Ev3"})
+		if err != nil || fmt.Sprint(fresh) != "[false false true]" {
+			t.Errorf("MarkSeen after the migration = %v, %v; want [false false true]", fresh, err)
+		}
+	})
+}

@@ -46,6 +46,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppendMany", testAppendMany},
 		{"AppendManyAllOrNothing", testAppendManyAllOrNothing},
 		{"RunOwner", testRunOwner},
+		{"MarkSeen", testMarkSeen},
+		{"MarkSeenConcurrent", testMarkSeenConcurrent},
+		{"MarkSeenOldChatReceived", testMarkSeenOldChatReceived},
+		{"ForgetSeen", testForgetSeen},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -706,9 +710,11 @@ func testClosed(t *testing.T, s store.Store) {
 	_, _, errRestore := s.LastRestoreTest(ctx, "fs01")
 	_, errRestores := s.LastRestoreTests(ctx, []string{"fs01"})
 	_, errVerify := s.Verify(ctx)
+	_, errSeen := s.MarkSeen(ctx, []string{"event:E1"})
+	errForget := s.ForgetSeen(ctx, time.Now())
 	for name, err := range map[string]error{"Append": errAppend, "Events": errEvents, "Runs": errRuns,
 		"NewRunID": errID, "LastRestoreTest": errRestore,
-		"LastRestoreTests": errRestores, "Verify": errVerify} {
+		"LastRestoreTests": errRestores, "Verify": errVerify, "MarkSeen": errSeen, "ForgetSeen": errForget} {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
@@ -808,5 +814,100 @@ func testRunOwner(t *testing.T, s store.Store) {
 	runs, _ = s.Runs(context.Background(), store.RunFilter{ID: "r2"})
 	if len(runs) != 1 || runs[0].Owner != nil {
 		t.Errorf("run without an owner = %+v, want Owner nil", runs)
+	}
+}
+
+// mustMarkSeen marks keys and fails the test on error.
+func mustMarkSeen(t *testing.T, s store.Store, keys ...string) []bool {
+	t.Helper()
+	fresh, err := s.MarkSeen(context.Background(), keys)
+	if err != nil {
+		t.Fatalf("MarkSeen(%q): %v", keys, err)
+	}
+	if len(fresh) != len(keys) {
+		t.Fatalf("MarkSeen(%q) answered for %d keys", keys, len(fresh))
+	}
+	return fresh
+}
+
+func testMarkSeen(t *testing.T, s store.Store) {
+	if got := mustMarkSeen(t, s, "event:E1", "msg:C1/1.1"); !slices.Equal(got, []bool{true, true}) {
+		t.Errorf("first MarkSeen = %v, want both new", got)
+	}
+	if got := mustMarkSeen(t, s, "msg:C1/1.1", "event:E2", "event:E2"); !slices.Equal(got, []bool{false, true, false}) {
+		t.Errorf("MarkSeen of a known key, a new one twice = %v, want [false true false]", got)
+	}
+	if _, err := s.MarkSeen(context.Background(), []string{"event:E3", ""}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("MarkSeen with an empty key: %v, want ErrInvalid", err)
+	}
+	if got := mustMarkSeen(t, s, "event:E3"); !got[0] {
+		t.Error("a refused MarkSeen recorded its keys")
+	}
+	// The keys are not events of the log.
+	if all := MustEvents(t, s, store.Filter{}); len(all) != 0 {
+		t.Errorf("MarkSeen appended %d events", len(all))
+	}
+}
+
+func testMarkSeenConcurrent(t *testing.T, s store.Store) {
+	const n = 10
+	var won sync.Map
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			fresh, err := s.MarkSeen(context.Background(), []string{"event:dup", fmt.Sprint("msg:C1/", i)})
+			if err != nil {
+				t.Errorf("MarkSeen: %v", err)
+				return
+			}
+			if !fresh[1] {
+				t.Errorf("goroutine %d: its own key was not new", i)
+			}
+			if fresh[0] {
+				won.Store(i, true)
+			}
+		})
+	}
+	wg.Wait()
+	winners := 0
+	won.Range(func(any, any) bool { winners++; return true })
+	if winners != 1 {
+		t.Errorf("%d callers found the shared key new, want 1", winners)
+	}
+}
+
+// testMarkSeenOldChatReceived: the keys an older wsbbot recorded as
+// chat.received events count as seen.
+func testMarkSeenOldChatReceived(t *testing.T, s store.Store) {
+	MustAppend(t, s, store.Event{Kind: store.KindChatReceived, Actor: "slack", Key: store.ChatReceivedKeyPrefix + "event:Old",
+		Data: json.RawMessage(`{"id":"event:Old"}`)})
+	if got := mustMarkSeen(t, s, "event:Old", "event:New"); !slices.Equal(got, []bool{false, true}) {
+		t.Errorf("MarkSeen after a chat.received of the first key = %v, want [false true]", got)
+	}
+}
+
+func testForgetSeen(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustMarkSeen(t, s, "event:E1", "msg:C1/1.1")
+	// Keys marked after the cut stay.
+	if err := s.ForgetSeen(ctx, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustMarkSeen(t, s, "event:E1"); got[0] {
+		t.Error("ForgetSeen of keys older than an hour forgot a key just marked")
+	}
+	// More keys than one batch of the SQLite store's delete.
+	var many []string
+	for i := range 1200 {
+		many = append(many, fmt.Sprint("event:M", i))
+	}
+	mustMarkSeen(t, s, many...)
+	if err := s.ForgetSeen(ctx, time.Now().Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i, fresh := range mustMarkSeen(t, s, append(many, "event:E1", "msg:C1/1.1")...) {
+		if !fresh {
+			t.Fatalf("key %d was not forgotten by ForgetSeen of everything marked", i)
+		}
 	}
 }

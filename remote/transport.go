@@ -447,24 +447,24 @@ type stepTransport struct {
 // Transport implements winrm.Transporter; the wire is built per session.
 func (t *stepTransport) Transport(*winrm.Endpoint) error { return nil }
 
-// Post implements winrm.Transporter.
+// Post implements winrm.Transporter, for a message masterzen sends itself.
 func (t *stepTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
-	data, _, err := t.exchange(c, m)
+	body := m.String()
+	data, _, err := t.exchange(c, request{op: opOf(body), body: body, build: func() *soap.SoapMessage { return m }})
 	return string(data), err
 }
 
-// exchange sends m with the step's context and returns the response body
+// exchange sends r with the step's context and returns the response body
 // and what was read from it in remote's one parsing pass.
-func (t *stepTransport) exchange(c *winrm.Client, m *soap.SoapMessage) ([]byte, envelope, error) {
-	body := m.String()
-	op := opOf(body)
+func (t *stepTransport) exchange(c *winrm.Client, r request) ([]byte, envelope, error) {
+	op := r.op
 	var data []byte
 	var env envelope
 	var err error
 	if t.w.krb != nil {
-		data, env, err = t.postKerberos(t.ctx, c, m, op)
+		data, env, err = t.postKerberos(t.ctx, c, r.build(), op)
 	} else {
-		data, env, err = t.w.post(t.ctx, op, body, t.e)
+		data, env, err = t.w.post(t.ctx, op, r.body, t.e)
 	}
 	if err == nil && op == opCommand {
 		t.mu.Lock()
@@ -533,9 +533,11 @@ func (t *stepTransport) send(c *winrm.Client, url, shellID string, params *winrm
 	chunk := maxSendChunk(params.EnvelopeSize)
 	for first := true; first || len(data) > 0; first = false {
 		n := min(chunk, len(data))
-		msg := winrm.NewSendInputRequest(url, shellID, id, data[:n], n == len(data), params)
-		_, err := t.Post(c, msg)
-		msg.Free()
+		kind := reqSend
+		if n == len(data) {
+			kind = reqSendEnd
+		}
+		_, _, err := t.exchange(c, newRequest(kind, requestFields{url: url, shellID: shellID, commandID: id, input: data[:n]}, params))
 		if err != nil {
 			return err
 		}

@@ -324,7 +324,7 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, env
 	}
 	// Always read (capped) and close: masterzen leaks the body of non-SOAP
 	// answers such as a 401.
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	data, err := readBody(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, envelope{}, e.transport(ctx, op, err)
@@ -333,6 +333,32 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, env
 		return nil, envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
 	}
 	return interpret(op, resp.StatusCode, resp.Header, data, e)
+}
+
+// readBody reads a response body of up to maxResponse+1 bytes (one more
+// than allowed, so an oversized body shows). A body of known length is
+// read into one buffer of that size, where io.ReadAll would start at 512
+// bytes and grow by copying.
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length >= 0 && length <= maxResponse {
+		size = int(length) + 1 // room to read the EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	r := io.LimitReader(body, maxResponse+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // interpret turns an HTTP answer into a SOAP body (and what was read from

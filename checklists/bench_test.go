@@ -2,6 +2,7 @@ package checklists
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/wsbbot/wsbbot/runbooks"
@@ -19,6 +20,22 @@ func BenchmarkFindingsJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := json.Marshal(findings); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseFacts reads one server's collected facts (the lab's
+// healthy host), as the audit does for every server.
+func BenchmarkParseFacts(b *testing.B) {
+	data, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout := string(data)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseFacts(stdout); err != nil {
 			b.Fatal(err)
 		}
 	}

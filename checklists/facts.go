@@ -253,7 +253,7 @@ func factsOf[S ~[]string, T ~[]rawTarget, V ~[]rawSource, P ~[]rawPartition[S], 
 		f.Targets = append(f.Targets, bt)
 	}
 	for _, s := range raw.Sources {
-		f.Sources = append(f.Sources, SourceVolume{MountPath: s.MountPath, VolumeID: s.VolumeID})
+		f.Sources = append(f.Sources, SourceVolume(s))
 	}
 	for _, p := range raw.Partitions {
 		f.Partitions = append(f.Partitions, Partition{DiskNumber: int(p.DiskNumber), AccessPaths: p.AccessPaths})

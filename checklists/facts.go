@@ -85,38 +85,58 @@ type Defender struct {
 	Hidden bool
 }
 
-// rawFacts mirrors CollectScript's JSON.
-type rawFacts struct {
-	Policy      bool  `json:"policy"`
-	BMR         *bool `json:"bmr"`
-	SystemState *bool `json:"systemState"`
-	Targets     PSList[struct {
-		Label      string   `json:"Label"`
-		Path       string   `json:"Path"`
-		TargetType string   `json:"TargetType"`
-		DiskNumber *float64 `json:"DiskNumber"`
-		VolumeID   string   `json:"VolumeId"`
-	}] `json:"targets"`
-	Sources PSList[struct {
-		MountPath string `json:"MountPath"`
-		VolumeID  string `json:"VolumeId"`
-	}] `json:"sources"`
-	Partitions PSList[struct {
-		DiskNumber  float64        `json:"DiskNumber"`
-		AccessPaths PSList[string] `json:"AccessPaths"`
-	}] `json:"partitions"`
-	Defender *struct {
-		AMServiceEnabled          *bool `json:"AMServiceEnabled"`
-		AntivirusEnabled          *bool `json:"AntivirusEnabled"`
-		RealTimeProtectionEnabled *bool `json:"RealTimeProtectionEnabled"`
-	} `json:"defender"`
+// rawFactsOf mirrors CollectScript's JSON, with the lists of type S
+// (strings), T (targets), V (source volumes), P (partitions) and R
+// (restores): plain slices (arrays only) or PSLists (what Windows
+// PowerShell 5.1 may write instead of a one-item array).
+type rawFactsOf[S ~[]string, T ~[]rawTarget, V ~[]rawSource, P ~[]rawPartition[S], R ~[]rawRestore] struct {
+	Policy             bool         `json:"policy"`
+	BMR                *bool        `json:"bmr"`
+	SystemState        *bool        `json:"systemState"`
+	Targets            T            `json:"targets"`
+	Sources            V            `json:"sources"`
+	Partitions         P            `json:"partitions"`
+	Defender           *rawDefender `json:"defender"`
 	DefenderPreference *struct {
-		ExclusionPath    PSList[string] `json:"ExclusionPath"`
-		ExclusionProcess PSList[string] `json:"ExclusionProcess"`
+		ExclusionPath    S `json:"ExclusionPath"`
+		ExclusionProcess S `json:"ExclusionProcess"`
 	} `json:"defenderPreference"`
-	Restores PSList[struct {
-		Time PSDate `json:"Time"`
-	}] `json:"restores"`
+	Restores R `json:"restores"`
+}
+
+// rawFacts reads every shape CollectScript's JSON comes in; rawArrays
+// only arrays, in one pass (a PSList decodes its array a second time).
+type (
+	rawFacts  = rawFactsOf[PSList[string], PSList[rawTarget], PSList[rawSource], PSList[rawPartition[PSList[string]]], PSList[rawRestore]]
+	rawArrays = rawFactsOf[[]string, []rawTarget, []rawSource, []rawPartition[[]string], []rawRestore]
+)
+
+type rawTarget struct {
+	Label      string   `json:"Label"`
+	Path       string   `json:"Path"`
+	TargetType string   `json:"TargetType"`
+	DiskNumber *float64 `json:"DiskNumber"`
+	VolumeID   string   `json:"VolumeId"`
+}
+
+type rawSource struct {
+	MountPath string `json:"MountPath"`
+	VolumeID  string `json:"VolumeId"`
+}
+
+type rawPartition[S ~[]string] struct {
+	DiskNumber  float64 `json:"DiskNumber"`
+	AccessPaths S       `json:"AccessPaths"`
+}
+
+type rawDefender struct {
+	AMServiceEnabled          *bool `json:"AMServiceEnabled"`
+	AntivirusEnabled          *bool `json:"AntivirusEnabled"`
+	RealTimeProtectionEnabled *bool `json:"RealTimeProtectionEnabled"`
+}
+
+type rawRestore struct {
+	Time PSDate `json:"Time"`
 }
 
 // PSList decodes what ConvertTo-Json gives for a collection: null, a single
@@ -197,11 +217,32 @@ func ParseFacts(stdout string) (Facts, error) {
 	if i < 0 {
 		return Facts{}, fmt.Errorf("parse facts: %w (got %q)", ErrNoFacts, truncate(strings.TrimSpace(stdout), 200))
 	}
+	// Arrays first, in one pass; a value of another shape (a lone item
+	// where an array was expected) is a type error, and then the facts
+	// are read again in every shape (FuzzParseFactsArraysFirst).
+	var arrays rawArrays
+	err := json.NewDecoder(strings.NewReader(stdout[i:])).Decode(&arrays)
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); !ok {
+		if err != nil {
+			return Facts{}, fmt.Errorf("parse facts: %w", err)
+		}
+		return factsOf(arrays), nil
+	}
+	return parseFactsAnyShape(stdout[i:])
+}
+
+// parseFactsAnyShape reads the JSON object at the start of s, lists in any
+// shape.
+func parseFactsAnyShape(s string) (Facts, error) {
 	var raw rawFacts
-	dec := json.NewDecoder(strings.NewReader(stdout[i:]))
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.NewDecoder(strings.NewReader(s)).Decode(&raw); err != nil {
 		return Facts{}, fmt.Errorf("parse facts: %w", err)
 	}
+	return factsOf(raw), nil
+}
+
+// factsOf turns the decoded JSON into Facts.
+func factsOf[S ~[]string, T ~[]rawTarget, V ~[]rawSource, P ~[]rawPartition[S], R ~[]rawRestore](raw rawFactsOf[S, T, V, P, R]) Facts {
 	f := Facts{Policy: raw.Policy, BMR: deref(raw.BMR), SystemState: deref(raw.SystemState)}
 	for _, t := range raw.Targets {
 		bt := BackupTarget{Label: t.Label, Path: t.Path, Type: t.TargetType, VolumeID: t.VolumeID}
@@ -212,7 +253,7 @@ func ParseFacts(stdout string) (Facts, error) {
 		f.Targets = append(f.Targets, bt)
 	}
 	for _, s := range raw.Sources {
-		f.Sources = append(f.Sources, SourceVolume{MountPath: s.MountPath, VolumeID: s.VolumeID})
+		f.Sources = append(f.Sources, SourceVolume(s))
 	}
 	for _, p := range raw.Partitions {
 		f.Partitions = append(f.Partitions, Partition{DiskNumber: int(p.DiskNumber), AccessPaths: p.AccessPaths})
@@ -243,20 +284,43 @@ func ParseFacts(stdout string) (Facts, error) {
 			f.Restores = append(f.Restores, r.Time.Time)
 		}
 	}
-	return f, nil
+	return f
 }
 
 func deref(b *bool) bool { return b != nil && *b }
 
-var guidRE = regexp.MustCompile(`(?i)\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?`)
-
 // volumeGUID extracts the lower-case GUID of "{guid}" or
-// "\\?\Volume{guid}\", or "".
+// "\\?\Volume{guid}\", or "": the first run of hex digits grouped
+// 8-4-4-4-12 (what the regular expression
+// (?i)\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?
+// captures, FuzzVolumeGUID; a hand-written scan because the audit asks it
+// for every partition access path of every server).
 func volumeGUID(s string) string {
-	if m := guidRE.FindStringSubmatch(s); m != nil {
-		return strings.ToLower(m[1])
+	const n = 36 // 8-4-4-4-12
+	for i := 0; i+n <= len(s); i++ {
+		if s[i+8] == '-' && s[i+23] == '-' && isGUID(s[i:i+n]) {
+			return strings.ToLower(s[i : i+n])
+		}
 	}
 	return ""
+}
+
+// isGUID reports whether s (36 bytes) is hex digits grouped 8-4-4-4-12.
+func isGUID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // partitionOf finds the partition holding the volume with the given GUID.

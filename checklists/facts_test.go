@@ -3,6 +3,7 @@ package checklists
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,38 @@ func FuzzParseFacts(f *testing.F) {
 			if v := fn(in); v.status != Pass && v.status != Fail && v.status != Unknown {
 				t.Fatalf("status %q", v.status)
 			}
+		}
+	})
+}
+
+// FuzzParseFactsArraysFirst: ParseFacts, which reads arrays in one pass
+// and any other shape in a second, reads what the any-shape decoding
+// alone reads, and fails where it fails, with the same error.
+func FuzzParseFactsArraysFirst(f *testing.F) {
+	b, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(b))
+	f.Add(`{"policy":true,"targets":{"Label":"B","Path":"E:","DiskNumber":2},"partitions":[{"DiskNumber":1,"AccessPaths":"E:\\"}],"restores":{"Time":"2025-01-02T03:04:05Z"}}`)
+	f.Add(`{"restores":[{"Time":"yesterday"}],"targets":{"Label":1}}`)
+	f.Add(`{"defenderPreference":{"ExclusionPath":"D:\\","ExclusionProcess":[]},"sources":null}`)
+	f.Add(`banner {"targets":[{"DiskNumber":1e400}]} trailing`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseFacts(s)
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			if err == nil {
+				t.Fatal("no JSON object, no error")
+			}
+			return
+		}
+		want, wantErr := parseFactsAnyShape(s[i:])
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("ParseFacts error %v, any-shape error %v", err, wantErr)
+		}
+		if diff := cmp.Diff(want, got); err == nil && diff != "" {
+			t.Fatalf("ParseFacts (-any shape +arrays first):\n%s", diff)
 		}
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/masterzen/winrm"
+
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
 )
 
@@ -203,4 +205,35 @@ func vmHWM() (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// BenchmarkRequest prints the five messages of an audit's session
+// (Create, Command, Send with the collection script's stdin, Receive,
+// Delete): remote's templates against masterzen's builders.
+func BenchmarkRequest(b *testing.B) {
+	p := *winrm.DefaultParameters
+	p.Timeout, p.Locale, p.EnvelopeSize = isoDuration(60*time.Second), "en-US", envelopeSize
+	line, stdin, err := EncodePowerShell(strings.Repeat("Get-WBPolicy | ConvertTo-Json\n", 100), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := requestFields{url: "http://127.0.0.1:5985/wsman", shellID: "2A1E5D3C-8F2B-4B52-9D0E-6E3A1B7C9D10",
+		commandID: "7F3C2B1A-0E9D-4C8B-A7F6-5E4D3C2B1A09", command: line, input: stdin}
+	kinds := []requestKind{reqCreate, reqCommand, reqSendEnd, reqReceive, reqDelete}
+	b.Run("template", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, k := range kinds {
+				_ = newRequest(k, f, &p).body
+			}
+		}
+	})
+	b.Run("masterzen", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, k := range kinds {
+				_ = masterzenRequest(k, f, &p).String()
+			}
+		}
+	})
 }

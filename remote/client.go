@@ -222,9 +222,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 		return nil, err
 	}
 	err = s.hard(stepCtx, opCreate, func() error {
-		msg := winrm.NewOpenShellRequest(w.url, &s.params)
-		defer msg.Free()
-		_, env, err := tr.exchange(cl, msg)
+		_, env, err := tr.exchange(cl, newRequest(reqCreate, requestFields{url: w.url}, &s.params))
 		if err != nil {
 			return err
 		}
@@ -433,16 +431,15 @@ func decodeStreamString(kept []byte, total int64, clixml bool) (string, string) 
 // stdin in as few Sends as the envelope allows, then Receives until the
 // command is Done, one request at a time on the session's connection.
 // The messages are masterzen's (NewExecuteCommandRequest,
-// NewSendInputRequest, NewGetOutputRequest); each response is parsed once,
+// NewSendInputRequest, NewGetOutputRequest, printed through newRequest's
+// templates); each response is parsed once,
 // by parseEnvelopeInfo, instead of masterzen's Command, which long-polls
 // Receive on a second connection while stdin is sent (one more TCP and
 // NTLM handshake per step), parses every response twice and copies output
 // through pipes.
 func (s *Session) runCommand(cancel context.CancelCauseFunc, cl *winrm.Client, tr *stepTransport,
 	line string, stdin []byte, out, errOut io.Writer, exit *int, finished *string) error {
-	msg := winrm.NewExecuteCommandRequest(s.w.url, s.shellID, line, nil, &s.params)
-	_, env, err := tr.exchange(cl, msg)
-	msg.Free()
+	_, env, err := tr.exchange(cl, newRequest(reqCommand, requestFields{url: s.w.url, shellID: s.shellID, command: line}, &s.params))
 	if err != nil {
 		return err
 	}
@@ -459,9 +456,7 @@ func (s *Session) runCommand(cancel context.CancelCauseFunc, cl *winrm.Client, t
 		}
 	}
 	for {
-		msg := winrm.NewGetOutputRequest(s.w.url, s.shellID, id, "stdout stderr", &s.params)
-		_, env, err := tr.exchange(cl, msg)
-		msg.Free()
+		_, env, err := tr.exchange(cl, newRequest(reqReceive, requestFields{url: s.w.url, shellID: s.shellID, commandID: id}, &s.params))
 		var re *Error
 		if errors.As(err, &re) && re.isOperationTimeout() {
 			continue // the long-poll expired with no output: ask again
@@ -495,9 +490,7 @@ func (s *Session) signalFinished(ctx context.Context, cl *winrm.Client, tr *step
 	}
 	s.unsignalled = ""
 	err := s.hard(ctx, opSignal, func() error {
-		msg := winrm.NewSignalRequest(s.w.url, s.shellID, id, &s.params)
-		defer msg.Free()
-		_, err := tr.Post(cl, msg)
+		_, _, err := tr.exchange(cl, newRequest(reqSignal, requestFields{url: s.w.url, shellID: s.shellID, commandID: id}, &s.params))
 		return err
 	})
 	if err != nil {
@@ -528,9 +521,7 @@ func (s *Session) terminateLater(commandID string) {
 		cl, tr, err := s.newStep(ctx, &stepStats{})
 		if err == nil {
 			err = s.hard(ctx, opSignal, func() error {
-				msg := winrm.NewSignalRequest(s.w.url, s.shellID, commandID, &s.params)
-				defer msg.Free()
-				_, err := tr.Post(cl, msg)
+				_, _, err := tr.exchange(cl, newRequest(reqSignal, requestFields{url: s.w.url, shellID: s.shellID, commandID: commandID}, &s.params))
 				return err
 			})
 		}
@@ -554,9 +545,12 @@ func (s *Session) Close() error {
 	s.closed = true
 	ctx, cancel := context.WithTimeoutCause(context.Background(), cleanupTimeout, &deadlineError{what: "close", d: cleanupTimeout})
 	defer cancel()
-	cl, _, err := s.newStep(ctx, &stepStats{})
+	cl, tr, err := s.newStep(ctx, &stepStats{})
 	if err == nil {
-		err = s.hard(ctx, opDelete, func() error { return cl.NewShell(s.shellID).Close() })
+		err = s.hard(ctx, opDelete, func() error {
+			_, _, err := tr.exchange(cl, newRequest(reqDelete, requestFields{url: s.w.url, shellID: s.shellID}, &s.params))
+			return err
+		})
 	}
 	s.bg.Wait()
 	s.runCancel(context.Canceled)

@@ -58,10 +58,14 @@
 //
 // # Transport
 //
-// masterzen builds every SOAP message (NewOpenShellRequest,
+// masterzen's builders define every SOAP message (NewOpenShellRequest,
 // NewExecuteCommandRequest, NewSendInputRequest, NewGetOutputRequest,
-// NewSignalRequest, and Shell.Close's Delete) and its Client posts them
-// through remote's Transporter; remote reads each response once, in one
+// NewSignalRequest, NewDeleteShellRequest); remote prints each kind once
+// with them and fills the values that vary (URL, MessageID, ShellId,
+// CommandId, command line, stdin) into that template, byte for byte what
+// the builder prints (request.go: masterzen prints a DOM with fmt for
+// every message, a tenth of an audit's CPU). With Kerberos the builder's
+// message itself goes to masterzen's transport. remote reads each response once, in one
 // streaming pass (parseEnvelopeInfo: fault, ShellId, CommandId, streams,
 // CommandState and ExitCode, read as masterzen's XPath queries read them),
 // and drives a step itself: Command, Sends, then Receives until Done, one
@@ -154,7 +158,7 @@
 //   - The Stdin writer sends EnvelopeSize-1000 raw bytes per Send, whose
 //     base64 exceeds MaxEnvelopeSize, WriteClose always fails (it sets EOF
 //     before writing), and Close costs an extra Send: remote sends stdin
-//     itself with winrm.NewSendInputRequest in chunks that fit, End="true"
+//     itself with NewSendInputRequest's message in chunks that fit, End="true"
 //     on the last (the CommandId is taken from the CommandResponse, for
 //     which masterzen has no accessor).
 //   - masterzen's Command (long-poll on a second connection, responses

@@ -102,7 +102,8 @@ func readEnvelope(d tokenizer) (envelope, error) {
 	var (
 		tok        token
 		env        envelope
-		stack      []xml.Name
+		stackBuf   [16]xml.Name
+		stack      = stackBuf[:0]
 		f          *Fault
 		root       bool
 		reasonDone bool

@@ -324,7 +324,7 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, env
 	}
 	// Always read (capped) and close: masterzen leaks the body of non-SOAP
 	// answers such as a 401.
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	data, err := readBody(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, envelope{}, e.transport(ctx, op, err)
@@ -333,6 +333,32 @@ func (w *wire) post(ctx context.Context, op, body string, e errCtx) ([]byte, env
 		return nil, envelope{}, e.make(KindBadResponse, op, resp.StatusCode, fmt.Errorf("response larger than %d bytes", maxResponse))
 	}
 	return interpret(op, resp.StatusCode, resp.Header, data, e)
+}
+
+// readBody reads a response body of up to maxResponse+1 bytes (one more
+// than allowed, so an oversized body shows). A body of known length is
+// read into one buffer of that size, where io.ReadAll would start at 512
+// bytes and grow by copying.
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length >= 0 && length <= maxResponse {
+		size = int(length) + 1 // room to read the EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	r := io.LimitReader(body, maxResponse+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // interpret turns an HTTP answer into a SOAP body (and what was read from
@@ -447,24 +473,24 @@ type stepTransport struct {
 // Transport implements winrm.Transporter; the wire is built per session.
 func (t *stepTransport) Transport(*winrm.Endpoint) error { return nil }
 
-// Post implements winrm.Transporter.
+// Post implements winrm.Transporter, for a message masterzen sends itself.
 func (t *stepTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
-	data, _, err := t.exchange(c, m)
+	body := m.String()
+	data, _, err := t.exchange(c, request{op: opOf(body), body: body, build: func() *soap.SoapMessage { return m }})
 	return string(data), err
 }
 
-// exchange sends m with the step's context and returns the response body
+// exchange sends r with the step's context and returns the response body
 // and what was read from it in remote's one parsing pass.
-func (t *stepTransport) exchange(c *winrm.Client, m *soap.SoapMessage) ([]byte, envelope, error) {
-	body := m.String()
-	op := opOf(body)
+func (t *stepTransport) exchange(c *winrm.Client, r request) ([]byte, envelope, error) {
+	op := r.op
 	var data []byte
 	var env envelope
 	var err error
 	if t.w.krb != nil {
-		data, env, err = t.postKerberos(t.ctx, c, m, op)
+		data, env, err = t.postKerberos(t.ctx, c, r.build(), op)
 	} else {
-		data, env, err = t.w.post(t.ctx, op, body, t.e)
+		data, env, err = t.w.post(t.ctx, op, r.body, t.e)
 	}
 	if err == nil && op == opCommand {
 		t.mu.Lock()
@@ -533,9 +559,11 @@ func (t *stepTransport) send(c *winrm.Client, url, shellID string, params *winrm
 	chunk := maxSendChunk(params.EnvelopeSize)
 	for first := true; first || len(data) > 0; first = false {
 		n := min(chunk, len(data))
-		msg := winrm.NewSendInputRequest(url, shellID, id, data[:n], n == len(data), params)
-		_, err := t.Post(c, msg)
-		msg.Free()
+		kind := reqSend
+		if n == len(data) {
+			kind = reqSendEnd
+		}
+		_, _, err := t.exchange(c, newRequest(kind, requestFields{url: url, shellID: shellID, commandID: id, input: data[:n]}, params))
 		if err != nil {
 			return err
 		}

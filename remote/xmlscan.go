@@ -54,6 +54,12 @@ type xmlScanner struct {
 
 	closeNext bool // an empty-element tag's end is the next token
 	closeName xml.Name
+
+	// Room for a WS-Man response's depth, namespaces and attributes, so
+	// that a scanner is one allocation.
+	openBuf  [16]string
+	nsBuf    [16]nsBinding
+	attrsBuf [8]xml.Attr
 }
 
 // nsBinding is an xmlns attribute in scope.
@@ -69,7 +75,9 @@ const (
 )
 
 func newXMLScanner(data []byte) *xmlScanner {
-	return &xmlScanner{data: data}
+	s := &xmlScanner{data: data}
+	s.open, s.ns, s.attrs = s.openBuf[:0], s.nsBuf[:0], s.attrsBuf[:0]
+	return s
 }
 
 func (s *xmlScanner) errorf(format string, args ...any) error {

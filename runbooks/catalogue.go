@@ -13,12 +13,17 @@ import (
 	"github.com/wsbbot/wsbbot/internal/strictyaml"
 )
 
-// Text is a catalogue text in both languages.
+// Text is a catalogue text in both languages. Its JSON form is
+// {"en": ..., "ja": ...} (and "translated" when set), written by the tags
+// rather than a MarshalJSON method: encoding/json re-scans what a
+// MarshalJSON returns, and an audit of 1,000 servers writes 20,000 texts
+// (its record and its --json output).
 type Text struct {
-	EN, JA string
+	EN string `json:"en"`
+	JA string `json:"ja"`
 	// Translated names the language whose text is wsbbot's translation of the
 	// other ("" when neither is, or it is not recorded).
-	Translated Lang
+	Translated Lang `json:"translated,omitempty"`
 }
 
 // In returns the text in l, or "" for a language it has no text in. It never

@@ -110,25 +110,3 @@ func jsonValue(v any) (any, error) {
 	}
 	return out, nil
 }
-
-// textJSON is the JSON form of Text.
-type textJSON struct {
-	EN         string `json:"en"`
-	JA         string `json:"ja"`
-	Translated Lang   `json:"translated,omitempty"`
-}
-
-// MarshalJSON encodes a text as {"en": ..., "ja": ...}.
-func (t Text) MarshalJSON() ([]byte, error) {
-	return json.Marshal(textJSON(t))
-}
-
-// UnmarshalJSON decodes what MarshalJSON encodes.
-func (t *Text) UnmarshalJSON(b []byte) error {
-	var j textJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*t = Text(j)
-	return nil
-}

@@ -29,6 +29,9 @@ const (
 	netConcurrency = 100 // remote.concurrency's default
 )
 
+// BenchmarkAuditNetwork1 measures the audit's fixed cost (process start,
+// configuration, record, output) with one host.
+func BenchmarkAuditNetwork1(b *testing.B)    { benchmarkAuditNetwork(b, 1) }
 func BenchmarkAuditNetwork100(b *testing.B)  { benchmarkAuditNetwork(b, 100) }
 func BenchmarkAuditNetwork1000(b *testing.B) { benchmarkAuditNetwork(b, 1000) }
 

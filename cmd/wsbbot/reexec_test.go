@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -71,6 +72,9 @@ func instrumented(cpuPath, memPath, peakPath string) int {
 			panic(err)
 		}
 		defer f.Close()
+		// The profile is as of the last collection: an audit at the
+		// collector's target of 400 may have had none since its start.
+		runtime.GC()
 		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 			panic(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,56 @@ type Proxy struct {
 	accepted int
 	closed   bool
 	wg       sync.WaitGroup
+
+	tracing atomic.Bool
+	events  []Event // under mu, while tracing
+}
+
+// Event is one thing the proxy did, recorded while tracing (Trace): a
+// connection accepted, or a chunk of bytes (what one read returned)
+// delivered to the other side.
+type Event struct {
+	Conn int // the connection, numbered from 1 in accept order
+	// Upstream is true for a chunk the client sent towards the server,
+	// false for one the server sent back (and for Accept).
+	Upstream bool
+	Accept   bool // the connection was accepted (At); no bytes
+	EOF      bool // the end of the stream (a half-close) was delivered
+	Bytes    int
+	// At is when the proxy accepted the connection or read the chunk: on
+	// loopback, when its sender wrote it. Due is when the modelled link
+	// delivers it, and Done when the proxy finished writing it; Done-Due
+	// is how late the proxy was.
+	At, Due, Done time.Time
+}
+
+// Trace starts (on) or stops recording Events, and clears those recorded.
+// Tracing is off by default: it costs an append per chunk.
+func (p *Proxy) Trace(on bool) {
+	p.mu.Lock()
+	p.events = nil
+	p.tracing.Store(on)
+	p.mu.Unlock()
+}
+
+// Events returns what the proxy recorded since Trace, in the order it
+// happened (an Accept before its connection's chunks; chunks in each
+// direction in order).
+func (p *Proxy) Events() []Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Event(nil), p.events...)
+}
+
+func (p *Proxy) trace(e Event) {
+	if !p.tracing.Load() {
+		return
+	}
+	p.mu.Lock()
+	if p.tracing.Load() {
+		p.events = append(p.events, e)
+	}
+	p.mu.Unlock()
 }
 
 // Listen starts a proxy on addr (a loopback "host:port"; port 0 picks a
@@ -118,11 +169,14 @@ func (p *Proxy) accept() {
 			_ = c.Close()
 			return
 		}
+		now := time.Now()
 		p.mu.Lock()
 		p.accepted++
+		n := p.accepted
 		p.mu.Unlock()
+		p.trace(Event{Conn: n, Accept: true, At: now})
 		p.wg.Add(1)
-		go p.serve(c, time.Now())
+		go p.serve(c, n, now)
 	}
 }
 
@@ -130,7 +184,7 @@ func (p *Proxy) accept() {
 // returned at once on loopback; on the modelled link it would have returned
 // one round trip later, so nothing the client sends may travel before
 // accepted+2*oneWay.
-func (p *Proxy) serve(client net.Conn, accepted time.Time) {
+func (p *Proxy) serve(client net.Conn, n int, accepted time.Time) {
 	defer p.wg.Done()
 	defer p.untrack(client)
 	up, err := net.Dial("tcp", p.upstream)
@@ -144,16 +198,16 @@ func (p *Proxy) serve(client net.Conn, accepted time.Time) {
 	defer p.untrack(up)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(up, client, accepted.Add(2*p.oneWay)) }()
-	go func() { defer wg.Done(); p.pipe(client, up, time.Time{}) }()
+	go func() { defer wg.Done(); p.pipe(up, client, n, true, accepted.Add(2*p.oneWay)) }()
+	go func() { defer wg.Done(); p.pipe(client, up, n, false, time.Time{}) }()
 	wg.Wait()
 }
 
 // chunk is what one Read returned, and when it may be written.
 type chunk struct {
-	data []byte
-	due  time.Time
-	eof  bool
+	data    []byte
+	at, due time.Time
+	eof     bool
 }
 
 // pipe copies src to dst, each chunk written oneWay after it was read (and
@@ -168,7 +222,7 @@ type chunk struct {
 // connections on the same cores as the client it measures: at 1024 x 56
 // bytes plus 32 KiB they cost more CPU (allocation and zeroing) than the
 // traffic itself.
-func (p *Proxy) pipe(dst, src net.Conn, notBefore time.Time) {
+func (p *Proxy) pipe(dst, src net.Conn, conn int, upstream bool, notBefore time.Time) {
 	const inFlight, readSize = 64, 16 << 10
 	q := make(chan chunk, inFlight)
 	done := make(chan struct{})
@@ -180,9 +234,12 @@ func (p *Proxy) pipe(dst, src net.Conn, notBefore time.Time) {
 			}
 			if c.eof {
 				closeWrite(dst)
+				p.trace(Event{Conn: conn, Upstream: upstream, EOF: true, At: c.at, Due: c.due, Done: time.Now()})
 				return
 			}
-			if _, err := dst.Write(c.data); err != nil {
+			_, err := dst.Write(c.data)
+			p.trace(Event{Conn: conn, Upstream: upstream, Bytes: len(c.data), At: c.at, Due: c.due, Done: time.Now()})
+			if err != nil {
 				// The other side is gone: stop reading too.
 				_ = src.Close()
 				for range q {
@@ -194,17 +251,17 @@ func (p *Proxy) pipe(dst, src net.Conn, notBefore time.Time) {
 	buf := make([]byte, readSize)
 	for {
 		n, err := src.Read(buf)
-		now := time.Now()
-		if now.Before(notBefore) {
-			now = notBefore
+		at := time.Now()
+		due := at.Add(p.oneWay)
+		if at.Before(notBefore) {
+			due = notBefore.Add(p.oneWay)
 		}
-		due := now.Add(p.oneWay)
 		if n > 0 {
-			q <- chunk{data: append([]byte(nil), buf[:n]...), due: due}
+			q <- chunk{data: append([]byte(nil), buf[:n]...), at: at, due: due}
 		}
 		if err != nil {
 			if err == io.EOF {
-				q <- chunk{eof: true, due: due}
+				q <- chunk{eof: true, at: at, due: due}
 			} else {
 				_ = dst.Close()
 			}

@@ -272,4 +272,3 @@ func plainText(b []byte) bool {
 	}
 	return true
 }
-

@@ -420,6 +420,12 @@ func (c *conn) queueIn(ch chunk) bool {
 // then the end of the stream when the server closed its side.
 func (c *conn) writeLoop() {
 	defer c.end()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		var ch chunk
 		var ok bool
@@ -431,7 +437,7 @@ func (c *conn) writeLoop() {
 		if !ok {
 			break
 		}
-		if !c.p.sleepUntil(ch.due) {
+		if !c.p.sleepUntil(&timer, ch.due) {
 			return
 		}
 		_, err := c.tcp.Write((*ch.buf)[:ch.n])
@@ -449,7 +455,7 @@ func (c *conn) writeLoop() {
 	at := c.eofAt
 	c.wmu.Unlock()
 	due := at.Add(c.p.oneWay)
-	if !c.p.sleepUntil(due) {
+	if !c.p.sleepUntil(&timer, due) {
 		return
 	}
 	_ = c.tcp.CloseWrite()
@@ -475,16 +481,20 @@ func (c *conn) fail(err error) {
 	})
 }
 
-// sleepUntil waits until t; false if the proxy closed meanwhile.
-func (p *Proxy) sleepUntil(t time.Time) bool {
+// sleepUntil waits until t on *timer (made on first use, then reset);
+// false if the proxy closed meanwhile.
+func (p *Proxy) sleepUntil(timer **time.Timer, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return true
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
+	if *timer == nil {
+		*timer = time.NewTimer(d)
+	} else {
+		(*timer).Reset(d)
+	}
 	select {
-	case <-tm.C:
+	case <-(*timer).C:
 		return true
 	case <-p.done:
 		return false

@@ -48,11 +48,14 @@ func BenchmarkAuditNetwork1000(b *testing.B) { benchmarkAuditNetwork(b, 1000) }
 //   - where the wall time went beyond the floor (see auditTimeline; means
 //     over the runs): startup-ms, from the process's start to the first
 //     connection a proxy accepted; tail-ms, from the last answer delivered
-//     to the process's exit (the record, the output); and per host, the
-//     time on top of its round trips that wsbbot took between an answer
-//     and its next request (wsbbot-ms/host), the lab's servers took to
-//     answer (server-ms/host) and the proxies delivered late
-//     (late-ms/host). With -v, the breakdown per exchange of the last run;
+//     to the process's exit (the record, the output); started-ms, from the
+//     start to wsbbot's "audit started" log line, and finished-ms, from the
+//     last answer to its "audit finished" line (the findings recorded);
+//     and per host, the time on top of its round trips that wsbbot took
+//     between an answer and its next request (wsbbot-ms/host), the lab's
+//     servers took to answer (server-ms/host) and the proxies delivered
+//     late (late-ms/host). With -v, the breakdown per exchange of the last
+//     run;
 //   - with Debian's python3-winrm installed, pywinrm-s: the same collection
 //     by pywinrm in a thread pool of the same size, and pywinrm/wsbbot.
 func benchmarkAuditNetwork(b *testing.B, hosts int) {
@@ -74,7 +77,8 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 	var wall, cpu, labCPU time.Duration
 	var maxRSS int64
 	var roundTrips int
-	var startup, tail time.Duration
+	var startup, tail, started, finished time.Duration
+	logged := true
 	var excess exchangeTime
 	var report string
 	for i := 0; i < b.N; i++ {
@@ -94,6 +98,9 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 		}
 		startup += tl.startup
 		tail += tl.tail
+		started += tl.started
+		finished += tl.finished
+		logged = logged && tl.started > 0 && tl.finished != 0
 		m := tl.means()
 		excess.client += m.client
 		excess.server += m.server
@@ -122,6 +129,10 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 	b.ReportMetric(float64(maxRSS)/(1<<20), "maxrss-MB")
 	b.ReportMetric(ms(startup)/n, "startup-ms")
 	b.ReportMetric(ms(tail)/n, "tail-ms")
+	if logged {
+		b.ReportMetric(ms(started)/n, "started-ms")
+		b.ReportMetric(ms(finished)/n, "finished-ms")
+	}
 	b.ReportMetric(ms(excess.client)/n, "wsbbot-ms/host")
 	b.ReportMetric(ms(excess.server)/n, "server-ms/host")
 	b.ReportMetric(ms(excess.late)/n, "late-ms/host")

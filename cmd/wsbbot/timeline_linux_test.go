@@ -28,13 +28,22 @@ import (
 // behind their schedule. The wall time is then
 //
 //	wall = startup + offset(last host) + life(last host) + tail
+//
+// wsbbot's own log splits the fixed parts further (to the millisecond its
+// log lines carry): started is from the process's start to its "audit
+// started" line (exec, initialisation, configuration, the record opened),
+// finished from the last answer delivered to its "audit finished" line
+// (the fan-out's end, the findings recorded); both are zero when the
+// lines are missing.
 type auditTimeline struct {
-	oneWay  time.Duration
-	startup time.Duration // process start to the first connection the proxies accepted
-	spread  time.Duration // first to last connection accepted
-	tail    time.Duration // the last answer delivered to the process's exit
-	hosts   []hostTimeline
-	last    int // index in hosts of the host whose last answer came last
+	oneWay   time.Duration
+	startup  time.Duration // process start to the first connection the proxies accepted
+	spread   time.Duration // first to last connection accepted
+	tail     time.Duration // the last answer delivered to the process's exit
+	started  time.Duration // process start to "audit started"
+	finished time.Duration // the last answer delivered to "audit finished"
+	hosts    []hostTimeline
+	last     int // index in hosts of the host whose last answer came last
 }
 
 // hostTimeline is one host's connection.
@@ -99,7 +108,31 @@ func timelineOf(l *lab.Lab, r auditRun, oneWay time.Duration) (auditTimeline, er
 	tl.startup = first.Sub(r.start)
 	tl.spread = lastAccept.Sub(first)
 	tl.tail = r.start.Add(r.wall).Sub(lastDone)
+	if at, ok := logTime(r.stderr, "audit started"); ok {
+		tl.started = at.Sub(r.start)
+	}
+	if at, ok := logTime(r.stderr, "audit finished"); ok {
+		tl.finished = at.Sub(lastDone)
+	}
 	return tl, nil
+}
+
+// logTime is the time of the first record with message msg in wsbbot's
+// log (slog's text format: time=RFC 3339 ... msg="...").
+func logTime(log, msg string) (time.Time, bool) {
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, ` msg="`+msg+`"`) {
+			continue
+		}
+		v, ok := strings.CutPrefix(line, "time=")
+		if !ok {
+			return time.Time{}, false
+		}
+		v, _, _ = strings.Cut(v, " ")
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
 
 // hostTimelineOf splits one proxy's events into exchanges: the chunks the
@@ -155,8 +188,9 @@ func (tl auditTimeline) report() string {
 	var b strings.Builder
 	lh := tl.hosts[tl.last]
 	ls := lh.sum()
-	fmt.Fprintf(&b, "start-up %.1f ms (process start to first connection); connections opened over %.1f ms; tail %.1f ms (last answer to exit)\n",
-		ms(tl.startup), ms(tl.spread), ms(tl.tail))
+	fmt.Fprintf(&b, "start-up %.1f ms (process start to first connection; %.0f ms to wsbbot's \"audit started\")\n", ms(tl.startup), ms(tl.started))
+	fmt.Fprintf(&b, "connections opened over %.1f ms; tail %.1f ms (last answer to exit; %.0f ms to wsbbot's \"audit finished\")\n",
+		ms(tl.spread), ms(tl.tail), ms(tl.finished))
 	fmt.Fprintf(&b, "last host %s: opened at +%.1f ms, life %.1f ms = %d x %.0f ms on the wire + wsbbot %.1f + lab server %.1f + proxies late %.1f\n",
 		lh.name, ms(lh.offset), ms(lh.life), 1+len(lh.exchanges), ms(2*tl.oneWay), ms(ls.client), ms(ls.server), ms(ls.late))
 	n := 0

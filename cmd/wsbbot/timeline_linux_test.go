@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/wsbbot/wsbbot/internal/netdelay"
@@ -237,3 +238,49 @@ func medMax(d []time.Duration) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// TestHostTimelineAddsUp builds one connection's events by hand (a
+// handshake, two exchanges, the second request in two chunks, the client,
+// the server and the proxy each late by known amounts) and checks that
+// the timeline finds each share and that they add up to the connection's
+// life.
+func TestHostTimelineAddsUp(t *testing.T) {
+	const ow = 10 * time.Millisecond
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms float64) time.Time { return t0.Add(time.Duration(ms * float64(time.Millisecond))) }
+	chunk := func(up bool, sent, due, done float64) netdelay.Event {
+		return netdelay.Event{Conn: 7, Upstream: up, Bytes: 100, At: at(sent), Due: at(due), Done: at(done)}
+	}
+	evs := []netdelay.Event{
+		{Conn: 7, Accept: true, At: at(0)},
+		// Exchange 1: sent 25 ms after the accept (5 past the handshake's
+		// end), delivered 1 ms late; answered 2 ms later; the answer 3 ms late.
+		chunk(true, 25, 35, 36),
+		chunk(false, 38, 48, 51),
+		{Conn: 8, Accept: true, At: at(40)}, // another connection: ignored
+		// Exchange 2: sent 4 ms after the answer, in two chunks; answered
+		// after 1 ms, on time.
+		chunk(true, 55, 65, 65),
+		chunk(true, 55.5, 65.5, 65.5),
+		chunk(false, 66.5, 76.5, 76.5),
+		{Conn: 7, EOF: true, At: at(80), Due: at(90), Done: at(90)},
+	}
+	h, accept, done, err := hostTimelineOf("h", evs, ow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []exchangeTime{
+		{client: 5 * time.Millisecond, server: 2 * time.Millisecond, late: 4 * time.Millisecond},
+		{client: 4500 * time.Microsecond, server: 1 * time.Millisecond, late: 0},
+	}
+	if !slices.Equal(h.exchanges, want) {
+		t.Errorf("exchanges %+v, want %+v", h.exchanges, want)
+	}
+	s := h.sum()
+	if !accept.Equal(at(0)) || !done.Equal(at(76.5)) || h.life != done.Sub(accept) {
+		t.Errorf("accept %v, done %v, life %v", accept, done, h.life)
+	}
+	if got := 2*ow*time.Duration(1+len(h.exchanges)) + s.client + s.server + s.late; got != h.life {
+		t.Errorf("round trips + shares = %v, life %v: they must add up", got, h.life)
+	}
+}

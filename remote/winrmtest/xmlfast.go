@@ -29,8 +29,9 @@ var errNotFast = errors.New("winrmtest: not for the fast tokenizer")
 type fastTokens struct {
 	data []byte
 	pos  int
-	end  *xml.EndElement // the end of a self-closing element, due next
-	text []byte          // CharData's buffer, reused
+	end   *xml.EndElement // the end of a self-closing element, due next
+	text  []byte          // CharData's buffer, reused
+	attrs []xml.Attr      // StartElement.Attr's array, reused
 }
 
 func (f *fastTokens) RawToken() (xml.Token, error) {
@@ -81,7 +82,16 @@ func (f *fastTokens) RawToken() (xml.Token, error) {
 	if !ok {
 		return nil, errNotFast
 	}
-	start := xml.StartElement{Name: name}
+	// The attributes' array is reused by the next element: parseTokens
+	// keeps none (RawToken's contract allows the same for CharData).
+	start := xml.StartElement{Name: name, Attr: f.attrs[:0]}
+	done := func() xml.Token {
+		f.attrs = start.Attr
+		if len(start.Attr) == 0 {
+			start.Attr = nil // as encoding/xml
+		}
+		return start
+	}
 	for {
 		sp := f.space()
 		if f.pos >= len(d) {
@@ -90,14 +100,14 @@ func (f *fastTokens) RawToken() (xml.Token, error) {
 		switch d[f.pos] {
 		case '>':
 			f.pos++
-			return start, nil
+			return done(), nil
 		case '/':
 			if f.pos+1 >= len(d) || d[f.pos+1] != '>' {
 				return nil, errNotFast
 			}
 			f.pos += 2
 			f.end = &xml.EndElement{Name: name}
-			return start, nil
+			return done(), nil
 		}
 		if !sp {
 			return nil, errNotFast

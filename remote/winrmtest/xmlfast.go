@@ -27,8 +27,8 @@ var errNotFast = errors.New("winrmtest: not for the fast tokenizer")
 // fast path changes no result, only the cost: a Command request's
 // megabyte of base64 is scanned with IndexByte rather than byte by byte.
 type fastTokens struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
 	end   *xml.EndElement // the end of a self-closing element, due next
 	text  []byte          // CharData's buffer, reused
 	attrs []xml.Attr      // StartElement.Attr's array, reused

@@ -24,8 +24,8 @@ var errNotFast = errors.New("winrmtest: not for the fast tokenizer")
 // other entities, carriage returns, non-ASCII bytes, the end of the input
 // before the root element ends, any syntax error) is errNotFast, and the
 // caller parses the input again with encoding/xml, which decides. So the
-// fast path changes no result, only the cost: a Command request's
-// megabyte of base64 is scanned with IndexByte rather than byte by byte.
+// fast path changes no result, only the cost: a Send request's
+// base64 (a script on stdin) is scanned with IndexByte, not byte by byte.
 type fastTokens struct {
 	data  []byte
 	pos   int

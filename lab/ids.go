@@ -4,13 +4,28 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"strings"
+	"sync"
 )
 
 // guid returns a GUID (lower case, no braces) derived from the host name and
 // a key, so that a host's volumes, writers and snapshots keep their ids from
 // one run of the lab to the next while two hosts never share one.
 func guid(host, key string) string {
-	sum := sha1.Sum([]byte(strings.ToLower(host) + "\x00" + key))
+	name := strings.ToLower(host) + "\x00" + key
+	if g, ok := guids.Load(name); ok {
+		return g.(string)
+	}
+	g := newGUID(name)
+	guids.Store(name, g)
+	return g
+}
+
+// guids holds the GUIDs made so far: a lab's objects ask for the same few
+// per host in every command.
+var guids sync.Map
+
+func newGUID(name string) string {
+	sum := sha1.Sum([]byte(name))
 	h := hex.EncodeToString(sum[:16])
 	// Version 5 (name-based, SHA-1) and the RFC 4122 variant, as Windows
 	// would print a real GUID.

@@ -70,11 +70,11 @@ type HostInfo struct {
 	Host                    *Host
 	// Server is the host's fake WinRM listener, for injecting faults
 	// (latency, 401, quota faults...) with Server.Inject. With
-	// Options.Latency, Port is the delaying proxy's and Server.Port() the
-	// listener's own.
+	// Options.Latency it serves the delaying proxy's connections only:
+	// Port is the proxy's.
 	Server *winrmtest.Server
 	// Proxy is the delaying proxy in front of Server (nil without
-	// Options.Latency).
+	// Options.Latency), in this process (netdelay.ListenLocal).
 	Proxy *netdelay.Proxy
 }
 
@@ -157,10 +157,6 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 		if port != 0 {
 			hp = net.JoinHostPort(addr, strconv.Itoa(port+i))
 		}
-		serverAt := hp
-		if o.Latency > 0 {
-			serverAt = net.JoinHostPort(addr, "0")
-		}
 		cp := winrmtest.CodepageCP437
 		if h.lang == LangJapanese {
 			cp = winrmtest.CodepageCP932
@@ -171,22 +167,23 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 			TLS: o.TLS, TLSCertificate: cert,
 		})
 		l.servers = append(l.servers, srv)
-		if err := srv.Start(serverAt); err != nil {
+		var px *netdelay.Proxy
+		if o.Latency > 0 {
+			// The server takes its connections from the proxy, in this
+			// process: no second loopback connection per client.
+			px, err = netdelay.ListenLocal(hp, o.Latency)
+			if err == nil {
+				l.proxies = append(l.proxies, px)
+				err = srv.StartListener(px.Listener())
+			}
+		} else {
+			err = srv.Start(hp)
+		}
+		if err != nil {
 			_ = l.Close()
 			return nil, fmt.Errorf("start lab: host %s: %w", pl.name, err)
 		}
-		advertised := srv.Port()
-		var px *netdelay.Proxy
-		if o.Latency > 0 {
-			px, err = netdelay.Listen(hp, net.JoinHostPort(addr, strconv.Itoa(srv.Port())), o.Latency)
-			if err != nil {
-				_ = l.Close()
-				return nil, fmt.Errorf("start lab: host %s: %w", pl.name, err)
-			}
-			l.proxies = append(l.proxies, px)
-			advertised = px.Addr().Port
-		}
-		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: advertised, Host: h, Server: srv, Proxy: px})
+		l.hosts = append(l.hosts, HostInfo{Name: pl.name, Scenario: pl.scenario, Address: addr, Port: srv.Port(), Host: h, Server: srv, Proxy: px})
 	}
 	if o.Inventory != "" {
 		if err := l.writeInventory(o.Inventory); err != nil {

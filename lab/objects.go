@@ -317,14 +317,15 @@ func (h *Host) partitionObjLocked(v *volume) *ps.Object {
 	} else {
 		gpt = v.gptType
 	}
+	diskPath := h.diskPath(d)
 	o := ps.NewObject("Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Partition",
 		ps.P("OperationalStatus", "Online"),
 		ps.P("Type", typ),
-		ps.P("DiskPath", h.diskPath(d)),
-		ps.P("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Partition.ObjectId="{%s}:PR:{00000000-0000-0000-0000-%012x}%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), v.offset, h.diskPath(d))),
+		ps.P("DiskPath", diskPath),
+		ps.P("ObjectId", fmt.Sprintf(`{1}\\%s\root/Microsoft/Windows/Storage/Providers_v2\WSP_Partition.ObjectId="{%s}:PR:{00000000-0000-0000-0000-%012x}%s"`, strings.ToUpper(h.name), guid(h.name, "storage-subsystem"), v.offset, diskPath)),
 		ps.P("PassThroughClass", nil),
 		ps.P("AccessPaths", paths),
-		ps.P("DiskId", h.diskPath(d)),
+		ps.P("DiskId", diskPath),
 		ps.P("DiskNumber", uint32(v.disk)),
 		ps.P("DriveLetter", letter),
 		ps.P("GptType", gpt),

@@ -48,6 +48,17 @@ func BenchmarkAuditNetwork1000(b *testing.B) { benchmarkAuditNetwork(b, 1000) }
 //   - lab-cpu-ms/host: the CPU this process (the lab's servers and delaying
 //     proxies) spent meanwhile, per host: they share the machine's cores
 //     with wsbbot, unlike a real fleet;
+//   - where the wall time went beyond the floor (see auditTimeline; means
+//     over the runs): startup-ms, from the process's start to the first
+//     connection a proxy accepted; tail-ms, from the last answer delivered
+//     to the process's exit (the record, the output); started-ms, from the
+//     start to wsbbot's "audit started" log line, and finished-ms, from the
+//     last answer to its "audit finished" line (the findings recorded);
+//     and per host, the time on top of its round trips that wsbbot took
+//     between an answer and its next request (wsbbot-ms/host), the lab's
+//     servers took to answer (server-ms/host) and the proxies delivered
+//     late (late-ms/host). With -v, the breakdown per exchange of the last
+//     run;
 //   - with Debian's python3-winrm installed, pywinrm-s: the same collection
 //     by pywinrm in a thread pool of the same size, and pywinrm/wsbbot.
 func benchmarkAuditNetwork(b *testing.B, hosts int) {
@@ -69,15 +80,35 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 	var wall, cpu, labCPU time.Duration
 	var maxRSS int64
 	var roundTrips int
+	var startup, tail, started, finished time.Duration
+	logged := true
+	var excess exchangeTime
+	var report string
 	for i := 0; i < b.N; i++ {
 		accepted0 := 0
 		for _, h := range l.Hosts() {
 			accepted0 += h.Proxy.Accepted()
 		}
+		traceProxies(l, true)
 		r := runAudit(b, l, inv, password, filepath.Join(dir, fmt.Sprint("state", i)), dir)
 		if r.out.Summary.Total.Unknown != 0 {
 			b.Fatalf("%d unknown findings: some host was not reached\n%s", r.out.Summary.Total.Unknown, r.stderr)
 		}
+		tl, err := timelineOf(l, r, netOneWay)
+		traceProxies(l, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		startup += tl.startup
+		tail += tl.tail
+		started += tl.started
+		finished += tl.finished
+		logged = logged && tl.started > 0 && tl.finished != 0
+		m := tl.means()
+		excess.client += m.client
+		excess.server += m.server
+		excess.late += m.late
+		report = tl.report()
 		wall += r.wall
 		cpu += r.cpu
 		labCPU += r.labCPU
@@ -99,6 +130,18 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 	b.ReportMetric(cpu.Seconds()*1000/n/float64(hosts), "cpu-ms/host")
 	b.ReportMetric(labCPU.Seconds()*1000/n/float64(hosts), "lab-cpu-ms/host")
 	b.ReportMetric(float64(maxRSS)/(1<<20), "maxrss-MB")
+	b.ReportMetric(ms(startup)/n, "startup-ms")
+	b.ReportMetric(ms(tail)/n, "tail-ms")
+	if logged {
+		b.ReportMetric(ms(started)/n, "started-ms")
+		b.ReportMetric(ms(finished)/n, "finished-ms")
+	}
+	b.ReportMetric(ms(excess.client)/n, "wsbbot-ms/host")
+	b.ReportMetric(ms(excess.server)/n, "server-ms/host")
+	b.ReportMetric(ms(excess.late)/n, "late-ms/host")
+	if testing.Verbose() {
+		b.Logf("where the last run's wall time went:\n%s", report)
+	}
 	if py, ok := pywinrmAudit(b, l, password, dir); ok {
 		b.ReportMetric(py, "pywinrm-s")
 		b.ReportMetric(py/wallS, "pywinrm/wsbbot")
@@ -110,6 +153,7 @@ func benchmarkAuditNetwork(b *testing.B, hosts int) {
 type auditRun struct {
 	out      auditOutput
 	stderr   string
+	start    time.Time     // when the process was started
 	wall     time.Duration // the process's wall time, record included
 	cpu      time.Duration // its user+system CPU
 	maxRSS   int64         // its peak resident memory, bytes
@@ -138,7 +182,7 @@ func runAudit(tb testing.TB, l *lab.Lab, inv, password, stateDir, lockDir string
 	self0 := selfCPU()
 	start := time.Now()
 	err := cmd.Run()
-	r := auditRun{wall: time.Since(start), stderr: stderr.String(), labCPU: selfCPU() - self0}
+	r := auditRun{start: start, wall: time.Since(start), stderr: stderr.String(), labCPU: selfCPU() - self0}
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != exitFailed) {
 		tb.Fatalf("wsbbot audit: %v\n%s", err, r.stderr)
 	}

@@ -446,7 +446,11 @@ func writeJSONCompact(b *strings.Builder, v any, depth, max int) {
 // PowerShell 5.1 uses: HTML-sensitive characters and the apostrophe become
 // \uXXXX, other characters above U+001F stay as they are.
 func jsonQuote(s string) string {
+	if !jsonEscapes(s) {
+		return `"` + s + `"`
+	}
 	var b strings.Builder
+	b.Grow(len(s) + 8)
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -476,6 +480,18 @@ func jsonQuote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// jsonEscapes reports whether jsonQuote must rewrite any byte of s: one
+// it escapes, or a non-ASCII byte (invalid UTF-8 becomes U+FFFD).
+func jsonEscapes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= 0x80, c == '"', c == '\\', c == '<', c == '>', c == '&', c == '\'':
+			return true
+		}
+	}
+	return false
 }
 
 // prettyJSON re-indents compact JSON exactly as ConvertTo-Json 5.1 does:

@@ -2,10 +2,14 @@ package winrmtest
 
 import (
 	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +170,64 @@ func FuzzParseDuration(f *testing.F) {
 		back, err := parseDuration(formatDuration(d))
 		if err != nil || back.Truncate(time.Millisecond) != d {
 			t.Fatalf("%q: %v formats as %q, reads back %v, %v", s, d, formatDuration(d), back, err)
+		}
+	})
+}
+
+// FuzzFastTokens checks the fast path of parseMessage against
+// encoding/xml: every token fastTokens yields before it gives up is the
+// token xml.Decoder.RawToken yields at that place, and a message it parses
+// (or refuses) whole is the one the decoder's tokens give.
+func FuzzFastTokens(f *testing.F) {
+	matches, _ := filepath.Glob(filepath.Join(fixtureDir, "req_*.xml"))
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	p := winrm.NewParameters("PT60S", "en-US", 153600)
+	const url = "http://127.0.0.1:5985/wsman"
+	for _, req := range []string{
+		winrm.NewOpenShellRequest(url, p).String(),
+		winrm.NewExecuteCommandRequest(url, "S", "echo a&b <x> 'q' \"d\"", []string{"x"}, p).String(),
+		winrm.NewGetOutputRequest(url, "S", "C", "stdout stderr", p).String(),
+		winrm.NewSendInputRequest(url, "S", "C", []byte("hi"), true, p).String(),
+		winrm.NewSignalRequest(url, "S", "C", p).String(),
+		winrm.NewDeleteShellRequest(url, "S", p).String(),
+		`<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body a='1' b="&amp;"/></s:Envelope>`,
+		`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><!-- c --><s:Header>a &lt;&#65;&gt; ]]&gt;</s:Header ></s:Envelope>`,
+	} {
+		f.Add([]byte(req))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast := &fastTokens{data: body}
+		slow := xml.NewDecoder(bytes.NewReader(body))
+		for i := 0; ; i++ {
+			ft, ferr := fast.RawToken()
+			if ferr != nil {
+				if !errors.Is(ferr, errNotFast) {
+					t.Fatalf("token %d: fast path error %v, want errNotFast", i, ferr)
+				}
+				break
+			}
+			ft = xml.CopyToken(ft)
+			st, serr := slow.RawToken()
+			if serr != nil {
+				t.Fatalf("token %d: fast path read %#v where encoding/xml fails: %v", i, ft, serr)
+			}
+			if !reflect.DeepEqual(ft, xml.CopyToken(st)) {
+				t.Fatalf("token %d: fast path %#v, encoding/xml %#v", i, ft, st)
+			}
+		}
+		fm, ferr := parseTokens(&fastTokens{data: body})
+		if errors.Is(ferr, errNotFast) {
+			return
+		}
+		sm, serr := parseTokens(xml.NewDecoder(bytes.NewReader(body)))
+		if fmt.Sprint(ferr) != fmt.Sprint(serr) || !reflect.DeepEqual(fm, sm) {
+			t.Fatalf("fast path %+v, %v; encoding/xml %+v, %v", fm, ferr, sm, serr)
 		}
 	})
 }

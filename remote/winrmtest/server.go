@@ -180,6 +180,18 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("winrmtest: listen %s: %w", addr, err)
 	}
+	return s.StartListener(ln)
+}
+
+// StartListener serves on l in the background until Close, as Start does
+// on a listener of its own: l may be one whose connections are not
+// plain TCP, such as the delaying proxies of a lab
+// (netdelay.ListenLocal). On error, l is closed.
+func (s *Server) StartListener(ln net.Listener) error {
+	if s.initErr != nil {
+		_ = ln.Close()
+		return s.initErr
+	}
 	srv, l, err := s.prepare(ln)
 	if err != nil {
 		_ = ln.Close()

@@ -187,8 +187,18 @@ type xmlFrame struct {
 // "a:"/"wsa:" and "w:"/"wsman:" clients all parse the same. It streams raw
 // tokens and resolves prefixes itself: Unmarshal and Token cost several
 // times the allocations.
+//
+// Most requests are read by fastTokens; what it does not read is read
+// again by encoding/xml's decoder, which decides.
 func parseMessage(data []byte) (*message, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
+	m, err := parseTokens(&fastTokens{data: data})
+	if errors.Is(err, errNotFast) {
+		return parseTokens(xml.NewDecoder(bytes.NewReader(data)))
+	}
+	return m, err
+}
+
+func parseTokens(d rawTokenizer) (*message, error) {
 	m := &message{}
 	var (
 		bindings []nsBinding

@@ -100,6 +100,12 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	scope := auditScope(s.checklist.ID, req)
+	// The previous audit of the scope, read before the servers are asked:
+	// each finding is recorded with its failing streak, which it needs.
+	// When it cannot be read, the findings are still recorded (without
+	// streaks) and the audit then fails.
+	prev, prevErr := s.previousAudit(ctx, scope)
 	lg := s.lg.With("audit", id)
 	lg.Info("audit started", "servers", len(subjects), "actor", req.Actor)
 	auditor := &checklists.Auditor{Checklist: s.checklist, Now: s.now}
@@ -119,10 +125,8 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 			lg.Warn("audit read the facts, then could not close the session", "target", rep.Target, "err", rep.Warning)
 		}
 		for _, f := range rep.Findings {
-			ev, err := store.NewEvent(store.KindAuditFinding, "", f.Target, req.Actor, struct {
-				AuditID string `json:"audit_id"`
-				checklists.Finding
-			}{id, f})
+			ev, err := store.NewEvent(store.KindAuditFinding, id, f.Target, req.Actor,
+				auditFindingRec{AuditID: id, Finding: f, FailingFor: failingFor(prev, f)})
 			if err != nil {
 				evErr = errors.Join(evErr, err)
 				continue
@@ -139,8 +143,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
 	sum := checklists.Summarize(reports)
-	scope := auditScope(s.checklist.ID, req)
-	ev, err := store.NewEvent(store.KindAuditFinished, "", "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum})
+	ev, err := store.NewEvent(store.KindAuditFinished, id, "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum})
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
 	}
@@ -150,9 +153,10 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		return nil, fmt.Errorf("audit: record %d findings and the summary: %w", len(events), err)
 	}
 	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
-	rep := &AuditReport{ID: id, Scope: scope, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}
-	if rep.Delta, err = s.auditDelta(ctx, rep); err != nil {
-		return nil, fmt.Errorf("audit: compare with the previous audit: %w", err)
+	if prevErr != nil {
+		return nil, fmt.Errorf("audit: compare with the previous audit: %w", prevErr)
 	}
+	rep := &AuditReport{ID: id, Scope: scope, Checklist: s.checklist, Reports: reports, Summary: sum, Finished: s.now()}
+	rep.Delta = auditDelta(prev, rep.Findings())
 	return rep, nil
 }

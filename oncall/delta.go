@@ -22,10 +22,17 @@ type auditFinished struct {
 	Summary   checklists.Summary `json:"summary"`
 }
 
-// auditFindingRec is the Data of an audit.finding event.
+// auditFindingRec is the Data of an audit.finding event (its run id is
+// the audit's id, as is the audit.finished event's, since findings began
+// to carry their streak; "" before).
 type auditFindingRec struct {
 	AuditID string `json:"audit_id"`
 	checklists.Finding
+	// FailingFor is, for a failing finding, the audits in a row of the
+	// scope, this one included, that it has failed: the next audit's
+	// streak is one more, read from this audit alone. 0 for a finding
+	// that does not fail, and in findings recorded before.
+	FailingFor int `json:"failing_for,omitempty"`
 }
 
 // selection is the servers named in names or tagged with one of groups,
@@ -118,83 +125,183 @@ func (d *AuditDelta) Unchanged() bool {
 	return !d.First() && len(d.NewFailures)+len(d.Recovered)+len(d.Changed) == 0
 }
 
-// auditDelta compares rep with the audits of the same scope before it.
-func (s *Service) auditDelta(ctx context.Context, rep *AuditReport) (*AuditDelta, error) {
-	// The summaries first (one per audit): the findings (one per server
-	// and rule) are read and decoded only when there is an earlier audit
-	// of the same scope to compare with.
+// pastAudit is the previous audit of a scope as the next one needs it:
+// each finding's status and, for the failing ones, how many audits in a
+// row of the scope (that one included) it had failed.
+type pastAudit struct {
+	id       string
+	at       time.Time
+	findings map[string]pastFinding // findingKey -> finding
+}
+
+type pastFinding struct {
+	status     checklists.Status
+	failingFor int
+}
+
+// previousAudit reads the latest audit of scope recorded, or nil when
+// there is none. It reads every audit's summary (one event per audit,
+// by the record's kind index) and then the findings of that one audit
+// only (by its id), whatever the length of the history: each finding
+// carries its failing streak forward (auditFindingRec.FailingFor), so
+// older audits need not be read. Audits recorded before findings carried
+// their audit id as run id are read the old way (legacyPrevious).
+func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, error) {
 	ends, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
 	if err != nil {
 		return nil, err
 	}
-	type past struct {
-		id       string
-		at       time.Time
-		findings map[string]checklists.Status // target/rule -> status
-	}
-	var earlier []past // same scope, oldest first, without rep
-	for _, e := range ends {
-		p, err := store.Decode[auditFinished](e)
+	for i := len(ends) - 1; i >= 0; i-- {
+		p, err := store.Decode[auditFinishedHead](ends[i])
 		if err != nil {
 			return nil, err
 		}
-		if p.Scope == rep.Scope && p.AuditID != rep.ID {
-			at := p.Finished
-			if at.IsZero() {
-				at = e.Time
-			}
-			earlier = append(earlier, past{id: p.AuditID, at: at})
+		if p.Scope != scope {
+			continue
 		}
+		prev := &pastAudit{id: p.AuditID, at: p.Finished, findings: map[string]pastFinding{}}
+		if prev.at.IsZero() {
+			prev.at = ends[i].Time
+		}
+		if ends[i].RunID != p.AuditID {
+			return s.legacyPrevious(ctx, prev, ends[:i+1], scope)
+		}
+		// By the audit's id (the record's run index), its findings and
+		// its summary.
+		evs, err := s.st.Events(ctx, store.Filter{RunID: p.AuditID})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if e.Kind != store.KindAuditFinding {
+				continue
+			}
+			f, err := store.Decode[findingHead](e)
+			if err != nil {
+				return nil, err
+			}
+			pf := pastFinding{status: f.Status}
+			if f.Status == checklists.Fail {
+				pf.failingFor = max(f.FailingFor, 1)
+			}
+			prev.findings[f.key()] = pf
+		}
+		return prev, nil
 	}
-	d := &AuditDelta{}
-	if len(earlier) == 0 {
-		return d, nil
-	}
+	return nil, nil
+}
+
+// legacyPrevious fills prev, an audit recorded before audit events
+// carried their audit id as run id, the way every audit was read then:
+// the findings of all the audits of scope in ends (oldest first, prev
+// last) from one read of every finding, counting each failing streak
+// back through them.
+func (s *Service) legacyPrevious(ctx context.Context, prev *pastAudit, ends []store.Event, scope string) (*pastAudit, error) {
+	var ids []string // the scope's audits, oldest first
 	byID := map[string]map[string]checklists.Status{}
-	for _, p := range earlier {
-		byID[p.id] = map[string]checklists.Status{}
+	for _, e := range ends {
+		p, err := store.Decode[auditFinishedHead](e)
+		if err != nil {
+			return nil, err
+		}
+		if p.Scope == scope {
+			ids = append(ids, p.AuditID)
+			byID[p.AuditID] = map[string]checklists.Status{}
+		}
 	}
 	evs, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinding}})
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range evs {
-		p, err := store.Decode[auditFindingRec](e)
+		p, err := store.Decode[findingHead](e)
 		if err != nil {
 			return nil, err
 		}
 		if m := byID[p.AuditID]; m != nil {
-			m[findingKey(p.Finding)] = p.Status
+			m[p.key()] = p.Status
 		}
 	}
-	for i := range earlier {
-		earlier[i].findings = byID[earlier[i].id]
+	for key, st := range byID[prev.id] {
+		pf := pastFinding{status: st}
+		for i := len(ids) - 1; st == checklists.Fail && i >= 0 && byID[ids[i]][key] == checklists.Fail; i-- {
+			pf.failingFor++
+		}
+		prev.findings[key] = pf
 	}
-	prev := earlier[len(earlier)-1]
+	return prev, nil
+}
+
+// findingHead is the part of an audit.finding event's Data that the next
+// audit's delta needs (not the evidence and the fix, most of its bytes).
+type findingHead struct {
+	AuditID    string            `json:"audit_id"`
+	Target     string            `json:"target"`
+	Rule       string            `json:"rule"`
+	Status     checklists.Status `json:"status"`
+	FailingFor int               `json:"failing_for"`
+}
+
+func (f findingHead) key() string {
+	return findingKey(checklists.Finding{Target: f.Target, Rule: f.Rule})
+}
+
+// auditFinishedHead is the part of an audit.finished event's Data that
+// finding the previous audit needs.
+type auditFinishedHead struct {
+	AuditID  string    `json:"audit_id"`
+	Scope    string    `json:"scope"`
+	Finished time.Time `json:"finished"`
+}
+
+// auditDelta compares the findings of an audit with prev, the previous
+// audit of its scope (nil for none).
+func auditDelta(prev *pastAudit, findings []checklists.Finding) *AuditDelta {
+	d := &AuditDelta{}
+	if prev == nil {
+		return d
+	}
 	d.Previous, d.PreviousAt = prev.id, prev.at
-	for _, f := range rep.Findings() {
+	for _, f := range findings {
 		was, seen := prev.findings[findingKey(f)]
 		switch {
 		case !seen && f.Status == checklists.Fail:
 			d.NewFailures = append(d.NewFailures, f)
 		case !seen:
 			// A server or rule new to the scope that passes: no news.
-		case was == f.Status && f.Status == checklists.Fail:
-			n := 1
-			for i := len(earlier) - 1; i >= 0 && earlier[i].findings[findingKey(f)] == checklists.Fail; i-- {
-				n++
-			}
-			d.StillFailing = append(d.StillFailing, Streak{Finding: f, Audits: n})
-		case was == f.Status:
+		case was.status == f.Status && f.Status == checklists.Fail:
+			d.StillFailing = append(d.StillFailing, Streak{Finding: f, Audits: was.failingFor + 1})
+		case was.status == f.Status:
 		case f.Status == checklists.Fail:
 			d.NewFailures = append(d.NewFailures, f)
-		case was == checklists.Fail && f.Status == checklists.Pass:
+		case was.status == checklists.Fail && f.Status == checklists.Pass:
 			d.Recovered = append(d.Recovered, f)
 		default:
-			d.Changed = append(d.Changed, StatusChange{Finding: f, Was: was})
+			d.Changed = append(d.Changed, StatusChange{Finding: f, Was: was.status})
 		}
 	}
-	return d, nil
+	return d
+}
+
+// failingFor is how many audits in a row of its scope, this one
+// included, a finding has failed, given prev, the previous audit of the
+// scope (nil for none); 0 when it does not fail.
+func failingFor(prev *pastAudit, f checklists.Finding) int {
+	if f.Status != checklists.Fail {
+		return 0
+	}
+	if was := prev.finding(f); was.status == checklists.Fail {
+		return was.failingFor + 1
+	}
+	return 1
+}
+
+// finding is f's finding in the audit (zero when there is none).
+func (p *pastAudit) finding(f checklists.Finding) pastFinding {
+	if p == nil {
+		return pastFinding{}
+	}
+	return p.findings[findingKey(f)]
 }
 
 func findingKey(f checklists.Finding) string { return strings.ToLower(f.Target) + "/" + f.Rule }

@@ -2,11 +2,13 @@ package oncall_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsbbot/wsbbot/checklists"
+	"github.com/wsbbot/wsbbot/internal/store"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
 )
@@ -67,5 +69,134 @@ func TestAuditDelta(t *testing.T) {
 	// A schedule of servers [b] is the same scope as `audit b`.
 	if dl := audit(oncall.AuditRequest{Servers: []string{b}}); dl.First() || !dl.Unchanged() || dl.StillFailing[0].Audits != 2 {
 		t.Fatalf("schedule of [b] after `audit b`: %+v", dl)
+	}
+}
+
+// countingStore counts the audit findings each audit reads back.
+type countingStore struct {
+	store.Store
+	mu       sync.Mutex
+	findings int
+}
+
+func (c *countingStore) Events(ctx context.Context, f store.Filter) ([]store.Event, error) {
+	evs, err := c.Store.Events(ctx, f)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range evs {
+		if e.Kind == store.KindAuditFinding {
+			c.findings++
+		}
+	}
+	return evs, err
+}
+
+func (c *countingStore) read() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.findings
+	c.findings = 0
+	return n
+}
+
+// An audit reads the findings of the previous audit of its scope only,
+// not the whole history (which grows by a fleet's findings every audit,
+// for years), on the SQLite record serve and the CLI use; the failing
+// streaks still count every audit.
+func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
+	ctx := context.Background()
+	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2})
+	sq, err := store.OpenSQLite(filepath.Join(t.TempDir(), "wsbbot.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	st := &countingStore{Store: sq}
+	d := e.deps
+	d.Store = st
+	svc, err := oncall.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perAudit = 2 * 5 // two servers, five rules
+	for i := 1; i <= 8; i++ {
+		if i == 4 {
+			// An audit of another scope in between changes nothing.
+			if _, err := svc.Audit(ctx, oncall.AuditRequest{Server: lab.ScenarioNoRestoreTest}); err != nil {
+				t.Fatal(err)
+			}
+			st.read()
+		}
+		rep, err := svc.Audit(ctx, oncall.AuditRequest{Actor: "scheduler"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := st.read(), min(i-1, 1)*perAudit; got != want {
+			t.Fatalf("audit %d read %d findings back, want %d (the previous audit's)", i, got, want)
+		}
+		if i > 1 && (len(rep.Delta.StillFailing) != 2 || rep.Delta.StillFailing[0].Audits != i) {
+			t.Fatalf("audit %d: still failing %+v, want 2 findings failing for %d audits", i, rep.Delta.StillFailing, i)
+		}
+	}
+}
+
+// Audits recorded by an earlier wsbbot (findings without the audit's id
+// as run id, without streaks) are read as they were: the streak counts
+// them, and carries on in the audits recorded since.
+func TestAuditDeltaAfterLegacyAudits(t *testing.T) {
+	ctx := context.Background()
+	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2})
+	a, b := lab.ScenarioNoRestoreTest, lab.ScenarioNoRestoreTest+"-2"
+	checklist := e.deps.Checklist.ID
+	scope := checklist + ":all"
+	for i := range 3 {
+		id, err := e.st.NewRunID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []store.Event
+		for _, target := range []string{a, b} {
+			status := checklists.Fail
+			if target == a && i == 0 {
+				status = checklists.Pass // a's streak starts at the second
+			}
+			// The payload as wsbbot recorded it then: no failing_for.
+			ev, err := store.NewEvent(store.KindAuditFinding, "", target, "scheduler", struct {
+				AuditID string `json:"audit_id"`
+				checklists.Finding
+			}{id, checklists.Finding{Target: target, Rule: checklists.RuleRestoreTest, Status: status}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, ev)
+		}
+		ev, err := store.NewEvent(store.KindAuditFinished, "", "", "scheduler", map[string]any{
+			"audit_id": id, "checklist": checklist, "scope": scope, "finished": fixedNow.Add(-time.Duration(3-i) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.st.AppendMany(ctx, append(evs, ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streaks := func() map[string]int {
+		t.Helper()
+		rep, err := e.svc.Audit(ctx, oncall.AuditRequest{Actor: "scheduler"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, s := range rep.Delta.StillFailing {
+			if s.Rule == checklists.RuleRestoreTest {
+				out[s.Target] = s.Audits
+			}
+		}
+		return out
+	}
+	if got := streaks(); got[a] != 3 || got[b] != 4 {
+		t.Fatalf("after three legacy audits: %v, want %s 3 and %s 4", got, a, b)
+	}
+	if got := streaks(); got[a] != 4 || got[b] != 5 {
+		t.Fatalf("the next audit: %v, want %s 4 and %s 5", got, a, b)
 	}
 }

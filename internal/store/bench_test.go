@@ -56,7 +56,8 @@ const (
 
 // auditEvents returns the findings of one audit of auditHosts servers
 // and its summary, with payloads the size of the real ones (bilingual
-// evidence and fix).
+// evidence and fix), each under the audit's id as run id as the audit
+// records them.
 func auditEvents(tb testing.TB, auditID string) []store.Event {
 	tb.Helper()
 	rules := []string{"bmr", "separate-disk", "3-2-1", "av-exclusion", "restore-test"}
@@ -64,7 +65,7 @@ func auditEvents(tb testing.TB, auditID string) []store.Event {
 	for h := range auditHosts {
 		target := fmt.Sprintf("fs%04d", h)
 		for _, rule := range rules[:auditRules] {
-			ev, err := store.NewEvent(store.KindAuditFinding, "", target, "scheduler", map[string]any{
+			ev, err := store.NewEvent(store.KindAuditFinding, auditID, target, "scheduler", map[string]any{
 				"audit_id": auditID, "target": target, "rule": rule, "status": "fail",
 				"evidence": map[string]string{"en": "the last backup of " + target + " has no bare-metal recovery (BMR) component; wbadmin get versions shows only volumes C:, D:",
 					"ja": target + " の最新のバックアップにはベア メタル回復 (BMR) が含まれていません。wbadmin get versions はボリューム C:, D: のみを示しています"},
@@ -77,7 +78,7 @@ func auditEvents(tb testing.TB, auditID string) []store.Event {
 			events = append(events, ev)
 		}
 	}
-	sum, err := store.NewEvent(store.KindAuditFinished, "", "", "scheduler", map[string]any{"audit_id": auditID, "checklist": "five-rules",
+	sum, err := store.NewEvent(store.KindAuditFinished, auditID, "", "scheduler", map[string]any{"audit_id": auditID, "checklist": "five-rules", "scope": "five-rules:all",
 		"summary": map[string]int{"pass": 0, "fail": auditHosts * auditRules}})
 	if err != nil {
 		tb.Fatal(err)
@@ -114,6 +115,38 @@ func BenchmarkAuditFindings(b *testing.B) {
 				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 			})
 		}
+	}
+}
+
+// BenchmarkPreviousAudit measures what an audit reads of the record to
+// compare itself with the previous one (oncall's previousAudit): every
+// audit's summary (by the kind index) and the findings of the last audit
+// (by its id), in a record holding audits (of 1,000 servers, 5,001
+// events each) of a growing history. The time should not grow with it
+// beyond the summaries, one small event per audit.
+func BenchmarkPreviousAudit(b *testing.B) {
+	for _, audits := range []int{4, 16} {
+		b.Run(fmt.Sprintf("sqlite/%d-audits", audits), func(b *testing.B) {
+			s := mustOpenSQLite(b, filepath.Join(b.TempDir(), "bench.db"), nil)
+			ctx := context.Background()
+			for i := range audits {
+				if _, err := s.AppendMany(ctx, auditEvents(b, fmt.Sprintf("a%03d", i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			last := fmt.Sprintf("a%03d", audits-1)
+			b.ReportAllocs()
+			for b.Loop() {
+				ends, err := s.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
+				if err != nil || len(ends) != audits {
+					b.Fatalf("summaries: %d, %v", len(ends), err)
+				}
+				evs, err := s.Events(ctx, store.Filter{RunID: last})
+				if err != nil || len(evs) != auditHosts*auditRules+1 {
+					b.Fatalf("findings of %s: %d, %v", last, len(evs), err)
+				}
+			}
+		})
 	}
 }
 

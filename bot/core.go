@@ -466,8 +466,33 @@ func (p *progress) StepStarted(context.Context, runbooks.RenderedStep) {}
 
 // StepFinished implements runbooks.Observer.
 func (p *progress) StepFinished(_ context.Context, s runbooks.StepResult) {
-	t := texts{p.lang}
-	p.add(fmt.Sprintf("%s %s (%s %d)", s.Status.Mark(), stepTitle(s.Title.In(p.lang), s.ID, s.Iteration), t.pick("exit code", "終了コード"), s.ExitCode))
+	p.add(stepLine(s, p.lang))
+}
+
+// stepLine is a finished step's line in a progress message: its mark and
+// title, then why it failed: the exit code of a command that failed, the
+// expectation a command that succeeded did not meet (an "exit code 0"
+// beside a ✗ reads as a contradiction at 3 a.m.), or that it did not
+// complete (not sent, cut off, output unreadable).
+func stepLine(s runbooks.StepResult, lang runbooks.Lang) string {
+	t := texts{lang}
+	line := s.Status.Mark() + " " + stepTitle(s.Title.In(lang), s.ID, s.Iteration)
+	if s.Status == runbooks.StepPassed || s.Status == runbooks.StepSkipped {
+		return line
+	}
+	if s.ExitCode != 0 {
+		return fmt.Sprintf("%s (%s %d)", line, t.pick("exit code", "終了コード"), s.ExitCode)
+	}
+	if s.Error == "" {
+		for _, v := range s.Expectations {
+			if !v.OK {
+				return line + " — " + t.pick("expected: ", "期待: ") + v.Message.In(lang)
+			}
+		}
+	}
+	// The command did not run to its end, or its output could not be
+	// read: the verdict after the steps says why.
+	return line + " — " + t.pick("did not complete", "完了しませんでした")
 }
 
 func stepTitle(title, id string, it int) string {

@@ -461,3 +461,36 @@ func TestBusy(t *testing.T) {
 		t.Errorf("queued %v, refused %v: a full queue must turn work away, and only then", queued, refused)
 	}
 }
+
+// A progress line says why a step failed: the expectation it missed when
+// its command succeeded, the exit code when the command failed; a passed
+// step has no exit code beside it. In the reply's language only.
+func TestStepLine(t *testing.T) {
+	title := runbooks.Text{EN: "List the VSS writers", JA: "VSS ライターの一覧"}
+	missed := []runbooks.Verdict{
+		{Message: runbooks.Text{EN: "the command succeeded", JA: "コマンドが成功した"}, OK: true},
+		{Message: runbooks.Text{EN: "every writer is [1] Stable", JA: "すべてのライターが [1] Stable"}},
+	}
+	tests := []struct {
+		s    runbooks.StepResult
+		lang runbooks.Lang
+		want string
+	}{
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepPassed}, runbooks.LangEN, "✓ List the VSS writers"},
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepFailed, Expectations: missed}, runbooks.LangEN,
+			"✗ List the VSS writers — expected: every writer is [1] Stable"},
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepFailed, Expectations: missed}, runbooks.LangJA,
+			"✗ VSS ライターの一覧 — 期待: すべてのライターが [1] Stable"},
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepFailed, ExitCode: 5, Error: "exit code 5", Expectations: missed}, runbooks.LangEN,
+			"✗ List the VSS writers (exit code 5)"},
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepFailed, ExitCode: 1, Error: "exit code 1"}, runbooks.LangJA,
+			"✗ VSS ライターの一覧 (終了コード 1)"},
+		{runbooks.StepResult{ID: "writers", Title: title, Status: runbooks.StepFailed, Error: "parse writers: unexpected end"}, runbooks.LangJA,
+			"✗ VSS ライターの一覧 — 完了しませんでした"},
+	}
+	for _, tc := range tests {
+		if got := stepLine(tc.s, tc.lang); got != tc.want {
+			t.Errorf("stepLine = %q, want %q", got, tc.want)
+		}
+	}
+}

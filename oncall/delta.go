@@ -140,16 +140,28 @@ type pastFinding struct {
 }
 
 // previousAudit reads the latest audit of scope recorded, or nil when
-// there is none. It reads every audit's summary (one event per audit,
-// by the record's kind index) and then the findings of that one audit
+// there is none. It reads the newest audits' summaries (by the record's
+// kind index) back to that audit, and then the findings of that one audit
 // only (by its id), whatever the length of the history: each finding
 // carries its failing streak forward (auditFindingRec.FailingFor), so
 // older audits need not be read. Audits recorded before findings carried
 // their audit id as run id are read the old way (legacyPrevious).
 func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, error) {
-	ends, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
-	if err != nil {
-		return nil, err
+	// The newest summaries first, more of them until one is of scope (a
+	// record seldom holds many other scopes' audits in between).
+	var ends []store.Event
+	for last := 8; ; last *= 4 {
+		var err error
+		if ends, err = s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}, Last: last}); err != nil {
+			return nil, err
+		}
+		found, err := hasScope(ends, scope)
+		if err != nil {
+			return nil, err
+		}
+		if found || len(ends) < last {
+			break
+		}
 	}
 	for i := len(ends) - 1; i >= 0; i-- {
 		p, err := store.Decode[auditFinishedHead](ends[i])
@@ -164,7 +176,12 @@ func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, 
 			prev.at = ends[i].Time
 		}
 		if ends[i].RunID != p.AuditID {
-			return s.legacyPrevious(ctx, prev, ends[:i+1], scope)
+			all, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
+			if err != nil {
+				return nil, err
+			}
+			upTo := slices.IndexFunc(all, func(e store.Event) bool { return e.Seq == ends[i].Seq })
+			return s.legacyPrevious(ctx, prev, all[:upTo+1], scope)
 		}
 		// By the audit's id (the record's run index), its findings and
 		// its summary.
@@ -244,6 +261,21 @@ type findingHead struct {
 
 func (f findingHead) key() string {
 	return findingKey(checklists.Finding{Target: f.Target, Rule: f.Rule})
+}
+
+// hasScope reports whether one of the audit.finished events ends is an
+// audit of scope.
+func hasScope(ends []store.Event, scope string) (bool, error) {
+	for _, e := range ends {
+		p, err := store.Decode[auditFinishedHead](e)
+		if err != nil {
+			return false, err
+		}
+		if p.Scope == scope {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // auditFinishedHead is the part of an audit.finished event's Data that

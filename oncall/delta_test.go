@@ -72,35 +72,37 @@ func TestAuditDelta(t *testing.T) {
 	}
 }
 
-// countingStore counts the audit findings each audit reads back.
+// countingStore counts the events of each kind read back.
 type countingStore struct {
 	store.Store
-	mu       sync.Mutex
-	findings int
+	mu   sync.Mutex
+	read map[store.Kind]int
 }
 
 func (c *countingStore) Events(ctx context.Context, f store.Filter) ([]store.Event, error) {
 	evs, err := c.Store.Events(ctx, f)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.read == nil {
+		c.read = map[store.Kind]int{}
+	}
 	for _, e := range evs {
-		if e.Kind == store.KindAuditFinding {
-			c.findings++
-		}
+		c.read[e.Kind]++
 	}
 	return evs, err
 }
 
-func (c *countingStore) read() int {
+// took returns how many events of kind were read since it was last asked.
+func (c *countingStore) took(kind store.Kind) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := c.findings
-	c.findings = 0
+	n := c.read[kind]
+	delete(c.read, kind)
 	return n
 }
 
 // An audit reads the findings of the previous audit of its scope only,
-// not the whole history (which grows by a fleet's findings every audit,
+// and the newest audits' summaries, not the whole history (which grows by a fleet's findings every audit,
 // for years), on the SQLite record serve and the CLI use; the failing
 // streaks still count every audit.
 func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
@@ -119,20 +121,25 @@ func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	const perAudit = 2 * 5 // two servers, five rules
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 12; i++ {
 		if i == 4 {
 			// An audit of another scope in between changes nothing.
 			if _, err := svc.Audit(ctx, oncall.AuditRequest{Server: lab.ScenarioNoRestoreTest}); err != nil {
 				t.Fatal(err)
 			}
-			st.read()
+			st.took(store.KindAuditFinding)
 		}
 		rep, err := svc.Audit(ctx, oncall.AuditRequest{Actor: "scheduler"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := st.read(), min(i-1, 1)*perAudit; got != want {
+		if got, want := st.took(store.KindAuditFinding), min(i-1, 1)*perAudit; got != want {
 			t.Fatalf("audit %d read %d findings back, want %d (the previous audit's)", i, got, want)
+		}
+		// The newest 8 summaries hold the previous audit, and its own
+		// events hold its summary again.
+		if got := st.took(store.KindAuditFinished); got > 9 {
+			t.Fatalf("audit %d read %d summaries back, want the newest 8 and the previous audit's", i, got)
 		}
 		if i > 1 && (len(rep.Delta.StillFailing) != 2 || rep.Delta.StillFailing[0].Audits != i) {
 			t.Fatalf("audit %d: still failing %+v, want 2 findings failing for %d audits", i, rep.Delta.StillFailing, i)

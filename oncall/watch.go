@@ -196,15 +196,27 @@ type watchServer struct {
 	open   *watchAlertRec // the failure not yet recovered
 }
 
-// watchHistory reads the watch's record of server.
+// lastLooks is how many of a server's newest looks watchHistory reads:
+// the cursor only grows, but two processes watching at once may record
+// their looks out of order.
+const lastLooks = 4
+
+// watchHistory reads the watch's record of server: its newest looks (not
+// every look since the server was first watched, one per backup, which a
+// watch of a fleet every 15 minutes would read again and again, for
+// years) and its alerts (one per failure and recovery).
 func (s *Service) watchHistory(ctx context.Context, server string) (watchServer, error) {
-	evs, err := s.st.Events(ctx, store.Filter{Target: server, Kinds: []store.Kind{store.KindWatchLook, store.KindWatchAlert}})
+	looks, err := s.st.Events(ctx, store.Filter{Target: server, Kinds: []store.Kind{store.KindWatchLook}, Last: lastLooks})
+	if err != nil {
+		return watchServer{}, err
+	}
+	alertEvs, err := s.st.Events(ctx, store.Filter{Target: server, Kinds: []store.Kind{store.KindWatchAlert}})
 	if err != nil {
 		return watchServer{}, err
 	}
 	var w watchServer
 	alerts := map[string]*watchAlertRec{}
-	for _, e := range evs {
+	for _, e := range append(looks, alertEvs...) {
 		switch e.Kind {
 		case store.KindWatchLook:
 			p, err := store.Decode[watchLook](e)

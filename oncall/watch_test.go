@@ -133,3 +133,40 @@ func TestWatchFirstLookAndTwoWatchers(t *testing.T) {
 		t.Fatalf("%d alerts for 2 failed servers and 2 watchers, want 2", alerts)
 	}
 }
+
+// Each look reads the server's newest looks only, not one per backup
+// since the server was first watched: a watch of a fleet every 15 minutes
+// would read them all again and again, for years.
+func TestWatchReadsTheNewestLooksOnly(t *testing.T) {
+	ctx := context.Background()
+	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 1})
+	sq, err := store.OpenSQLite(filepath.Join(t.TempDir(), "wsbbot.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	st := &countingStore{Store: sq}
+	d := e.deps
+	d.Store = st
+	svc, err := oncall.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := e.hosts[lab.ScenarioHealthy]
+	for i := range 12 {
+		if hr, _, err := host.RunBackup(); err != nil || hr != 0 {
+			t.Fatalf("backup %d: %#x %v", i, hr, err)
+		}
+		rep, err := svc.WatchBackups(ctx, "watch")
+		if err != nil || rep.Looked != 1 || len(rep.Errors) != 0 || len(rep.Alerts) != 0 {
+			t.Fatalf("look %d: %+v, %v", i, rep, err)
+		}
+		if got := st.took(store.KindWatchLook); got > 4 {
+			t.Fatalf("look %d read %d looks back, want the newest 4 at most", i, got)
+		}
+	}
+	looks, err := sq.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindWatchLook}})
+	if err != nil || len(looks) != 12 {
+		t.Fatalf("%d looks recorded (%v), want one per backup", len(looks), err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -221,6 +222,19 @@ func (b *Bolt) Events(ctx context.Context, f Filter) ([]Event, error) {
 	var out []Event
 	err := b.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
+		if f.Last > 0 {
+			for k, v := c.Last(); k != nil && binary.BigEndian.Uint64(k) > f.AfterSeq && len(out) < f.Last; k, v = c.Prev() {
+				e, err := decodeEvent(v)
+				if err != nil {
+					return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if f.match(e) {
+					out = append(out, e)
+				}
+			}
+			slices.Reverse(out)
+			return nil
+		}
 		for k, v := c.Seek(u64Key(f.AfterSeq + 1)); k != nil; k, v = c.Next() {
 			e, err := decodeEvent(v)
 			if err != nil {

@@ -154,18 +154,27 @@ func (e Event) ComputeHash() string {
 
 // Filter selects events. Zero fields match everything. Events come back in
 // Seq order; Limit > 0 keeps the first Limit matches after AfterSeq, so a
-// caller pages by passing the last Seq it saw as AfterSeq.
+// caller pages by passing the last Seq it saw as AfterSeq; Last > 0 keeps
+// the last Last matches instead (the newest, still in Seq order), so a
+// caller that needs only the latest state reads it without the history.
 type Filter struct {
 	RunID    string
 	Target   string
 	Kinds    []Kind // any of these; empty for all
 	AfterSeq uint64
 	Limit    int
+	Last     int
 }
 
 func (f Filter) validate() error {
 	if f.Limit < 0 {
 		return fmt.Errorf("%w: negative limit %d", ErrInvalid, f.Limit)
+	}
+	if f.Last < 0 {
+		return fmt.Errorf("%w: negative last %d", ErrInvalid, f.Last)
+	}
+	if f.Limit > 0 && f.Last > 0 {
+		return fmt.Errorf("%w: both the first %d and the last %d events asked for", ErrInvalid, f.Limit, f.Last)
 	}
 	return nil
 }

@@ -108,6 +108,15 @@ func (m *Memory) Events(ctx context.Context, f Filter) ([]Event, error) {
 	defer m.mu.Unlock()
 	var out []Event
 	start := min(f.AfterSeq, uint64(len(m.events)))
+	if f.Last > 0 {
+		for i := len(m.events) - 1; i >= int(start) && len(out) < f.Last; i-- {
+			if f.match(m.events[i]) {
+				out = append(out, m.events[i].clone())
+			}
+		}
+		slices.Reverse(out)
+		return out, nil
+	}
 	for _, e := range m.events[start:] {
 		if f.match(e) {
 			out = append(out, e.clone())

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,8 +67,11 @@ var sqliteMigrations = []string{
 	CREATE INDEX chat_seen_time ON chat_seen (seen);
 	` + sqlSeenFromEvents + `;`,
 	// 3: events by kind, so that reading one kind (every audit's summary,
-	// the start of each delta) does not scan the whole log.
-	`CREATE INDEX events_kind ON events (kind, seq);`,
+	// the start of each delta) does not scan the whole log, and a
+	// target's events of a kind (the backup watch's last look at a
+	// server) without the target's other events (its audit findings).
+	`CREATE INDEX events_kind ON events (kind, seq);
+	CREATE INDEX events_target_kind ON events (target, kind, seq);`,
 }
 
 // Meta rows of the SQLite store.
@@ -365,18 +369,31 @@ const eventColumns = `seq, time, kind, run_id, target, actor, idem_key, data, pr
 // to the query planner, which without statistics (the record never runs
 // ANALYZE) took the kind index for a run's findings, a walk through every
 // finding ever recorded: a run or audit id (events_run), else a target
-// (events_target), else the kinds (events_kind), else the sequence. The
-// other filters' columns are written with a unary + (the same value, no
-// longer a term an index can serve), both in SQLite and PostgreSQL.
+// (events_target, or with kinds events_target_kind), else the kinds
+// (events_kind), else the sequence. The other filters' columns are
+// written with a unary + (the same value, no longer a term an index can
+// serve), both in SQLite and PostgreSQL.
 func eventsQuery(f Filter) (string, []any) {
 	var where []string
 	var args []any
-	indexed := false
+	// indexed are the columns the chosen index serves, in its order.
+	var indexed []string
+	switch {
+	case f.RunID != "":
+		indexed = []string{"run_id"}
+	case f.Target != "" && len(f.Kinds) > 0:
+		indexed = []string{"target", "kind"}
+	case f.Target != "":
+		indexed = []string{"target"}
+	case len(f.Kinds) > 0:
+		indexed = []string{"kind"}
+	default:
+		indexed = []string{"seq"}
+	}
 	term := func(col, cond string, vs ...any) {
-		if indexed {
+		if !slices.Contains(indexed, col) {
 			col = "+" + col
 		}
-		indexed = true
 		where, args = append(where, col+cond), append(args, vs...)
 	}
 	if f.RunID != "" {
@@ -397,12 +414,17 @@ func eventsQuery(f Filter) (string, []any) {
 		}
 		term("kind", " IN ("+strings.Join(marks, ",")+")", kinds...)
 	}
-	if f.AfterSeq > 0 || !indexed {
+	if f.AfterSeq > 0 || indexed[0] == "seq" {
 		term("seq", " > ?", int64(f.AfterSeq))
 	}
-	q := "SELECT " + eventColumns + " FROM events WHERE " + strings.Join(where, " AND ") + " ORDER BY seq"
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
+	q := "SELECT " + eventColumns + " FROM events WHERE " + strings.Join(where, " AND ")
+	switch {
+	case f.Last > 0:
+		q = "SELECT * FROM (" + q + " ORDER BY seq DESC LIMIT " + strconv.Itoa(f.Last) + ") AS last ORDER BY seq"
+	case f.Limit > 0:
+		q += " ORDER BY seq LIMIT " + strconv.Itoa(f.Limit)
+	default:
+		q += " ORDER BY seq"
 	}
 	return q, args
 }

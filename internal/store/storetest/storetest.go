@@ -298,6 +298,12 @@ func testFilters(t *testing.T, s store.Store) {
 		{"after the end", store.Filter{AfterSeq: 99}, nil},
 		{"limit", store.Filter{Limit: 2}, []uint64{1, 2}},
 		{"page", store.Filter{AfterSeq: 2, Limit: 2}, []uint64{3, 4}},
+		{"last", store.Filter{Last: 2}, []uint64{6, 7}},
+		{"last of a target", store.Filter{Target: "fs02", Last: 2}, []uint64{5, 6}},
+		{"last of a kind", store.Filter{Kinds: []store.Kind{store.KindRunStarted}, Last: 1}, []uint64{5}},
+		{"last after", store.Filter{RunID: "r1", AfterSeq: 4, Last: 3}, []uint64{7}},
+		{"last, more than there are", store.Filter{RunID: "r1", Last: 9}, []uint64{1, 2, 4, 7}},
+		{"last after the end", store.Filter{AfterSeq: 99, Last: 1}, nil},
 		{"run and kind and after", store.Filter{RunID: "r1", Kinds: []store.Kind{store.KindStepStarted, store.KindStepFinished, store.KindRunFinished}, AfterSeq: 2}, []uint64{4, 7}},
 		{"target and run disagree", store.Filter{RunID: "r1", Target: "fs02"}, nil},
 		{"unknown run", store.Filter{RunID: "r9"}, nil},
@@ -313,8 +319,10 @@ func testFilters(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	if _, err := s.Events(context.Background(), store.Filter{Limit: -1}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("Events(Limit -1) error = %v, want ErrInvalid", err)
+	for _, f := range []store.Filter{{Limit: -1}, {Last: -1}, {Limit: 1, Last: 1}} {
+		if _, err := s.Events(context.Background(), f); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("Events(%+v) error = %v, want ErrInvalid", f, err)
+		}
 	}
 }
 

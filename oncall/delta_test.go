@@ -101,13 +101,11 @@ func (c *countingStore) took(kind store.Kind) int {
 	return n
 }
 
-// An audit reads the findings of the previous audit of its scope only,
-// and the newest audits' summaries, not the whole history (which grows by a fleet's findings every audit,
-// for years), on the SQLite record serve and the CLI use; the failing
-// streaks still count every audit.
-func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
-	ctx := context.Background()
-	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2})
+// countedService is a service over a lab of o (its hosts by name) and a
+// SQLite record (as serve and the CLI use) whose reads are counted.
+func countedService(t *testing.T, o lab.Options) (*oncall.Service, *countingStore, map[string]*lab.Host) {
+	t.Helper()
+	e := startLabWith(t, o)
 	sq, err := store.OpenSQLite(filepath.Join(t.TempDir(), "wsbbot.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +118,16 @@ func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, st, e.hosts
+}
+
+// An audit reads the findings of the previous audit of its scope only,
+// and the newest audits' summaries, not the whole history (which grows
+// by a fleet's findings every audit, for years); the failing streaks
+// still count every audit.
+func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := countedService(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2})
 	const perAudit = 2 * 5 // two servers, five rules
 	for i := 1; i <= 12; i++ {
 		if i == 4 {

@@ -139,20 +139,8 @@ func TestWatchFirstLookAndTwoWatchers(t *testing.T) {
 // would read them all again and again, for years.
 func TestWatchReadsTheNewestLooksOnly(t *testing.T) {
 	ctx := context.Background()
-	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 1})
-	sq, err := store.OpenSQLite(filepath.Join(t.TempDir(), "wsbbot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Close() })
-	st := &countingStore{Store: sq}
-	d := e.deps
-	d.Store = st
-	svc, err := oncall.New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := e.hosts[lab.ScenarioHealthy]
+	svc, st, hosts := countedService(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 1})
+	host := hosts[lab.ScenarioHealthy]
 	for i := range 12 {
 		if hr, _, err := host.RunBackup(); err != nil || hr != 0 {
 			t.Fatalf("backup %d: %#x %v", i, hr, err)
@@ -165,7 +153,7 @@ func TestWatchReadsTheNewestLooksOnly(t *testing.T) {
 			t.Fatalf("look %d read %d looks back, want the newest 4 at most", i, got)
 		}
 	}
-	looks, err := sq.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindWatchLook}})
+	looks, err := st.Store.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindWatchLook}})
 	if err != nil || len(looks) != 12 {
 		t.Fatalf("%d looks recorded (%v), want one per backup", len(looks), err)
 	}

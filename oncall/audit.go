@@ -103,8 +103,8 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	scope := auditScope(s.checklist.ID, req)
 	// The previous audit of the scope, read before the servers are asked:
 	// each finding is recorded with its failing streak, which it needs.
-	// When it cannot be read, the findings are still recorded (without
-	// streaks) and the audit then fails.
+	// When it cannot be read, the findings are still recorded (a failing
+	// one as failing for the first time) and the audit then fails.
 	prev, prevErr := s.previousAudit(ctx, scope)
 	lg := s.lg.With("audit", id)
 	lg.Info("audit started", "servers", len(subjects), "actor", req.Actor)

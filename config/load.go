@@ -89,12 +89,18 @@ func EnvVars() map[string]string {
 // unknown keys, values of the wrong type, and Validate's findings. On
 // error the returned Config is a best effort and must not be run with.
 func Load(file string, env []string) (Config, error) {
+	return load(file, env, true)
+}
+
+// load is Load; plainTargets enables the targets fast path (targets.go),
+// which FuzzDecodeTargets turns off to compare it with the general path.
+func load(file string, env []string, plainTargets bool) (Config, error) {
 	// One private instance, never the global one. The capture keeps the
 	// file's map as parsed: viper's own views (AllKeys, AllSettings) drop
 	// keys whose value is empty ("bogus:" or "slak: {}"), and lets
 	// defaults shadow a section given as a scalar ("remote: 5"), so typos
 	// of that kind are found on the raw map.
-	capture := &rawCapture{base: viper.NewCodecRegistry()}
+	capture := &rawCapture{base: viper.NewCodecRegistry(), plainTargets: plainTargets}
 	v := viper.NewWithOptions(viper.WithDecoderRegistry(capture))
 	v.SetConfigType("yaml")
 
@@ -137,6 +143,9 @@ func Load(file string, env []string) (Config, error) {
 				problems = append(problems, p)
 			}
 		}
+	}
+	if capture.targetsDone {
+		cfg.Targets = capture.targets
 	}
 	for i := range cfg.Targets {
 		cfg.Targets[i].applyDefaults()
@@ -189,10 +198,19 @@ func readConfigFile(file string) ([]byte, error) {
 // the node tree (for the lines of problems, locateKeys) and the map it
 // decoded from it (viper lower-cases the map's keys in place afterwards).
 // Other formats go to viper's own codecs.
+//
+// With plainTargets, a plain targets section is decoded from the node
+// tree by splitPlainTargets (targetsDone) and left out of the map, so
+// neither viper nor mapstructure sees it; otherwise it stays in the map
+// and takes the general path with the rest of the file.
 type rawCapture struct {
 	base viper.DecoderRegistry
 	raw  map[string]any
 	root yaml.Node
+
+	plainTargets bool
+	targetsDone  bool
+	targets      []Target
 }
 
 func (r *rawCapture) Decoder(format string) (viper.Decoder, error) {
@@ -207,7 +225,13 @@ func (r *rawCapture) Decoder(format string) (viper.Decoder, error) {
 		if r.root.Kind == 0 {
 			return nil // an empty document: no keys
 		}
-		return r.root.Decode(&m)
+		doc := &r.root
+		if r.plainTargets {
+			if rest, ts, ok := splitPlainTargets(&r.root); ok {
+				doc, r.targets, r.targetsDone = rest, ts, true
+			}
+		}
+		return doc.Decode(&m)
 	}), nil
 }
 

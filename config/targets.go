@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,9 +154,9 @@ type tableField struct {
 var targetTable = sync.OnceValue(func() *fieldTable { return newFieldTable(reflect.TypeFor[Target]()) })
 
 func newFieldTable(t reflect.Type) *fieldTable {
-	ft := &fieldTable{fields: make(map[string]tableField, t.NumField())}
-	for i := range t.NumField() {
-		f := t.Field(i)
+	fs := taggedFields(t)
+	ft := &fieldTable{fields: make(map[string]tableField, len(fs))}
+	for i, f := range fs {
 		tf := tableField{index: i, kind: kindOf(f.Type)}
 		if i >= 64 || !f.IsExported() {
 			tf.kind = kindOther
@@ -165,7 +164,9 @@ func newFieldTable(t reflect.Type) *fieldTable {
 		if tf.kind == kindStruct {
 			tf.sub = newFieldTable(f.Type)
 		}
-		ft.fields[tagName(f)] = tf
+		if _, dup := ft.fields[f.name]; !dup {
+			ft.fields[f.name] = tf
+		}
 	}
 	return ft
 }
@@ -305,24 +306,43 @@ func plainString(n *yaml.Node) (string, bool) {
 	case strTag:
 		return n.Value, true
 	case timestampTag:
-		return n.Value, dateRE.MatchString(n.Value)
+		// yaml.v3 also reads 2025-1-2 and times of day, which
+		// decodeHook writes differently.
+		return n.Value, isDate(n.Value)
 	}
 	return "", false
 }
 
-// dateRE matches the dates that decodeHook writes back unchanged.
-var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+// isDate reports whether s is written YYYY-MM-DD (a timestamp's tag says
+// it is a valid date).
+func isDate(s string) bool {
+	if len(s) != len("2006-01-02") || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	return digits(s[:4]) && digits(s[5:7]) && digits(s[8:])
+}
 
-// decimalRE matches the integers yaml.v3 and strconv.Atoi read alike
-// (yaml.v3 also reads 0x10, 0o17, 017, 1_000 and +5, differently or not
-// at all).
-var decimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,17})$`)
-
-// plainInt returns the int the scalar n is written as in decimal.
+// plainInt returns the int the scalar n is when written in plain decimal
+// (-?(0|[1-9][0-9]*), at most 18 digits), which yaml.v3 and strconv.Atoi
+// read alike; yaml.v3 also reads 0x10, 0o17, 017 (octal), 1_000 and +5.
 func plainInt(n *yaml.Node) (int, bool) {
-	if n.Kind != yaml.ScalarNode || !plainNode(n) || n.Tag != intTag || !decimalRE.MatchString(n.Value) {
+	if n.Kind != yaml.ScalarNode || !plainNode(n) || n.Tag != intTag {
+		return 0, false
+	}
+	d := strings.TrimPrefix(n.Value, "-")
+	if d == "" || len(d) > 18 || (d[0] == '0' && len(d) > 1) || !digits(d) {
 		return 0, false
 	}
 	i, err := strconv.Atoi(n.Value)
 	return i, err == nil
+}
+
+// digits reports whether s is made of ASCII digits only.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -89,6 +89,9 @@ func EnvVars() map[string]string {
 // returns every problem at once, joined: YAML syntax errors (file:line),
 // unknown keys, values of the wrong type, and Validate's findings. On
 // error the returned Config is a best effort and must not be run with.
+//
+// A plain targets section is decoded by a fast path (targets.go) that
+// gives the same result; anything else in it takes the general path.
 func Load(file string, env []string) (Config, error) {
 	return load(file, env, true)
 }

@@ -70,6 +70,11 @@ func seedConfigs(tb testing.TB) []string {
 		"Targets: [{name: a}]\n",
 		"<<: {targets: [{name: a}]}\ntargets: [{name: b}]\n",
 	}
+	seeds = append(seeds, oddSections...)
+	keys := targetKeys()
+	for i, val := range oddValues {
+		seeds = append(seeds, oddTarget(keys[i%len(keys)], val))
+	}
 	files, _ := filepath.Glob("*_test.go")
 	more, _ := filepath.Glob("../cmd/wsbbot/*_test.go")
 	for _, file := range append(files, more...) {
@@ -157,4 +162,107 @@ func TestTargetTableComplete(t *testing.T) {
 		}
 	}
 	check(targetTable(), reflect.TypeFor[Target](), "Target.")
+}
+
+// oddValues are values written in every way the fast path takes or
+// refuses: types yaml.v3 resolves, mapstructure's weak conversions,
+// durations, dates, nulls, lists and mappings, anchors and tags.
+var oddValues = []string{
+	"x", "'x'", `"x"`, "''", "~", "null", "", "true", "True", "TRUE", "tRUE", "false", "yes", "no", "on",
+	"0", "-0", "5", "-5", "017", "0x10", "0o17", "0b11", "1_000", "+5", "5986", "99999999999999999",
+	"999999999999999999", "9999999999999999999", "18446744073709551615", "1.5", "1e3", ".inf", ".nan",
+	"30s", "'30s'", "1h30m", "0s", "-1s", "5 parsecs", "2025-01-20", "2025-1-2", "2025-02-30",
+	"2025-01-20T10:00:00Z", "2025-01-20 10:00:00", "'2025-01-20'", "[]", "[a]", "[a, b]", "[1, a]",
+	"[~]", "[2025-01-20]", "[[a]]", "[{a: b}]", "{}", "{copies: 1}", "{a: b}", "!!str 5", "!!int 5",
+	"!!bool true", "!custom x", "&a x", "*a", "<<", "|\n      multi\n      line", ">\n      folded",
+}
+
+// oddSections are targets sections, and files around them, of every shape
+// the fast path takes or refuses.
+var oddSections = []string{
+	"targets:\n", "targets: ~\n", "targets: []\n", "targets: {}\n", "targets: x\n", "targets: [~]\n",
+	"targets: [x]\n", "targets: [[]]\n", "targets: [{}]\n", "targets: [{}, {name: a}]\n",
+	"targets: &t [{name: a}]\nlanguage: en\n", "targets: !!seq [{name: a}]\n", "targets: [!!map {name: a}]\n",
+	"targets: [&t {name: a}]\n", "targets: [{Name: a}]\n", "targets: [{NAME: a}]\n", "targets: [{\"name\": a}]\n",
+	"targets: [{'name': a}]\n", "targets: [{? name : a}]\n", "targets: [{[name]: a}]\n", "targets: [{1: a}]\n",
+	"targets: [{~: a}]\n", "targets: [{name: a, name: b}]\n", "targets: [{name: a, NAME: b}]\n",
+	"targets: [{name: a, password: p}]\n", "targets: [{name: a, Password: p}]\n", "targets: [{name: a, bogus: 1}]\n",
+	"targets: [{declared: {bogus: 1}}]\n", "targets: [{declared: {Copies: 1}}]\n", "targets: [{declared: ~}]\n",
+	"targets: [{declared: []}]\n", "targets: [{declared: x}]\n", "targets: [{name: a}]\ntargets: [{name: b}]\n",
+	"targets: [{name: a}]\nTargets: [{name: b}]\n", "TARGETS: [{name: a}]\n", "targetſ: [{name: a}]\n",
+	"targets: [{name: a}]\nlanguage: *x\n", "x: &x en\ntargets: [{name: a}]\nlanguage: *x\n",
+	"<<: {language: ja}\ntargets: [{name: a}]\n", "targets: [{<<: {name: a}}]\n", "!!map\ntargets: [{name: a}]\n",
+	"&top\ntargets: [{name: a}]\n", "targets: [{name: a}]\nlanguage: en\nlanguage: ja\n",
+	"? targets\n: [{name: a}]\n", "!!str targets: [{name: a}]\n", "\"targets\": [{name: a}]\n",
+	"targets: [{name: a}]\n---\nlanguage: ja\n", "- targets: [{name: a}]\n",
+}
+
+// TestPlainTargetsValues loads every field of a target set to every odd
+// value, and every odd section, with the fast path and without it, and
+// requires the same result.
+func TestPlainTargetsValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wsbbot.yaml")
+	keys := targetKeys()
+	fast := 0
+	for _, key := range keys {
+		for _, val := range oddValues {
+			content := oddTarget(key, val)
+			writeFile(t, path, content)
+			general, generalErr := load(path, nil, false)
+			got, gotErr := load(path, nil, true)
+			if errText(generalErr) != errText(gotErr) {
+				t.Errorf("%s: %s: errors differ:\ngeneral: %v\nfast:    %v", key, val, generalErr, gotErr)
+			}
+			if diff := cmp.Diff(general, got); diff != "" {
+				t.Errorf("%s: %s: configs differ (-general +fast):\n%s", key, val, diff)
+			}
+			var root yaml.Node
+			if yaml.Unmarshal([]byte(content), &root) == nil {
+				if _, _, ok := splitPlainTargets(&root); ok {
+					fast++
+				}
+			}
+		}
+	}
+	for _, content := range oddSections {
+		writeFile(t, path, content)
+		general, generalErr := load(path, nil, false)
+		got, gotErr := load(path, nil, true)
+		if errText(generalErr) != errText(gotErr) {
+			t.Errorf("%q: errors differ:\ngeneral: %v\nfast:    %v", content, generalErr, gotErr)
+		}
+		if diff := cmp.Diff(general, got); diff != "" {
+			t.Errorf("%q: configs differ (-general +fast):\n%s", content, diff)
+		}
+	}
+	t.Logf("%d of %d files took the fast path", fast, len(keys)*len(oddValues))
+	if fast == 0 {
+		t.Error("no file took the fast path")
+	}
+}
+
+// targetKeys returns the keys of a target, declared's as "declared.KEY".
+func targetKeys() []string {
+	var keys []string
+	for _, f := range taggedFields(reflect.TypeFor[Target]()) {
+		keys = append(keys, f.name)
+	}
+	for _, f := range taggedFields(reflect.TypeFor[Declared]()) {
+		keys = append(keys, "declared."+f.name)
+	}
+	return keys
+}
+
+// oddTarget returns a file of one valid target whose key is set to val,
+// after a top-level anchor &a that val may refer to.
+func oddTarget(key, val string) string {
+	item := "  - name: a\n    address: b\n    user: u\n    password_env: P\n"
+	if k, ok := strings.CutPrefix(key, "declared."); ok {
+		item += "    declared:\n      " + k + ": " + strings.ReplaceAll(val, "\n", "\n  ") + "\n"
+	} else if key != "name" {
+		item += "    " + key + ": " + val + "\n"
+	} else {
+		item = "  - name: " + val + "\n"
+	}
+	return "language: &a en\ntargets:\n" + item
 }

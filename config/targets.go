@@ -29,7 +29,9 @@ import (
 // values that do not parse. Load then decodes the whole file the general
 // way, so every problem, its message and its line, comes from one
 // implementation, and exotic YAML behaves exactly as it always did.
-// FuzzDecodeTargets checks that both paths agree on every input.
+// FuzzDecodeTargets and TestPlainTargetsValues check that both paths agree;
+// TestTargetTableComplete that a new Target field does not silently send
+// every file that sets it down the general path.
 
 // YAML tags the fast path meets, as yaml.v3 resolves them at parse time.
 const (

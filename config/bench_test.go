@@ -11,6 +11,17 @@ import (
 // BenchmarkLoadInventory1000 loads a configuration of 1,000 targets, as
 // `wsbbot audit` of a 1,000-server fleet does at every start.
 func BenchmarkLoadInventory1000(b *testing.B) {
+	benchmarkLoadInventory(b, true)
+}
+
+// BenchmarkLoadGeneralInventory1000 loads the same configuration the way
+// Load does when the targets fast path (targets.go) gives up, as it does
+// for a file with a misspelled key.
+func BenchmarkLoadGeneralInventory1000(b *testing.B) {
+	benchmarkLoadInventory(b, false)
+}
+
+func benchmarkLoadInventory(b *testing.B, plainTargets bool) {
 	var sb strings.Builder
 	sb.WriteString("targets:\n")
 	for i := range 1000 {
@@ -25,7 +36,7 @@ func BenchmarkLoadInventory1000(b *testing.B) {
 	env := []string{"WSBBOT_LAB_PASSWORD=x", "HOME=" + b.TempDir()}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(file, env); err != nil {
+		if _, err := load(file, env, plainTargets); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,7 +10,9 @@
 // bound to exactly one variable: the key path upper-cased with "." replaced
 // by "_" and prefixed with WSBBOT_ (slack.bot_token <- WSBBOT_SLACK_BOT_TOKEN).
 // runbooks.dirs and slack.approvers also take a comma-separated variable;
-// targets come only from the file. An empty variable counts as unset.
+// targets come only from the file (and a plainly written targets section is
+// decoded straight from the YAML nodes, without viper: targets.go). An
+// empty variable counts as unset.
 // WSBBOT_* variables that are not configuration keys (WSBBOT_CONFIG,
 // WSBBOT_LAB_PASSWORD, password_env references) are ignored.
 //

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -88,13 +89,22 @@ func EnvVars() map[string]string {
 // returns every problem at once, joined: YAML syntax errors (file:line),
 // unknown keys, values of the wrong type, and Validate's findings. On
 // error the returned Config is a best effort and must not be run with.
+//
+// A plain targets section is decoded by a fast path (targets.go) that
+// gives the same result; anything else in it takes the general path.
 func Load(file string, env []string) (Config, error) {
+	return load(file, env, true)
+}
+
+// load is Load; plainTargets enables the targets fast path (targets.go),
+// which FuzzDecodeTargets turns off to compare it with the general path.
+func load(file string, env []string, plainTargets bool) (Config, error) {
 	// One private instance, never the global one. The capture keeps the
 	// file's map as parsed: viper's own views (AllKeys, AllSettings) drop
 	// keys whose value is empty ("bogus:" or "slak: {}"), and lets
 	// defaults shadow a section given as a scalar ("remote: 5"), so typos
 	// of that kind are found on the raw map.
-	capture := &rawCapture{base: viper.NewCodecRegistry()}
+	capture := &rawCapture{base: viper.NewCodecRegistry(), plainTargets: plainTargets}
 	v := viper.NewWithOptions(viper.WithDecoderRegistry(capture))
 	v.SetConfigType("yaml")
 
@@ -137,6 +147,9 @@ func Load(file string, env []string) (Config, error) {
 				problems = append(problems, p)
 			}
 		}
+	}
+	if capture.targetsDone {
+		cfg.Targets = capture.targets
 	}
 	for i := range cfg.Targets {
 		cfg.Targets[i].applyDefaults()
@@ -189,10 +202,19 @@ func readConfigFile(file string) ([]byte, error) {
 // the node tree (for the lines of problems, locateKeys) and the map it
 // decoded from it (viper lower-cases the map's keys in place afterwards).
 // Other formats go to viper's own codecs.
+//
+// With plainTargets, a plain targets section is decoded from the node
+// tree by splitPlainTargets (targetsDone) and left out of the map, so
+// neither viper nor mapstructure sees it; otherwise it stays in the map
+// and takes the general path with the rest of the file.
 type rawCapture struct {
 	base viper.DecoderRegistry
 	raw  map[string]any
 	root yaml.Node
+
+	plainTargets bool
+	targetsDone  bool
+	targets      []Target
 }
 
 func (r *rawCapture) Decoder(format string) (viper.Decoder, error) {
@@ -207,7 +229,13 @@ func (r *rawCapture) Decoder(format string) (viper.Decoder, error) {
 		if r.root.Kind == 0 {
 			return nil // an empty document: no keys
 		}
-		return r.root.Decode(&m)
+		doc := &r.root
+		if r.plainTargets {
+			if rest, ts, ok := splitPlainTargets(&r.root); ok {
+				doc, r.targets, r.targetsDone = rest, ts, true
+			}
+		}
+		return doc.Decode(&m)
 	}), nil
 }
 
@@ -232,7 +260,7 @@ func rawProblems(m map[string]any, t reflect.Type, prefix, file string) []*probl
 			ps = append(ps, unknownKey(prefix, strings.ToLower(k), file))
 			continue
 		}
-		key := joinKey(prefix, tagName(f))
+		key := joinKey(prefix, f.name)
 		switch {
 		case f.Type.Kind() == reflect.Struct:
 			if val == nil {
@@ -256,13 +284,41 @@ func rawProblems(m map[string]any, t reflect.Type, prefix, file string) []*probl
 	return ps
 }
 
-func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		if strings.EqualFold(tagName(t.Field(i)), name) {
-			return t.Field(i), true
+// taggedField is a struct field and its mapstructure tag name, the key
+// that names it in the file.
+type taggedField struct {
+	name string
+	reflect.StructField
+}
+
+// fieldsCache holds taggedFields' answers, reflect.Type -> []taggedField.
+var fieldsCache sync.Map
+
+// taggedFields returns t's fields with their tag names, in declaration
+// order. It reads the tags once per type: parsing them for every key was
+// a tenth of the load of a file of a thousand targets.
+func taggedFields(t reflect.Type) []taggedField {
+	if fs, ok := fieldsCache.Load(t); ok {
+		return fs.([]taggedField)
+	}
+	fs := make([]taggedField, t.NumField())
+	for i := range fs {
+		f := t.Field(i)
+		fs[i] = taggedField{tagName(f), f}
+	}
+	fieldsCache.Store(t, fs)
+	return fs
+}
+
+// fieldByTag returns the first field of t whose tag name is name, compared
+// as mapstructure and viper compare keys (case-insensitively).
+func fieldByTag(t reflect.Type, name string) (taggedField, bool) {
+	for _, f := range taggedFields(t) {
+		if strings.EqualFold(f.name, name) {
+			return f, true
 		}
 	}
-	return reflect.StructField{}, false
+	return taggedField{}, false
 }
 
 // coveredBy reports whether a decode problem was already reported for key
@@ -567,9 +623,10 @@ func suggestion(parent, k string) string {
 	if t == nil || t.Kind() != reflect.Struct {
 		return ""
 	}
-	names := make([]string, t.NumField())
-	for i := range names {
-		names[i] = tagName(t.Field(i))
+	fs := taggedFields(t)
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.name
 	}
 	best, _ := suggest.Closest(k, names, len(k)/3+1)
 	return best

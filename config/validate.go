@@ -87,8 +87,10 @@ func joinProblems(ps []*problem) error {
 }
 
 var (
-	// nameRE is the syntax of target names and tags (case-insensitive).
-	nameRE = regexp.MustCompile(`^(?i)[a-z0-9][a-z0-9._-]*$`)
+	// nameRE is the syntax of target names and tags: ASCII letters of
+	// either case, not (?i), whose Unicode case folding also lets the long
+	// s (U+017F) and the Kelvin sign (U+212A) pass as s and k.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	// envNameRE is the syntax of an environment variable name.
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// hostLabelRE is one label of a DNS or NetBIOS host name.

@@ -270,6 +270,21 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "names: ASCII only, whatever Unicode case folding says",
+			mutate: func(c *Config) {
+				t := c.Targets[0]
+				t.Name = "fs01\u017f" // long s, which (?i) folds to s
+				u := c.Targets[0]
+				u.Name = "FS-02"
+				u.Tags = []string{"\u212aiosk", "Tokyo"} // Kelvin sign, which (?i) folds to k
+				c.Targets = append(c.Targets, t, u)
+			},
+			want: []string{
+				`targets[1].name: "fs01ſ" must match [a-z0-9][a-z0-9._-]* (letters, digits, '.', '_', '-')`,
+				`targets[2].tags[0]: "Kiosk" must match [a-z0-9][a-z0-9._-]*`,
+			},
+		},
+		{
 			name: "addresses accepted",
 			mutate: func(c *Config) {
 				for i, a := range []string{"192.0.2.10", "2001:db8::1", "FS01", "fs01.corp.example.", "srv_01.corp"} {

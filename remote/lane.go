@@ -218,7 +218,8 @@ func (c *laneConn) release(stop func() bool, keep bool) {
 func (rt *connRT) putIdle(c *laneConn) {
 	c.reused = true
 	rt.mu.Lock()
-	if rt.idle == nil {
+	kept := rt.idle == nil
+	if kept {
 		rt.idle = c
 		c.idleSince = time.Now()
 		if c.idleTimer == nil {
@@ -226,10 +227,9 @@ func (rt *connRT) putIdle(c *laneConn) {
 		} else {
 			c.idleTimer.Reset(rt.idleTimeout)
 		}
-		c = nil
 	}
 	rt.mu.Unlock()
-	if c != nil {
+	if !kept {
 		c.close()
 	}
 }
@@ -421,10 +421,12 @@ func (c *laneConn) roundTrip(ctx context.Context, req *http.Request) (_ *http.Re
 		err = c.bw.Flush()
 	}
 	if err != nil {
+		// The server cannot have acted on a request it did not get
+		// whole: send it again if c had been idle (closed meanwhile).
 		if c.nwrite == written {
 			return fail(err, true)
 		}
-		return fail(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err), false)
+		return fail(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err), true)
 	}
 
 	if rt.headerTimeout > 0 {

@@ -97,15 +97,6 @@ func (e *timeoutError) Is(err error) bool {
 	return err == context.DeadlineExceeded
 }
 
-// readFromServerError is a failure before the first byte of the answer
-// (net/http's transportReadFromServerError).
-type readFromServerError struct{ err error }
-
-func (e readFromServerError) Unwrap() error { return e.err }
-func (e readFromServerError) Error() string {
-	return fmt.Sprintf("net/http: Transport failed to read from server: %v", e.err)
-}
-
 // laneConn is one connection of a connRT. Its owner is the request using
 // it, or the connRT's idle slot (under connRT.mu).
 type laneConn struct {
@@ -439,8 +430,9 @@ func (c *laneConn) roundTrip(ctx context.Context, req *http.Request) (_ *http.Re
 		}
 		// Nothing of the answer came: the server may have closed the
 		// connection while it was idle, and not seen the request at all.
-		// Without peerGone's check that is all that can be known.
-		return fail(readFromServerError{err}, c.sys == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)))
+		// Without peerGone's check that is all that can be known. The
+		// error is the read's own, as net/http returns it.
+		return fail(err, c.sys == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)))
 	}
 	var resp *http.Response
 	for {

@@ -47,8 +47,11 @@ import (
 //     learns it from its read goroutine), and a request whose reused
 //     connection fails before the server sent a byte of the answer is
 //     sent once more on a new connection, its body rewound with GetBody:
-//     when nothing of it had been written, or when the connection could
-//     not be peeked at (then "closed while idle" cannot be told apart);
+//     when writing it failed (the server cannot have acted on a request
+//     it did not get whole), or when the connection could not be peeked
+//     at (then "closed while idle" cannot be told apart from "read the
+//     request and dropped the connection"; where it was peeked at, the
+//     latter is an error, not sent twice, as with net/http for a POST);
 //   - no proxy, no compression, no redirects (the http.Client above
 //     returns them), no HTTP/2.
 //

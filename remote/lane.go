@@ -44,14 +44,14 @@ import (
 //   - an idle connection is closed after idleTimeout; one the server has
 //     closed or written to while idle is dropped before use (a
 //     non-blocking peek where the connection exposes its socket: net/http
-//     learns it from its read goroutine), and a request whose reused
-//     connection fails before the server sent a byte of the answer is
-//     sent once more on a new connection, its body rewound with GetBody:
-//     when writing it failed (the server cannot have acted on a request
-//     it did not get whole), or when the connection could not be peeked
-//     at (then "closed while idle" cannot be told apart from "read the
-//     request and dropped the connection"; where it was peeked at, the
-//     latter is an error, not sent twice, as with net/http for a POST);
+//     learns it from its read goroutine; where it does not, as on Windows
+//     or an in-process connection, one idle longer than blindIdle is not
+//     reused), and a request whose reused connection fails while it is
+//     being written is sent once more on a new connection, its body
+//     rewound with GetBody (the server cannot have acted on a request it
+//     did not get whole). One dropped after the whole request went, before
+//     a byte of the answer, is an error, never sent twice: the server may
+//     have acted on it, and net/http does not send a POST again either;
 //   - no proxy, no compression, no redirects (the http.Client above
 //     returns them), no HTTP/2.
 //
@@ -67,6 +67,11 @@ type connRT struct {
 	tlsConf       *tls.Config // never modified
 	headerTimeout time.Duration
 	idleTimeout   time.Duration
+	// blindIdle is how long a connection that cannot be peeked at (see
+	// usable) may have been idle and still be reused: whether the server
+	// closed it meanwhile cannot be told, and a request lost on it is not
+	// sent twice. 0 means blindIdleTimeout.
+	blindIdle time.Duration
 
 	mu   sync.Mutex
 	idle *laneConn // the connection kept alive between requests, if any
@@ -78,6 +83,11 @@ const (
 	maxHeaderBytes = 10 << 20
 	// idleConnTimeout closes a connection left idle this long.
 	idleConnTimeout = 90 * time.Second
+	// blindIdleTimeout is connRT.blindIdle's default: a session's
+	// requests follow one another within milliseconds; a server (or
+	// Windows' HTTP.sys, after 120 s by default) seldom closes an idle
+	// connection within seconds.
+	blindIdleTimeout = 2 * time.Second
 )
 
 var (
@@ -256,7 +266,11 @@ func (rt *connRT) take(https bool, host string) *laneConn {
 	if c == nil {
 		return nil
 	}
-	if c.https == https && c.host == host && idleFor < rt.idleTimeout && c.usable() {
+	blind := rt.blindIdle
+	if blind == 0 {
+		blind = blindIdleTimeout
+	}
+	if c.https == https && c.host == host && idleFor < rt.idleTimeout && c.usable() && (c.sys != nil || idleFor < blind) {
 		return c
 	}
 	c.close()
@@ -431,11 +445,13 @@ func (c *laneConn) roundTrip(ctx context.Context, req *http.Request) (_ *http.Re
 		if timedOut(err) {
 			return fail(errHeaderTimeout, false)
 		}
-		// Nothing of the answer came: the server may have closed the
-		// connection while it was idle, and not seen the request at all.
-		// Without peerGone's check that is all that can be known. The
-		// error is the read's own, as net/http returns it.
-		return fail(err, c.sys == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)))
+		// Nothing of the answer came, after the whole request went: the
+		// server may have acted on it (run a Command) before it dropped
+		// the connection, so it is not sent again, as net/http does not
+		// send a POST again; a connection the server had closed while
+		// idle was dropped before use (usable, blindIdle). The error is
+		// the read's own, as net/http returns it.
+		return fail(err, false)
 	}
 	var resp *http.Response
 	for {

@@ -4,9 +4,8 @@ package remote
 
 import "syscall"
 
-// peekSupported: peerGone cannot look at a socket here; a request whose
-// reused connection fails before the first byte of the answer is sent
-// again instead (see connRT).
+// peekSupported: peerGone cannot look at a socket here; a connection idle
+// longer than connRT.blindIdle is not reused instead (see connRT).
 const peekSupported = false
 
 func peerGone(syscall.RawConn) bool { return false }

@@ -86,7 +86,12 @@
 // A request holds one connection of its own from its first byte to the
 // end of its answer, handshake legs included ("lanes": NTLM authenticates
 // a connection, and HTTP.sys accepts an AUTHENTICATE only on the
-// connection that received the challenge).
+// connection that received the challenge). A lane is no http.Transport:
+// the requesting goroutine dials, handshakes, writes and reads its one
+// connection itself (connRT in lane.go), with the Transport's rules kept:
+// keep-alive after an answer read to its end, 90 s idle timeout, the
+// request's context interrupting any blocked step, and a request sent
+// again once on a new connection when a kept-alive one turns out closed.
 // That negotiator retries with Basic and the password when a 401 offers
 // neither NTLM nor Negotiate; a guard below it refuses any request that
 // carries Basic credentials (KindAuthScheme, naming what was offered), so a

@@ -164,10 +164,10 @@ type wire struct {
 // free at that instant, so when a step's Send and its Receive long-poll
 // overlap, one request's AUTHENTICATE could leave on the connection the
 // other had just released, and the server answered 401. A lane's
-// Transport has a single connection (MaxConnsPerHost 1) and serves one
-// request at a time, so every leg of a handshake shares its connection.
+// round-tripper (connRT) has a single connection and serves one request
+// at a time, so every leg of a handshake shares its connection.
 type lane struct {
-	tr     *http.Transport
+	tr     *connRT
 	client *http.Client
 }
 
@@ -246,18 +246,14 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
 	w.newLane = func() *lane {
-		tr := &http.Transport{
-			Proxy:                 nil, // WinRM targets are internal; NTLM does not survive most proxies
-			DialContext:           dial,
-			TLSClientConfig:       tlsConf,
-			TLSHandshakeTimeout:   headerTimeout,
-			ResponseHeaderTimeout: headerTimeout,
-			DisableCompression:    true,
-			MaxConnsPerHost:       1, // one connection per lane: see lane
-			MaxIdleConnsPerHost:   1,
-			IdleConnTimeout:       90 * time.Second,
-			// HTTP/1.1 only: WinRM's NTLM is connection-bound.
-			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		tr := &connRT{
+			// No proxy (WinRM targets are internal; NTLM does not survive
+			// most proxies), no compression, HTTP/1.1 only (WinRM's NTLM
+			// is connection-bound), one connection: see connRT and lane.
+			dial:          dial,
+			tlsConf:       tlsConf,
+			headerTimeout: headerTimeout, // TLS handshake and response headers
+			idleTimeout:   idleConnTimeout,
 		}
 		var rt http.RoundTripper = countingRT{base: tr, total: &w.total}
 		if w.auth == AuthNTLM {

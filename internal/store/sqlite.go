@@ -70,8 +70,12 @@ var sqliteMigrations = []string{
 	// the start of each delta) does not scan the whole log, and a
 	// target's events of a kind (the backup watch's last look at a
 	// server) without the target's other events (its audit findings).
+	// The target's index now leads with the kind: every read by target
+	// names kinds, and each index costs every append (an audit of 1,000
+	// servers appends 5,001 events at once).
 	`CREATE INDEX events_kind ON events (kind, seq);
-	CREATE INDEX events_target_kind ON events (target, kind, seq);`,
+	CREATE INDEX events_target_kind ON events (target, kind, seq);
+	DROP INDEX events_target;`,
 }
 
 // Meta rows of the SQLite store.
@@ -369,8 +373,8 @@ const eventColumns = `seq, time, kind, run_id, target, actor, idem_key, data, pr
 // to the query planner, which without statistics (the record never runs
 // ANALYZE) took the kind index for a run's findings, a walk through every
 // finding ever recorded: a run or audit id (events_run), else a target
-// (events_target, or with kinds events_target_kind), else the kinds
-// (events_kind), else the sequence. The other filters' columns are
+// (events_target_kind; without kinds its events are sorted by seq, a
+// read no caller makes), else the kinds (events_kind), else the sequence. The other filters' columns are
 // written with a unary + (the same value, no longer a term an index can
 // serve), both in SQLite and PostgreSQL.
 func eventsQuery(f Filter) (string, []any) {

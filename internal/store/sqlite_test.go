@@ -384,7 +384,7 @@ func TestSeenKeysOfAnOlderRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{`DROP INDEX events_kind`, `DROP INDEX events_target_kind`, `DROP TABLE chat_seen`, `UPDATE meta SET value = '1' WHERE name = 'schema_version'`} {
+		for _, q := range []string{`DROP INDEX events_kind`, `DROP INDEX events_target_kind`, `CREATE INDEX events_target ON events (target, seq)`, `DROP TABLE chat_seen`, `UPDATE meta SET value = '1' WHERE name = 'schema_version'`} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatal(err)
 			}

@@ -149,63 +149,64 @@ type pastFinding struct {
 func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, error) {
 	// The newest summaries first, more of them until one is of scope (a
 	// record seldom holds many other scopes' audits in between).
-	var ends []store.Event
+	var (
+		ends     []store.Event
+		i        int
+		p        auditFinishedHead
+		complete bool // ends holds every summary
+	)
 	for last := 8; ; last *= 4 {
 		var err error
 		if ends, err = s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}, Last: last}); err != nil {
 			return nil, err
 		}
-		found, err := hasScope(ends, scope)
-		if err != nil {
+		if i, p, err = newestOfScope(ends, scope); err != nil {
 			return nil, err
 		}
-		if found || len(ends) < last {
+		complete = len(ends) < last
+		if i >= 0 || complete {
 			break
 		}
 	}
-	for i := len(ends) - 1; i >= 0; i-- {
-		p, err := store.Decode[auditFinishedHead](ends[i])
-		if err != nil {
-			return nil, err
+	if i < 0 {
+		return nil, nil
+	}
+	prev := &pastAudit{id: p.AuditID, at: p.Finished, findings: map[string]pastFinding{}}
+	if prev.at.IsZero() {
+		prev.at = ends[i].Time
+	}
+	if ends[i].RunID != p.AuditID {
+		if !complete {
+			seq := ends[i].Seq
+			var err error
+			if ends, err = s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}}); err != nil {
+				return nil, err
+			}
+			i = slices.IndexFunc(ends, func(e store.Event) bool { return e.Seq == seq })
 		}
-		if p.Scope != scope {
+		return s.legacyPrevious(ctx, prev, ends[:i+1], scope)
+	}
+	// By the audit's id (the record's run index), its findings and its
+	// summary.
+	evs, err := s.st.Events(ctx, store.Filter{RunID: p.AuditID})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		if e.Kind != store.KindAuditFinding {
 			continue
 		}
-		prev := &pastAudit{id: p.AuditID, at: p.Finished, findings: map[string]pastFinding{}}
-		if prev.at.IsZero() {
-			prev.at = ends[i].Time
-		}
-		if ends[i].RunID != p.AuditID {
-			all, err := s.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
-			if err != nil {
-				return nil, err
-			}
-			upTo := slices.IndexFunc(all, func(e store.Event) bool { return e.Seq == ends[i].Seq })
-			return s.legacyPrevious(ctx, prev, all[:upTo+1], scope)
-		}
-		// By the audit's id (the record's run index), its findings and
-		// its summary.
-		evs, err := s.st.Events(ctx, store.Filter{RunID: p.AuditID})
+		f, err := store.Decode[findingHead](e)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range evs {
-			if e.Kind != store.KindAuditFinding {
-				continue
-			}
-			f, err := store.Decode[findingHead](e)
-			if err != nil {
-				return nil, err
-			}
-			pf := pastFinding{status: f.Status}
-			if f.Status == checklists.Fail {
-				pf.failingFor = max(f.FailingFor, 1)
-			}
-			prev.findings[f.key()] = pf
+		pf := pastFinding{status: f.Status}
+		if f.Status == checklists.Fail {
+			pf.failingFor = max(f.FailingFor, 1)
 		}
-		return prev, nil
+		prev.findings[f.key()] = pf
 	}
-	return nil, nil
+	return prev, nil
 }
 
 // legacyPrevious fills prev, an audit recorded before audit events
@@ -263,19 +264,19 @@ func (f findingHead) key() string {
 	return findingKey(checklists.Finding{Target: f.Target, Rule: f.Rule})
 }
 
-// hasScope reports whether one of the audit.finished events ends is an
-// audit of scope.
-func hasScope(ends []store.Event, scope string) (bool, error) {
-	for _, e := range ends {
-		p, err := store.Decode[auditFinishedHead](e)
+// newestOfScope returns the index in ends (audit.finished events, oldest
+// first) of the newest audit of scope and its summary's head, or -1.
+func newestOfScope(ends []store.Event, scope string) (int, auditFinishedHead, error) {
+	for i := len(ends) - 1; i >= 0; i-- {
+		p, err := store.Decode[auditFinishedHead](ends[i])
 		if err != nil {
-			return false, err
+			return -1, p, err
 		}
 		if p.Scope == scope {
-			return true, nil
+			return i, p, nil
 		}
 	}
-	return false, nil
+	return -1, auditFinishedHead{}, nil
 }
 
 // auditFinishedHead is the part of an audit.finished event's Data that

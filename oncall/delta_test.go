@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/store"
+	"github.com/wsbbot/wsbbot/internal/store/storetest"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/oncall"
 )
@@ -164,6 +165,21 @@ func TestAuditDeltaAfterLegacyAudits(t *testing.T) {
 	a, b := lab.ScenarioNoRestoreTest, lab.ScenarioNoRestoreTest+"-2"
 	checklist := e.deps.Checklist.ID
 	scope := checklist + ":all"
+	// Six audits of another scope first: with the three below, more than
+	// the newest summaries the audit reads first, so the legacy path
+	// reads them all.
+	for range 6 {
+		id, err := e.st.NewRunID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := store.NewEvent(store.KindAuditFinished, "", "", "scheduler", map[string]any{
+			"audit_id": id, "checklist": checklist, "scope": checklist + ":servers=other", "finished": fixedNow.Add(-4 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustAppend(t, e.st, ev)
+	}
 	for i := range 3 {
 		id, err := e.st.NewRunID(ctx)
 		if err != nil {

@@ -125,7 +125,6 @@ type laneConn struct {
 
 	handshaken bool
 	reused     bool  // it served a request before
-	nread      int64 // bytes read, for "before any byte of the answer"
 	nwrite     int64 // bytes written, for "nothing written"
 	readLimit  int64 // bytes left before the header cap
 
@@ -145,7 +144,6 @@ func (c *laneConn) Read(p []byte) (int, error) {
 		p = p[:c.readLimit]
 	}
 	n, err := c.conn.Read(p)
-	c.nread += int64(n)
 	c.readLimit -= int64(n)
 	return n, err
 }

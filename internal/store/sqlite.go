@@ -368,15 +368,15 @@ func (s *SQLite) AppendMany(ctx context.Context, events []Event) ([]Event, error
 // eventColumns are the events table's columns in scan order.
 const eventColumns = `seq, time, kind, run_id, target, actor, idem_key, data, prev_hash, hash`
 
-// eventsQuery is the SELECT for Events(f). It names the index SQLite
-// is to search, the most selective filter's, rather than leave the choice
-// to the query planner, which without statistics (the record never runs
+// eventsQuery is the SELECT for Events(f). It names the index SQLite is
+// to search, the most selective filter's, rather than leave the choice to
+// the query planner, which without statistics (the record never runs
 // ANALYZE) took the kind index for a run's findings, a walk through every
 // finding ever recorded: a run or audit id (events_run), else a target
-// (events_target_kind; without kinds its events are sorted by seq, a
-// read no caller makes), else the kinds (events_kind), else the sequence. The other filters' columns are
-// written with a unary + (the same value, no longer a term an index can
-// serve), both in SQLite and PostgreSQL.
+// (events_target_kind; without kinds its events are sorted by seq, a read
+// no caller makes), else the kinds (events_kind), else the sequence. The
+// other filters' columns are written with a unary + (the same value, no
+// longer a term an index can serve), both in SQLite and PostgreSQL.
 func eventsQuery(f Filter) (string, []any) {
 	var where []string
 	var args []any

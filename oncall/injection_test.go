@@ -14,6 +14,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf16"
 
 	"github.com/wsbbot/wsbbot/checklists"
 	"github.com/wsbbot/wsbbot/internal/store"
@@ -174,9 +175,38 @@ type sentCommand struct {
 // psPrologue is the first line remote puts before every PowerShell script.
 var psPrologue = regexp.MustCompile(`^\$P = \[Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\('([A-Za-z0-9+/=]*)'\)\) \| ConvertFrom-Json$`)
 
+// psInline is the program remote encodes on the command line of a
+// PowerShell step without parameters: the script's base64 as a literal.
+var psInline = regexp.MustCompile(`^\$ProgressPreference='SilentlyContinue';& \(\[ScriptBlock\]::Create\(\[Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\('([A-Za-z0-9+/=]*)'\)\)\)\)$`)
+
+// inlineScript returns the base64 literal of line when line is remote's
+// PowerShell command line with the script inline.
+func inlineScript(line string) (string, bool) {
+	enc, ok := strings.CutPrefix(line, "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ")
+	if !ok {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || len(raw)%2 != 0 {
+		return "", false
+	}
+	u := make([]uint16, len(raw)/2)
+	for i := range u {
+		u[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
+	}
+	m := psInline.FindStringSubmatch(string(utf16.Decode(u)))
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
 // commandsSent rebuilds the commands of the request log: each Command's
-// text, and the stdin its Sends carried, decoded as remote encodes it
-// (base64 of the prologue, a newline and the script).
+// text, and for PowerShell the script, decoded as remote encodes it
+// (base64 of the prologue, a newline and the script) from the stdin its
+// Sends carried after the constant line psLine, or from the literal of an
+// inline command line. An inline line must carry no parameters ($P is
+// {}): a parameter on a command line fails the test.
 func commandsSent(t *testing.T, reqs []winrmtest.Request, psLine string) []sentCommand {
 	t.Helper()
 	stdin := map[string][]byte{}
@@ -191,19 +221,26 @@ func commandsSent(t *testing.T, reqs []winrmtest.Request, psLine string) []sentC
 			continue
 		}
 		c := sentCommand{line: r.Command}
-		if r.Command == psLine {
-			text, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(stdin[r.CommandID])))
+		b64, inline := inlineScript(r.Command)
+		if r.Command == psLine || inline {
+			if !inline {
+				b64 = strings.TrimSpace(string(stdin[r.CommandID]))
+			}
+			text, err := base64.StdEncoding.DecodeString(b64)
 			if err != nil {
-				t.Fatalf("stdin of %s is not base64: %v", r.CommandID, err)
+				t.Fatalf("script of %s is not base64: %v", r.CommandID, err)
 			}
 			prologue, script, _ := strings.Cut(string(text), "\n")
 			m := psPrologue.FindStringSubmatch(prologue)
 			if m == nil {
-				t.Fatalf("stdin of %s does not start with the $P prologue: %.200q", r.CommandID, prologue)
+				t.Fatalf("script of %s does not start with the $P prologue: %.200q", r.CommandID, prologue)
 			}
 			js, err := base64.StdEncoding.DecodeString(m[1])
 			if err != nil {
 				t.Fatalf("$P of %s: %v", r.CommandID, err)
+			}
+			if inline && string(js) != "{}" {
+				t.Errorf("parameters %.200s on the command line of %s", js, r.CommandID)
 			}
 			c.ps, c.script, c.params = true, script, string(js)
 		}
@@ -287,7 +324,7 @@ func TestInjection(t *testing.T) {
 	il := startInjectionLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // bounds a hang only
 	defer cancel()
-	psLine, _, err := remote.EncodePowerShell("", nil)
+	psLine, _, err := remote.EncodePowerShell("", map[string]any{"x": 1}) // the constant line
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +513,7 @@ func TestInjectionFromServerData(t *testing.T) {
 	il := startInjectionLabWith(t, rw)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // bounds a hang only
 	defer cancel()
-	psLine, _, err := remote.EncodePowerShell("", nil)
+	psLine, _, err := remote.EncodePowerShell("", map[string]any{"x": 1}) // the constant line
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,17 @@ type Client struct {
 
 	mu    sync.Mutex
 	slots map[string]*slot // one run per target name
+
+	// encoded holds the command lines of PowerShell scripts without
+	// parameters (the audit sends one script to every server), at most
+	// maxEncoded of them.
+	encodedMu sync.Mutex
+	encoded   map[string]string
 }
+
+// maxEncoded bounds Client.encoded: runbook and checklist scripts are a
+// few dozen, and a reload may bring new ones.
+const maxEncoded = 256
 
 // slot serialises the runs of one target.
 type slot struct {
@@ -38,7 +48,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{o: o, sem: make(chan struct{}, o.Concurrency), slots: map[string]*slot{}}, nil
+	return &Client{o: o, sem: make(chan struct{}, o.Concurrency), slots: map[string]*slot{}, encoded: map[string]string{}}, nil
 }
 
 // acquire waits for the target's slot, then for a global slot. The target
@@ -325,9 +335,25 @@ func (s *Session) hard(ctx context.Context, op string, fn func() error) error {
 func (s *Session) prepare(cmd Command) (string, []byte, error) {
 	switch cmd.Shell {
 	case runbooks.ShellPowerShell, "":
+		c := s.c
+		if len(cmd.Params) == 0 {
+			c.encodedMu.Lock()
+			line, ok := c.encoded[cmd.Script]
+			c.encodedMu.Unlock()
+			if ok {
+				return line, nil, nil
+			}
+		}
 		line, stdin, err := EncodePowerShell(cmd.Script, cmd.Params)
 		if err != nil {
 			return "", nil, s.e.make(KindInvalid, "encode", 0, err)
+		}
+		if len(cmd.Params) == 0 && stdin == nil {
+			c.encodedMu.Lock()
+			if len(c.encoded) < maxEncoded {
+				c.encoded[cmd.Script] = line
+			}
+			c.encodedMu.Unlock()
 		}
 		return line, stdin, nil
 	case runbooks.ShellCmd:

@@ -18,7 +18,9 @@
 // HTTP exchanges measured against remote/winrmtest (see the tests):
 //
 //	Open (Create)                                               1
-//	PowerShell step: Command, Send (+1 per ~110 KB), Receive    3
+//	PowerShell step with parameters or a long script:
+//	  Command, Send (+1 per ~110 KB), Receive                   3
+//	PowerShell step without parameters: Command, Receive        2
 //	cmd step: Command, Receive                                  2
 //	the previous command's Signal, first in each later step    +1
 //	one more Receive per OperationTimeout the command stays silent
@@ -30,12 +32,13 @@
 // its RoundTrips), and is never sent when the next request is the shell's
 // Delete, which ends the finished command anyway. A step that failed owes
 // no Signal: an abandoned one (deadline, cancellation) has its command
-// terminated at once, in the background (see Deadlines). So one PowerShell
-// command on a fresh host costs 5 requests (Create, Command, Send, Receive,
-// Delete), one cmd command 4 (Create, Command, Receive, Delete), and each
-// further step 4 with PowerShell (Signal, Command, Send, Receive) or 3 with
-// cmd; masterzen's RunWithContext costs 5 per command, 2 more Sends with
-// stdin, and a new shell each time. With NTLM, a message on a new
+// terminated at once, in the background (see Deadlines). So one command on
+// a fresh host costs 4 requests (Create, Command, Receive, Delete), 5 for a
+// PowerShell step with parameters (the Send), and each further step 3
+// (Signal, Command, Receive), or 4 with the Send; masterzen's
+// RunWithContext costs 5 per command, 2 more Sends with stdin, and a new
+// shell each time. The audit's one read-only script, without parameters,
+// is the 4-request case. With NTLM, a message on a new
 // connection takes 3 exchanges (anonymous, NEGOTIATE, AUTHENTICATE) and 1
 // on an authenticated keep-alive connection; a session's messages go one
 // at a time, so it normally uses one connection and one handshake.
@@ -44,8 +47,8 @@
 //
 // # PowerShell transport
 //
-// A PowerShell step never puts the script or its parameters on the command
-// line. The command line is the constant
+// A PowerShell step never puts its parameters on the command line. A step
+// with parameters sends the constant command line
 //
 //	powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64 UTF-16LE of Bootstrap>
 //
@@ -53,8 +56,12 @@
 // prologue turns a base64 JSON object into $P (see EncodePowerShell). The
 // command line stays far below cmd.exe's 8191-character limit whatever the
 // script's length, and a parameter such as `'; Remove-Item C:\ -Recurse; '`
-// is data, never code. cmd steps send the plain command line and are
-// checked against the 8191-character limit before anything is sent.
+// is data, never code. A step without parameters whose script fits (up to
+// about 2,000 characters) carries that same base64 as a literal in the
+// encoded command instead, as masterzen's Powershell and pywinrm's run_ps
+// send every script, and sends no stdin: one round trip fewer. cmd steps
+// send the plain command line and are checked against the
+// 8191-character limit before anything is sent.
 //
 // # Transport
 //

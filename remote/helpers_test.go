@@ -67,7 +67,8 @@ type psCall struct {
 
 // decodePS decodes a PowerShell step as ps-transport.md describes it: the
 // command line must be the constant bootstrap, stdin the base64 of the
-// prologue plus the script.
+// prologue plus the script; or the inline bootstrap carrying that base64
+// itself (stdin is not read).
 func decodePS(line string, stdin io.Reader) (psCall, error) {
 	const prefix = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
 	enc, ok := strings.CutPrefix(line, prefix)
@@ -82,15 +83,27 @@ func decodePS(line string, stdin io.Reader) (psCall, error) {
 	for i := range u {
 		u[i] = binary.LittleEndian.Uint16(raw[2*i:])
 	}
-	if got := string(utf16.Decode(u)); got != Bootstrap {
+	var in []byte
+	switch got := string(utf16.Decode(u)); {
+	case got == Bootstrap:
+		in, err = io.ReadAll(stdin)
+		if err != nil {
+			return psCall{}, fmt.Errorf("read stdin: %w", err)
+		}
+		if !bytes.HasSuffix(in, []byte("\r\n")) {
+			return psCall{}, errors.New("stdin does not end with CRLF")
+		}
+	case strings.HasPrefix(got, inlineBootstrap("")[:len(inlineBootstrap(""))-5]):
+		// The script is on the command line; stdin stays open, as a
+		// real powershell.exe -EncodedCommand leaves it.
+		lit := strings.TrimPrefix(got, inlineBootstrap("")[:len(inlineBootstrap(""))-5])
+		lit, ok = strings.CutSuffix(lit, "'))))")
+		if !ok {
+			return psCall{}, fmt.Errorf("encoded command %.80q is not an inline bootstrap", got)
+		}
+		in = []byte(lit)
+	default:
 		return psCall{}, fmt.Errorf("encoded command is %q, not Bootstrap", got)
-	}
-	in, err := io.ReadAll(stdin)
-	if err != nil {
-		return psCall{}, fmt.Errorf("read stdin: %w", err)
-	}
-	if !bytes.HasSuffix(in, []byte("\r\n")) {
-		return psCall{}, errors.New("stdin does not end with CRLF")
 	}
 	full, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(in)))
 	if err != nil {

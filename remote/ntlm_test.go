@@ -264,7 +264,8 @@ func TestNTLM(t *testing.T) {
 	var handshakes []int64 // new authenticated connections per step
 	for _, script := range []string{"one", "two", "three"} {
 		before := stub.handshakes.Load()
-		res, err := s.Run(context.Background(), Command{Script: script})
+		// With a parameter, the script goes on stdin: a Send.
+		res, err := s.Run(context.Background(), Command{Script: script, Params: map[string]any{"Step": script}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -417,7 +418,7 @@ func TestNTLMOverHTTPS(t *testing.T) {
 	tg := Target{Name: "ntlm-tls", Address: a.IP.String(), Port: a.Port, HTTPS: true, CACertPEM: caPEM,
 		Auth: AuthNTLM, User: testUser, Password: testPassword}
 	c := newClient(t, Options{})
-	res, err := c.Exec(context.Background(), tg, Command{Script: "over tls"})
+	res, err := c.Exec(context.Background(), tg, Command{Script: "over tls", Params: map[string]any{"Send": true}})
 	if err != nil || res.Stdout != "over tls" || res.ExitCode != 0 {
 		t.Fatalf("Exec = %+v, %v", res, err)
 	}

@@ -102,7 +102,7 @@ func TestOneShellPerSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := []Command{
-		{Script: "Get-Service wbengine", Name: "one"},
+		{Script: "Get-Service $P.Name", Params: map[string]any{"Name": "wbengine"}, Name: "one"},
 		{Shell: runbooks.ShellCmd, Script: "echo two", Name: "two"},
 		{Script: "Get-WBSummary", Name: "three"},
 	}
@@ -121,18 +121,20 @@ func TestOneShellPerSession(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	// Each step after the first starts with the terminate signal deferred
-	// from the previous one; the last one's is never sent (Delete).
+	// from the previous one; the last one's is never sent (Delete). The
+	// step with parameters sends its script on stdin; the one without
+	// carries it on the command line.
 	want := []string{
 		"Create",
 		"Command", "Send", "Receive",
 		"Signal", "Command", "Receive",
-		"Signal", "Command", "Send", "Receive",
+		"Signal", "Command", "Receive",
 		"Delete",
 	}
 	if diff := cmp.Diff(want, actions(srv.Requests())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]int{3, 3, 4}, perStep); diff != "" {
+	if diff := cmp.Diff([]int{3, 3, 3}, perStep); diff != "" {
 		t.Errorf("round trips per step (-want +got):\n%s", diff)
 	}
 	if s.RoundTrips() != srv.Count("") {
@@ -155,6 +157,9 @@ func TestOneShellPerSession(t *testing.T) {
 // command, and never before the shell's Delete.
 func TestSignalDeferred(t *testing.T) {
 	ps := func(name string) Command { return Command{Script: "Get-WBJob " + name, Name: name} }
+	psParams := func(name string) Command {
+		return Command{Script: "Get-WBJob $P.Name", Params: map[string]any{"Name": name}, Name: name}
+	}
 	cmdStep := func(name string) Command {
 		return Command{Shell: runbooks.ShellCmd, Script: "echo " + name, Name: name}
 	}
@@ -166,6 +171,9 @@ func TestSignalDeferred(t *testing.T) {
 		trips []int    // Result.RoundTrips per step
 	}{
 		{"two PowerShell steps", []Command{ps("one"), ps("two")},
+			[]string{"Create", "Command", "Receive", "Signal", "Command", "Receive", "Delete"},
+			[]int{2, 3}},
+		{"two PowerShell steps with parameters", []Command{psParams("one"), psParams("two")},
 			[]string{"Create", "Command", "Send", "Receive", "Signal", "Command", "Send", "Receive", "Delete"},
 			[]int{3, 4}},
 		{"two cmd steps", []Command{cmdStep("one"), cmdStep("two")},
@@ -173,7 +181,7 @@ func TestSignalDeferred(t *testing.T) {
 			[]int{2, 3}},
 		// A step refused before anything is sent does not take the
 		// signal owed by the first step: the next Command does.
-		{"a step that sends nothing keeps the signal owed", []Command{ps("one"), invalid, cmdStep("two")},
+		{"a step that sends nothing keeps the signal owed", []Command{psParams("one"), invalid, cmdStep("two")},
 			[]string{"Create", "Command", "Send", "Receive", "Signal", "Command", "Receive", "Delete"},
 			[]int{3, 0, 3}},
 	}
@@ -384,10 +392,10 @@ func TestAuth(t *testing.T) {
 		t       Target
 		want    Kind // "" = success
 		explain string
-		trips   int // round trips of the step: Command, Send, Receive
+		trips   int // round trips of the step: Command, Receive (the script is on the command line)
 	}{
-		{"basic http", targetOf(srv, "srv01", false), "", "", 3},
-		{"basic https with the fake's CA", targetOf(tlsSrv, "tls", true), "", "", 3},
+		{"basic http", targetOf(srv, "srv01", false), "", "", 2},
+		{"basic https with the fake's CA", targetOf(tlsSrv, "tls", true), "", "", 2},
 		{"basic wrong password", wrong, KindUnauthorized, `@{Basic="true"}`, 0},
 		// The fake accepts Basic only but, like Windows, advertises
 		// Negotiate too. go-ntlmssp sends the message anonymously, gets the
@@ -399,7 +407,7 @@ func TestAuth(t *testing.T) {
 		{"ntlm wrong password", ntlmWrong, KindUnauthorized, `DOMAIN\user`, 0},
 		{"https unknown CA", noCA, KindTLSUnknownCA, "CA", 0},
 		{"https name mismatch", badName, KindTLSNameMismatch, "tls_server_name", 0},
-		{"https insecure skip verify", insecure, "", "", 3},
+		{"https insecure skip verify", insecure, "", "", 2},
 		{"https to an http listener", httpsToHTTP, KindTLS, "5986", 0},
 	}
 	for _, tc := range tests {
@@ -473,6 +481,7 @@ func TestFaultClasses(t *testing.T) {
 		{name: "quota on Create", fault: &winrmtest.Fault{Kind: winrmtest.FaultQuota, Action: winrmtest.ActionCreate},
 			want: KindQuota, op: opCreate, detail: "2150859173"},
 		{name: "busy on Send", fault: &winrmtest.Fault{Kind: winrmtest.FaultBusy, Action: winrmtest.ActionSend},
+			cmd:  Command{Script: "Get-WBSummary $P.X", Params: map[string]any{"X": 1}}, // stdin: a Send
 			want: KindBusy, op: opSend, detail: "170"},
 		{name: "command too long (server)", fault: &winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionCommand,
 			Code: 2147942606, Message: "The filename or extension is too long. "}, want: KindCommandTooLong, op: opCommand, detail: "2147942606"},
@@ -956,7 +965,7 @@ func TestSendFailureTerminatesCommand(t *testing.T) {
 	srv := startFake(t, winrmtest.Options{Handler: psHandler(echoScript)})
 	srv.Inject(winrmtest.Fault{Kind: winrmtest.FaultBusy, Action: winrmtest.ActionSend, Count: 1})
 	c := newClient(t, Options{})
-	_, err := c.Exec(context.Background(), targetOf(srv, "srv01", false), Command{Script: "x"})
+	_, err := c.Exec(context.Background(), targetOf(srv, "srv01", false), Command{Script: "x $P.Y", Params: map[string]any{"Y": 1}})
 	var re *Error
 	if !errors.As(err, &re) || re.Kind != KindBusy || re.Op != opSend {
 		t.Fatalf("Exec error = %v, want %s on %s", err, KindBusy, opSend)
@@ -967,5 +976,44 @@ func TestSendFailureTerminatesCommand(t *testing.T) {
 	}
 	if want := []string{"Create", "Command", "Send", "Delete", "Signal"}; !cmp.Equal(want, got) {
 		t.Errorf("SOAP messages %v, want %v (the last two in any order)", got, want)
+	}
+}
+
+// TestEncodedLineCache: a script without parameters is encoded once per
+// Client and sent whole on its command line; the same script with
+// parameters still goes on stdin, with its own parameters, and every
+// step's output is its own.
+func TestEncodedLineCache(t *testing.T) {
+	srv := startFake(t, winrmtest.Options{Handler: psHandler(func(_ context.Context, c psCall, stdout, _ io.Writer) int {
+		fmt.Fprintf(stdout, "%s %v", c.Script, c.Params["N"])
+		return 0
+	})})
+	c := newClient(t, Options{})
+	tg := targetOf(srv, "srv01", false)
+	for i, tc := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{nil, "Get-WBSummary <nil>"},
+		{nil, "Get-WBSummary <nil>"},
+		{map[string]any{"N": 7}, "Get-WBSummary 7"},
+		{nil, "Get-WBSummary <nil>"},
+	} {
+		res, err := c.Exec(context.Background(), tg, Command{Script: "Get-WBSummary", Params: tc.params})
+		if err != nil || res.Stdout != tc.want {
+			t.Fatalf("run %d: %q, %v; want %q", i, res.Stdout, err, tc.want)
+		}
+	}
+	var lines []string
+	for _, r := range srv.Requests() {
+		if r.Action == winrmtest.ActionCommand {
+			lines = append(lines, r.Command)
+		}
+	}
+	if len(lines) != 4 || lines[0] != lines[1] || lines[1] != lines[3] || lines[2] != bootstrapLine {
+		t.Errorf("command lines: inline ones should repeat, the one with parameters be the bootstrap: %.60q", lines)
+	}
+	if n := srv.Count(winrmtest.ActionSend); n != 1 {
+		t.Errorf("%d Sends, want 1 (the run with parameters)", n)
 	}
 }

@@ -16,9 +16,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,14 +30,22 @@ import (
 
 func TestEncodePowerShellRoundTrip(t *testing.T) {
 	big := strings.Repeat("# padding line for a long runbook script\n", 2600) + "Get-WBSummary"
+	// The longest script without parameters that still fits the command
+	// line, and one character more.
+	fits := strings.Repeat("x", longestInline())
 	tests := []struct {
 		name   string
 		script string
 		params map[string]any
 		want   map[string]any
+		inline bool // the script is on the command line, stdin nil
 	}{
-		{"no params", "Get-Date", nil, map[string]any{}},
-		{"empty params", "Get-Date", map[string]any{}, map[string]any{}},
+		{"no params", "Get-Date", nil, map[string]any{}, true},
+		{"empty params", "Get-Date", map[string]any{}, map[string]any{}, true},
+		{"the collection script", checklistsLikeScript, nil, map[string]any{}, true},
+		{"longest inline script", fits, nil, map[string]any{}, true},
+		{"one character too long for the command line", fits + "y", nil, map[string]any{}, false},
+		{"100 KB script without params", big, nil, map[string]any{}, false},
 		{"injection attempt stays data", "Remove-Item $P.Path", map[string]any{
 			"Path":  `'; Remove-Item C:\ -Recurse; '`,
 			"Quote": `"double" 'single' $env:X ` + "`backtick` & | ; \r\n",
@@ -44,23 +54,34 @@ func TestEncodePowerShellRoundTrip(t *testing.T) {
 			"Path":  `'; Remove-Item C:\ -Recurse; '`,
 			"Quote": `"double" 'single' $env:X ` + "`backtick` & | ; \r\n",
 			"N":     float64(3),
-		}},
+		}, false},
 		{"unicode", "Write-Output 'こんにちは'", map[string]any{"Drive": "Ｄ:", "Emoji": "💾"},
-			map[string]any{"Drive": "Ｄ:", "Emoji": "💾"}},
-		{"100 KB script", big, map[string]any{"Service": "wbengine"}, map[string]any{"Service": "wbengine"}},
+			map[string]any{"Drive": "Ｄ:", "Emoji": "💾"}, false},
+		{"100 KB script", big, map[string]any{"Service": "wbengine"}, map[string]any{"Service": "wbengine"}, false},
 	}
-	var lines []string
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			line, stdin, err := EncodePowerShell(tc.script, tc.params)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := utf16Len(line); n > 1024 {
-				t.Errorf("command line has %d characters, want a short constant", n)
+			if n := utf16Len(line); n > maxCmdLine {
+				t.Errorf("command line has %d characters, over cmd.exe's %d", n, maxCmdLine)
 			}
-			lines = append(lines, line)
-			got, err := decodePS(line, bytes.NewReader(stdin))
+			if tc.inline {
+				if stdin != nil {
+					t.Errorf("stdin = %d bytes, want the script on the command line", len(stdin))
+				}
+			} else if line != bootstrapLine || stdin == nil {
+				t.Errorf("command line %.100q with %d bytes of stdin, want the constant bootstrap and the script on stdin", line, len(stdin))
+			}
+			// stdin is never read for an inline script: a reader that
+			// fails proves it.
+			var in io.Reader = bytes.NewReader(stdin)
+			if tc.inline {
+				in = iotest.ErrReader(errors.New("stdin read"))
+			}
+			got, err := decodePS(line, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,11 +98,20 @@ func TestEncodePowerShellRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	for _, l := range lines[1:] {
-		if l != lines[0] {
-			t.Fatalf("command line is not constant: %q vs %q", l, lines[0])
-		}
-	}
+}
+
+// checklistsLikeScript is about as long as checklists.CollectScript (which
+// remote cannot import), the script every audit sends.
+var checklistsLikeScript = strings.Repeat("$tg = @($pol.BackupTargets | Where-Object { $_ } | Select-Object Label, Path)\n", 13)
+
+// longestInline finds the longest ASCII script without parameters that
+// EncodePowerShell still puts on the command line.
+func longestInline() int {
+	n := sort.Search(maxCmdLine, func(n int) bool {
+		_, stdin, _ := EncodePowerShell(strings.Repeat("x", n), nil)
+		return stdin != nil
+	})
+	return n - 1
 }
 
 func TestEncodePowerShellBadParams(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wsbbot/wsbbot/checklists"
@@ -113,6 +114,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		reports []checklists.Report
 		events  []store.Event
 		evErr   error
+		states  = map[string]map[string]int{}
 	)
 	// The collectors hand reports over without waiting for the record:
 	// the findings are written at the end, in one write with the summary.
@@ -125,8 +127,14 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 			lg.Warn("audit read the facts, then could not close the session", "target", rep.Target, "err", rep.Warning)
 		}
 		for _, f := range rep.Findings {
+			streak := failingFor(prev, f)
+			target := strings.ToLower(f.Target) // as findingKey
+			if states[target] == nil {
+				states[target] = make(map[string]int, len(rep.Findings))
+			}
+			states[target][f.Rule] = stateOf(f.Status, streak)
 			ev, err := store.NewEvent(store.KindAuditFinding, id, f.Target, req.Actor,
-				auditFindingRec{AuditID: id, Finding: f, FailingFor: failingFor(prev, f)})
+				auditFindingRec{AuditID: id, Finding: f, FailingFor: streak})
 			if err != nil {
 				evErr = errors.Join(evErr, err)
 				continue
@@ -143,7 +151,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	}
 	slices.SortStableFunc(reports, func(a, b checklists.Report) int { return order[a.Target] - order[b.Target] })
 	sum := checklists.Summarize(reports)
-	ev, err := store.NewEvent(store.KindAuditFinished, id, "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum})
+	ev, err := store.NewEvent(store.KindAuditFinished, id, "", req.Actor, auditFinished{AuditID: id, Checklist: s.checklist.ID, Scope: scope, Finished: s.now().UTC(), Summary: sum, States: states})
 	if err != nil {
 		return nil, fmt.Errorf("audit: record summary: %w", err)
 	}

@@ -20,6 +20,38 @@ type auditFinished struct {
 	Scope     string             `json:"scope,omitempty"`
 	Finished  time.Time          `json:"finished,omitzero"` // by the service's clock
 	Summary   checklists.Summary `json:"summary"`
+	// States is every finding's status after the audit, by target (lower
+	// case) then rule, as stateOf encodes it. The next audit of the scope
+	// reads it from this one event instead of one event per finding (5,000
+	// for 1,000 servers). It repeats what the findings say, written in the
+	// same transaction. Absent from audits recorded before it; an empty
+	// map is kept (an audit whose servers all went away still has one).
+	States map[string]map[string]int `json:"states"`
+}
+
+// stateOf encodes a finding's status and streak for auditFinished.States:
+// 0 passes, -1 unknown, n > 0 fails for the n-th audit in a row.
+func stateOf(status checklists.Status, failingFor int) int {
+	switch status {
+	case checklists.Pass:
+		return 0
+	case checklists.Fail:
+		return max(failingFor, 1)
+	default:
+		return -1
+	}
+}
+
+// pastOf decodes a state of auditFinished.States.
+func pastOf(state int) pastFinding {
+	switch {
+	case state == 0:
+		return pastFinding{status: checklists.Pass}
+	case state > 0:
+		return pastFinding{status: checklists.Fail, failingFor: state}
+	default:
+		return pastFinding{status: checklists.Unknown}
+	}
 }
 
 // auditFindingRec is the Data of an audit.finding event (its run id is
@@ -186,8 +218,21 @@ func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, 
 		}
 		return s.legacyPrevious(ctx, prev, ends[:i+1], scope)
 	}
-	// By the audit's id (the record's run index), its findings and its
-	// summary.
+	// The summary's states, when it has them: nothing more to read.
+	st, err := store.Decode[auditFinishedStates](ends[i])
+	if err != nil {
+		return nil, err
+	}
+	if st.States != nil {
+		for target, rules := range st.States {
+			for rule, state := range rules {
+				prev.findings[target+"/"+rule] = pastOf(state)
+			}
+		}
+		return prev, nil
+	}
+	// Else by the audit's id (the record's run index), its findings and
+	// its summary.
 	evs, err := s.st.Events(ctx, store.Filter{RunID: p.AuditID})
 	if err != nil {
 		return nil, err
@@ -277,6 +322,12 @@ func newestOfScope(ends []store.Event, scope string) (int, auditFinishedHead, er
 		}
 	}
 	return -1, auditFinishedHead{}, nil
+}
+
+// auditFinishedStates is the part of an audit.finished event's Data
+// that the next audit of its scope compares with.
+type auditFinishedStates struct {
+	States map[string]map[string]int `json:"states"`
 }
 
 // auditFinishedHead is the part of an audit.finished event's Data that

@@ -2,6 +2,8 @@ package oncall_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -103,8 +105,9 @@ func (c *countingStore) took(kind store.Kind) int {
 }
 
 // countedService is a service over a lab of o (its hosts by name) and a
-// SQLite record (as serve and the CLI use) whose reads are counted.
-func countedService(t *testing.T, o lab.Options) (*oncall.Service, *countingStore, map[string]*lab.Host) {
+// SQLite record (as serve and the CLI use) whose reads are counted; with
+// noStates, audit summaries are recorded without their states.
+func countedService(t *testing.T, o lab.Options, noStates bool) (*oncall.Service, *countingStore, map[string]*lab.Host) {
 	t.Helper()
 	e := startLabWith(t, o)
 	sq, err := store.OpenSQLite(filepath.Join(t.TempDir(), "wsbbot.db"), store.Options{})
@@ -115,6 +118,9 @@ func countedService(t *testing.T, o lab.Options) (*oncall.Service, *countingStor
 	st := &countingStore{Store: sq}
 	d := e.deps
 	d.Store = st
+	if noStates {
+		d.Store = withoutStates{st}
+	}
 	svc, err := oncall.New(d)
 	if err != nil {
 		t.Fatal(err)
@@ -122,38 +128,78 @@ func countedService(t *testing.T, o lab.Options) (*oncall.Service, *countingStor
 	return svc, st, e.hosts
 }
 
-// An audit reads the findings of the previous audit of its scope only,
-// and the newest audits' summaries, not the whole history (which grows
-// by a fleet's findings every audit, for years); the failing streaks
-// still count every audit.
-func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
-	ctx := context.Background()
-	svc, st, _ := countedService(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2})
-	const perAudit = 2 * 5 // two servers, five rules
-	for i := 1; i <= 12; i++ {
-		if i == 4 {
-			// An audit of another scope in between changes nothing.
-			if _, err := svc.Audit(ctx, oncall.AuditRequest{Server: lab.ScenarioNoRestoreTest}); err != nil {
-				t.Fatal(err)
-			}
-			st.took(store.KindAuditFinding)
+// withoutStates is a record that drops the states from every audit
+// summary appended, as wsbbot recorded them before summaries had them.
+type withoutStates struct{ *countingStore }
+
+func (w withoutStates) AppendMany(ctx context.Context, evs []store.Event) ([]store.Event, error) {
+	for i, e := range evs {
+		if e.Kind != store.KindAuditFinished {
+			continue
 		}
-		rep, err := svc.Audit(ctx, oncall.AuditRequest{Actor: "scheduler"})
+		var data map[string]any
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return nil, err
+		}
+		delete(data, "states")
+		b, err := json.Marshal(data)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		if got, want := st.took(store.KindAuditFinding), min(i-1, 1)*perAudit; got != want {
-			t.Fatalf("audit %d read %d findings back, want %d (the previous audit's)", i, got, want)
-		}
-		// The newest 8 summaries hold the previous audit, and its own
-		// events hold its summary again.
-		if got := st.took(store.KindAuditFinished); got > 9 {
-			t.Fatalf("audit %d read %d summaries back, want the newest 8 and the previous audit's", i, got)
-		}
-		if i > 1 && (len(rep.Delta.StillFailing) != 2 || rep.Delta.StillFailing[0].Audits != i) {
-			t.Fatalf("audit %d: still failing %+v, want 2 findings failing for %d audits", i, rep.Delta.StillFailing, i)
-		}
+		evs[i].Data = b
 	}
+	return w.countingStore.AppendMany(ctx, evs)
+}
+
+// An audit reads the newest audits' summaries, and from the previous
+// audit of its scope the states its summary holds: not its findings, and
+// not the whole history (which grows by a fleet's findings every audit,
+// for years). Audits whose summaries have no states (recorded before)
+// are read by their findings, that audit's only. Either way the failing
+// streaks count every audit.
+func TestAuditDeltaReadsThePreviousAuditOnly(t *testing.T) {
+	for _, states := range []bool{true, false} {
+		t.Run(fmt.Sprintf("states=%v", states), func(t *testing.T) {
+			ctx := context.Background()
+			svc, st, _ := countedService(t, lab.Options{Scenario: lab.ScenarioNoRestoreTest, Hosts: 2}, !states)
+			perAudit := 2 * 5 // two servers, five rules
+			if states {
+				perAudit = 0
+			}
+			for i := 1; i <= 12; i++ {
+				if i == 4 {
+					// An audit of another scope in between changes nothing.
+					if _, err := svc.Audit(ctx, oncall.AuditRequest{Server: lab.ScenarioNoRestoreTest}); err != nil {
+						t.Fatal(err)
+					}
+					st.took(store.KindAuditFinding)
+					st.took(store.KindAuditFinished)
+				}
+				rep, err := svc.Audit(ctx, oncall.AuditRequest{Actor: "scheduler"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := st.took(store.KindAuditFinding), min(i-1, 1)*perAudit; got != want {
+					t.Fatalf("audit %d read %d findings back, want %d", i, got, want)
+				}
+				// The newest 8 summaries hold the previous audit; without
+				// states, its own events hold its summary again.
+				if got, want := st.took(store.KindAuditFinished), 8+btoi(!states); got > want {
+					t.Fatalf("audit %d read %d summaries back, want at most %d", i, got, want)
+				}
+				if i > 1 && (len(rep.Delta.StillFailing) != 2 || rep.Delta.StillFailing[0].Audits != i) {
+					t.Fatalf("audit %d: still failing %+v, want 2 findings failing for %d audits", i, rep.Delta.StillFailing, i)
+				}
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Audits recorded by an earlier wsbbot (findings without the audit's id

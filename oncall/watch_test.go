@@ -139,7 +139,7 @@ func TestWatchFirstLookAndTwoWatchers(t *testing.T) {
 // would read them all again and again, for years.
 func TestWatchReadsTheNewestLooksOnly(t *testing.T) {
 	ctx := context.Background()
-	svc, st, hosts := countedService(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 1})
+	svc, st, hosts := countedService(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 1}, false)
 	host := hosts[lab.ScenarioHealthy]
 	for i := range 12 {
 		if hr, _, err := host.RunBackup(); err != nil || hr != 0 {

@@ -118,38 +118,6 @@ func BenchmarkAuditFindings(b *testing.B) {
 	}
 }
 
-// BenchmarkPreviousAudit measures what an audit reads of the record to
-// compare itself with the previous one (oncall's previousAudit): every
-// audit's summary (by the kind index) and the findings of the last audit
-// (by its id), in a record holding audits (of 1,000 servers, 5,001
-// events each) of a growing history. The time should not grow with it
-// beyond the summaries, one small event per audit.
-func BenchmarkPreviousAudit(b *testing.B) {
-	for _, audits := range []int{4, 16} {
-		b.Run(fmt.Sprintf("sqlite/%d-audits", audits), func(b *testing.B) {
-			s := mustOpenSQLite(b, filepath.Join(b.TempDir(), "bench.db"), nil)
-			ctx := context.Background()
-			for i := range audits {
-				if _, err := s.AppendMany(ctx, auditEvents(b, fmt.Sprintf("a%03d", i))); err != nil {
-					b.Fatal(err)
-				}
-			}
-			last := fmt.Sprintf("a%03d", audits-1)
-			b.ReportAllocs()
-			for b.Loop() {
-				ends, err := s.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinished}})
-				if err != nil || len(ends) != audits {
-					b.Fatalf("summaries: %d, %v", len(ends), err)
-				}
-				evs, err := s.Events(ctx, store.Filter{RunID: last})
-				if err != nil || len(evs) != auditHosts*auditRules+1 {
-					b.Fatalf("findings of %s: %d, %v", last, len(evs), err)
-				}
-			}
-		})
-	}
-}
-
 // BenchmarkMarkSeen measures what the chat waits for before each reply:
 // one MarkSeen of an event's two dedupe keys (event id, channel+ts). It
 // reports the mean and the tail of single calls (p99-us, max-us): the

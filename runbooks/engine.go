@@ -25,16 +25,24 @@ type Session interface {
 	Close() error
 }
 
-// WithoutTarget returns err with a leading "target: " taken off its
-// message. An Executor's errors name their target (remote's read
-// "fs01: create-shell: ..."); a caller whose own words name it already
-// ("open session on fs01: ") wraps the error in WithoutTarget so the
-// message does not say it twice. errors.Is and errors.As still see err.
+// WithoutTarget returns err with a leading "NAME: " or "target NAME: "
+// (NAME being target) taken off its message. An Executor's errors name
+// their target (remote's read "fs01: create-shell: ...", the
+// configuration's "target fs01: password_env ... is not set"); a caller
+// whose own words name it already ("open session on fs01: ") wraps the
+// error in WithoutTarget so the message does not say it twice.
+// errors.Is and errors.As still see err.
 func WithoutTarget(target string, err error) error {
-	if err == nil || target == "" || !strings.HasPrefix(err.Error(), target+": ") {
+	if err == nil || target == "" {
 		return err
 	}
-	return &targetTrimmed{err: err, msg: strings.TrimPrefix(err.Error(), target+": ")}
+	msg := err.Error()
+	for _, prefix := range []string{target + ": ", "target " + target + ": "} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			return &targetTrimmed{err: err, msg: rest}
+		}
+	}
+	return err
 }
 
 type targetTrimmed struct {

@@ -3,12 +3,14 @@ package runbooks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/wsbbot/wsbbot/config"
 	"github.com/wsbbot/wsbbot/lab"
 	"github.com/wsbbot/wsbbot/remote"
 	"github.com/wsbbot/wsbbot/remote/winrmtest"
@@ -90,6 +92,14 @@ func TestRemoteErrorsNameTheServerOnce(t *testing.T) {
 	if err := runbooks.WithoutTarget("dead", &remote.Error{Kind: remote.KindConnectionRefused, Target: "dead", Op: "create-shell"}); !errors.As(err, &re) ||
 		strings.Contains(err.Error(), "dead") {
 		t.Errorf("WithoutTarget = %v, want the *remote.Error without its target", err)
+	}
+	// The configuration's errors say "target NAME: ".
+	cfgErr := fmt.Errorf("target dead: password_env X is not set: %w", config.ErrNoPassword)
+	if err := runbooks.WithoutTarget("dead", cfgErr); !errors.Is(err, config.ErrNoPassword) || err.Error() != "password_env X is not set: no password" {
+		t.Errorf("WithoutTarget = %q, want the configuration's error without its target", err)
+	}
+	if err := runbooks.WithoutTarget("dead", errors.New("target deadbeef: x")); err.Error() != "target deadbeef: x" {
+		t.Errorf("WithoutTarget of another target's error = %q", err)
 	}
 }
 

@@ -59,12 +59,13 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 			if err != nil {
 				return serviceError(err)
 			}
+			// The errors name their server ("open fs01: ...").
 			for _, r := range rep.Reports {
 				if r.Err != nil {
-					fmt.Fprintf(e.stderr, "wsbbot: %s: %v\n", r.Target, r.Err)
+					fmt.Fprintf(e.stderr, "wsbbot: %v\n", r.Err)
 				}
 				if r.Warning != nil {
-					fmt.Fprintf(e.stderr, "wsbbot: %s: warning: the facts were read, but %v\n", r.Target, r.Warning)
+					fmt.Fprintf(e.stderr, "wsbbot: warning: the facts were read, but %v\n", r.Warning)
 				}
 			}
 			if asJSON {

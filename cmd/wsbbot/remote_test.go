@@ -341,6 +341,17 @@ func TestAuditAgainstLab(t *testing.T) {
 			t.Errorf("audit %v: exit %d, want 2", args, code)
 		}
 	}
+	// A server whose password is missing: each message names it once
+	// (it said "wsbbot: healthy: open healthy: target healthy: ...").
+	code, _, stderr = wsbbot(t, nil, "", "audit", "--target", "healthy", "--config", cfg)
+	if code != exitFailed || !strings.Contains(stderr, "wsbbot: open healthy: password_env WSBBOT_LAB_PASSWORD is not set") {
+		t.Errorf("audit without the password: exit %d\n%s", code, stderr)
+	}
+	for _, line := range strings.Split(stderr, "\n") {
+		if _, msg, _ := strings.Cut(line, " err="); strings.HasPrefix(line, "wsbbot: ") && strings.Count(line, "healthy") > 1 || strings.Count(msg, "healthy") > 1 {
+			t.Errorf("the line names healthy more than once: %s", line)
+		}
+	}
 	// The findings were appended to the record, which is still a valid chain.
 	code, out, _ = wsbbot(t, vars, "", "history", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "chain OK") {

@@ -311,7 +311,7 @@ func remoteTarget(t config.Target, r config.Remote, vars []string) (remote.Targe
 	if auth != remote.AuthCertificate {
 		pw, err := t.Password(vars, nil)
 		if err != nil {
-			return rt, fmt.Errorf("target %s: %w", t.Name, err)
+			return rt, err // it names the target
 		}
 		rt.Password = pw
 	}

@@ -290,6 +290,9 @@ func (rt *connRT) CloseIdleConnections() {
 	}
 }
 
+// writeBufferSize is a connection's write buffer.
+const writeBufferSize = 16 << 10
+
 // dialConn opens a connection to the URL's host (TLS is set up, not yet
 // handshaken, over https).
 func (rt *connRT) dialConn(ctx context.Context, https bool, host, hostname, addr string) (*laneConn, error) {
@@ -319,7 +322,10 @@ func (rt *connRT) dialConn(ctx context.Context, https bool, host, hostname, addr
 		}
 	}
 	c.br = bufio.NewReader(c)
-	c.bw = bufio.NewWriter(c)
+	// Room for a whole request (headers, envelope and an inline script:
+	// the audit's Command is about 7 KB), so that it leaves in one write
+	// and one segment, not two or three.
+	c.bw = bufio.NewWriterSize(c, writeBufferSize)
 	return c, nil
 }
 

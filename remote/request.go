@@ -197,16 +197,22 @@ func (t *requestTemplate) fill(vals [nSlots]string, input []byte) string {
 			n += len(vals[s])
 		}
 	}
-	b := make([]byte, 0, n)
+	// One allocation, the string's own (a []byte turned into a string
+	// would be copied: a second 7 KB for the audit's Command).
+	var b strings.Builder
+	b.Grow(n)
 	for i, s := range t.slots {
-		b = append(b, t.parts[i]...)
+		b.WriteString(t.parts[i])
 		if s == slotInput {
-			b = base64.StdEncoding.AppendEncode(b, input)
+			enc := base64.NewEncoder(base64.StdEncoding, &b)
+			_, _ = enc.Write(input)
+			_ = enc.Close()
 		} else {
-			b = append(b, vals[s]...)
+			b.WriteString(vals[s])
 		}
 	}
-	return string(append(b, t.parts[len(t.parts)-1]...))
+	b.WriteString(t.parts[len(t.parts)-1])
+	return b.String()
 }
 
 // newMessageID returns a random (version 4) UUID as masterzen writes a

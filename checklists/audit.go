@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/wsbbot/wsbbot/internal/fanout"
@@ -31,7 +32,9 @@ type Report struct {
 	Err      error     `json:"-"`
 	// Warning is a problem after the facts were read (closing the
 	// session failed): the findings stand, but the shell may linger on
-	// the server until its idle timeout.
+	// the server until its idle timeout. Auditor.Audit gives it in a
+	// report of its own (Target and Warning only), after every target's
+	// report.
 	Warning error `json:"-"`
 }
 
@@ -46,19 +49,51 @@ type Auditor struct {
 }
 
 // Audit collects the facts of every target (one session, one command
-// each), at most concurrency at a time (internal/fanout), and delivers each target's report
-// as soon as it is known. The channel is closed when every target has a
-// report; a dead target yields unknowns without holding up the others.
-// Cancelling ctx makes the remaining targets report ctx's error.
+// each), at most concurrency at a time (internal/fanout), and delivers
+// each target's report as soon as its facts are read and judged, before
+// its session is closed: the shell's Delete, one more round trip, goes on
+// meanwhile, so that a caller can record the findings during it. A dead
+// target yields unknowns without holding up the others. Cancelling ctx
+// makes the remaining targets report ctx's error.
+//
+// Every target has one report, and all of them come first. A session
+// that then fails to close, after its facts were read, gets a second
+// report after all of them, with only Target and Warning set. The channel
+// is closed when every session is closed.
 func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []Subject, concurrency int) <-chan Report {
-	return fanout.Run(ctx, targets, concurrency, func(ctx context.Context, t Subject) Report {
-		f, warning, err := a.collect(ctx, exec, t.Name)
-		rep := a.report(t, f, err)
-		rep.Warning = warning
-		return rep
+	out := make(chan Report, 2*len(targets))
+	var (
+		closing  sync.WaitGroup
+		mu       sync.Mutex
+		warnings []Report
+	)
+	reports := fanout.Run(ctx, targets, concurrency, func(ctx context.Context, t Subject) Report {
+		f, closeSession, err := a.collect(ctx, exec, t.Name)
+		if closeSession != nil {
+			read := err == nil
+			closing.Go(func() {
+				if cerr := closeSession(); cerr != nil && read {
+					mu.Lock()
+					warnings = append(warnings, Report{Target: t.Name, Warning: cerr})
+					mu.Unlock()
+				}
+			})
+		}
+		return a.report(t, f, err)
 	}, func(t Subject, err error) Report {
 		return a.report(t, Facts{}, fmt.Errorf("audit %s: %w", t.Name, err))
 	})
+	go func() {
+		defer close(out)
+		for r := range reports {
+			out <- r
+		}
+		closing.Wait()
+		for _, w := range warnings {
+			out <- w
+		}
+	}()
+	return out
 }
 
 func (a *Auditor) report(t Subject, f Facts, err error) Report {
@@ -73,10 +108,10 @@ func (a *Auditor) report(t Subject, f Facts, err error) Report {
 	return Report{Target: t.Name, Findings: a.Checklist.Evaluate(t.Name, in)}
 }
 
-// collect runs CollectScript in one session on target. A session that
-// fails to close after the facts were read does not undo them: that is
-// the warning, and err stays nil.
-func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, warning, err error) {
+// collect runs CollectScript in one session on target and returns the
+// facts and, once the session is open, the function that closes it (its
+// error names target), which the caller must call, whatever err is.
+func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, closeSession func() error, err error) {
 	timeout := a.Timeout
 	if timeout <= 0 {
 		timeout = DefaultCollectTimeout
@@ -87,26 +122,24 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 	if err != nil {
 		return Facts{}, nil, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
-	defer func() {
-		if cerr := s.Close(); cerr != nil {
-			cerr = fmt.Errorf("close %s: %w", target, runbooks.WithoutTarget(target, cerr))
-			if err == nil {
-				warning = cerr
-			}
+	closeSession = func() error {
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", target, runbooks.WithoutTarget(target, err))
 		}
-	}()
+		return nil
+	}
 	res, err := s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
 	if err != nil {
-		return Facts{}, nil, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
+		return Facts{}, closeSession, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	if res.Truncated {
-		return Facts{}, nil, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
+		return Facts{}, closeSession, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
 	}
 	f, err = ParseFacts(res.Stdout)
 	if err != nil {
-		return Facts{}, nil, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
+		return Facts{}, closeSession, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
 	}
-	return f, nil, nil
+	return f, closeSession, nil
 }
 
 // Counts counts findings by status.

@@ -20,6 +20,8 @@ type fakeExec struct {
 	fail  map[string]error
 	// closeErr fails the Close of a target's session, after its command.
 	closeErr map[string]error
+	// closeGate, when set, holds every Close until it is closed.
+	closeGate chan struct{}
 
 	mu       sync.Mutex
 	opened   map[string]int
@@ -57,6 +59,9 @@ func (s *fakeSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Out
 }
 
 func (s *fakeSession) Close() error {
+	if s.x.closeGate != nil {
+		<-s.x.closeGate
+	}
 	s.x.mu.Lock()
 	s.x.closed[s.target]++
 	s.x.mu.Unlock()
@@ -82,17 +87,65 @@ func TestCloseFailureKeepsTheFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &Auditor{Checklist: cl, Now: func() time.Time { return now }}
-	reps := map[string]Report{}
+	var all []Report
 	for r := range a.Audit(context.Background(), x, []Subject{{Name: "lossy"}, {Name: "fine"}}, 1) {
-		reps[r.Target] = r
+		all = append(all, r)
 	}
-	r := reps["lossy"]
-	if r.Err != nil || r.Warning == nil || !strings.Contains(r.Warning.Error(), "close lossy: delete-shell") {
-		t.Errorf("err %v, warning %v; want no error and the close as a warning", r.Err, r.Warning)
+	// Each target's report first, then the failed close's warning.
+	if len(all) != 3 || all[0].Warning != nil || all[1].Warning != nil {
+		t.Fatalf("reports %+v: want one per target, then a warning", all)
+	}
+	reps := map[string]Report{all[0].Target: all[0], all[1].Target: all[1]}
+	r, w := reps["lossy"], all[2]
+	if r.Err != nil || w.Target != "lossy" || w.Findings != nil || w.Warning == nil || !strings.Contains(w.Warning.Error(), "close lossy: delete-shell") {
+		t.Errorf("report err %v, then %+v; want no error, then the close as a warning", r.Err, w)
 	}
 	lossy, fine := Summarize([]Report{r}), Summarize([]Report{reps["fine"]})
 	if lossy.Total != fine.Total || lossy.Errors != 0 {
 		t.Errorf("summary with a failed close %+v, without %+v: want the same findings", lossy, fine)
+	}
+}
+
+// TestReportBeforeClose: a target's report comes as soon as its facts
+// are read, while its session is still closing (the shell's Delete is a
+// round trip the caller records during), and the channel ends only when
+// every session is closed.
+func TestReportBeforeClose(t *testing.T) {
+	b, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &fakeExec{out: map[string]string{"fs01": string(b), "fs02": string(b)}, closeGate: make(chan struct{}),
+		opened: map[string]int{}, commands: map[string]int{}, closed: map[string]int{}}
+	cl, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Auditor{Checklist: cl, Now: func() time.Time { return now }}
+	ch := a.Audit(context.Background(), x, []Subject{{Name: "fs01"}, {Name: "fs02"}}, 2)
+	for range 2 {
+		select {
+		case r := <-ch:
+			if r.Err != nil || len(r.Findings) != 5 {
+				t.Fatalf("report %+v", r)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no report while the sessions are closing: the audit waits for the close")
+		}
+	}
+	select {
+	case r, ok := <-ch:
+		t.Fatalf("the channel gave %+v (open %v) before the sessions were closed", r, ok)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(x.closeGate)
+	if r, ok := <-ch; ok {
+		t.Fatalf("after the closes: %+v, want the channel's end", r)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed["fs01"] != 1 || x.closed["fs02"] != 1 {
+		t.Errorf("closed %v, want each session once", x.closed)
 	}
 }
 

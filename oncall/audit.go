@@ -116,15 +116,35 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		evErr   error
 		states  = map[string]map[string]int{}
 	)
-	// The collectors hand reports over without waiting for the record:
-	// the findings are written at the end, in one write with the summary.
-	for rep := range auditor.Audit(ctx, s.exec, subjects, s.auditConc) {
+	// The collectors hand each server's report over as soon as its facts
+	// are read, before its session is closed, and without waiting for the
+	// record: the findings are written in one write with the summary once
+	// every server has reported, while the last sessions close. Then come
+	// the warnings of sessions that could not be closed, and the end of
+	// the channel, once every session is closed: waited for on every
+	// return, so that no shell is left behind by a process that exits.
+	results := auditor.Audit(ctx, s.exec, subjects, s.auditConc)
+	warnings := map[string]error{}
+	closed := false
+	waitClosed := func() {
+		if closed {
+			return
+		}
+		closed = true
+		for w := range results {
+			lg.Warn("audit read the facts, then could not close the session", "target", w.Target, "err", w.Warning)
+			warnings[w.Target] = w.Warning
+		}
+	}
+	defer waitClosed()
+	for range subjects {
+		rep, ok := <-results
+		if !ok {
+			break
+		}
 		reports = append(reports, rep)
 		if rep.Err != nil {
 			lg.Warn("audit could not collect facts", "target", rep.Target, "err", rep.Err)
-		}
-		if rep.Warning != nil {
-			lg.Warn("audit read the facts, then could not close the session", "target", rep.Target, "err", rep.Warning)
 		}
 		for _, f := range rep.Findings {
 			streak := failingFor(prev, f)
@@ -161,6 +181,10 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		return nil, fmt.Errorf("audit: record %d findings and the summary: %w", len(events), err)
 	}
 	lg.Info("audit finished", "pass", sum.Total.Pass, "fail", sum.Total.Fail, "unknown", sum.Total.Unknown)
+	waitClosed()
+	for i := range reports {
+		reports[i].Warning = warnings[reports[i].Target]
+	}
 	if prevErr != nil {
 		return nil, fmt.Errorf("audit: compare with the previous audit: %w", prevErr)
 	}

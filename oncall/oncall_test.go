@@ -16,6 +16,7 @@ import (
 	"github.com/wsbbot/wsbbot/lab/labtest"
 	"github.com/wsbbot/wsbbot/oncall"
 	"github.com/wsbbot/wsbbot/remote"
+	"github.com/wsbbot/wsbbot/remote/winrmtest"
 	"github.com/wsbbot/wsbbot/runbooks"
 )
 
@@ -24,6 +25,7 @@ type estate struct {
 	svc   *oncall.Service
 	st    *store.Memory
 	hosts map[string]*lab.Host
+	lab   *lab.Lab    // its servers, for injecting faults
 	deps  oncall.Deps // what svc was made from, for more services over the same lab and record
 }
 
@@ -53,7 +55,7 @@ func startLabWith(t *testing.T, o lab.Options) *estate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &estate{st: store.NewMemory(nil)}
+	e := &estate{st: store.NewMemory(nil), lab: l}
 	e.deps, e.hosts, err = labtest.Deps(l, client)
 	if err != nil {
 		t.Fatal(err)
@@ -369,6 +371,40 @@ func TestAudit(t *testing.T) {
 	rep, err = e.svc.Audit(ctx, oncall.AuditRequest{Server: "no-restore-test"})
 	if err != nil || rep.Summary.Total.Pass != 5 {
 		t.Errorf("after restore-test done: %+v, %v", rep, err)
+	}
+}
+
+// TestAuditCloseFailureIsAWarning: a server whose shell cannot be
+// deleted after its facts were read keeps its findings, recorded with
+// the others, and its report carries the failed close as a warning; the
+// other server's has none.
+func TestAuditCloseFailureIsAWarning(t *testing.T) {
+	e := startLabWith(t, lab.Options{Scenario: lab.ScenarioHealthy, Hosts: 2})
+	ctx := t.Context()
+	lossy := lab.ScenarioHealthy
+	for _, h := range e.lab.Hosts() {
+		if h.Name == lossy {
+			h.Server.Inject(winrmtest.Fault{Kind: winrmtest.FaultInternalError, Action: winrmtest.ActionDelete})
+		}
+	}
+	rep, err := e.svc.Audit(ctx, oncall.AuditRequest{Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Reports) != 2 || rep.Summary.Total.Pass != 10 {
+		t.Fatalf("reports %+v, summary %+v: want both servers' findings, all passing", rep.Reports, rep.Summary)
+	}
+	for _, r := range rep.Reports {
+		switch {
+		case r.Target == lossy && (r.Warning == nil || !strings.Contains(r.Warning.Error(), "close "+lossy)):
+			t.Errorf("%s: warning %v, want the failed close", r.Target, r.Warning)
+		case r.Target != lossy && r.Warning != nil:
+			t.Errorf("%s: warning %v, want none", r.Target, r.Warning)
+		}
+	}
+	evs, err := e.st.Events(ctx, store.Filter{Kinds: []store.Kind{store.KindAuditFinding}})
+	if err != nil || len(evs) != 10 {
+		t.Errorf("%d findings recorded (%v), want 10", len(evs), err)
 	}
 }
 

@@ -341,19 +341,21 @@ func TestServeSlackFaults(t *testing.T) {
 	// (d) Block rejection: Slack answers invalid_blocks, or msg_too_long
 	// to the text as well. The user still gets the answer, as text (and,
 	// when the text was refused too, whole in a file in the thread); the
-	// refusal is logged and counted.
+	// refusal is logged and counted. Each fault is kept for its channel:
+	// the bot may post elsewhere meanwhile (a backup watch alert in the
+	// incident channel took one, before).
 	faultCase(t, "block rejection", func(t *testing.T, s *served) []question {
-		s.slack.InjectFault("chat.update", slacktest.Fault{Error: "invalid_blocks"})
+		s.slack.InjectFault("chat.update", slacktest.Fault{Error: "invalid_blocks", Channel: "C09"})
 		qs := []question{s.diagnosis("C09", en)}
 		s.answered(qs[0])
-		s.slack.InjectFault("chat.postMessage", slacktest.Fault{Error: "invalid_blocks"})
+		s.slack.InjectFault("chat.postMessage", slacktest.Fault{Error: "invalid_blocks", Channel: "C01"})
 		q := s.ask("C01", en, "0x80780119", "0x80780119")
 		rs := s.waitThread("the answer as text", "C01", q.ts, containsAll("0x80780119"))
 		if len(rs[0].Blocks) != 0 || !strings.Contains(rs[0].Text, "0x80780119") || !strings.Contains(rs[0].Text, "Cause") {
 			t.Errorf("after invalid_blocks the answer is not the reply as text:\n%s", shown(rs...))
 		}
 		qs = append(qs, q)
-		s.slack.InjectFault("chat.postMessage", slacktest.Fault{Error: "msg_too_long"}, slacktest.Fault{Error: "msg_too_long"})
+		s.slack.InjectFault("chat.postMessage", slacktest.Fault{Error: "msg_too_long", Channel: "C02"}, slacktest.Fault{Error: "msg_too_long", Channel: "C02"})
 		q = s.ask("C02", en, "0x80780166", "0x80780166")
 		s.waitFor("the answer's file", func() bool {
 			for _, f := range s.slack.Files() {

@@ -204,7 +204,7 @@ func (s *Server) authorise(token string, kind tokenKind) reply {
 }
 
 func (s *Server) dispatch(name string, m method, req *request) reply {
-	f, lat, has := s.takeFault(name)
+	f, lat, has := s.takeFault(name, req.args["channel"])
 	if d := lat + f.Delay; d > 0 {
 		select {
 		case <-time.After(d):

@@ -19,6 +19,11 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Error, with Status unset, answers HTTP 200 {"ok":false,"error":Error}.
 	Error string
+	// Channel, when set, keeps the fault for a call whose channel
+	// argument resolves to this channel (id or name): calls to other
+	// channels pass it by, so that a test's fault is not taken by
+	// something else the bot posts meanwhile (an alert, a notice).
+	Channel string
 }
 
 // InjectFault queues faults for a method ("chat.postMessage"); each is
@@ -40,16 +45,24 @@ func (s *Server) SetLatency(method string, d time.Duration) {
 	s.latency[method] = d
 }
 
-func (s *Server) takeFault(method string) (Fault, time.Duration, bool) {
+// takeFault takes the first fault queued for method that applies to a
+// call with channel argument channel ("" for calls without one).
+func (s *Server) takeFault(method, channel string) (Fault, time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lat := s.latency[method]
 	q := s.faults[method]
-	if len(q) == 0 {
-		return Fault{}, lat, false
+	for i, f := range q {
+		if f.Channel != "" {
+			want, got := s.channelLocked(f.Channel), s.channelLocked(channel)
+			if want == nil || got != want {
+				continue
+			}
+		}
+		s.faults[method] = append(q[:i:i], q[i+1:]...)
+		return f, lat, true
 	}
-	s.faults[method] = q[1:]
-	return q[0], lat, true
+	return Fault{}, lat, false
 }
 
 func retryAfterSeconds(d time.Duration) int {

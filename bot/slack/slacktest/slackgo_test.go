@@ -462,6 +462,32 @@ func TestRateLimitAndFaults(t *testing.T) {
 	}
 }
 
+// TestFaultForOneChannel: a fault kept for a channel (by id or name) is
+// taken by a call to that channel only; calls to others pass it by and
+// leave it queued, in order.
+func TestFaultForOneChannel(t *testing.T) {
+	s := slacktest.Start(t, baseOptions())
+	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))
+	ctx := context.Background()
+	post := func(channel string) error {
+		_, _, err := api.PostMessageContext(ctx, channel, slack.MsgOptionText("x", false))
+		return err
+	}
+	s.InjectFault("chat.postMessage", slacktest.Fault{Error: "msg_too_long", Channel: "#backup-alerts"}, slacktest.Fault{Error: "invalid_blocks", Channel: "C111"})
+	if err := post("D111"); err != nil {
+		t.Fatalf("post to another channel: %v, want it to pass the faults by", err)
+	}
+	if err := post("C111"); err == nil || err.Error() != "msg_too_long" {
+		t.Errorf("first post to C111: %v, want msg_too_long (kept for it by name)", err)
+	}
+	if err := post("#backup-alerts"); err == nil || err.Error() != "invalid_blocks" {
+		t.Errorf("second post to C111, by name: %v, want invalid_blocks", err)
+	}
+	if err := post("C111"); err != nil {
+		t.Errorf("after the faults: %v", err)
+	}
+}
+
 func TestUpdateOthersMessage(t *testing.T) {
 	s := slacktest.Start(t, baseOptions())
 	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))

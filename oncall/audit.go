@@ -50,13 +50,10 @@ func (r *AuditReport) Findings() []checklists.Finding {
 // command per server, servers in parallel), taking restore tests from the
 // record, and records every finding and the summary under one audit id,
 // in one write at the end.
-func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, error) {
-	if err := s.ready(true); err != nil {
-		return nil, err
-	}
-	if s.checklist == nil {
-		return nil, errors.New("audit: no checklist")
-	}
+// Audited returns the servers an audit of req covers, in inventory order:
+// the server, the group, the servers and groups asked for, or every
+// server. It fails (Invalid) for a selection that names nothing.
+func (inv Inventory) Audited(req AuditRequest) (Inventory, error) {
 	var servers Inventory
 	switch {
 	case (req.Server != "" || req.Group != "") && len(req.Servers)+len(req.Groups) > 0,
@@ -64,26 +61,40 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		return nil, userErr(Invalid, "give a server or a group, not both", "サーバーかグループのどちらか一方を指定してください", nil)
 	case len(req.Servers)+len(req.Groups) > 0:
 		var err error
-		if servers, err = s.inv.selection(req.Servers, req.Groups); err != nil {
+		if servers, err = inv.selection(req.Servers, req.Groups); err != nil {
 			return nil, err
 		}
 	case req.Server != "":
-		srv, ok := s.inv.Server(req.Server)
+		srv, ok := inv.Server(req.Server)
 		if !ok {
 			return nil, userErr(Invalid, fmt.Sprintf("no target %q in the inventory", req.Server),
 				fmt.Sprintf("インベントリにサーバー %q はありません", req.Server), nil)
 		}
 		servers = Inventory{srv}
 	case req.Group != "":
-		if servers = s.inv.Tagged(req.Group); len(servers) == 0 {
+		if servers = inv.Tagged(req.Group); len(servers) == 0 {
 			return nil, userErr(Invalid, fmt.Sprintf("no target has the tag %q", req.Group),
 				fmt.Sprintf("タグ %q を持つサーバーはありません", req.Group), nil)
 		}
 	default:
-		servers = s.inv
+		servers = inv
 	}
 	if len(servers) == 0 {
 		return nil, userErr(Invalid, "the inventory has no targets", "インベントリにサーバーがありません", nil)
+	}
+	return servers, nil
+}
+
+func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, error) {
+	if err := s.ready(true); err != nil {
+		return nil, err
+	}
+	if s.checklist == nil {
+		return nil, errors.New("audit: no checklist")
+	}
+	servers, err := s.inv.Audited(req)
+	if err != nil {
+		return nil, err
 	}
 	names := make([]string, len(servers))
 	for i, srv := range servers {

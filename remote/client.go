@@ -29,6 +29,8 @@ type Client struct {
 	// maxEncoded of them.
 	encodedMu sync.Mutex
 	encoded   map[string]string
+
+	warm warmPool // connections opened by Warm, waiting for their session
 }
 
 // maxEncoded bounds Client.encoded: runbook and checklist scripts are a
@@ -203,6 +205,11 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 	if err != nil {
 		release()
 		return nil, e.make(KindInvalid, "open", 0, err)
+	}
+	if w.krb == nil {
+		if raw, since := c.takeWarm(ctx, w.url); raw != nil {
+			w.adopt(raw, since)
+		}
 	}
 	if t.InsecureSkipVerify && t.HTTPS {
 		log.Warn("remote: TLS certificate verification is DISABLED for this target",

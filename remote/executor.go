@@ -29,6 +29,17 @@ func (x *Executor) Open(ctx context.Context, name string) (runbooks.Session, err
 	return engineSession{s}, nil
 }
 
+// Warm opens the TCP connections of the named targets in the background
+// (Client.Warm), for the sessions the caller is about to open; names that
+// do not resolve are left alone (Open reports them).
+func (x *Executor) Warm(names ...string) {
+	for _, name := range names {
+		if t, err := x.Resolve(name); err == nil {
+			x.Client.Warm(t)
+		}
+	}
+}
+
 // engineSession runs the engine's commands in a remote Session.
 type engineSession struct{ s *Session }
 

@@ -318,6 +318,28 @@ func (rt *connRT) dialConn(ctx context.Context, https bool, host, hostname, addr
 		}
 		return nil, err
 	}
+	return rt.wrapConn(raw, https, host, hostname), nil
+}
+
+// adopt makes raw, a TCP connection to the URL's host opened at since
+// (Client.Warm), rt's idle connection: the next request takes it as it
+// would a kept-alive one, after the same checks (nothing arrived on it,
+// idle for less than the idle and blind limits) and with the same retry
+// on a new connection when it turns out closed before the request was
+// written whole.
+func (rt *connRT) adopt(raw net.Conn, since time.Time, https bool, host, hostname string) {
+	c := rt.wrapConn(raw, https, host, hostname)
+	rt.putIdle(c)
+	rt.mu.Lock()
+	if rt.idle == c {
+		c.idleSince = since
+	}
+	rt.mu.Unlock()
+}
+
+// wrapConn makes raw a laneConn (TLS set up over https, not yet
+// handshaken).
+func (rt *connRT) wrapConn(raw net.Conn, https bool, host, hostname string) *laneConn {
 	c := &laneConn{rt: rt, https: https, host: host, raw: raw, conn: raw}
 	if https {
 		cfg := rt.tlsConf
@@ -342,7 +364,7 @@ func (rt *connRT) dialConn(ctx context.Context, https bool, host, hostname, addr
 	// and one segment, not two or three.
 	c.bw = writers.Get().(*bufio.Writer)
 	c.bw.Reset(c)
-	return c, nil
+	return c
 }
 
 // RoundTrip implements http.RoundTripper.

@@ -241,10 +241,7 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 		tlsConf.Certificates = []tls.Certificate{cert}
 		tlsConf.Renegotiation = tls.RenegotiateOnceAsClient
 	}
-	dial := o.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
-	}
+	dial := o.dialer()
 	w.newLane = func() *lane {
 		tr := &connRT{
 			// No proxy (WinRM targets are internal; NTLM does not survive
@@ -269,6 +266,27 @@ func newWire(t Target, o Options, headerTimeout time.Duration, ep *winrm.Endpoin
 		}}
 	}
 	return w, nil
+}
+
+// dialer is Options.DialContext, or the default: TCP with keep-alive
+// probes every 30 s (they keep a NAT or firewall entry alive while a
+// Receive waits for output).
+func (o Options) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.DialContext != nil {
+		return o.DialContext
+	}
+	return (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+}
+
+// adopt hands raw, a connection Client.Warm opened at since, to the
+// wire's first lane, whose first request takes it as a kept-alive one.
+func (w *wire) adopt(raw net.Conn, since time.Time) {
+	host, hostname := hostOf(w.url)
+	l := w.newLane()
+	l.tr.adopt(raw, since, strings.HasPrefix(w.url, "https:"), host, hostname)
+	w.mu.Lock()
+	w.idle = append(w.idle, l)
+	w.mu.Unlock()
 }
 
 // close closes the idle connections; a lane given back later is closed

@@ -51,11 +51,13 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 				return usageErrorf("give at most one of --target, --group and --all")
 			}
 			defer paceGC(e)()
+			req := oncall.AuditRequest{Server: target, Group: group, Actor: cliActor()}
+			m.warmAudit(req)
 			svc, err := m.recordService()
 			if err != nil {
 				return err
 			}
-			rep, err := svc.Audit(cmd.Context(), oncall.AuditRequest{Server: target, Group: group, Actor: cliActor()})
+			rep, err := svc.Audit(cmd.Context(), req)
 			if err != nil {
 				return serviceError(err)
 			}
@@ -89,6 +91,30 @@ Exit status: 0 when every finding passes, 1 otherwise, 2 on usage errors.`,
 	f.BoolVar(&asJSON, "json", false, `print {"findings": [...], "summary": {...}}`)
 	f.StringVar(&langFlag, "lang", "", langUsage)
 	return cmd
+}
+
+// warmAudit opens, in the background, the connections of the first
+// servers the audit of req will ask (as many as it asks at once), so that
+// their TCP handshakes go on while the record opens (remote's
+// Client.Warm). What fails here is left for the audit to report.
+func (m *Main) warmAudit(req oncall.AuditRequest) {
+	cfg, err := m.config()
+	if err != nil {
+		return
+	}
+	servers, err := inventory(cfg).Audited(req)
+	if err != nil {
+		return
+	}
+	x, err := m.executor()
+	if err != nil {
+		return
+	}
+	names := make([]string, 0, min(len(servers), cfg.Remote.Concurrency))
+	for _, srv := range servers[:cap(names)] {
+		names = append(names, srv.Name)
+	}
+	x.Warm(names...)
 }
 
 // writeAuditJSON prints out as writeJSON does, byte for byte

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wsbbot/wsbbot/checklists"
@@ -125,7 +124,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		reports []checklists.Report
 		events  []store.Event
 		evErr   error
-		states  = map[string]map[string]int{}
+		states  = auditStates{}
 	)
 	// The collectors hand each server's report over as soon as its facts
 	// are read, before its session is closed, and without waiting for the
@@ -159,11 +158,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 		}
 		for _, f := range rep.Findings {
 			streak := failingFor(prev, f)
-			target := strings.ToLower(f.Target) // as findingKey
-			if states[target] == nil {
-				states[target] = make(map[string]int, len(rep.Findings))
-			}
-			states[target][f.Rule] = stateOf(f.Status, streak)
+			states.set(f, stateOf(f.Status, streak))
 			ev, err := store.NewEvent(store.KindAuditFinding, id, f.Target, req.Actor,
 				auditFindingRec{AuditID: id, Finding: f, FailingFor: streak})
 			if err != nil {

@@ -26,7 +26,20 @@ type auditFinished struct {
 	// for 1,000 servers). It repeats what the findings say, written in the
 	// same transaction. Absent from audits recorded before it; an empty
 	// map is kept (an audit whose servers all went away still has one).
-	States map[string]map[string]int `json:"states"`
+	States auditStates `json:"states"`
+}
+
+// auditStates is auditFinished.States: target (lower case, as findingKey
+// has it) -> rule -> stateOf.
+type auditStates map[string]map[string]int
+
+// set records f's state.
+func (s auditStates) set(f checklists.Finding, state int) {
+	target := strings.ToLower(f.Target)
+	if s[target] == nil {
+		s[target] = map[string]int{}
+	}
+	s[target][f.Rule] = state
 }
 
 // stateOf encodes a finding's status and streak for auditFinished.States:
@@ -226,7 +239,7 @@ func (s *Service) previousAudit(ctx context.Context, scope string) (*pastAudit, 
 	if st.States != nil {
 		for target, rules := range st.States {
 			for rule, state := range rules {
-				prev.findings[target+"/"+rule] = pastOf(state)
+				prev.findings[findingKey(checklists.Finding{Target: target, Rule: rule})] = pastOf(state)
 			}
 		}
 		return prev, nil
@@ -327,7 +340,7 @@ func newestOfScope(ends []store.Event, scope string) (int, auditFinishedHead, er
 // auditFinishedStates is the part of an audit.finished event's Data
 // that the next audit of its scope compares with.
 type auditFinishedStates struct {
-	States map[string]map[string]int `json:"states"`
+	States auditStates `json:"states"`
 }
 
 // auditFinishedHead is the part of an audit.finished event's Data that

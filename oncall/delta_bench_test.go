@@ -34,7 +34,7 @@ func BenchmarkPreviousAudit(b *testing.B) {
 					var evs []store.Event
 					sum := auditFinished{AuditID: id, Checklist: "five-rules", Scope: "five-rules:all", Finished: time.Now().UTC()}
 					if states {
-						sum.States = map[string]map[string]int{}
+						sum.States = auditStates{}
 					}
 					for h := range hosts {
 						target := fmt.Sprintf("fs%04d", h)
@@ -48,10 +48,7 @@ func BenchmarkPreviousAudit(b *testing.B) {
 							}
 							evs = append(evs, ev)
 							if states {
-								if sum.States[target] == nil {
-									sum.States[target] = map[string]int{}
-								}
-								sum.States[target][rule] = stateOf(f.Status, i+1)
+								sum.States.set(f, stateOf(f.Status, i+1))
 							}
 						}
 					}

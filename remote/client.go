@@ -208,7 +208,7 @@ func (c *Client) Open(ctx context.Context, t Target) (*Session, error) {
 	}
 	if w.krb == nil {
 		if raw, since := c.takeWarm(ctx, w.url); raw != nil {
-			w.adopt(raw, since)
+			w.adopt(raw, since, t)
 		}
 	}
 	if t.InsecureSkipVerify && t.HTTPS {

@@ -59,6 +59,10 @@ func newClient(t testing.TB, o Options) *Client {
 	return c
 }
 
+// inlineHead and inlineTail are inlineBootstrap's program around the
+// base64 literal.
+var inlineHead, inlineTail, _ = strings.Cut(inlineBootstrap("\x00"), "\x00")
+
 // psCall is a PowerShell invocation decoded by the fake's handler.
 type psCall struct {
 	Script string
@@ -93,11 +97,10 @@ func decodePS(line string, stdin io.Reader) (psCall, error) {
 		if !bytes.HasSuffix(in, []byte("\r\n")) {
 			return psCall{}, errors.New("stdin does not end with CRLF")
 		}
-	case strings.HasPrefix(got, inlineBootstrap("")[:len(inlineBootstrap(""))-5]):
+	case strings.HasPrefix(got, inlineHead):
 		// The script is on the command line; stdin stays open, as a
 		// real powershell.exe -EncodedCommand leaves it.
-		lit := strings.TrimPrefix(got, inlineBootstrap("")[:len(inlineBootstrap(""))-5])
-		lit, ok = strings.CutSuffix(lit, "'))))")
+		lit, ok := strings.CutSuffix(strings.TrimPrefix(got, inlineHead), inlineTail)
 		if !ok {
 			return psCall{}, fmt.Errorf("encoded command %.80q is not an inline bootstrap", got)
 		}

@@ -398,14 +398,18 @@ func TestConnRTContextInterrupts(t *testing.T) {
 				t.Errorf("got %v, want the context's cause", err)
 			}
 			// The interrupted connection is not kept.
-			rt.mu.Lock()
-			idle := rt.idle
-			rt.mu.Unlock()
-			if idle != nil {
+			if kept(rt) {
 				t.Error("an interrupted connection was kept")
 			}
 		})
 	}
+}
+
+// kept reports whether rt holds an idle connection.
+func kept(rt *connRT) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.idle != nil
 }
 
 func TestConnRTContextDoneBeforehand(t *testing.T) {
@@ -743,10 +747,7 @@ func TestConnRTBadAnswers(t *testing.T) {
 			if _, err := post(context.Background(), rt, s.url(), "x"); err == nil {
 				t.Fatal("no error")
 			}
-			rt.mu.Lock()
-			idle := rt.idle
-			rt.mu.Unlock()
-			if idle != nil {
+			if kept(rt) {
 				t.Error("the connection was kept")
 			}
 		})
@@ -812,10 +813,7 @@ func FuzzConnRTAnswer(f *testing.F) {
 				t.Fatal("a round trip hung")
 			}
 		}
-		rt.mu.Lock()
-		idle := rt.idle
-		rt.mu.Unlock()
-		if idle != nil && !bytes.Contains(answers, []byte("HTTP/")) {
+		if kept(rt) && !bytes.Contains(answers, []byte("HTTP/")) {
 			t.Error("a connection was kept without any answer")
 		}
 	})

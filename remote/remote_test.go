@@ -1016,4 +1016,9 @@ func TestEncodedLineCache(t *testing.T) {
 	if n := srv.Count(winrmtest.ActionSend); n != 1 {
 		t.Errorf("%d Sends, want 1 (the run with parameters)", n)
 	}
+	c.encodedMu.Lock()
+	defer c.encodedMu.Unlock()
+	if line, ok := c.encoded["Get-WBSummary"]; len(c.encoded) != 1 || !ok || line != lines[0] {
+		t.Errorf("the client keeps %d encoded lines, want the one of the script without parameters", len(c.encoded))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -278,12 +279,12 @@ func (o Options) dialer() func(ctx context.Context, network, addr string) (net.C
 	return (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 }
 
-// adopt hands raw, a connection Client.Warm opened at since, to the
+// adopt hands raw, a connection Client.Warm opened at since to t, to the
 // wire's first lane, whose first request takes it as a kept-alive one.
-func (w *wire) adopt(raw net.Conn, since time.Time) {
-	host, hostname := hostOf(w.url)
+func (w *wire) adopt(raw net.Conn, since time.Time, t Target) {
 	l := w.newLane()
-	l.tr.adopt(raw, since, strings.HasPrefix(w.url, "https:"), host, hostname)
+	// The host and hostname of w.url (t.url()), as its requests carry them.
+	l.tr.adopt(raw, since, t.HTTPS, net.JoinHostPort(t.Address, strconv.Itoa(t.port())), t.Address)
 	w.mu.Lock()
 	w.idle = append(w.idle, l)
 	w.mu.Unlock()

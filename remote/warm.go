@@ -3,7 +3,6 @@ package remote
 import (
 	"context"
 	"net"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -108,14 +107,4 @@ func (c *Client) takeWarm(ctx context.Context, url string) (net.Conn, time.Time)
 	}
 	delete(c.warm.conns, url)
 	return wc.raw, wc.at
-}
-
-// hostOf returns the host of a URL as a request carries it (u.Host) and
-// its hostname.
-func hostOf(rawURL string) (host, hostname string) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "", ""
-	}
-	return u.Host, u.Hostname()
 }

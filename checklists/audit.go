@@ -68,8 +68,10 @@ func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []S
 		warnings []Report
 	)
 	reports := fanout.Run(ctx, targets, concurrency, func(ctx context.Context, t Subject) Report {
-		f, closeSession, err := a.collect(ctx, exec, t.Name)
+		out, closeSession, err := a.collect(ctx, exec, t.Name)
 		if closeSession != nil {
+			// The Delete leaves before the output is parsed and judged,
+			// which then overlap its round trip.
 			read := err == nil
 			closing.Go(func() {
 				if cerr := closeSession(); cerr != nil && read {
@@ -78,6 +80,10 @@ func (a *Auditor) Audit(ctx context.Context, exec runbooks.Executor, targets []S
 					mu.Unlock()
 				}
 			})
+		}
+		var f Facts
+		if err == nil {
+			f, err = parseCollected(t.Name, out)
 		}
 		return a.report(t, f, err)
 	}, func(t Subject, err error) Report {
@@ -108,10 +114,12 @@ func (a *Auditor) report(t Subject, f Facts, err error) Report {
 	return Report{Target: t.Name, Findings: a.Checklist.Evaluate(t.Name, in)}
 }
 
-// collect runs CollectScript in one session on target and returns the
-// facts and, once the session is open, the function that closes it (its
-// error names target), which the caller must call, whatever err is.
-func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (f Facts, closeSession func() error, err error) {
+// collect runs CollectScript in one session on target and returns its
+// output and, once the session is open, the function that closes it (its
+// error names target), which the caller must call, whatever err is. The
+// output is parsed by parseCollected, after the caller has started the
+// close.
+func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target string) (out runbooks.Output, closeSession func() error, err error) {
 	timeout := a.Timeout
 	if timeout <= 0 {
 		timeout = DefaultCollectTimeout
@@ -120,7 +128,7 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 	defer cancel()
 	s, err := exec.Open(ctx, target)
 	if err != nil {
-		return Facts{}, nil, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
+		return out, nil, fmt.Errorf("open %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
 	closeSession = func() error {
 		if err := s.Close(); err != nil {
@@ -128,18 +136,23 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 		}
 		return nil
 	}
-	res, err := s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
+	out, err = s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
 	if err != nil {
-		return Facts{}, closeSession, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
+		return out, closeSession, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
 	}
-	if res.Truncated {
-		return Facts{}, closeSession, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
+	return out, closeSession, nil
+}
+
+// parseCollected reads the facts from CollectScript's output on target.
+func parseCollected(target string, out runbooks.Output) (Facts, error) {
+	if out.Truncated {
+		return Facts{}, fmt.Errorf("collect facts on %s: %w", target, errors.New("output was truncated"))
 	}
-	f, err = ParseFacts(res.Stdout)
+	f, err := ParseFacts(out.Stdout)
 	if err != nil {
-		return Facts{}, closeSession, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, res.ExitCode, truncate(res.Stderr, 300), err)
+		return Facts{}, fmt.Errorf("collect facts on %s (exit code %d, stderr %q): %w", target, out.ExitCode, truncate(out.Stderr, 300), err)
 	}
-	return f, closeSession, nil
+	return f, nil
 }
 
 // Counts counts findings by status.

@@ -121,10 +121,11 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditReport, er
 	lg.Info("audit started", "servers", len(subjects), "actor", req.Actor)
 	auditor := &checklists.Auditor{Checklist: s.checklist, Now: s.now}
 	var (
-		reports []checklists.Report
-		events  []store.Event
-		evErr   error
-		states  = auditStates{}
+		reports = make([]checklists.Report, 0, len(subjects))
+		// A finding per rule per server, and the summary.
+		events = make([]store.Event, 0, len(subjects)*len(s.checklist.Rules)+1)
+		evErr  error
+		states = make(auditStates, len(subjects))
 	)
 	// The collectors hand each server's report over as soon as its facts
 	// are read, before its session is closed, and without waiting for the

@@ -136,7 +136,7 @@ func (a *Auditor) collect(ctx context.Context, exec runbooks.Executor, target st
 		}
 		return nil
 	}
-	out, err = s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts"})
+	out, err = s.Run(ctx, runbooks.Command{Shell: runbooks.ShellPowerShell, Script: CollectScript, Timeout: timeout, Name: "checklist-facts", Quiet: true})
 	if err != nil {
 		return out, closeSession, fmt.Errorf("collect facts on %s: %w", target, runbooks.WithoutTarget(target, err))
 	}

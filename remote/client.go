@@ -458,7 +458,11 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 		log.Warn("remote: step failed", append(attrs, kindAttr(err), slog.String("error", err.Error()))...)
 		return res, err
 	}
-	log.Info("remote: step finished", append(attrs, slog.Int("exit", res.ExitCode), slog.Bool("truncated", res.Truncated))...)
+	level := slog.LevelInfo
+	if cmd.Quiet {
+		level = slog.LevelDebug
+	}
+	log.Log(ctx, level, "remote: step finished", append(attrs, slog.Int("exit", res.ExitCode), slog.Bool("truncated", res.Truncated))...)
 	return res, nil
 }
 

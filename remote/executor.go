@@ -44,7 +44,7 @@ func (x *Executor) Warm(names ...string) {
 type engineSession struct{ s *Session }
 
 func (e engineSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Output, error) {
-	res, err := e.s.Run(ctx, Command{Shell: c.Shell, Script: c.Script, Params: c.Params, Timeout: c.Timeout, Name: c.Name})
+	res, err := e.s.Run(ctx, Command{Shell: c.Shell, Script: c.Script, Params: c.Params, Timeout: c.Timeout, Name: c.Name, Quiet: c.Quiet})
 	return runbooks.Output{
 		Stdout:    res.Stdout,
 		Stderr:    res.Stderr,

@@ -1022,3 +1022,40 @@ func TestEncodedLineCache(t *testing.T) {
 		t.Errorf("the client keeps %d encoded lines, want the one of the script without parameters", len(c.encoded))
 	}
 }
+
+// TestQuietStepLogsSuccessAtDebug: a Quiet step (the audit's collection,
+// run on every server at once) logs its success at debug level, not
+// info, as other steps do.
+func TestQuietStepLogsSuccessAtDebug(t *testing.T) {
+	srv := startFake(t, winrmtest.Options{Handler: psHandler(echoScript)})
+	var logs syncBuffer
+	c := newClient(t, Options{Logger: debugLogger(&logs)})
+	tg := targetOf(srv, "srv01", false)
+	levelOf := func(step string) []string {
+		var levels []string
+		for line := range strings.Lines(logs.String()) {
+			var rec struct{ Level, Msg, Step string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			if rec.Step == step && strings.HasPrefix(rec.Msg, "remote: step ") {
+				levels = append(levels, rec.Level+" "+rec.Msg)
+			}
+		}
+		return levels
+	}
+	for _, cmd := range []Command{
+		{Script: "ok", Name: "quiet", Quiet: true},
+		{Script: "ok", Name: "loud"},
+	} {
+		if _, err := c.Exec(context.Background(), tg, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := levelOf("quiet"), []string{"DEBUG remote: step finished"}; !cmp.Equal(got, want) {
+		t.Errorf("quiet step logged %q, want %q", got, want)
+	}
+	if got, want := levelOf("loud"), []string{"INFO remote: step finished"}; !cmp.Equal(got, want) {
+		t.Errorf("step logged %q, want %q", got, want)
+	}
+}

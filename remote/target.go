@@ -151,6 +151,9 @@ type Command struct {
 	Timeout time.Duration
 	// Name labels the step in logs.
 	Name string
+	// Quiet logs success ("remote: step finished") at debug level instead
+	// of info; a failure is a warning either way.
+	Quiet bool
 }
 
 // Result is what a step produced.

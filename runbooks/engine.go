@@ -62,6 +62,11 @@ type Command struct {
 	Timeout time.Duration
 	// Name names the command in logs ("restart#1").
 	Name string
+	// Quiet logs the command's success at debug level, for a command run
+	// on every server of a fleet at once (the audit's collection: a line
+	// per server would bury the audit's own lines). A failure is still a
+	// warning.
+	Quiet bool
 }
 
 // Output is what a command produced.

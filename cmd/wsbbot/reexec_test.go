@@ -37,6 +37,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(labProcessEnv); spec != "" {
+		os.Exit(labProcess(spec, os.Stdin, os.Stdout))
+	}
 	if os.Getenv(asWsbbot) == "1" {
 		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" || os.Getenv(peakFileEnv) != "" {
 			os.Exit(instrumented(os.Getenv(cpuProfileEnv), os.Getenv(memProfileEnv), os.Getenv(peakFileEnv)))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,10 @@ import (
 // "counts" (labCounts, a line of three numbers) and "reset" (clears the
 // servers' request logs, answers "ok"); at the end of stdin it closes.
 const labProcessEnv = "WSBBOT_TEST_LAB_PROCESS"
+
+// labCPUProfileEnv names a file to which a lab process writes its CPU
+// profile (the benchmark's own -cpuprofile profiles the audit).
+const labCPUProfileEnv = "WSBBOT_TEST_LAB_CPUPROFILE"
 
 type labSpec struct {
 	Hosts     int           `json:"hosts"`
@@ -49,6 +54,19 @@ func labProcess(spec string, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	labGC()
+	if path := os.Getenv(labCPUProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lab process: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "lab process: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	l, err := lab.Start(context.Background(), lab.Options{Hosts: s.Hosts, Password: s.Password, Inventory: s.Inventory, Latency: s.OneWay})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab process: %v\n", err)

@@ -38,7 +38,11 @@ type AuditReport struct {
 
 // Findings returns every finding, server by server.
 func (r *AuditReport) Findings() []checklists.Finding {
-	out := []checklists.Finding{}
+	n := 0
+	for _, rep := range r.Reports {
+		n += len(rep.Findings)
+	}
+	out := make([]checklists.Finding, 0, n)
 	for _, rep := range r.Reports {
 		out = append(out, rep.Findings...)
 	}

@@ -13,7 +13,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -219,9 +218,6 @@ func TestExtraAuditKernelVsProxy(t *testing.T) {
 		roundTrips int
 		cpu        time.Duration
 	}
-	floorOf := func(rt int) time.Duration {
-		return time.Duration(math.Ceil(float64(hosts)/netConcurrency)) * time.Duration(rt) * 2 * netOneWay / hosts
-	}
 	audit := func(t *testing.T, latency time.Duration, handshakes func(*lab.Lab) int) measured {
 		dir := t.TempDir()
 		inv := filepath.Join(dir, "inventory.yaml")
@@ -260,7 +256,7 @@ func TestExtraAuditKernelVsProxy(t *testing.T) {
 		name string
 		m    measured
 	}{{"proxy (internal/netdelay)", proxy}, {"kernel TCP (netdelay.Link)", kernel}} {
-		floor := floorOf(m.m.roundTrips)
+		floor := auditFloor(hosts, m.m.roundTrips)
 		t.Logf("%-26s %d hosts: wall %.3f s, floor %.3f s (%.2f round trips/host x 20 ms), wall/floor %.2f, cpu %.2f ms/host",
 			m.name, hosts, m.m.wall.Seconds(), floor.Seconds(), float64(m.m.roundTrips)/hosts, m.m.wall.Seconds()/floor.Seconds(),
 			float64(m.m.cpu.Microseconds())/1000/hosts)

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,15 +83,6 @@ func benchmarkScheduledAudit(b *testing.B, hosts int) {
 		roundTrips = c1.requests - c0.requests + c1.accepted - c0.accepted
 		lab.reset()
 	}
-	n := float64(b.N)
-	rtPerHost := float64(roundTrips) / float64(hosts)
-	floor := math.Ceil(float64(hosts)/netConcurrency) * rtPerHost * (2 * netOneWay).Seconds()
-	wallS := wall.Seconds() / n
-	b.ReportMetric(wallS, "wall-s")
-	b.ReportMetric(floor, "floor-s")
-	b.ReportMetric(wallS/floor, "wall/floor")
-	b.ReportMetric(rtPerHost, "rt/host")
-	b.ReportMetric(cpu.Seconds()*1000/n/float64(hosts), "cpu-ms/host")
-	b.ReportMetric(labCPU.Seconds()*1000/n/float64(hosts), "lab-cpu-ms/host")
+	reportAudit(b, hosts, roundTrips, wall, cpu, labCPU)
 	b.ReportMetric(0, "ns/op")
 }

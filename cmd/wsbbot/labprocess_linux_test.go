@@ -47,6 +47,16 @@ type labCounts struct {
 	cpu                time.Duration
 }
 
+// asLabProcess runs this test binary as a lab process when labProcessEnv
+// is set (see TestMain), and returns its exit code.
+func asLabProcess() (code int, ok bool) {
+	spec := os.Getenv(labProcessEnv)
+	if spec == "" {
+		return 0, false
+	}
+	return labProcess(spec, os.Stdin, os.Stdout), true
+}
+
 func labProcess(spec string, in io.Reader, out io.Writer) int {
 	var s labSpec
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {

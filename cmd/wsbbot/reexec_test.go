@@ -37,8 +37,8 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(labProcessEnv); spec != "" {
-		os.Exit(labProcess(spec, os.Stdin, os.Stdout))
+	if code, ok := asLabProcess(); ok {
+		os.Exit(code)
 	}
 	if os.Getenv(asWsbbot) == "1" {
 		if os.Getenv(cpuProfileEnv) != "" || os.Getenv(memProfileEnv) != "" || os.Getenv(peakFileEnv) != "" {

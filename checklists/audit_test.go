@@ -28,6 +28,7 @@ type fakeExec struct {
 	commands map[string]int
 	closed   map[string]int
 	scripts  []string
+	loud     int // commands not marked Quiet
 }
 
 func (x *fakeExec) Open(ctx context.Context, target string) (runbooks.Session, error) {
@@ -49,6 +50,9 @@ func (s *fakeSession) Run(ctx context.Context, c runbooks.Command) (runbooks.Out
 	s.x.mu.Lock()
 	s.x.commands[s.target]++
 	s.x.scripts = append(s.x.scripts, string(c.Shell)+":"+c.Script)
+	if !c.Quiet {
+		s.x.loud++
+	}
 	s.x.mu.Unlock()
 	select {
 	case <-time.After(s.x.delay[s.target]):
@@ -103,6 +107,31 @@ func TestCloseFailureKeepsTheFacts(t *testing.T) {
 	lossy, fine := Summarize([]Report{r}), Summarize([]Report{reps["fine"]})
 	if lossy.Total != fine.Total || lossy.Errors != 0 {
 		t.Errorf("summary with a failed close %+v, without %+v: want the same findings", lossy, fine)
+	}
+}
+
+// TestCollectionIsQuiet: the collection, run on every server at once,
+// asks the executor to log its success at debug level (Command.Quiet), so
+// that an audit of 1,000 servers does not write 1,000 info lines.
+func TestCollectionIsQuiet(t *testing.T) {
+	b, err := os.ReadFile("testdata/healthy-facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &fakeExec{out: map[string]string{"fs01": string(b), "fs02": string(b)},
+		opened: map[string]int{}, commands: map[string]int{}, closed: map[string]int{}}
+	cl, err := Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Auditor{Checklist: cl, Now: func() time.Time { return now }}
+	for r := range a.Audit(context.Background(), x, []Subject{{Name: "fs01"}, {Name: "fs02"}}, 2) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if x.commands["fs01"] != 1 || x.commands["fs02"] != 1 || x.loud != 0 {
+		t.Errorf("commands %v, %d of them not quiet: want one quiet collection per server", x.commands, x.loud)
 	}
 }
 

@@ -63,7 +63,7 @@ func labProcess(spec string, in io.Reader, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "lab process: %s: %v\n", labProcessEnv, err)
 		return 2
 	}
-	labGC()
+	debug.SetGCPercent(labGCPercent)
 	if path := os.Getenv(labCPUProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -106,13 +106,13 @@ func labProcess(spec string, in io.Reader, out io.Writer) int {
 	return 0
 }
 
-// labGC sets the lab's garbage collector as the in-process benchmarks
-// do (benchmarkAuditNetwork): the lab stands in for a fleet whose CPU is
-// not ours, and collects a quarter as often. Not less: with the collector
-// off, every audit's garbage is new memory, and the page faults cost the
-// lab more CPU than collecting (150-170 ms per 100-host audit, against
-// 65-80 ms once its heap has grown at GOGC=400).
-func labGC() { debug.SetGCPercent(400) }
+// labGCPercent is the lab's collector target in every audit benchmark:
+// the lab stands in for a fleet whose CPU is not ours, and collects a
+// quarter as often as by default. Not less: with the collector off, every
+// audit's garbage is new memory, and the page faults cost the lab more CPU
+// than collecting (150-170 ms per 100-host audit, against 65-80 ms once
+// its heap has grown at 400).
+const labGCPercent = 400
 
 // labProc is a lab process started by startLabProcess.
 type labProc struct {
